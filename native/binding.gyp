@@ -1,0 +1,22 @@
+{
+  "targets": [
+    {
+      "target_name": "ftlab_native",
+      "sources": ["ftlab_native.cc"],
+      "include_dirs": [
+        "<!@(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node find-libtorch.cjs include)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter",
+                    "<!@(node find-libtorch.cjs cflags)"],
+      "libraries": [
+        "-L<!@(node find-libtorch.cjs libdir)",
+        "-Wl,-rpath,<!@(node find-libtorch.cjs libdir)",
+        "<!@(node find-libtorch.cjs libs)"
+      ]
+    }
+  ]
+}

@@ -1,0 +1,373 @@
+// ftlab's native engine: a thin, C-shaped N-API wrapper over libtorch.
+//
+// One entry per op, plain arguments, opaque tensor handles. Every entry runs inside
+// `guard`, which turns a libtorch (c10::Error) or std exception into a JavaScript
+// exception carrying the libtorch message: no C++ exception crosses the boundary.
+// Nothing here knows about models, training or retrieval; src/engine/ builds on it.
+//
+// A handle is a Napi::External<Slot>. `dispose` drops the tensor reference at once
+// (deterministic release); the Slot itself (a few bytes) goes with the JS object's GC.
+
+#include <napi.h>
+#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Slot {
+  torch::Tensor t;
+};
+
+std::atomic<int64_t> g_live{0};  // tensors held by live handles (leak checks)
+
+void finalizeSlot(Napi::Env, Slot* s) {
+  if (s->t.defined()) g_live--;
+  delete s;
+}
+
+Napi::Value wrap(Napi::Env env, torch::Tensor t) {
+  if (!t.defined()) return env.Null();
+  g_live++;
+  return Napi::External<Slot>::New(env, new Slot{std::move(t)}, finalizeSlot);
+}
+
+Slot* slotOf(const Napi::Value& v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
+  return v.As<Napi::External<Slot>>().Data();
+}
+
+const torch::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
+  Slot* s = slotOf(info[i]);
+  if (!s->t.defined()) throw Napi::Error::New(info.Env(), "tensor used after dispose()");
+  return s->t;
+}
+
+torch::Tensor optT(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return torch::Tensor();
+  return T(info, i);
+}
+
+double D(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+int64_t I(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+bool B(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
+std::string S(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
+
+std::vector<int64_t> IL(const Napi::CallbackInfo& info, size_t i) {
+  auto a = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) out[k] = a.Get(k).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+std::vector<torch::Tensor> TL(const Napi::CallbackInfo& info, size_t i) {
+  auto a = info[i].As<Napi::Array>();
+  std::vector<torch::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Slot* s = slotOf(a.Get(k));
+    if (!s->t.defined()) throw Napi::Error::New(info.Env(), "tensor used after dispose()");
+    out.push_back(s->t);
+  }
+  return out;
+}
+
+torch::Dtype dtypeOf(const std::string& s) {
+  if (s == "float32") return torch::kFloat32;
+  if (s == "float64") return torch::kFloat64;
+  if (s == "float16") return torch::kFloat16;
+  if (s == "bfloat16") return torch::kBFloat16;
+  if (s == "int64") return torch::kInt64;
+  if (s == "int32") return torch::kInt32;
+  if (s == "uint8") return torch::kUInt8;
+  if (s == "bool") return torch::kBool;
+  throw std::invalid_argument("unknown dtype '" + s + "'");
+}
+
+std::string dtypeName(torch::Dtype d) {
+  switch (d) {
+    case torch::kFloat32: return "float32";
+    case torch::kFloat64: return "float64";
+    case torch::kFloat16: return "float16";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kInt64: return "int64";
+    case torch::kInt32: return "int32";
+    case torch::kUInt8: return "uint8";
+    case torch::kBool: return "bool";
+    default: return std::string(c10::toString(d));
+  }
+}
+
+torch::TensorOptions opts(const Napi::CallbackInfo& info, size_t dtypeIdx, size_t deviceIdx) {
+  return torch::TensorOptions().dtype(dtypeOf(S(info, dtypeIdx))).device(torch::Device(S(info, deviceIdx)));
+}
+
+template <typename F>
+Napi::Value guard(const Napi::CallbackInfo& info, F&& f) {
+  Napi::Env env = info.Env();
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+#define OP(name) Napi::Value name(const Napi::CallbackInfo& info) { return guard(info, [&]() -> Napi::Value
+#define END ); }
+#define RET(expr) return wrap(info.Env(), (expr))
+
+// ---- creation and conversion ---------------------------------------------------------
+
+// fromArray(typedArray, shape, dtype): copies the bytes (JS may mutate its array later).
+OP(fromArray) {
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shape = IL(info, 1);
+  auto dtype = dtypeOf(S(info, 2));
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  size_t bytes = t.numel() * t.element_size();
+  if (ta.ByteLength() != bytes) {
+    throw std::invalid_argument("fromArray: " + std::to_string(ta.ByteLength()) + " bytes given for shape " +
+                                c10::str(t.sizes()) + " of " + dtypeName(dtype) + " (" + std::to_string(bytes) + " bytes)");
+  }
+  auto ab = ta.ArrayBuffer();
+  std::memcpy(t.data_ptr(), static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset(), bytes);
+  RET(t);
+} END
+
+// toArray(t): a zero-copy view of a contiguous CPU tensor; the ArrayBuffer keeps its own
+// reference to the storage, so it stays valid after the handle is disposed.
+OP(toArray) {
+  torch::Tensor t = T(info, 0).detach().to(torch::kCPU).contiguous();
+  size_t bytes = t.numel() * t.element_size();
+  auto* keep = new torch::Tensor(t);
+  Napi::ArrayBuffer ab = bytes == 0
+      ? Napi::ArrayBuffer::New(info.Env(), 0)
+      : Napi::ArrayBuffer::New(info.Env(), t.data_ptr(), bytes, [](Napi::Env, void*, torch::Tensor* k) { delete k; }, keep);
+  if (bytes == 0) delete keep;
+  size_t n = t.numel();
+  switch (t.scalar_type()) {
+    case torch::kFloat32: return Napi::Float32Array::New(info.Env(), n, ab, 0);
+    case torch::kFloat64: return Napi::Float64Array::New(info.Env(), n, ab, 0);
+    case torch::kInt64: return Napi::BigInt64Array::New(info.Env(), n, ab, 0);
+    case torch::kInt32: return Napi::Int32Array::New(info.Env(), n, ab, 0);
+    case torch::kFloat16:
+    case torch::kBFloat16: return Napi::Uint16Array::New(info.Env(), n, ab, 0);
+    case torch::kUInt8:
+    case torch::kBool: return Napi::Uint8Array::New(info.Env(), n, ab, 0);
+    default: throw std::invalid_argument("toArray: unsupported dtype " + dtypeName(t.scalar_type()));
+  }
+} END
+
+OP(item) { return Napi::Number::New(info.Env(), T(info, 0).item<double>()); } END
+OP(zeros) { RET(torch::zeros(IL(info, 0), opts(info, 1, 2))); } END
+OP(ones) { RET(torch::ones(IL(info, 0), opts(info, 1, 2))); } END
+OP(full) { RET(torch::full(IL(info, 0), D(info, 1), opts(info, 2, 3))); } END
+OP(randn) { RET(torch::randn(IL(info, 0), opts(info, 1, 2))); } END
+OP(rand) { RET(torch::rand(IL(info, 0), opts(info, 1, 2))); } END
+OP(arange) { RET(torch::arange(D(info, 0), D(info, 1), D(info, 2), opts(info, 3, 4))); } END
+OP(randperm) { RET(torch::randperm(I(info, 0), torch::TensorOptions().dtype(torch::kInt64))); } END
+OP(to) { RET(T(info, 0).to(torch::Device(S(info, 1)), dtypeOf(S(info, 2)))); } END
+OP(clone) { RET(T(info, 0).clone()); } END
+OP(detach) { RET(T(info, 0).detach()); } END
+OP(contiguous) { RET(T(info, 0).contiguous()); } END
+
+// ---- metadata ---------------------------------------------------------------------------
+
+OP(shape) {
+  auto s = T(info, 0).sizes();
+  auto a = Napi::Array::New(info.Env(), s.size());
+  for (size_t i = 0; i < s.size(); i++) a.Set(i, Napi::Number::New(info.Env(), static_cast<double>(s[i])));
+  return a;
+} END
+OP(dtype) { return Napi::String::New(info.Env(), dtypeName(T(info, 0).scalar_type())); } END
+OP(device) { return Napi::String::New(info.Env(), T(info, 0).device().str()); } END
+OP(dispose) {
+  Slot* s = slotOf(info[0]);
+  if (s->t.defined()) { s->t = torch::Tensor(); g_live--; }
+  return info.Env().Undefined();
+} END
+OP(isDisposed) { return Napi::Boolean::New(info.Env(), !slotOf(info[0])->t.defined()); } END
+OP(liveTensors) { return Napi::Number::New(info.Env(), static_cast<double>(g_live.load())); } END
+
+// ---- elementwise -----------------------------------------------------------------------
+
+OP(add) { RET(T(info, 0) + T(info, 1)); } END
+OP(sub) { RET(T(info, 0) - T(info, 1)); } END
+OP(mul) { RET(T(info, 0) * T(info, 1)); } END
+OP(div) { RET(T(info, 0) / T(info, 1)); } END
+OP(addScalar) { RET(T(info, 0) + D(info, 1)); } END
+OP(mulScalar) { RET(T(info, 0) * D(info, 1)); } END
+OP(powScalar) { RET(T(info, 0).pow(D(info, 1))); } END
+OP(maximum) { RET(torch::maximum(T(info, 0), T(info, 1))); } END
+OP(minimum) { RET(torch::minimum(T(info, 0), T(info, 1))); } END
+OP(clamp) {
+  c10::optional<c10::Scalar> lo, hi;
+  if (!info[1].IsNull()) lo = D(info, 1);
+  if (!info[2].IsNull()) hi = D(info, 2);
+  RET(torch::clamp(T(info, 0), lo, hi));
+} END
+OP(neg) { RET(-T(info, 0)); } END
+OP(exp) { RET(T(info, 0).exp()); } END
+OP(log) { RET(T(info, 0).log()); } END
+OP(sqrt) { RET(T(info, 0).sqrt()); } END
+OP(rsqrt) { RET(T(info, 0).rsqrt()); } END
+OP(abs) { RET(T(info, 0).abs()); } END
+OP(tanh) { RET(T(info, 0).tanh()); } END
+OP(sigmoid) { RET(T(info, 0).sigmoid()); } END
+OP(relu) { RET(torch::relu(T(info, 0))); } END
+// gelu: the exact erf form BERT uses, 0.5 x (1 + erf(x / sqrt 2)).
+OP(gelu) { RET(torch::gelu(T(info, 0))); } END
+OP(eq) { RET(T(info, 0).eq(T(info, 1))); } END
+OP(gt) { RET(T(info, 0).gt(T(info, 1))); } END
+OP(lt) { RET(T(info, 0).lt(T(info, 1))); } END
+OP(gtScalar) { RET(T(info, 0).gt(D(info, 1))); } END
+OP(where) { RET(torch::where(T(info, 0), T(info, 1), T(info, 2))); } END
+OP(maskedFill) { RET(T(info, 0).masked_fill(T(info, 1), D(info, 2))); } END
+OP(isFinite) { return Napi::Boolean::New(info.Env(), torch::isfinite(T(info, 0)).all().item<bool>()); } END
+
+// ---- reductions ------------------------------------------------------------------------
+
+OP(sum) {
+  if (info[1].IsNull()) RET(T(info, 0).sum());
+  RET(T(info, 0).sum(IL(info, 1), B(info, 2)));
+} END
+OP(mean) {
+  if (info[1].IsNull()) RET(T(info, 0).mean());
+  RET(T(info, 0).mean(IL(info, 1), B(info, 2)));
+} END
+OP(max) { RET(std::get<0>(T(info, 0).max(I(info, 1), B(info, 2)))); } END
+OP(argmax) { RET(T(info, 0).argmax(I(info, 1), B(info, 2))); } END
+OP(norm) {
+  if (info[2].IsNull()) RET(T(info, 0).norm(D(info, 1)));
+  RET(torch::norm(T(info, 0), D(info, 1), IL(info, 2), B(info, 3)));
+} END
+OP(logsumexp) { RET(torch::logsumexp(T(info, 0), IL(info, 1), B(info, 2))); } END
+
+// ---- shape -----------------------------------------------------------------------------
+
+OP(reshape) { RET(T(info, 0).reshape(IL(info, 1))); } END
+OP(transpose) { RET(T(info, 0).transpose(I(info, 1), I(info, 2))); } END
+OP(permute) { RET(T(info, 0).permute(IL(info, 1))); } END
+OP(unsqueeze) { RET(T(info, 0).unsqueeze(I(info, 1))); } END
+OP(squeeze) { RET(T(info, 0).squeeze(I(info, 1))); } END
+OP(expand) { RET(T(info, 0).expand(IL(info, 1))); } END
+OP(cat) { RET(torch::cat(TL(info, 0), I(info, 1))); } END
+OP(stack) { RET(torch::stack(TL(info, 0), I(info, 1))); } END
+OP(slice) { RET(T(info, 0).slice(I(info, 1), I(info, 2), I(info, 3))); } END
+OP(indexSelect) { RET(T(info, 0).index_select(I(info, 1), T(info, 2))); } END
+OP(gather) { RET(T(info, 0).gather(I(info, 1), T(info, 2))); } END
+
+// ---- neural-network ops -----------------------------------------------------------------
+
+OP(matmul) { RET(torch::matmul(T(info, 0), T(info, 1))); } END
+// linear(x [.., in], w [out, in], b [out] | null) = x w^T + b
+OP(linear) { RET(torch::nn::functional::linear(T(info, 0), T(info, 1), optT(info, 2))); } END
+OP(embedding) { RET(torch::embedding(T(info, 0), T(info, 1))); } END
+OP(layerNorm) { RET(torch::layer_norm(T(info, 0), IL(info, 1), optT(info, 2), optT(info, 3), D(info, 4))); } END
+OP(softmax) { RET(torch::softmax(T(info, 0), I(info, 1))); } END
+OP(logSoftmax) { RET(torch::log_softmax(T(info, 0), I(info, 1))); } END
+OP(dropout) { RET(torch::dropout(T(info, 0), D(info, 1), B(info, 2))); } END
+// normalize(x, p, dim, eps) = x / max(||x||_p, eps), as torch.nn.functional.normalize
+OP(normalize) {
+  namespace F = torch::nn::functional;
+  RET(F::normalize(T(info, 0), F::NormalizeFuncOptions().p(D(info, 1)).dim(I(info, 2)).eps(D(info, 3))));
+} END
+OP(crossEntropy) { RET(torch::nn::functional::cross_entropy(T(info, 0), T(info, 1))); } END
+OP(topk) {
+  auto r = torch::topk(T(info, 0), I(info, 1), I(info, 2), B(info, 3), true);
+  auto a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, wrap(info.Env(), std::get<0>(r)));
+  a.Set(1u, wrap(info.Env(), std::get<1>(r)));
+  return a;
+} END
+
+// ---- in-place (optimisers; never on tensors that autograd still needs) --------------------
+
+OP(addInPlace) { T(info, 0).add_(T(info, 1), D(info, 2)); return info.Env().Undefined(); } END
+OP(mulScalarInPlace) { T(info, 0).mul_(D(info, 1)); return info.Env().Undefined(); } END
+OP(addcmulInPlace) { T(info, 0).addcmul_(T(info, 1), T(info, 2), D(info, 3)); return info.Env().Undefined(); } END
+OP(addcdivInPlace) { T(info, 0).addcdiv_(T(info, 1), T(info, 2), D(info, 3)); return info.Env().Undefined(); } END
+OP(copyInPlace) { T(info, 0).copy_(T(info, 1)); return info.Env().Undefined(); } END
+OP(zeroInPlace) { T(info, 0).zero_(); return info.Env().Undefined(); } END
+
+// ---- autograd ---------------------------------------------------------------------------
+
+OP(setRequiresGrad) { T(info, 0).requires_grad_(B(info, 1)); return info.Env().Undefined(); } END
+OP(requiresGrad) { return Napi::Boolean::New(info.Env(), T(info, 0).requires_grad()); } END
+OP(backward) {
+  torch::Tensor g = optT(info, 1);
+  T(info, 0).backward(g);
+  return info.Env().Undefined();
+} END
+OP(grad) { RET(T(info, 0).grad()); } END
+OP(clearGrad) { T(info, 0).mutable_grad() = torch::Tensor(); return info.Env().Undefined(); } END
+OP(setGradEnabled) {
+  bool prev = torch::GradMode::is_enabled();
+  torch::GradMode::set_enabled(B(info, 0));
+  return Napi::Boolean::New(info.Env(), prev);
+} END
+OP(isGradEnabled) { return Napi::Boolean::New(info.Env(), torch::GradMode::is_enabled()); } END
+
+// ---- runtime ----------------------------------------------------------------------------
+
+OP(manualSeed) { torch::manual_seed(static_cast<uint64_t>(I(info, 0))); return info.Env().Undefined(); } END
+OP(getRngState) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  RET(gen.get_state());
+} END
+OP(setRngState) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(T(info, 0));
+  return info.Env().Undefined();
+} END
+OP(setNumThreads) { at::set_num_threads(static_cast<int>(I(info, 0))); return info.Env().Undefined(); } END
+OP(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); } END
+OP(cudaIsAvailable) { return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); } END
+OP(cudaDeviceCount) { return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())); } END
+OP(synchronize) {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  return info.Env().Undefined();
+} END
+OP(version) { return Napi::String::New(info.Env(), TORCH_VERSION); } END
+OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); } END
+
+#define EXPORT(name) exports.Set(#name, Napi::Function::New(env, name, #name))
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  EXPORT(fromArray); EXPORT(toArray); EXPORT(item); EXPORT(zeros); EXPORT(ones); EXPORT(full);
+  EXPORT(randn); EXPORT(rand); EXPORT(arange); EXPORT(randperm); EXPORT(to); EXPORT(clone);
+  EXPORT(detach); EXPORT(contiguous);
+  EXPORT(shape); EXPORT(dtype); EXPORT(device); EXPORT(dispose); EXPORT(isDisposed); EXPORT(liveTensors);
+  EXPORT(add); EXPORT(sub); EXPORT(mul); EXPORT(div); EXPORT(addScalar); EXPORT(mulScalar);
+  EXPORT(powScalar); EXPORT(maximum); EXPORT(minimum); EXPORT(clamp); EXPORT(neg); EXPORT(exp);
+  EXPORT(log); EXPORT(sqrt); EXPORT(rsqrt); EXPORT(abs); EXPORT(tanh); EXPORT(sigmoid); EXPORT(relu);
+  EXPORT(gelu); EXPORT(eq); EXPORT(gt); EXPORT(lt); EXPORT(gtScalar); EXPORT(where); EXPORT(maskedFill);
+  EXPORT(isFinite);
+  EXPORT(sum); EXPORT(mean); EXPORT(max); EXPORT(argmax); EXPORT(norm); EXPORT(logsumexp);
+  EXPORT(reshape); EXPORT(transpose); EXPORT(permute); EXPORT(unsqueeze); EXPORT(squeeze);
+  EXPORT(expand); EXPORT(cat); EXPORT(stack); EXPORT(slice); EXPORT(indexSelect); EXPORT(gather);
+  EXPORT(matmul); EXPORT(linear); EXPORT(embedding); EXPORT(layerNorm); EXPORT(softmax);
+  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk);
+  EXPORT(addInPlace); EXPORT(mulScalarInPlace); EXPORT(addcmulInPlace); EXPORT(addcdivInPlace);
+  EXPORT(copyInPlace); EXPORT(zeroInPlace);
+  EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(backward); EXPORT(grad); EXPORT(clearGrad);
+  EXPORT(setGradEnabled); EXPORT(isGradEnabled);
+  EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);
+  EXPORT(getNumThreads); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(synchronize);
+  EXPORT(version); EXPORT(parallelInfo);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ftlab_native, Init)

@@ -1,0 +1,4 @@
+// The engine's public surface: tensors with autograd over libtorch.
+export * from './tensor.ts';
+export { tidy, keep } from './scope.ts';
+export * from './runtime.ts';
