@@ -203,6 +203,11 @@ export function tensor(data: Numeric | BigInt64Array | Int32Array | Uint8Array |
   return t;
 }
 
+/** A tensor from raw little-endian bytes (safetensors payloads, .npy bodies). */
+export function fromBytes(bytes: Uint8Array, shape: number[], dtype: DType): Tensor {
+  return new Tensor(native.fromArray(bytes, shape, dtype));
+}
+
 export function int64(values: ArrayLike<number>, shape?: number[]): Tensor {
   const a = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) a[i] = BigInt(values[i]!);

@@ -1,0 +1,153 @@
+// BERT encoder (Devlin et al. 2019), as all-MiniLM-L6-v2 runs it, written the way llm.c
+// writes GPT-2: a parameter table named by checkpoint keys, one function per sublayer,
+// forward composed in order.
+//
+// Legend: B batch, T tokens, C channels (hidden size), H heads, D = C/H head size,
+// F feed-forward size (intermediate_size), V vocabulary.
+import { dropout, embedding, layerNorm, linear, arange, type Tensor } from '../engine/index.ts';
+import { UserError } from '../errors.ts';
+import type { BertConfig } from './config.ts';
+
+/** A low-rank update added to a linear layer's output (LoRA); keyed by module name. */
+export type LinearAdapter = (x: Tensor) => Tensor;
+
+/** Every parameter BertModel has, with its shape, named exactly as in HF checkpoints. */
+export function bertParameterShapes(c: BertConfig): Map<string, number[]> {
+  const C = c.hiddenSize;
+  const F = c.intermediateSize;
+  const s = new Map<string, number[]>([
+    ['embeddings.word_embeddings.weight', [c.vocabSize, C]], // [V, C]
+    ['embeddings.position_embeddings.weight', [c.maxPositions, C]], // [P, C]
+    ['embeddings.token_type_embeddings.weight', [c.typeVocabSize, C]],
+    ['embeddings.LayerNorm.weight', [C]],
+    ['embeddings.LayerNorm.bias', [C]],
+  ]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `encoder.layer.${l}`;
+    for (const m of ['query', 'key', 'value']) {
+      s.set(`${p}.attention.self.${m}.weight`, [C, C]); // [C_out, C_in]
+      s.set(`${p}.attention.self.${m}.bias`, [C]);
+    }
+    s.set(`${p}.attention.output.dense.weight`, [C, C]);
+    s.set(`${p}.attention.output.dense.bias`, [C]);
+    s.set(`${p}.attention.output.LayerNorm.weight`, [C]);
+    s.set(`${p}.attention.output.LayerNorm.bias`, [C]);
+    s.set(`${p}.intermediate.dense.weight`, [F, C]);
+    s.set(`${p}.intermediate.dense.bias`, [F]);
+    s.set(`${p}.output.dense.weight`, [C, F]);
+    s.set(`${p}.output.dense.bias`, [C]);
+    s.set(`${p}.output.LayerNorm.weight`, [C]);
+    s.set(`${p}.output.LayerNorm.bias`, [C]);
+  }
+  return s;
+}
+
+/** Names that checkpoints carry but the encoder does not use. */
+function ignorable(name: string): boolean {
+  return name === 'embeddings.position_ids' || name.startsWith('pooler.') || name.startsWith('cls.');
+}
+
+export class Bert {
+  readonly adapters = new Map<string, LinearAdapter>();
+  /** Dropout active (training) or not (inference). */
+  training = false;
+
+  private constructor(readonly config: BertConfig, readonly params: Map<string, Tensor>) {}
+
+  /**
+   * Builds the model from checkpoint tensors; checks that every parameter is present with
+   * the shape config.json implies. A `bert.` prefix (BertForX checkpoints) is stripped.
+   */
+  static fromWeights(config: BertConfig, weights: Map<string, Tensor>, source = 'weights'): Bert {
+    const byName = new Map<string, Tensor>();
+    for (const [k, t] of weights) byName.set(k.startsWith('bert.') ? k.slice(5) : k, t);
+    const params = new Map<string, Tensor>();
+    for (const [name, shape] of bertParameterShapes(config)) {
+      const t = byName.get(name);
+      if (!t) throw new UserError(`${source}: missing tensor '${name}' (is this a BERT checkpoint matching its config.json?)`);
+      if (t.shape.join(',') !== shape.join(',')) {
+        throw new UserError(`${source}: tensor '${name}' has shape [${t.shape}] but config.json implies [${shape}]`);
+      }
+      params.set(name, t);
+    }
+    for (const [name, t] of byName) if (!params.has(name)) {
+      if (!ignorable(name)) throw new UserError(`${source}: unexpected tensor '${name}' (not part of a BertModel)`);
+      t.dispose();
+    }
+    return new Bert(config, params);
+  }
+
+  p(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`no parameter ${name}`);
+    return t;
+  }
+
+  get device(): string { return this.p('embeddings.LayerNorm.weight').device; }
+
+  /** y = x W^T + b (+ the adapter's low-rank term when one is attached to this module). */
+  dense(module: string, x: Tensor): Tensor {
+    const y = linear(x, this.p(`${module}.weight`), this.p(`${module}.bias`));
+    const adapter = this.adapters.get(module);
+    return adapter ? y.add(adapter(x)) : y;
+  }
+
+  layerNorm(module: string, x: Tensor): Tensor {
+    return layerNorm(x, this.p(`${module}.weight`), this.p(`${module}.bias`), this.config.layerNormEps);
+  }
+
+  dropout(x: Tensor, p: number): Tensor {
+    return this.training && p > 0 ? dropout(x, p, true) : x;
+  }
+
+  /** x = LN(E_word[ids] + E_pos[0..T) + E_type[0]); ids [B, T] int64 -> [B, T, C] */
+  embeddings(ids: Tensor): Tensor {
+    const T = ids.shape[1]!;
+    if (T > this.config.maxPositions) throw new UserError(`sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`);
+    const positions = arange(0, T, 1, { device: ids.device }); // [T]
+    const word = embedding(this.p('embeddings.word_embeddings.weight'), ids); // [B, T, C]
+    const pos = embedding(this.p('embeddings.position_embeddings.weight'), positions); // [T, C]
+    const type = this.p('embeddings.token_type_embeddings.weight').slice(0, 0, 1); // [1, C]: single segment
+    const x = word.add(pos).add(type); // [B, T, C]
+    return this.dropout(this.layerNorm('embeddings.LayerNorm', x), this.config.hiddenDropout);
+  }
+
+  /**
+   * Multi-head self-attention: softmax(Q K^T / sqrt(D) + M) V.
+   * x [B, T, C], maskBias [B, 1, 1, T] (0 for tokens, a large negative for padding) -> [B, T, C]
+   */
+  selfAttention(l: number, x: Tensor, maskBias: Tensor): Tensor {
+    const [B, T, C] = x.shape as [number, number, number];
+    const H = this.config.numHeads;
+    const D = C / H;
+    const m = `encoder.layer.${l}.attention.self`;
+    const heads = (t: Tensor): Tensor => t.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
+    const q = heads(this.dense(`${m}.query`, x));
+    const k = heads(this.dense(`${m}.key`, x));
+    const v = heads(this.dense(`${m}.value`, x));
+    const scores = q.matmul(k.transpose(-1, -2)).mul(1 / Math.sqrt(D)).add(maskBias); // [B, H, T, T]
+    const probs = this.dropout(scores.softmax(-1), this.config.attentionDropout); // [B, H, T, T]
+    const ctx = probs.matmul(v); // [B, H, T, D]
+    return ctx.permute([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]
+  }
+
+  /** One transformer layer (post-LN): a = LN(x + Attn(x)); y = LN(a + W2 gelu(W1 a)). */
+  layer(l: number, x: Tensor, maskBias: Tensor): Tensor {
+    const p = `encoder.layer.${l}`;
+    const attn = this.dense(`${p}.attention.output.dense`, this.selfAttention(l, x, maskBias)); // [B, T, C]
+    const a = this.layerNorm(`${p}.attention.output.LayerNorm`, x.add(this.dropout(attn, this.config.hiddenDropout)));
+    const h = this.dense(`${p}.intermediate.dense`, a).gelu(); // [B, T, F]
+    const out = this.dense(`${p}.output.dense`, h); // [B, T, C]
+    return this.layerNorm(`${p}.output.LayerNorm`, a.add(this.dropout(out, this.config.hiddenDropout)));
+  }
+
+  /** ids [B, T] int64, mask [B, T] float (1 token, 0 padding) -> hidden states [B, T, C] */
+  forward(ids: Tensor, mask: Tensor): Tensor {
+    const [B, T] = ids.shape as [number, number];
+    // 0 where attended, -1e30 where padded: exp() of it is exactly 0 after softmax.
+    const maskBias = mask.sub(1).mul(1e30).reshape([B, 1, 1, T]);
+    let x = this.embeddings(ids);
+    for (let l = 0; l < this.config.numLayers; l++) x = this.layer(l, x, maskBias);
+    return x;
+  }
+}

@@ -1,0 +1,153 @@
+// The sentence-transformers pipeline: tokenize -> BERT -> mean pooling -> (L2 normalise).
+// `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
+// batches bounded by a batch size and a token budget, padded to each batch's longest text,
+// and the vectors are returned in input order.
+import { int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { Bert } from './bert.ts';
+import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts';
+import { resolveModelFiles, type ModelFiles } from './model-files.ts';
+import { meanPool, l2Normalize } from './pooling.ts';
+import { loadSafetensors } from './safetensors.ts';
+import { BertTokenizer } from './tokenizer.ts';
+
+export interface LoadOptions {
+  device?: string;
+  maxLength?: number; // overrides ftlab.json / the default 256
+}
+
+export interface EncodeOptions {
+  batchSize?: number; // texts per batch (default 64)
+  maxTokens?: number; // padded tokens per batch, B * T_max (default 16384)
+  sort?: boolean; // length-sorted batching (default true); false keeps input order
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Batch {
+  ids: Tensor; // [B, T] int64
+  mask: Tensor; // [B, T] float32
+  realTokens: number;
+}
+
+export class SentenceEncoder {
+  constructor(
+    readonly bert: Bert,
+    readonly tokenizer: BertTokenizer,
+    readonly info: FtlabModelInfo,
+    readonly files: ModelFiles | null,
+  ) {}
+
+  static load(spec: string, opts: LoadOptions = {}): SentenceEncoder {
+    const files = resolveModelFiles(spec);
+    const config = readBertConfig(files.config);
+    const info = readFtlabInfo(files.ftlab);
+    if (opts.maxLength !== undefined) info.maxLength = opts.maxLength;
+    if (info.maxLength > config.maxPositions) info.maxLength = config.maxPositions;
+    const tokenizer = BertTokenizer.fromFile(files.tokenizer, info.maxLength);
+    const device = opts.device ?? 'cpu';
+    const weights = loadSafetensors(files.weights, { as: 'float32' });
+    if (device !== 'cpu') {
+      for (const [k, t] of weights) {
+        weights.set(k, t.to(device));
+        t.dispose();
+      }
+    }
+    return new SentenceEncoder(Bert.fromWeights(config, weights, files.weights), tokenizer, info, files);
+  }
+
+  get dim(): number { return this.bert.config.hiddenSize; }
+  get device(): string { return this.bert.device; }
+
+  tokenize(texts: readonly string[]): number[][] {
+    return texts.map((t) => this.tokenizer.encode(t));
+  }
+
+  /** Pads token-id lists to the longest: ids [B, T] int64 and mask [B, T] float32. */
+  pad(lists: readonly number[][]): Batch {
+    const B = lists.length;
+    const T = Math.max(1, ...lists.map((l) => l.length));
+    const ids = new Array<number>(B * T).fill(this.tokenizer.padId);
+    const mask = new Float32Array(B * T);
+    let realTokens = 0;
+    lists.forEach((l, b) => {
+      for (let t = 0; t < l.length; t++) {
+        ids[b * T + t] = l[t]!;
+        mask[b * T + t] = 1;
+      }
+      realTokens += l.length;
+    });
+    const device = this.device;
+    const idsT = int64(ids, [B, T]);
+    const maskT = tensor(mask, [B, T]);
+    if (device === 'cpu') return { ids: idsT, mask: maskT, realTokens };
+    return { ids: idsT.to(device), mask: maskT.to(device), realTokens };
+  }
+
+  /** Sentence vectors for one padded batch: [B, C] (autograd follows the grad mode). */
+  embedBatch(batch: Batch): Tensor {
+    const hidden = this.bert.forward(batch.ids, batch.mask); // [B, T, C]
+    const pooled = meanPool(hidden, batch.mask); // [B, C]
+    return this.info.normalize ? l2Normalize(pooled) : pooled;
+  }
+
+  /** Tokenizes, pads and embeds: [B, C]. */
+  embed(texts: readonly string[]): Tensor {
+    return tidy(() => this.embedBatch(this.pad(this.tokenize(texts))));
+  }
+
+  /** Inference over any number of texts: Float32Array [N * C], row i = texts[i]. */
+  encode(texts: readonly string[], opts: EncodeOptions = {}): Float32Array {
+    return this.encodeTokenized(this.tokenize(texts), opts);
+  }
+
+  encodeTokenized(lists: readonly number[][], opts: EncodeOptions = {}): Float32Array {
+    const C = this.dim;
+    const out = new Float32Array(lists.length * C);
+    const batches = planBatches(lists.map((l) => l.length), opts);
+    const wasTraining = this.bert.training;
+    this.bert.training = false;
+    let done = 0;
+    try {
+      for (const idx of batches) {
+        const vecs = noGrad(() => tidy(() => this.embedBatch(this.pad(idx.map((i) => lists[i]!))).f32()));
+        idx.forEach((i, row) => out.set(vecs.subarray(row * C, (row + 1) * C), i * C));
+        done += idx.length;
+        opts.onProgress?.(done, lists.length);
+      }
+    } finally {
+      this.bert.training = wasTraining;
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const t of this.bert.params.values()) t.dispose();
+  }
+}
+
+/**
+ * Groups item indices into batches: longest first when sorting (so the first batch shows
+ * the peak memory at once), each batch at most batchSize items and maxTokens padded tokens.
+ */
+export function planBatches(lengths: readonly number[], opts: EncodeOptions = {}): number[][] {
+  const batchSize = opts.batchSize ?? 64;
+  const maxTokens = opts.maxTokens ?? 16384;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const order = lengths.map((_, i) => i);
+  if (opts.sort ?? true) order.sort((a, b) => lengths[b]! - lengths[a]! || a - b);
+  const batches: number[][] = [];
+  let cur: number[] = [];
+  let curMax = 0;
+  for (const i of order) {
+    const len = Math.max(1, lengths[i]!);
+    const newMax = Math.max(curMax, len);
+    if (cur.length > 0 && (cur.length >= batchSize || newMax * (cur.length + 1) > maxTokens)) {
+      batches.push(cur);
+      cur = [];
+      curMax = 0;
+    }
+    cur.push(i);
+    curMax = Math.max(curMax, len);
+  }
+  if (cur.length > 0) batches.push(cur);
+  return batches;
+}
