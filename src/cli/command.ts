@@ -1,0 +1,47 @@
+// What every CLI command is: a name, help text, its flags, and a thin run().
+import type { ParseArgsConfig } from 'node:util';
+import { UserError } from '../errors.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string; // full help text after the usage line
+  options: Options;
+  allowPositionals?: boolean;
+  run(values: Values, positionals: string[]): Promise<void>;
+}
+
+export function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function strs(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
+}
+
+export function required(values: Values, name: string): string {
+  const v = str(values, name);
+  if (v === undefined) throw new UserError(`--${name} is required`);
+  return v;
+}
+
+export function int(values: Values, name: string, min = 1): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function num(values: Values, name: string): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UserError(`--${name} must be a number, got '${v}'`);
+  return n;
+}

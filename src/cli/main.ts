@@ -1,0 +1,62 @@
+// The ftlab command line: dispatches to one file per command (src/cli/commands/).
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import type { Command } from './command.ts';
+import { UserError } from '../errors.ts';
+import { embed } from './commands/embed.ts';
+
+const commands: Command[] = [embed];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return `ftlab ${version()}: fine-tune, evaluate and diagnose dense passage retrievers on MS MARCO
+
+Usage: ftlab <command> [options]     (ftlab <command> --help for its options)
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+`;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 internal error). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UserError(`unknown command '${name}' (ftlab --help lists them)`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`Usage: ${cmd.usage}\n`);
+      return 0;
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+    } catch (e) {
+      throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
+    }
+    await cmd.run(parsed.values, parsed.positionals);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`ftlab: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    process.stderr.write(`ftlab: error: ${(err.message ?? String(e)).split('\n')[0]}\n`);
+    if (process.env.FTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 2;
+  }
+}
