@@ -289,6 +289,71 @@ OP(topk) {
   return a;
 } END
 
+
+// ---- fused attention ------------------------------------------------------------------------
+//
+// softmax(Q K^T * scale + maskBias) V for q, k, v [B, H, T, D] and maskBias [B, 1, 1, T]
+// (0 or a large negative), with attention-probability dropout. libtorch 1.13's bmm runs the
+// B*H small GEMMs one after another, each split across threads; here each thread takes
+// whole batch rows (single-threaded GEMMs inside), which is ~3x faster on 2 cores.
+// Backward is written out (dS = P * (dP - rowsum(dP * P))) and checked against
+// finite differences in test/engine.
+
+struct Attention : public torch::autograd::Function<Attention> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor q, torch::Tensor k, torch::Tensor v,
+                               torch::Tensor maskBias, double scale, double dropoutP, bool train) {
+    q = q.contiguous(); k = k.contiguous(); v = v.contiguous();
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+    auto mask = maskBias.reshape({B, 1, T}).expand({B, T, T}).contiguous();  // [B, T, T]
+    auto probs = torch::empty({B, H, T, T}, q.options());
+    auto out = torch::empty({B, H, T, D}, q.options());
+    bool drop = train && dropoutP > 0;
+    torch::Tensor keep;  // [B, H, T, T] of 0 or 1/(1-p)
+    if (drop) keep = torch::empty_like(probs).bernoulli_(1 - dropoutP).div_(1 - dropoutP);
+    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; b++) {
+        auto scores = at::baddbmm(mask[b].unsqueeze(0).expand({H, T, T}), q[b], k[b].transpose(1, 2), 1.0, scale);  // [H, T, T]
+        auto p = probs[b];
+        at::_softmax_out(p, scores, -1, false);
+        auto ob = out[b];
+        at::bmm_out(ob, drop ? p * keep[b] : p, v[b]);  // [H, T, D]
+      }
+    });
+    ctx->save_for_backward({q, k, v, probs, drop ? keep : torch::Tensor()});
+    ctx->saved_data["scale"] = scale;
+    return out;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto q = saved[0], k = saved[1], v = saved[2], probs = saved[3], keep = saved[4];
+    double scale = ctx->saved_data["scale"].toDouble();
+    auto dout = grads[0].contiguous();
+    const int64_t B = q.size(0);
+    auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
+    bool drop = keep.defined();
+    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; b++) {
+        auto p = probs[b];                                   // [H, T, T]
+        auto pd = drop ? p * keep[b] : p;                    // dropped probabilities
+        auto dvb = dv[b], dqb = dq[b], dkb = dk[b];
+        at::bmm_out(dvb, pd.transpose(1, 2), dout[b]);     // dV = P'^T dO
+        auto dp = at::bmm(dout[b], v[b].transpose(1, 2));    // dP' = dO V^T
+        if (drop) dp.mul_(keep[b]);                          // dP = dP' * keep
+        auto ds = p * (dp - (dp * p).sum(-1, true));         // softmax backward
+        ds.mul_(scale);
+        at::bmm_out(dqb, ds, k[b]);                        // dQ = dS K
+        at::bmm_out(dkb, ds.transpose(1, 2), q[b]);        // dK = dS^T Q
+      }
+    });
+    return {dq, dk, dv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+OP(attention) {
+  RET(Attention::apply(T(info, 0), T(info, 1), T(info, 2), T(info, 3), D(info, 4), D(info, 5), B(info, 6)));
+} END
+
 // ---- in-place (optimisers; never on tensors that autograd still needs) --------------------
 
 OP(addInPlace) { T(info, 0).add_(T(info, 1), D(info, 2)); return info.Env().Undefined(); } END
@@ -357,7 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(reshape); EXPORT(transpose); EXPORT(permute); EXPORT(unsqueeze); EXPORT(squeeze);
   EXPORT(expand); EXPORT(cat); EXPORT(stack); EXPORT(slice); EXPORT(indexSelect); EXPORT(gather);
   EXPORT(matmul); EXPORT(linear); EXPORT(embedding); EXPORT(layerNorm); EXPORT(softmax);
-  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk);
+  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(attention);
   EXPORT(addInPlace); EXPORT(mulScalarInPlace); EXPORT(addcmulInPlace); EXPORT(addcdivInPlace);
   EXPORT(copyInPlace); EXPORT(zeroInPlace);
   EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(backward); EXPORT(grad); EXPORT(clearGrad);

@@ -244,3 +244,11 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps: nu
 export function dropout(x: Tensor, p: number, train: boolean): Tensor { return new Tensor(native.dropout(x.handle, p, train)); }
 /** Mean cross-entropy of logits [N, K] against class indices [N] (int64). */
 export function crossEntropy(logits: Tensor, target: Tensor): Tensor { return new Tensor(native.crossEntropy(logits.handle, target.handle)); }
+
+/**
+ * Scaled dot-product attention, fused: softmax(Q K^T * scale + maskBias) V, with dropout p on
+ * the probabilities when training. q, k, v [B, H, T, D]; maskBias [B, 1, 1, T] -> [B, H, T, D]
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, maskBias: Tensor, scale: number, dropoutP = 0, train = false): Tensor {
+  return new Tensor(native.attention(q.handle, k.handle, v.handle, maskBias.handle, scale, dropoutP, train));
+}

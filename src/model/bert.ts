@@ -4,7 +4,7 @@
 //
 // Legend: B batch, T tokens, C channels (hidden size), H heads, D = C/H head size,
 // F feed-forward size (intermediate_size), V vocabulary.
-import { dropout, embedding, layerNorm, linear, arange, type Tensor } from '../engine/index.ts';
+import { attention, arange, cat, dropout, embedding, layerNorm, linear, type Tensor } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { BertConfig } from './config.ts';
 
@@ -113,7 +113,9 @@ export class Bert {
   }
 
   /**
-   * Multi-head self-attention: softmax(Q K^T / sqrt(D) + M) V.
+   * Multi-head self-attention: softmax(Q K^T / sqrt(D) + M) V, heads concatenated.
+   * Q, K and V come from one fused [3C, C] projection (one GEMM instead of three); a LoRA
+   * adapter on query or value adds its low-rank term to that slice.
    * x [B, T, C], maskBias [B, 1, 1, T] (0 for tokens, a large negative for padding) -> [B, T, C]
    */
   selfAttention(l: number, x: Tensor, maskBias: Tensor): Tensor {
@@ -121,13 +123,17 @@ export class Bert {
     const H = this.config.numHeads;
     const D = C / H;
     const m = `encoder.layer.${l}.attention.self`;
-    const heads = (t: Tensor): Tensor => t.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
-    const q = heads(this.dense(`${m}.query`, x));
-    const k = heads(this.dense(`${m}.key`, x));
-    const v = heads(this.dense(`${m}.value`, x));
-    const scores = q.matmul(k.transpose(-1, -2)).mul(1 / Math.sqrt(D)).add(maskBias); // [B, H, T, T]
-    const probs = this.dropout(scores.softmax(-1), this.config.attentionDropout); // [B, H, T, T]
-    const ctx = probs.matmul(v); // [B, H, T, D]
+    const w = cat([this.p(`${m}.query.weight`), this.p(`${m}.key.weight`), this.p(`${m}.value.weight`)], 0); // [3C, C]
+    const b = cat([this.p(`${m}.query.bias`), this.p(`${m}.key.bias`), this.p(`${m}.value.bias`)], 0); // [3C]
+    const qkv = linear(x, w, b); // [B, T, 3C]
+    const part = (i: number, name: string): Tensor => {
+      const y = qkv.slice(2, i * C, (i + 1) * C); // [B, T, C]
+      const adapter = this.adapters.get(`${m}.${name}`);
+      const z = adapter ? y.add(adapter(x)) : y;
+      return z.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
+    };
+    const ctx = attention(part(0, 'query'), part(1, 'key'), part(2, 'value'), maskBias, 1 / Math.sqrt(D),
+      this.config.attentionDropout, this.training); // [B, H, T, D]
     return ctx.permute([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]
   }
 
