@@ -5,8 +5,10 @@
 // exception carrying the libtorch message: no C++ exception crosses the boundary.
 // Nothing here knows about models, training or retrieval; src/engine/ builds on it.
 //
-// A handle is a Napi::External<Slot>. `dispose` drops the tensor reference at once
-// (deterministic release); the Slot itself (a few bytes) goes with the JS object's GC.
+// A handle is a number: the key of the tensor in a table here. Handles are never reused, so
+// a stale one is reported ("used after dispose") instead of reaching another tensor. No
+// N-API object or finalizer is made per tensor: Node runs N-API finalizers only when the
+// event loop turns, and a long synchronous training loop would pile them up.
 
 #include <napi.h>
 #include <torch/torch.h>
@@ -15,37 +17,33 @@
 
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
 
-struct Slot {
-  torch::Tensor t;
-};
-
-std::atomic<int64_t> g_live{0};  // tensors held by live handles (leak checks)
-
-void finalizeSlot(Napi::Env, Slot* s) {
-  if (s->t.defined()) g_live--;
-  delete s;
-}
+std::unordered_map<int64_t, torch::Tensor> g_tensors;
+int64_t g_next = 1;
 
 Napi::Value wrap(Napi::Env env, torch::Tensor t) {
   if (!t.defined()) return env.Null();
-  g_live++;
-  return Napi::External<Slot>::New(env, new Slot{std::move(t)}, finalizeSlot);
+  int64_t id = g_next++;
+  g_tensors.emplace(id, std::move(t));
+  return Napi::Number::New(env, static_cast<double>(id));
 }
 
-Slot* slotOf(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
-  return v.As<Napi::External<Slot>>().Data();
+int64_t idOf(const Napi::Value& v) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
+  return v.As<Napi::Number>().Int64Value();
 }
 
-const torch::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
-  Slot* s = slotOf(info[i]);
-  if (!s->t.defined()) throw Napi::Error::New(info.Env(), "tensor used after dispose()");
-  return s->t;
+const torch::Tensor& tensorOf(const Napi::Value& v) {
+  auto it = g_tensors.find(idOf(v));
+  if (it == g_tensors.end()) throw Napi::Error::New(v.Env(), "tensor used after dispose()");
+  return it->second;
 }
+
+const torch::Tensor& T(const Napi::CallbackInfo& info, size_t i) { return tensorOf(info[i]); }
 
 torch::Tensor optT(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return torch::Tensor();
@@ -68,11 +66,7 @@ std::vector<torch::Tensor> TL(const Napi::CallbackInfo& info, size_t i) {
   auto a = info[i].As<Napi::Array>();
   std::vector<torch::Tensor> out;
   out.reserve(a.Length());
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Slot* s = slotOf(a.Get(k));
-    if (!s->t.defined()) throw Napi::Error::New(info.Env(), "tensor used after dispose()");
-    out.push_back(s->t);
-  }
+  for (uint32_t k = 0; k < a.Length(); k++) out.push_back(tensorOf(a.Get(k)));
   return out;
 }
 
@@ -142,16 +136,14 @@ OP(fromArray) {
   RET(t);
 } END
 
-// toArray(t): a zero-copy view of a contiguous CPU tensor; the ArrayBuffer keeps its own
-// reference to the storage, so it stays valid after the handle is disposed.
+// toArray(t): the data copied into a JS-owned ArrayBuffer. (A zero-copy external buffer
+// would keep the tensor alive until Node runs its finalizer, which a synchronous loop
+// postpones indefinitely.)
 OP(toArray) {
   torch::Tensor t = T(info, 0).detach().to(torch::kCPU).contiguous();
   size_t bytes = t.numel() * t.element_size();
-  auto* keep = new torch::Tensor(t);
-  Napi::ArrayBuffer ab = bytes == 0
-      ? Napi::ArrayBuffer::New(info.Env(), 0)
-      : Napi::ArrayBuffer::New(info.Env(), t.data_ptr(), bytes, [](Napi::Env, void*, torch::Tensor* k) { delete k; }, keep);
-  if (bytes == 0) delete keep;
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), bytes);
+  if (bytes > 0) std::memcpy(ab.Data(), t.data_ptr(), bytes);
   size_t n = t.numel();
   switch (t.scalar_type()) {
     case torch::kFloat32: return Napi::Float32Array::New(info.Env(), n, ab, 0);
@@ -189,13 +181,9 @@ OP(shape) {
 } END
 OP(dtype) { return Napi::String::New(info.Env(), dtypeName(T(info, 0).scalar_type())); } END
 OP(device) { return Napi::String::New(info.Env(), T(info, 0).device().str()); } END
-OP(dispose) {
-  Slot* s = slotOf(info[0]);
-  if (s->t.defined()) { s->t = torch::Tensor(); g_live--; }
-  return info.Env().Undefined();
-} END
-OP(isDisposed) { return Napi::Boolean::New(info.Env(), !slotOf(info[0])->t.defined()); } END
-OP(liveTensors) { return Napi::Number::New(info.Env(), static_cast<double>(g_live.load())); } END
+OP(dispose) { g_tensors.erase(idOf(info[0])); return info.Env().Undefined(); } END
+OP(isDisposed) { return Napi::Boolean::New(info.Env(), g_tensors.count(idOf(info[0])) == 0); } END
+OP(liveTensors) { return Napi::Number::New(info.Env(), static_cast<double>(g_tensors.size())); } END
 
 // ---- elementwise -----------------------------------------------------------------------
 

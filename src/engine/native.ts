@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-/** An opaque libtorch tensor handle (a napi External). */
-export type Handle = { readonly __handle: unique symbol };
+/** An opaque libtorch tensor handle (a key into the addon's tensor table). */
+export type Handle = number & { readonly __handle: unique symbol };
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type NativeArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array;
 type H = Handle;

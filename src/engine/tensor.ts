@@ -6,12 +6,17 @@ import { track, type Disposable } from './scope.ts';
 export type { DType, NativeArray } from './native.ts';
 export type Device = string; // 'cpu' | 'cuda' | 'cuda:N'
 
+// Backstop only: a Tensor garbage-collected without dispose() releases its native memory.
+// Deterministic release is tidy()/dispose(); the registry forgets disposed tensors.
+const finalizer = new FinalizationRegistry<Handle>((h) => native.dispose(h));
+
 export class Tensor implements Disposable {
   #h: Handle;
   #disposed = false;
 
   constructor(h: Handle) {
     this.#h = h;
+    finalizer.register(this, h, this);
     track(this);
   }
 
@@ -24,6 +29,7 @@ export class Tensor implements Disposable {
   dispose(): void {
     if (!this.#disposed) {
       native.dispose(this.#h);
+      finalizer.unregister(this);
       this.#disposed = true;
     }
   }
@@ -35,7 +41,11 @@ export class Tensor implements Disposable {
   get size(): number { return this.shape.reduce((a, b) => a * b, 1); }
 
   // ---- data out -------------------------------------------------------------------------
-  /** A copy-free view of the data (copied to CPU and made contiguous first when needed). */
+  /**
+   * The data as a JS-owned typed array (one memcpy; moved to CPU first when needed). Data
+   * is copied both ways across the boundary: Node defers native finalizers to the event
+   * loop, so views into libtorch memory would outlive their tensors in synchronous loops.
+   */
   data(): NativeArray { return native.toArray(this.handle); }
   /** Float32 data as a plain typed array. */
   f32(): Float32Array {
