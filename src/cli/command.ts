@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { UserError } from '../errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface Command {
   name: string;
@@ -21,7 +21,7 @@ export function str(values: Values, name: string): string | undefined {
 
 export function strs(values: Values, name: string): string[] {
   const v = values[name];
-  return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
 }
 
 export function required(values: Values, name: string): string {
