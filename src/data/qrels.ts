@@ -1,0 +1,31 @@
+// Relevance judgments in TREC format: `qid iter docid grade`, separated by tabs or spaces
+// (the official MS MARCO qrels use tabs, TREC DL files spaces). Grades are integers;
+// negative grades are kept (trec_eval treats them as non-relevant).
+import { InputError } from '../errors.ts';
+import { displayName, readLines } from './lines.ts';
+
+/** qid -> docid -> grade */
+export type Qrels = Map<string, Map<string, number>>;
+
+export async function loadQrels(path: string): Promise<Qrels> {
+  const file = displayName(path);
+  const out: Qrels = new Map();
+  for await (const line of readLines(path)) {
+    const f = line.text.trim().split(/[ \t]+/);
+    if (f.length !== 4) throw new InputError(file, line.no, `expected 'qid 0 docid grade' (4 fields), got ${f.length}`);
+    const [qid, , docid, g] = f as [string, string, string, string];
+    if (!/^-?\d+$/.test(g)) throw new InputError(file, line.no, `grade must be an integer, got '${g}'`);
+    let q = out.get(qid);
+    if (!q) out.set(qid, (q = new Map()));
+    q.set(docid, Number(g));
+  }
+  if (out.size === 0) throw new InputError(file, null, 'no judgments');
+  return out;
+}
+
+/** Judged docs with grade >= rel. */
+export function relevantDocs(qrels: Qrels, qid: string, rel = 1): Set<string> {
+  const out = new Set<string>();
+  for (const [d, g] of qrels.get(qid) ?? []) if (g >= rel) out.add(d);
+  return out;
+}
