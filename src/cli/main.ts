@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
 import { UserError } from '../errors.ts';
 import { embed } from './commands/embed.ts';
+import { evalCommand } from './commands/eval.ts';
+import { compare } from './commands/compare.ts';
 
-const commands: Command[] = [embed];
+const commands: Command[] = [embed, evalCommand, compare];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,47 @@
+// Paired significance tests over per-query scores, as IR papers report them.
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import { Random } from '../data/random.ts';
+
+export interface PairedTest {
+  meanDelta: number; // mean of (b - a)
+  t: number;
+  pTTest: number; // two-sided paired t-test
+  pRandomisation: number; // two-sided paired randomisation (sign-flip) test
+}
+
+/** Two-sided paired t-test on b - a; df = n - 1. Zero variance gives p = 1 (no difference) or 0. */
+export function pairedTTest(a: readonly number[], b: readonly number[]): { t: number; p: number } {
+  const n = a.length;
+  const d = a.map((x, i) => b[i]! - x);
+  const mean = d.reduce((s, x) => s + x, 0) / n;
+  const variance = d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
+  if (n < 2) return { t: NaN, p: NaN };
+  if (variance === 0) return { t: mean === 0 ? 0 : Infinity, p: mean === 0 ? 1 : 0 };
+  const t = mean / Math.sqrt(variance / n);
+  return { t, p: 2 * (1 - tCdf(Math.abs(t), n - 1)) };
+}
+
+/**
+ * Paired randomisation test (Smucker et al. 2007): flips the sign of each per-query
+ * difference at random `trials` times; p = share of trials with |mean| >= the observed one
+ * (the observed assignment counted, so p > 0). Seeded: the same seed, the same p.
+ */
+export function pairedRandomisation(a: readonly number[], b: readonly number[], trials = 10000, seed = 42): number {
+  const n = a.length;
+  const d = a.map((x, i) => b[i]! - x);
+  const observed = Math.abs(d.reduce((s, x) => s + x, 0));
+  const rng = new Random(seed);
+  let atLeast = 1;
+  for (let t = 0; t < trials; t++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += rng.next() < 0.5 ? d[i]! : -d[i]!;
+    if (Math.abs(s) >= observed - 1e-12) atLeast++;
+  }
+  return atLeast / (trials + 1);
+}
+
+export function pairedTests(a: readonly number[], b: readonly number[], trials = 10000, seed = 42): PairedTest {
+  const { t, p } = pairedTTest(a, b);
+  const meanDelta = a.reduce((s, x, i) => s + (b[i]! - x), 0) / a.length;
+  return { meanDelta, t, pTTest: p, pRandomisation: pairedRandomisation(a, b, trials, seed) };
+}
