@@ -6,8 +6,9 @@ import { UserError } from '../errors.ts';
 import { embed } from './commands/embed.ts';
 import { evalCommand } from './commands/eval.ts';
 import { compare } from './commands/compare.ts';
+import { search } from './commands/search.ts';
 
-const commands: Command[] = [embed, evalCommand, compare];
+const commands: Command[] = [embed, search, evalCommand, compare];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

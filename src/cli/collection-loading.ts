@@ -1,0 +1,35 @@
+// Loading a collection and its embeddings with progress bars (shared by search and mine).
+import { loadCollection, type Collection } from '../data/collection.ts';
+import { embedCollection, type CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
+import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { Progress } from './progress.ts';
+import type { Options, Values } from './command.ts';
+import { int, str } from './command.ts';
+
+export const cacheOptions: Options = {
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+};
+
+export const cacheHelp = `
+Collection embeddings are cached (keyed by model fingerprint and collection file) under
+--cache-dir (default $FTLAB_CACHE or ~/.cache/ftlab) in shards, so a second search or a
+mining run does not re-encode and an interrupted encoding resumes; --no-cache keeps them
+in memory only.`;
+
+export async function loadCollectionWithProgress(path: string, values: Values): Promise<Collection> {
+  const quiet = values.quiet === true;
+  const { collection } = await loadCollection(path);
+  if (!quiet) process.stderr.write(`collection: ${collection.size} passages from ${path}\n`);
+  return collection;
+}
+
+export function embedCollectionWithProgress(encoder: SentenceEncoder, collection: Collection, path: string, values: Values): CollectionEmbeddings {
+  const progress = new Progress('encode collection', collection.size, 'passages', process.stderr, values.quiet !== true);
+  return embedCollection(encoder, collection, path, {
+    cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
+    batchSize: int(values, 'batch-size'),
+    onProgress: (d, _n, note) => progress.update(d, note),
+  });
+}

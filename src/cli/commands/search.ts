@@ -1,0 +1,57 @@
+// ftlab search: dense retrieval over a collection, or re-ranking of a run's candidates.
+import type { Command } from '../command.ts';
+import { int, required, str } from '../command.ts';
+import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
+import { loadQueries } from '../../data/queries.ts';
+import { loadRun, writeTrecRun } from '../../data/run.ts';
+import { cachedEmbeddings } from '../../retrieval/embedding-cache.ts';
+import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
+
+export const search: Command = {
+  name: 'search',
+  summary: 'dense retrieval (exact inner product, top-k) or re-ranking; writes a TREC run',
+  usage: `ftlab search --collection C --queries Q --output run.trec [--k 1000] [--rerank RUN] [options]
+
+  --collection FILE  pid<TAB>text (.gz accepted)
+  --queries FILE     qid<TAB>query
+  --k N              results per query (default 1000)
+  --rerank RUN       score only each query's candidates from RUN (the re-ranking protocol)
+  --output FILE      TREC run (qid Q0 pid rank score ftlab)
+  --tag NAME         run tag (default ftlab)
+${cacheHelp}
+${modelHelp}`,
+  options: {
+    collection: { type: 'string' },
+    queries: { type: 'string' },
+    k: { type: 'string' },
+    rerank: { type: 'string' },
+    output: { type: 'string' },
+    tag: { type: 'string' },
+    ...cacheOptions,
+    ...modelOptions,
+  },
+  async run(values) {
+    const output = required(values, 'output');
+    const collectionPath = required(values, 'collection');
+    const queries = await loadQueries(required(values, 'queries'));
+    const rerankPath = str(values, 'rerank');
+    const run = rerankPath ? await loadRun(rerankPath) : null;
+    const collection = await loadCollectionWithProgress(collectionPath, values);
+    const encoder = loadEncoder(values);
+    const batchSize = int(values, 'batch-size');
+    let ranking;
+    if (run) {
+      const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'));
+      ranking = rerank(encoder, queries, collection, run, cached, batchSize);
+    } else {
+      const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values);
+      const r = await denseRetrieve(encoder, queries, collection, docs, int(values, 'k') ?? 1000, batchSize);
+      ranking = r.ranking;
+      if (values.quiet !== true) {
+        process.stderr.write(`search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`);
+      }
+    }
+    writeTrecRun(output, ranking, str(values, 'tag') ?? 'ftlab');
+  },
+};

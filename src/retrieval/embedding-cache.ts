@@ -1,0 +1,114 @@
+// Collection embeddings on disk, keyed by the model's fingerprint and the collection file
+// (path, size, mtime), so a second search or a mining run does not re-encode. Written in
+// shards of SHARD passages (.npy, atomically) as encoding goes: an interrupted run resumes
+// at the first missing shard. Search streams the shards back, one at a time.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Collection } from '../data/collection.ts';
+import { writeAtomic } from '../io/atomic-file.ts';
+import { readNpyF32, writeNpyF32 } from '../io/npy.ts';
+import { modelFingerprint } from '../model/fingerprint.ts';
+import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+
+export const SHARD = 16384;
+
+export function defaultCacheDir(): string {
+  return process.env.FTLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ftlab');
+}
+
+export interface CacheOptions {
+  cacheDir?: string | null; // null: no cache (encode in memory)
+  batchSize?: number;
+  onProgress?: (done: number, total: number, note?: string) => void;
+}
+
+export class CollectionEmbeddings {
+  constructor(readonly dir: string | null, readonly size: number, readonly dim: number, readonly memory: Float32Array[] | null) {}
+
+  /** Shards of [rows, dim] float32, in collection order. */
+  *chunks(): Generator<Float32Array> {
+    if (this.memory) {
+      yield* this.memory;
+      return;
+    }
+    for (let s = 0; s * SHARD < this.size; s++) yield readNpyF32(join(this.dir!, shardName(s))).data;
+  }
+
+  /** Vectors of the given passages (positions), [n, dim]. */
+  gather(positions: readonly number[]): Float32Array {
+    const out = new Float32Array(positions.length * this.dim);
+    const byShard = new Map<number, number[]>();
+    positions.forEach((p, i) => {
+      const s = Math.floor(p / SHARD);
+      if (!byShard.has(s)) byShard.set(s, []);
+      byShard.get(s)!.push(i);
+    });
+    for (const [s, items] of byShard) {
+      const data = this.memory ? this.memory[s]! : readNpyF32(join(this.dir!, shardName(s))).data;
+      for (const i of items) {
+        const r = positions[i]! - s * SHARD;
+        out.set(data.subarray(r * this.dim, (r + 1) * this.dim), i * this.dim);
+      }
+    }
+    return out;
+  }
+}
+
+function shardName(s: number): string {
+  return `shard-${String(s).padStart(5, '0')}.npy`;
+}
+
+function collectionKey(path: string): string {
+  const st = statSync(path);
+  return `${realpathSync(path)}|${st.size}|${st.mtimeMs}`;
+}
+
+function cachePath(encoder: SentenceEncoder, collectionPath: string, cacheDir?: string): string {
+  const key = createHash('sha256').update(`${modelFingerprint(encoder)}|${collectionKey(collectionPath)}|${SHARD}`).digest('hex').slice(0, 24);
+  return join(cacheDir ?? defaultCacheDir(), 'embeddings', key);
+}
+
+/** The cached embeddings of this model and collection when every shard is there, else null. */
+export function cachedEmbeddings(encoder: SentenceEncoder, collection: Collection, collectionPath: string, cacheDir?: string): CollectionEmbeddings | null {
+  const dir = cachePath(encoder, collectionPath, cacheDir);
+  for (let s = 0; s * SHARD < collection.size; s++) if (!existsSync(join(dir, shardName(s)))) return null;
+  return new CollectionEmbeddings(dir, collection.size, encoder.dim, null);
+}
+
+/** Encodes (or loads from the cache) every passage of the collection. */
+export function embedCollection(encoder: SentenceEncoder, collection: Collection, collectionPath: string, opts: CacheOptions = {}): CollectionEmbeddings {
+  const dim = encoder.dim;
+  const n = collection.size;
+  const shards = Math.ceil(n / SHARD);
+  const encodeShard = (s: number): Float32Array => {
+    const texts: string[] = [];
+    for (let i = s * SHARD; i < Math.min(n, (s + 1) * SHARD); i++) texts.push(collection.text(i));
+    return encoder.encode(texts, { batchSize: opts.batchSize, onProgress: (d) => opts.onProgress?.(s * SHARD + d, n) });
+  };
+  if (opts.cacheDir === null) {
+    const memory: Float32Array[] = [];
+    for (let s = 0; s < shards; s++) memory.push(encodeShard(s));
+    return new CollectionEmbeddings(null, n, dim, memory);
+  }
+  const dir = cachePath(encoder, collectionPath, opts.cacheDir);
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, 'manifest.json');
+  if (!existsSync(manifest)) {
+    writeFileSync(manifest, JSON.stringify({ collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD }, null, 2));
+  } else {
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { passages: number; dim: number };
+    if (m.passages !== n || m.dim !== dim) throw new Error(`embedding cache ${dir} does not match this collection; delete it`);
+  }
+  for (let s = 0; s < shards; s++) {
+    const path = join(dir, shardName(s));
+    if (existsSync(path)) {
+      opts.onProgress?.(Math.min(n, (s + 1) * SHARD), n, '(cached)');
+      continue;
+    }
+    const vectors = encodeShard(s);
+    writeAtomic(path, (f) => writeNpyF32(f, vectors, [vectors.length / dim, dim]));
+  }
+  return new CollectionEmbeddings(dir, n, dim, null);
+}
