@@ -7,8 +7,10 @@ import { embed } from './commands/embed.ts';
 import { evalCommand } from './commands/eval.ts';
 import { compare } from './commands/compare.ts';
 import { search } from './commands/search.ts';
+import { sample } from './commands/sample.ts';
+import { mine } from './commands/mine.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare];
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,89 @@
+// The two training-set recipes over a collection: for every query with judged positives
+// (grade >= minGrade) present in the collection, one triple per (positive, negative).
+import type { Collection } from './collection.ts';
+import type { Qrels } from './qrels.ts';
+import type { Queries } from './queries.ts';
+import { Random } from './random.ts';
+import { sampleHardNegatives, sampleRandomNegatives } from './negatives.ts';
+import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import type { CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
+import { denseRetrieve } from '../retrieval/dense-retrieval.ts';
+
+export interface MinedTriple { qid: string; positive: number; negative: number; rank?: number } // positions in the collection
+
+export interface MiningOptions {
+  strategy: 'hard' | 'random';
+  queries: Queries;
+  qrels: Qrels;
+  collection: Collection;
+  encoder: SentenceEncoder | null;
+  docs: CollectionEmbeddings | null;
+  depth: number;
+  lo: number;
+  hi: number;
+  perPositive: number;
+  minGrade: number;
+  margin?: number;
+  seed: number;
+  batchSize?: number;
+}
+
+export interface MiningResult { triples: MinedTriple[]; queries: number; positivesMissing: number; shortPools: number }
+
+export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
+  const rng = new Random(o.seed);
+  const qids = [...o.qrels.keys()].filter((q) => o.queries.has(q)).sort();
+  const judgedRelevant = new Map<string, Set<string>>();
+  const positives = new Map<string, number[]>();
+  let positivesMissing = 0;
+  for (const q of qids) {
+    const judged = o.qrels.get(q)!;
+    judgedRelevant.set(q, new Set([...judged].filter(([, g]) => g >= 1).map(([d]) => d)));
+    const pos: number[] = [];
+    for (const [d, g] of [...judged].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (g < o.minGrade) continue;
+      const p = o.collection.indexOf(d);
+      if (p < 0) positivesMissing++;
+      else pos.push(p);
+    }
+    if (pos.length > 0) positives.set(q, pos);
+  }
+  const used = qids.filter((q) => positives.has(q));
+  const triples: MinedTriple[] = [];
+  let shortPools = 0;
+  if (o.strategy === 'random') {
+    for (const q of used) {
+      const judged = judgedRelevant.get(q)!;
+      for (const p of positives.get(q)!) {
+        const negs = sampleRandomNegatives(o.collection.size, (i) => judged.has(o.collection.id(i)), rng, o.perPositive);
+        if (negs.length < o.perPositive) shortPools++;
+        for (const n of negs) triples.push({ qid: q, positive: p, negative: n });
+      }
+    }
+    return { triples, queries: used.length, positivesMissing, shortPools };
+  }
+  if (!o.encoder || !o.docs) throw new Error('hard negatives need a model and collection embeddings');
+  const sub = new Map(used.map((q) => [q, o.queries.get(q)!]));
+  const { ranking } = await denseRetrieve(o.encoder, sub, o.collection, o.docs, o.depth, o.batchSize);
+  const qv = o.margin === undefined ? null : o.encoder.encode(used.map((q) => o.queries.get(q)!), { batchSize: o.batchSize });
+  const C = o.encoder.dim;
+  used.forEach((q, qi) => {
+    const ranked = ranking.get(q)!;
+    const judged = judgedRelevant.get(q)!;
+    const posList = positives.get(q)!;
+    const posVecs = qv ? o.docs!.gather(posList) : null;
+    posList.forEach((p, pi) => {
+      let positiveScore: number | undefined;
+      if (qv && posVecs) {
+        positiveScore = 0;
+        for (let c = 0; c < C; c++) positiveScore += qv[qi * C + c]! * posVecs[pi * C + c]!;
+      }
+      const negs = sampleHardNegatives(ranked, judged, rng, { lo: o.lo, hi: o.hi, count: o.perPositive, positiveScore, margin: o.margin });
+      if (negs.length < o.perPositive) shortPools++;
+      for (const n of negs) {
+        triples.push({ qid: q, positive: p, negative: o.collection.indexOf(n.docid), rank: ranked.findIndex((r) => r.docid === n.docid) + 1 });
+      }
+    });
+  });
+  return { triples, queries: used.length, positivesMissing, shortPools };
+}
