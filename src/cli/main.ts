@@ -9,8 +9,10 @@ import { compare } from './commands/compare.ts';
 import { search } from './commands/search.ts';
 import { sample } from './commands/sample.ts';
 import { mine } from './commands/mine.ts';
+import { trainCommand } from './commands/train.ts';
+import { merge } from './commands/merge.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine];
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -6,7 +6,7 @@ export class Progress {
   #lastPct = -1;
   readonly #tty: boolean;
 
-  constructor(readonly label: string, readonly total: number, readonly unit = 'items', readonly stream: NodeJS.WriteStream = process.stderr, readonly enabled = true) {
+  constructor(readonly label: string, public total: number, readonly unit = 'items', readonly stream: NodeJS.WriteStream = process.stderr, readonly enabled = true) {
     this.#tty = Boolean(stream.isTTY);
   }
 

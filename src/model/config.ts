@@ -21,6 +21,7 @@ export interface FtlabModelInfo {
   pooling: 'mean';
   normalize: boolean; // L2-normalise the pooled vector
   maxLength: number;
+  base?: string; // LoRA folders: the base model the adapters apply to
   training?: unknown; // the training configuration that produced the model
 }
 
@@ -112,6 +113,7 @@ export function readFtlabInfo(path: string): FtlabModelInfo {
     pooling: 'mean',
     normalize: (j.normalize as boolean | undefined) ?? true,
     maxLength: (j.maxLength as number | undefined) ?? DEFAULT_MAX_LENGTH,
+    base: typeof j.base === 'string' ? j.base : undefined,
     training: j.training,
   };
 }

@@ -5,7 +5,11 @@
 import { int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts';
-import { resolveModelFiles, type ModelFiles } from './model-files.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
+import { Lora } from '../train/lora.ts';
+import { UserError } from '../errors.ts';
 import { meanPool, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from './safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
@@ -29,6 +33,9 @@ export interface Batch {
 }
 
 export class SentenceEncoder {
+  /** Attached LoRA adapters (unmerged), when loaded from a LoRA folder. */
+  lora: Lora | null = null;
+
   constructor(
     readonly bert: Bert,
     readonly tokenizer: BertTokenizer,
@@ -37,6 +44,7 @@ export class SentenceEncoder {
   ) {}
 
   static load(spec: string, opts: LoadOptions = {}): SentenceEncoder {
+    if (spec !== 'default' && existsSync(join(spec, 'adapter_config.json'))) return SentenceEncoder.loadLora(spec, opts);
     const files = resolveModelFiles(spec);
     const config = readBertConfig(files.config);
     const info = readFtlabInfo(files.ftlab);
@@ -52,6 +60,25 @@ export class SentenceEncoder {
       }
     }
     return new SentenceEncoder(Bert.fromWeights(config, weights, files.weights), tokenizer, info, files);
+  }
+
+  /**
+   * A LoRA folder (adapter_model.safetensors + adapter_config.json): the base model named by
+   * ftlab.json (or adapter_config.json's base_model_name_or_path) with the adapters attached,
+   * unmerged. ftlab.json's pooling/normalisation settings apply.
+   */
+  static loadLora(dir: string, opts: LoadOptions = {}): SentenceEncoder {
+    const info = readFtlabInfo(join(dir, 'ftlab.json'));
+    let base = info.base;
+    if (!base) {
+      const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as { base_model_name_or_path?: string };
+      base = cfg.base_model_name_or_path === DEFAULT_MODEL_NAME ? 'default' : cfg.base_model_name_or_path;
+    }
+    if (!base) throw new UserError(`${dir}: a LoRA folder needs its base model (ftlab.json "base")`);
+    const enc = SentenceEncoder.load(base, { ...opts, maxLength: opts.maxLength ?? info.maxLength });
+    enc.info.normalize = info.normalize;
+    enc.lora = Lora.load(dir, enc.bert);
+    return enc;
   }
 
   get dim(): number { return this.bert.config.hiddenSize; }

@@ -1,0 +1,92 @@
+// AdamW (Loshchilov & Hutter 2019), as torch.optim.AdamW:
+//   p <- p - lr * wd * p                       (decoupled weight decay, decay group only)
+//   m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
+//   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+// Weight decay skips biases and LayerNorm weights (the Hugging Face convention), decided by
+// parameter name.
+import { noGrad, zeros, type Tensor } from '../engine/index.ts';
+
+export interface AdamWOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
+export const ADAMW_DEFAULTS: AdamWOptions = { lr: 2e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
+
+/** Biases and LayerNorm weights get no weight decay. */
+export function decays(name: string): boolean {
+  return !(name.endsWith('.bias') || name.includes('LayerNorm.') || name.includes('layer_norm.'));
+}
+
+export class AdamW {
+  step = 0;
+  readonly m = new Map<string, Tensor>();
+  readonly v = new Map<string, Tensor>();
+
+  constructor(readonly params: Map<string, Tensor>, readonly o: AdamWOptions = ADAMW_DEFAULTS) {
+    for (const [name, p] of params) {
+      this.m.set(name, zeros(p.shape, { device: p.device, dtype: p.dtype }));
+      this.v.set(name, zeros(p.shape, { device: p.device, dtype: p.dtype }));
+    }
+  }
+
+  /** One update with learning rate `lr`; parameters without a gradient are left alone. */
+  update(lr: number): void {
+    this.step++;
+    const [b1, b2] = this.o.betas;
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    noGrad(() => {
+      for (const [name, p] of this.params) {
+        const g = p.grad;
+        if (!g) continue;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        if (this.o.weightDecay > 0 && decays(name)) p.mulInPlace(1 - lr * this.o.weightDecay);
+        m.mulInPlace(b1).addInPlace(g, 1 - b1);
+        v.mulInPlace(b2).addcmulInPlace(g, g, 1 - b2);
+        const denom = v.div(bc2).sqrt().add(this.o.eps);
+        p.addcdivInPlace(m, denom, -lr / bc1);
+        denom.dispose();
+        g.dispose();
+      }
+    });
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params.values()) p.clearGrad();
+  }
+
+  /** State tensors for a checkpoint (m.NAME, v.NAME) and the step count. */
+  stateTensors(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [k, t] of this.m) out.set(`m.${k}`, t);
+    for (const [k, t] of this.v) out.set(`v.${k}`, t);
+    return out;
+  }
+
+  loadState(state: Map<string, Tensor>, step: number): void {
+    noGrad(() => {
+      for (const [k, t] of this.m) t.copyFrom(state.get(`m.${k}`)!);
+      for (const [k, t] of this.v) t.copyFrom(state.get(`v.${k}`)!);
+    });
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}
+
+/** Scales gradients so their global L2 norm is at most maxNorm (torch clip_grad_norm_); returns the norm before clipping. */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+  return noGrad(() => {
+    const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null);
+    let sq = 0;
+    for (const g of grads) {
+      const n = g.norm(2).item();
+      sq += n * n;
+    }
+    const total = Math.sqrt(sq);
+    const coef = maxNorm / (total + 1e-6);
+    if (coef < 1) for (const g of grads) g.mulInPlace(coef);
+    for (const g of grads) g.dispose();
+    return total;
+  });
+}
