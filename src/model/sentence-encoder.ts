@@ -2,7 +2,7 @@
 // `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
-import { int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { cat, int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -114,6 +114,22 @@ export class SentenceEncoder {
     const hidden = this.bert.forward(batch.ids, batch.mask); // [B, T, C]
     const pooled = meanPool(hidden, batch.mask); // [B, C]
     return this.info.normalize ? l2Normalize(pooled) : pooled;
+  }
+
+  /**
+   * Sentence vectors for token-id lists in their given order, [B, C], autograd on when the
+   * grad mode is: rows are sorted by length and run in chunks of `chunk` texts, each padded
+   * only to its own longest, then put back in order (the same vectors as one padded batch,
+   * with less padding: training batches of passages waste much of their compute on it).
+   */
+  embedLists(lists: readonly number[][], chunk = 8): Tensor {
+    if (lists.length <= chunk) return this.embedBatch(this.pad(lists));
+    const order = lists.map((_, i) => i).sort((a, b) => lists[b]!.length - lists[a]!.length || a - b);
+    const parts: Tensor[] = [];
+    for (let s = 0; s < order.length; s += chunk) parts.push(this.embedBatch(this.pad(order.slice(s, s + chunk).map((i) => lists[i]!))));
+    const inverse = new Array<number>(order.length);
+    order.forEach((i, k) => (inverse[i] = k));
+    return cat(parts, 0).indexSelect(0, int64(inverse).to(this.device)); // [B, C] in input order
   }
 
   /** Tokenizes, pads and embeds: [B, C]. */

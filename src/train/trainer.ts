@@ -190,9 +190,9 @@ export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], ev
           const q = encoder.tokenize(batch.map((t) => t.query));
           const p = encoder.tokenize(batch.map((t) => t.positive));
           const n = encoder.tokenize(batch.map((t) => t.negative));
-          const eq = encoder.embedBatch(encoder.pad(q)); // [B, C]
-          const ep = encoder.embedBatch(encoder.pad(p));
-          const en = encoder.embedBatch(encoder.pad(n));
+          const eq = encoder.embedLists(q); // [B, C]
+          const ep = encoder.embedLists(p);
+          const en = encoder.embedLists(n);
           const loss = cfg.loss === 'triplet'
             ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })
             : mnrlLoss(eq, ep, en, cfg.mnrlScale);
