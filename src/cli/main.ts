@@ -11,8 +11,9 @@ import { sample } from './commands/sample.ts';
 import { mine } from './commands/mine.ts';
 import { trainCommand } from './commands/train.ts';
 import { merge } from './commands/merge.ts';
+import { study } from './commands/study.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge];
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

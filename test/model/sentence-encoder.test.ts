@@ -63,3 +63,10 @@ test('wrong tensor shapes and missing files are clear errors', () => {
   assert.throws(() => SentenceEncoder.load(dir), /tensor 'embeddings.word_embeddings.weight' has shape \[30522,16\] but config.json implies \[30522,32\]/);
   assert.throws(() => SentenceEncoder.load('/no/such/model'), /no such model folder/);
 });
+
+test('embedLists (length-sorted chunks) equals one padded batch, in input order', () => {
+  const lists = enc.tokenize(['a', 'a much longer text with many more tokens than the others here', 'mid size text', 'b c', 'another fairly long one for the chunking']);
+  const whole = enc.embedBatch(enc.pad(lists)).f32();
+  const chunked = enc.embedLists(lists, 2).f32();
+  for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i]! - chunked[i]!) < 1e-5);
+});
