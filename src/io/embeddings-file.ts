@@ -1,6 +1,5 @@
 // Vectors with their ids, in the formats `ftlab embed --output` writes.
 import { extname } from 'node:path';
-
 import { tensor, int64, type Tensor } from '../engine/index.ts';
 import { AtomicFile, writeAtomic } from './atomic-file.ts';
 import { writeNpyF32 } from './npy.ts';
