@@ -98,7 +98,7 @@ export async function forEachLineBytes(path: string, fn: (buf: Uint8Array, start
         emit(buf, pos, nl);
         pos = nl + 1;
       }
-      if (pos < buf.length) carry = buf.slice(pos);
+      if (pos < buf.length) carry = new Uint8Array(buf.subarray(pos)); // a copy, not a view of the chunk
     }
     if (carry && carry.length > 0) {
       no++;

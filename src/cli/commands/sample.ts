@@ -56,7 +56,7 @@ export async function sampleTriples(path: string, n: number, seed: number, skipB
       if (skipBad) { skipped++; return; }
       throw new InputError(displayName(path), no, 'expected query<TAB>positive<TAB>negative (3 non-empty fields)');
     }
-    reservoir.offer(() => buf.slice(start, end));
+    reservoir.offer(() => new Uint8Array(buf.subarray(start, end))); // a copy: a view would pin its whole read chunk
   });
   return { reservoir, skipped };
 }
