@@ -9,6 +9,7 @@ import { sharedFile } from './shared-data.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
+const MAX_TOKENS = process.env.BENCH_MAX_TOKENS ? Number(process.env.BENCH_MAX_TOKENS) : undefined;
 const path = sharedFile('trec-dl/collection.pool.tsv');
 if (!path) {
   console.log('bench:encode skipped: ../shared/data/msmarco/trec-dl/collection.pool.tsv is absent');
@@ -26,10 +27,10 @@ console.log(`matmul bound: ${gflops.toFixed(1)} GFLOP/s -> ${boundTokensPerSec.t
 
 enc.encodeTokenized(lists.slice(0, 64)); // warm-up
 for (const sort of [true, false]) {
-  const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, sort });
+  const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
   const padded = batches.reduce((a, b) => a + b.length * Math.max(...b.map((i) => lists[i]!.length)), 0);
   const t0 = performance.now();
-  enc.encodeTokenized(lists, { batchSize: BATCH, sort });
+  enc.encodeTokenized(lists, { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
   const secs = (performance.now() - t0) / 1000;
   const tps = realTokens / secs;
   console.log(`${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, `

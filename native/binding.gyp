@@ -10,9 +10,10 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter",
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-frtti", "-Wno-unused-parameter",
                     "<!@(node find-libtorch.cjs cflags)"],
       "libraries": [
+        "-fopenmp",
         "-L<!@(node find-libtorch.cjs libdir)",
         "-Wl,-rpath,<!@(node find-libtorch.cjs libdir)",
         "<!@(node find-libtorch.cjs libs)"

@@ -19,7 +19,7 @@ Model and engine:
   --device D         auto | cpu | cuda[:N] (default auto)
   --threads N        libtorch threads (default: all cores)
   --max-length N     tokens per text, [CLS] and [SEP] included (default 256)
-  --batch-size N     texts per batch (default 64; batches are also capped at 16384 tokens)`;
+  --batch-size N     texts per batch (default 64; batches are also capped at 4096 padded tokens)`;
 
 /** Sets threads, resolves the device and loads the model named by the shared flags. */
 export function loadEncoder(values: Values): SentenceEncoder {

@@ -21,7 +21,7 @@ export interface LoadOptions {
 
 export interface EncodeOptions {
   batchSize?: number; // texts per batch (default 64)
-  maxTokens?: number; // padded tokens per batch, B * T_max (default 16384)
+  maxTokens?: number; // padded tokens per batch, B * T_max (default 4096: activations stay under 32 MB)
   sort?: boolean; // length-sorted batching (default true); false keeps input order
   onProgress?: (done: number, total: number) => void;
 }
@@ -173,7 +173,7 @@ export class SentenceEncoder {
  */
 export function planBatches(lengths: readonly number[], opts: EncodeOptions = {}): number[][] {
   const batchSize = opts.batchSize ?? 64;
-  const maxTokens = opts.maxTokens ?? 16384;
+  const maxTokens = opts.maxTokens ?? 4096;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const order = lengths.map((_, i) => i);
   if (opts.sort ?? true) order.sort((a, b) => lengths[b]! - lengths[a]! || a - b);
