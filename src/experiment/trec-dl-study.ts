@@ -100,13 +100,16 @@ export async function runTrecDlStudy(o: StudyOptions): Promise<StudyResult> {
   for (const protocol of o.protocols) evaluations[protocol] = {};
   for (const [name, spec] of Object.entries(models)) {
     const enc = name === 'base' ? base : SentenceEncoder.load(spec);
+    // with the dense protocol the whole pool is encoded anyway: re-ranking then reads those vectors
+    const docs = o.protocols.includes('dense')
+      ? (name === 'base' ? baseDocs : embedCollection(enc, collection, poolPath, { cacheDir: o.cacheDir, onProgress: progressLine(o.log, `encode pool (${name})`) }))
+      : (name === 'base' ? baseDocs : null);
     for (const protocol of o.protocols) {
       let ranking: Ranking;
       if (protocol === 'rerank') {
-        ranking = rerank(enc, q19, collection, bm25, name === 'base' ? baseDocs : null);
+        ranking = rerank(enc, q19, collection, bm25, docs);
       } else {
-        const docs = name === 'base' ? baseDocs : embedCollection(enc, collection, poolPath, { cacheDir: o.cacheDir, onProgress: progressLine(o.log, `encode pool (${name})`) });
-        const r = await denseRetrieve(enc, q19, collection, docs, 1000);
+        const r = await denseRetrieve(enc, q19, collection, docs!, 1000);
         ranking = r.ranking;
         latency[name] = { queries: q19.size, ...r.timing, qps: q19.size / (r.timing.encodeSeconds + r.timing.searchSeconds) };
       }
