@@ -46,3 +46,24 @@ export async function loadTextTriples(path: string, opts: { skipBad?: boolean } 
   if (triples.length === 0) throw new InputError(file, null, 'no triples');
   return { triples, skipped };
 }
+
+export interface IdTriple {
+  qid: string;
+  positive: string; // pid
+  negative: string; // pid
+}
+
+/** `qid<TAB>pid+<TAB>pid-` lines (as `ftlab mine --ids` writes). */
+export async function loadIdTriples(path: string): Promise<IdTriple[]> {
+  const file = displayName(path);
+  const out: IdTriple[] = [];
+  for await (const line of readLines(path)) {
+    const f = line.text.split('\t');
+    if (f.length !== 3 || f.some((x) => x.length === 0 || /\s/.test(x))) {
+      throw new InputError(file, line.no, `expected qid<TAB>pid+<TAB>pid- (3 ids), got ${JSON.stringify(line.text.slice(0, 60))}`);
+    }
+    out.push({ qid: f[0]!, positive: f[1]!, negative: f[2]! });
+  }
+  if (out.length === 0) throw new InputError(file, null, 'no triples');
+  return out;
+}

@@ -8,7 +8,7 @@ import { loadCollection, Collection } from '../../src/data/collection.ts';
 import { loadQueries } from '../../src/data/queries.ts';
 import { loadQrels } from '../../src/data/qrels.ts';
 import { loadRun } from '../../src/data/run.ts';
-import { loadTextTriples } from '../../src/data/triples.ts';
+import { loadTextTriples, loadIdTriples } from '../../src/data/triples.ts';
 import { readLines } from '../../src/data/lines.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 
@@ -66,6 +66,8 @@ test('bad inputs in each format name file and line', async () => {
   await assert.rejects(loadRun(file('dupr.trec', '1 Q0 7 1 2 t\n1 Q0 7 2 1 t\n')), /lists document 7 twice/);
   await assert.rejects(loadTextTriples(file('bt.tsv', 'q\tp\tn\nq\tp\n')), /bt\.tsv:2: expected query<TAB>positive<TAB>negative/);
   await assert.rejects(loadQueries(join(dir, 'missing.tsv')), /missing\.tsv: no such file/);
+  await assert.rejects(loadIdTriples(file('bid.tsv', '1\t2\t3\n1\t2 x\t3\n')), /bid\.tsv:2: expected qid<TAB>pid\+<TAB>pid-/);
+  assert.deepEqual(await loadIdTriples(file('id.tsv.gz', gzipSync('5\t7\t9\n'))), [{ qid: '5', positive: '7', negative: '9' }]);
 });
 
 test('the triples archive as distributed (.tar.gz) streams its first file', async () => {
