@@ -305,8 +305,7 @@ struct Attention : public torch::autograd::Function<Attention> {
     at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; b++) {
         auto p = keepProbs ? probs[b] : torch::empty({H, T, T}, q.options());  // [H, T, T]
-        at::bmm_out(p, q[b], k[b].transpose(1, 2));         // Q K^T
-        p.mul_(scale).add_(bias[b]);                        // * scale + mask
+        at::baddbmm_out(p, bias[b].expand({H, T, T}), q[b], k[b].transpose(1, 2), 1.0, scale);  // Q K^T * scale + mask
         at::_softmax_out(p, p, -1, false);
         auto ob = out[b];
         at::bmm_out(ob, drop ? p * keep[b] : p, v[b]);      // [H, T, D]
