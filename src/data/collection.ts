@@ -2,7 +2,7 @@
 // few large pages, plus typed-array offsets — not millions of JS strings. The full MS MARCO
 // collection (8.8M passages, ~3 GB) fits in ~3.2 GB this way; bench/collection-load.ts
 // measures it. Texts are decoded only when asked for.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { displayName, forEachLineBytes } from './lines.ts';
 
@@ -88,7 +88,7 @@ export class Collection {
       if (!this.#byStringId) {
         this.#byStringId = new Map();
         this.#ids.forEach((v, i) => {
-          if (this.#byStringId!.has(v)) throw new InputError(this.source, null, `passage id ${v} appears twice`);
+          if (this.#byStringId!.has(v)) throw new InputError(this.source, null, `id ${v} appears twice`);
           this.#byStringId!.set(v, i);
         });
       }
@@ -105,7 +105,7 @@ export class Collection {
       this.#byNumericId = new Int32Array(max + 1).fill(-1);
       for (let i = 0; i < this.#size; i++) {
         const n = this.#numericIds[i]!;
-        if (this.#byNumericId[n] !== -1) throw new InputError(this.source, null, `passage id ${n} appears twice`);
+        if (this.#byNumericId[n] !== -1) throw new InputError(this.source, null, `id ${n} appears twice`);
         this.#byNumericId[n] = i;
       }
     }
@@ -122,10 +122,10 @@ export class Collection {
  * with an empty id, is an error at file:line unless skipBad counts it instead; a repeated
  * id is always an error.
  */
-export async function loadCollection(path: string, opts: { skipBad?: boolean; onProgress?: (bytes: number, total: number) => void } = {}): Promise<{ collection: Collection; skipped: number }> {
+export async function loadCollection(path: string, opts: { skipBad?: boolean; what?: string; onProgress?: (bytes: number, total: number) => void } = {}): Promise<{ collection: Collection; skipped: number }> {
   const file = displayName(path);
   const c = new Collection(file);
-  const total = path === '-' || path.endsWith('.gz') ? 0 : statSync(path).size;
+  const total = path === '-' || path.endsWith('.gz') || !existsSync(path) ? 0 : statSync(path).size;
   let skipped = 0;
   let seen = 0;
   await forEachLineBytes(path, (buf, start, end, no) => {
@@ -134,7 +134,7 @@ export async function loadCollection(path: string, opts: { skipBad?: boolean; on
     for (let k = start; k < end; k++) if (buf[k] === 9) { tab = k; break; }
     if (tab <= start) {
       if (opts.skipBad) { skipped++; return; }
-      throw new InputError(file, no, 'expected pid<TAB>text');
+      throw new InputError(file, no, `expected ${opts.what ?? 'pid<TAB>text'}`);
     }
     const id = decoder.decode(buf.subarray(start, tab));
     c.addBytes(id, buf, tab + 1, end);

@@ -40,7 +40,7 @@ test('collection: malformed line and repeated id are errors at file:line; --skip
   const bad = file('bad.tsv', '1\tok\nno-tab-here\n');
   await assert.rejects(loadCollection(bad), /bad\.tsv:2: expected pid<TAB>text/);
   assert.equal((await loadCollection(bad, { skipBad: true })).skipped, 1);
-  await assert.rejects(loadCollection(file('dup.tsv', '1\ta\n1\tb\n')), /passage id 1 appears twice/);
+  await assert.rejects(loadCollection(file('dup.tsv', '1\ta\n1\tb\n')), /id 1 appears twice/);
 });
 
 test('queries, qrels (tabs or spaces), runs (TREC and MS MARCO detected)', async () => {

@@ -1,12 +1,14 @@
-// ftlab embed: texts -> sentence vectors.
+// ftlab embed: texts -> sentence vectors, streamed to the output in shards.
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { int, str, strs } from '../command.ts';
 import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
 import { Progress } from '../progress.ts';
-import { readLines, splitIdText } from '../../data/lines.ts';
-import { writeEmbeddings, EMBEDDING_FORMATS } from '../../io/embeddings-file.ts';
+import { Collection, loadCollection } from '../../data/collection.ts';
+import { EmbeddingsWriter, EMBEDDING_FORMATS } from '../../io/embeddings-file.ts';
 import { UserError } from '../../errors.ts';
+
+const SHARD = 16384; // texts tokenized, sorted and encoded together
 
 export const embed: Command = {
   name: 'embed',
@@ -43,29 +45,30 @@ Examples:
     if (output && !EMBEDDING_FORMATS.includes(extname(output))) {
       throw new UserError(`--output ${output}: the name must end in ${EMBEDDING_FORMATS.join(', ')}`);
     }
-    let ids: string[];
-    let docs: string[];
+    let source: Collection;
     if (input !== undefined) {
-      ids = [];
-      docs = [];
-      const file = input === '-' ? 'stdin' : input;
-      for await (const line of readLines(input)) {
-        const [id, text] = splitIdText(line, file);
-        ids.push(id);
-        docs.push(text);
-      }
+      source = (await loadCollection(input, { what: 'id<TAB>text' })).collection;
     } else {
-      ids = texts.map((_, i) => String(i));
-      docs = texts;
+      source = new Collection('--text');
+      texts.forEach((t, i) => source.add(String(i), t));
     }
     const encoder = loadEncoder(values);
-    const progress = new Progress('embed', docs.length, 'texts', process.stderr, input !== undefined && values.quiet !== true);
-    const vectors = encoder.encode(docs, { batchSize: int(values, 'batch-size'), onProgress: (d, n) => progress.update(d) });
-    if (output) writeEmbeddings(output, ids, vectors, encoder.dim);
-    if (json) {
-      const rows: string[] = [];
-      for (let i = 0; i < docs.length; i++) rows.push(`[${Array.from(vectors.subarray(i * encoder.dim, (i + 1) * encoder.dim)).join(',')}]`);
-      process.stdout.write(`[${rows.join(',\n')}]\n`);
+    const n = source.size;
+    const writer = output ? new EmbeddingsWriter(output, n, encoder.dim, (i) => source.id(i)) : null;
+    const progress = new Progress('embed', n, 'texts', process.stderr, input !== undefined && values.quiet !== true);
+    const rows: string[] = [];
+    try {
+      for (let s = 0; s < n; s += SHARD) {
+        const batch = Array.from({ length: Math.min(SHARD, n - s) }, (_, k) => source.text(s + k));
+        const vectors = encoder.encode(batch, { batchSize: int(values, 'batch-size'), onProgress: (d) => progress.update(s + d) });
+        writer?.append(vectors);
+        if (json) for (let r = 0; r < batch.length; r++) rows.push(`[${Array.from(vectors.subarray(r * encoder.dim, (r + 1) * encoder.dim)).join(',')}]`);
+      }
+      writer?.commit();
+    } catch (e) {
+      writer?.abort();
+      throw e;
     }
+    if (json) process.stdout.write(`[${rows.join(',\n')}]\n`);
   },
 };
