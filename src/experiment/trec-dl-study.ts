@@ -3,7 +3,7 @@
 // from the 30k-passage pool, ranks 51-200), full fine-tuning and LoRA; evaluate the base
 // model and the four variants on DL19 (disjoint queries), re-ranking BM25's top-100 and
 // optionally dense retrieval over the whole pool; paired significance against the base.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCollection } from '../data/collection.ts';
 import { loadQueries } from '../data/queries.ts';
@@ -17,7 +17,7 @@ import { denseRetrieve, rerank, type Ranking } from '../retrieval/dense-retrieva
 import { evaluate, type Evaluation } from '../eval/evaluate.ts';
 import { parseMetrics } from '../eval/metric.ts';
 import { compareEvaluations, type Comparison } from '../eval/compare.ts';
-import { train, type TrainConfig } from '../train/trainer.ts';
+import { latestCheckpoint, train, type TrainConfig } from '../train/trainer.ts';
 import { TRIPLET_PRESETS } from '../train/losses/triplet-loss.ts';
 import { PAPER_LORA } from '../train/lora.ts';
 import { writeTrecRun } from '../data/run.ts';
@@ -83,14 +83,19 @@ export async function runTrecDlStudy(o: StudyOptions): Promise<StudyResult> {
         weightDecay: 0.01, maxGradNorm: 1, lora: method === 'lora' ? PAPER_LORA : null, seed: o.seed, evalEvery: 0, saveEvery: Math.max(1, Math.floor(o.steps / 4)),
         keepCheckpoints: 1,
       };
+      models[name] = dir;
+      // resumable: a finished variant is kept, an interrupted one continues from its last checkpoint
+      if (finishedTraining(dir, o.steps)) {
+        o.log(`study: ${name} already trained (${dir})`);
+        continue;
+      }
       const enc = SentenceEncoder.load('default');
       const r = await train(enc, sets[strategy]!, [], cfg, {
-        output: dir, resume: false,
+        output: dir, resume: latestCheckpoint(join(dir, 'checkpoints')) !== null,
         onStep: (s, total) => { if (s.step === total || s.step % 10 === 0) o.log(`study: ${name} step ${s.step}/${total} loss ${s.loss.toFixed(4)} ${s.tokensPerSec.toFixed(0)} tok/s`); },
       });
       o.log(`study: ${name} trained ${r.steps} steps, ${r.trainable} trainable parameters`);
       enc.dispose();
-      models[name] = dir;
     }
   }
 
@@ -128,6 +133,13 @@ export async function runTrecDlStudy(o: StudyOptions): Promise<StudyResult> {
   writeFileSync(join(o.output, 'results.json'), JSON.stringify({ ...result, evaluations: undefined }, null, 2));
   writeFileSync(join(o.output, 'report.md'), studyReport(result, o));
   return result;
+}
+
+function finishedTraining(dir: string, steps: number): boolean {
+  const info = join(dir, 'ftlab.json');
+  if (!existsSync(info)) return false;
+  const t = (JSON.parse(readFileSync(info, 'utf8')) as { training?: { step?: number } }).training;
+  return t?.step === steps;
 }
 
 function progressLine(log: (l: string) => void, label: string): (d: number, n: number, note?: string) => void {
