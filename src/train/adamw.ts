@@ -4,7 +4,7 @@
 //   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 // Weight decay skips biases and LayerNorm weights (the Hugging Face convention), decided by
 // parameter name.
-import { noGrad, zeros, type Tensor } from '../engine/index.ts';
+import { noGrad, tidy, zeros, type Tensor } from '../engine/index.ts';
 
 export interface AdamWOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
 export const ADAMW_DEFAULTS: AdamWOptions = { lr: 2e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
@@ -41,9 +41,7 @@ export class AdamW {
         if (this.o.weightDecay > 0 && decays(name)) p.mulInPlace(1 - lr * this.o.weightDecay);
         m.mulInPlace(b1).addInPlace(g, 1 - b1);
         v.mulInPlace(b2).addcmulInPlace(g, g, 1 - b2);
-        const denom = v.div(bc2).sqrt().add(this.o.eps);
-        p.addcdivInPlace(m, denom, -lr / bc1);
-        denom.dispose();
+        tidy(() => p.addcdivInPlace(m, v.div(bc2).sqrt().add(this.o.eps), -lr / bc1)); // frees the temporaries
         g.dispose();
       }
     });
