@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { statSync } from 'node:fs';
-import { sampleTriples } from '../src/cli/commands/sample.ts';
+import { sampleTriples } from '../src/data/sample-triples.ts';
 import { generateFile, sentence } from './generated-file.ts';
 
 const LINES = Number(process.env.BENCH_LINES ?? 39_780_811);

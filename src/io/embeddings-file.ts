@@ -7,6 +7,7 @@
 import { extname } from 'node:path';
 import { AtomicFile } from './atomic-file.ts';
 import { npyHeader } from './npy.ts';
+import { encodeHeader } from '../model/safetensors.ts';
 
 export const EMBEDDING_FORMATS = ['.npy', '.safetensors', '.jsonl'];
 
@@ -44,13 +45,7 @@ export class EmbeddingsWriter {
     };
     if (this.#numericIds) header.ids = { dtype: 'I64', shape: [this.n], data_offsets: [vecBytes, vecBytes + this.n * 8] };
     else header.__metadata__ = { ids: JSON.stringify(Array.from({ length: this.n }, (_, i) => this.id(i))) };
-    let json = JSON.stringify(header);
-    json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-    const body = Buffer.from(json, 'utf8');
-    const out = new Uint8Array(8 + body.length);
-    new DataView(out.buffer).setBigUint64(0, BigInt(body.length), true);
-    out.set(body, 8);
-    return out;
+    return encodeHeader(header);
   }
 
   /** Appends rows [k, dim] (the next k ids). */

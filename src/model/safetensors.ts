@@ -141,6 +141,17 @@ export function loadSafetensors(path: string, opts: { as?: DType; keep?: (name: 
   }
 }
 
+/** The 8-byte length and the JSON header, padded with spaces so the data starts 8-byte aligned. */
+export function encodeHeader(header: Record<string, unknown>): Uint8Array {
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const body = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + body.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(body.length), true);
+  out.set(body, 8);
+  return out;
+}
+
 /**
  * Writes tensors in name order (header padded with spaces to 8 bytes, as the reference
  * writer does), atomically. One tensor's bytes are in JS memory at a time.
@@ -158,14 +169,8 @@ export function saveSafetensors(path: string, tensors: Map<string, Tensor>, meta
     header[name] = { dtype: code, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const jsonBytes = Buffer.from(json, 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(jsonBytes.length));
   writeAtomic(path, (f) => {
-    f.write(len);
-    f.write(jsonBytes);
+    f.write(encodeHeader(header));
     for (const name of names) {
       const d = tensors.get(name)!.data();
       f.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));

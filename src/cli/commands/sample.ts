@@ -1,12 +1,9 @@
 // ftlab sample: a uniform, seeded sample of training triples in one streaming pass.
 import type { Command } from '../command.ts';
 import { int, required } from '../command.ts';
-import { forEachLineBytes, displayName } from '../../data/lines.ts';
-import { Random } from '../../data/random.ts';
-import { Reservoir } from '../../data/reservoir.ts';
-import { isTripleLine } from '../../data/triples.ts';
+import { sampleTriples } from '../../data/sample-triples.ts';
 import { writeAtomic } from '../../io/atomic-file.ts';
-import { InputError, UserError } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
 
 export const sample: Command = {
   name: 'sample',
@@ -33,8 +30,7 @@ The sample keeps the source file's order; lines are copied byte for byte.`,
     const n = int(values, 'n');
     if (n === undefined) throw new UserError('--n is required');
     const seed = int(values, 'seed', 0) ?? 42;
-    const res = sampleTriples(path, n, seed, values['skip-bad'] === true);
-    const { reservoir, skipped } = await res;
+    const { reservoir, skipped } = await sampleTriples(path, n, seed, values['skip-bad'] === true);
     if (reservoir.seen < n) process.stderr.write(`sample: only ${reservoir.seen} triples in ${path}; keeping all\n`);
     writeAtomic(output, (f) => {
       for (const line of reservoir.inStreamOrder()) {
@@ -47,16 +43,3 @@ The sample keeps the source file's order; lines are copied byte for byte.`,
     }
   },
 };
-
-export async function sampleTriples(path: string, n: number, seed: number, skipBad: boolean): Promise<{ reservoir: Reservoir<Uint8Array>; skipped: number }> {
-  const reservoir = new Reservoir<Uint8Array>(n, new Random(seed));
-  let skipped = 0;
-  await forEachLineBytes(path, (buf, start, end, no) => {
-    if (!isTripleLine(buf, start, end)) {
-      if (skipBad) { skipped++; return; }
-      throw new InputError(displayName(path), no, 'expected query<TAB>positive<TAB>negative (3 non-empty fields)');
-    }
-    reservoir.offer(() => new Uint8Array(buf.subarray(start, end))); // a copy: a view would pin its whole read chunk
-  });
-  return { reservoir, skipped };
-}
