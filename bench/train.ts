@@ -6,7 +6,7 @@ import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadTextTriples } from '../src/data/triples.ts';
 import { tripletLoss } from '../src/train/losses/triplet-loss.ts';
 import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
-import { Lora, PAPER_LORA } from '../src/train/lora.ts';
+import { Lora, PAPER_LORA } from '../src/model/lora.ts';
 import { matmulGflops, linearMacsPerToken } from './matmul-bound.ts';
 import { sharedFile } from './shared-data.ts';
 

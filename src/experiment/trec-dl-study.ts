@@ -9,7 +9,7 @@ import { loadCollection } from '../data/collection.ts';
 import { loadQueries } from '../data/queries.ts';
 import { loadQrels } from '../data/qrels.ts';
 import { loadRun, type Run } from '../data/run.ts';
-import { mineTriples } from '../data/mining.ts';
+import { mineTriples } from '../retrieval/mining.ts';
 import type { TextTriple } from '../data/triples.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { embedCollection } from '../retrieval/embedding-cache.ts';
@@ -19,7 +19,7 @@ import { parseMetrics } from '../eval/metric.ts';
 import { compareEvaluations, type Comparison } from '../eval/compare.ts';
 import { latestCheckpoint, train, type TrainConfig } from '../train/trainer.ts';
 import { TRIPLET_PRESETS } from '../train/losses/triplet-loss.ts';
-import { PAPER_LORA } from '../train/lora.ts';
+import { PAPER_LORA } from '../model/lora.ts';
 import { writeTrecRun } from '../data/run.ts';
 import { UserError } from '../errors.ts';
 

@@ -7,7 +7,7 @@
 import { extname } from 'node:path';
 import { AtomicFile } from './atomic-file.ts';
 import { npyHeader } from './npy.ts';
-import { encodeHeader } from '../model/safetensors.ts';
+import { encodeHeader } from './safetensors.ts';
 
 export const EMBEDDING_FORMATS = ['.npy', '.safetensors', '.jsonl'];
 

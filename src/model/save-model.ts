@@ -5,9 +5,9 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bertConfigJson } from './config.ts';
-import { saveSafetensors } from './safetensors.ts';
+import { saveSafetensors } from '../io/safetensors.ts';
 import type { SentenceEncoder } from './sentence-encoder.ts';
-import type { Lora } from '../train/lora.ts';
+import type { Lora } from './lora.ts';
 
 export function saveModelFolder(dir: string, encoder: SentenceEncoder, opts: { lora?: Lora; base?: string; training?: unknown } = {}): void {
   mkdirSync(dir, { recursive: true });

@@ -8,10 +8,10 @@ import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts'
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
-import { Lora } from '../train/lora.ts';
+import { Lora } from './lora.ts';
 import { UserError } from '../errors.ts';
 import { meanPool, l2Normalize } from './pooling.ts';
-import { loadSafetensors } from './safetensors.ts';
+import { loadSafetensors } from '../io/safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
 
 export interface LoadOptions {

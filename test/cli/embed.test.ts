@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
 import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { readNpyF32 } from '../../src/io/npy.ts';
-import { loadSafetensors } from '../../src/model/safetensors.ts';
+import { loadSafetensors } from '../../src/io/safetensors.ts';
 
 test('ftlab embed --text ... --json prints the reference vector', () => {
   const r = ftlab(['embed', '--text', 'This is an example sentence', '--json']);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { manualSeed, randn, type DType, type Tensor } from '../../src/engine/index.ts';
 import { bertParameterShapes } from '../../src/model/bert.ts';
 import { bertConfigJson, type BertConfig } from '../../src/model/config.ts';
-import { saveSafetensors } from '../../src/model/safetensors.ts';
+import { saveSafetensors } from '../../src/io/safetensors.ts';
 import { resolveModelFiles } from '../../src/model/model-files.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

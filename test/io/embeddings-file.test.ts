@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddingsWriter } from '../../src/io/embeddings-file.ts';
-import { SafetensorsFile, loadSafetensors } from '../../src/model/safetensors.ts';
+import { SafetensorsFile, loadSafetensors } from '../../src/io/safetensors.ts';
 import { readNpyF32 } from '../../src/io/npy.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 

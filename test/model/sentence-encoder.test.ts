@@ -4,7 +4,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SentenceEncoder, planBatches } from '../../src/model/sentence-encoder.ts';
 import { resolveModelFiles } from '../../src/model/model-files.ts';
-import { loadSafetensors, saveSafetensors } from '../../src/model/safetensors.ts';
+import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';
 import { tmpDir, writeTinyModel, tinyConfig } from '../helpers/tiny-model.ts';
 
 const enc = SentenceEncoder.load('default');

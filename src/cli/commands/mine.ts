@@ -6,7 +6,7 @@ import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
-import { mineTriples, type MinedTriple } from '../../data/mining.ts';
+import { mineTriples, type MinedTriple } from '../../retrieval/mining.ts';
 import { writeAtomic } from '../../io/atomic-file.ts';
 import { UserError } from '../../errors.ts';
 

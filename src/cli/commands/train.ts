@@ -9,7 +9,7 @@ import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
 import { loadCollection } from '../../data/collection.ts';
 import { TRIPLET_PRESETS } from '../../train/losses/triplet-loss.ts';
-import { parseLoraSpec } from '../../train/lora.ts';
+import { parseLoraSpec } from '../../model/lora.ts';
 import { train, type TrainConfig, type RetrievalEvaluator } from '../../train/trainer.ts';
 import type { Distance } from '../../train/losses/distance.ts';
 import { embedCollection } from '../../retrieval/embedding-cache.ts';

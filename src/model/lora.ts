@@ -8,8 +8,8 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropout, linear, noGrad, rand, zeros, type Tensor } from '../engine/index.ts';
-import type { Bert } from '../model/bert.ts';
-import { loadSafetensors, saveSafetensors } from '../model/safetensors.ts';
+import type { Bert } from './bert.ts';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { UserError } from '../errors.ts';
 
 export interface LoraConfig {

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fromBytes, type DType, type Tensor } from '../engine/index.ts';
 import { InputError, UserError } from '../errors.ts';
-import { writeAtomic } from '../io/atomic-file.ts';
+import { writeAtomic } from './atomic-file.ts';
 
 const DTYPES: Record<string, { dtype: DType; bytes: number }> = {
   F32: { dtype: 'float32', bytes: 4 },

@@ -1,13 +1,13 @@
 // The two training-set recipes over a collection: for every query with judged positives
 // (grade >= minGrade) present in the collection, one triple per (positive, negative).
-import type { Collection } from './collection.ts';
-import type { Qrels } from './qrels.ts';
-import type { Queries } from './queries.ts';
-import { Random } from './random.ts';
-import { sampleHardNegatives, sampleRandomNegatives } from './negatives.ts';
+import type { Collection } from '../data/collection.ts';
+import type { Qrels } from '../data/qrels.ts';
+import type { Queries } from '../data/queries.ts';
+import { Random } from '../data/random.ts';
+import { sampleHardNegatives, sampleRandomNegatives } from '../data/negatives.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import type { CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
-import { denseRetrieve } from '../retrieval/dense-retrieval.ts';
+import type { CollectionEmbeddings } from './embedding-cache.ts';
+import { denseRetrieve } from './dense-retrieval.ts';
 
 export interface MinedTriple { qid: string; positive: number; negative: number; rank?: number } // positions in the collection
 

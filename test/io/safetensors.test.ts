@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, int64, fromBytes } from '../../src/engine/index.ts';
-import { SafetensorsFile, loadSafetensors, saveSafetensors } from '../../src/model/safetensors.ts';
+import { SafetensorsFile, loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 
 test('round-trips f32, f16, bf16, i64 with names, shapes and metadata', () => {
