@@ -32,6 +32,8 @@ if [ -z "${LIBTORCH:-}" ]; then
   done
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# onnxruntime-node (under transformers.js, a test peer) uses the binary its package ships; its
+# postinstall would otherwise try to download CUDA binaries from outside the npm registry.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build:native
 node --import tsx -e "import('./src/engine/index.ts').then((e) => console.log('setup: ftlab engine ready, libtorch ' + e.engineInfo().torch))"
