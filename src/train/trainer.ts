@@ -42,6 +42,8 @@ export interface TrainConfig {
   evalEvery: number; // optimizer steps; 0 = only at the end
   saveEvery: number; // optimizer steps; 0 = only at the end
   keepCheckpoints: number;
+  /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
+  regulariser?: { kind: string; weight: number; reference: string } | null;
 }
 
 export interface StepLog {
@@ -75,7 +77,12 @@ export interface TrainerOptions {
   onEval?: (log: EvalLog) => void;
   /** Stops after this many optimizer steps in this process (tests: simulate a kill). */
   stopAfter?: number;
+  /** Added to each micro-batch's loss (e.g. losses/preservation.ts); needs cfg.regulariser. */
+  regulariser?: Regulariser;
 }
+
+/** A penalty on a micro-batch: its triples and their embeddings ([B, C] each). */
+export type Regulariser = (batch: readonly TextTriple[], q: Tensor, p: Tensor, n: Tensor) => Tensor;
 
 export interface TrainResult {
   steps: number;
@@ -87,6 +94,7 @@ export interface TrainResult {
 }
 
 export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTriple[], cfg: TrainConfig, opts: TrainerOptions): Promise<TrainResult> {
+  if (Boolean(cfg.regulariser) !== Boolean(opts.regulariser)) throw new Error('cfg.regulariser and opts.regulariser go together');
   if (trainSet.length < cfg.batchSize) throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
   encoder.info.normalize = cfg.normalize;
   const bert = encoder.bert;
@@ -193,9 +201,10 @@ export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], ev
           const eq = encoder.embedLists(q); // [B, C]
           const ep = encoder.embedLists(p);
           const en = encoder.embedLists(n);
-          const loss = cfg.loss === 'triplet'
+          const main = cfg.loss === 'triplet'
             ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })
             : mnrlLoss(eq, ep, en, cfg.mnrlScale);
+          const loss = opts.regulariser ? main.add(opts.regulariser(batch, eq, ep, en)) : main;
           const value = loss.item();
           if (!Number.isFinite(value)) return { value, tokens: 0 };
           loss.div(cfg.gradAccumulation).backward();

@@ -1,0 +1,27 @@
+// The preservation regulariser against numbers worked by hand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tensor } from '../../src/engine/index.ts';
+import { preservationLoss } from '../../src/train/losses/preservation.ts';
+
+const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('preservation loss: weight * mean(1 - cos) by hand, and its gradient', () => {
+  // row 0: (2, 0) vs (1, 0): cos 1 -> 0;  row 1: (0, 1) vs (0.6, 0.8): cos 0.8 -> 0.2
+  // mean 0.1, weight 3 -> 0.3
+  const cur = tensor([2, 0, 0, 1], [2, 2]).setRequiresGrad();
+  const ref = tensor([1, 0, 0.6, 0.8], [2, 2]);
+  const loss = preservationLoss(cur, ref, 3);
+  close(loss.item(), 0.3);
+  // d(1 - cos(x, r))/dx = -(r/|r| - cos x/|x|) / |x|; row 1 (|x| = 1, cos 0.8): -((0.6, 0.8) - 0.8 (0, 1)) = (-0.6, 0)
+  // times weight / N = 3 / 2 -> (-0.9, 0); row 0 is at its optimum: (0, 0)
+  loss.backward();
+  const g = cur.grad!.f32();
+  [0, 0, -0.9, 0].forEach((v, i) => close(g[i]!, v, 1e-5));
+});
+
+test('preservation loss is zero for identical directions, whatever the scale', () => {
+  const cur = tensor([3, 4, -1, 2], [2, 2]);
+  const ref = tensor([0.6, 0.8, -2, 4], [2, 2]);
+  close(preservationLoss(cur, ref, 10).item(), 0, 1e-6);
+});
