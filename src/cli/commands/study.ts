@@ -1,46 +1,82 @@
-// ftlab study: the experiment runner on the TREC-DL data (see src/experiment/).
+// ftlab study: the fine-tuning study (see src/experiment/runner.ts).
 import type { Command } from '../command.ts';
-import { int, required, str } from '../command.ts';
-import { setThreads } from '../../engine/index.ts';
-import { runTrecDlStudy } from '../../experiment/trec-dl-study.ts';
+import { int, num, required, str } from '../command.ts';
+import { resolveDevice, setThreads } from '../../engine/index.ts';
+import { runStudy } from '../../experiment/runner.ts';
+import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
+import { PAPER_DEFAULTS, QUICK_DEFAULTS } from '../../experiment/options.ts';
+import { Progress } from '../progress.ts';
 import { UserError } from '../../errors.ts';
 
 export const study: Command = {
   name: 'study',
-  summary: 'run the fine-tuning study (train DL20, test DL19) and write report.md',
-  usage: `ftlab study --output DIR [--data ../shared/data/msmarco] [options]
+  summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
+  usage: `ftlab study --output DIR [--preset quick|paper] [--data DIR] [options]
 
-Mines random and hard (base model, ranks 51-200) negatives for the DL20 judgments,
-trains full fine-tuning and LoRA (r=16, alpha=32, query/value) on each, evaluates the
-base model and the four variants on DL19 and writes DIR/report.md, DIR/results.json,
-the runs, the triples and the models.
+--preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
+test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
+for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
+lora-hard-lr1e-3, recipe. --preset paper: DIR holds the official MS MARCO files
+(collection.tsv, queries.train.tsv, qrels.train.tsv, triples.train.small.tar.gz,
+queries.dev.small.tsv, qrels.dev.small.tsv); the paper's hyperparameters.
 
-  --steps N              optimizer steps per variant (default 200)
-  --batch-size N         default 16
-  --preset paper-text|paper-run   (default paper-text)
-  --protocol rerank|dense|both    (default both; dense encodes the pool once per model)
-  --seed S  --threads N  --cache-dir DIR`,
+  --arms a,b,...          arms to run (base always; default all)
+  --config paper-run|paper-text   triplet configuration (default paper-run)
+  --folds one|both        quick preset folds (default one: dl20->dl19)
+  --steps N  --batch-size N  --warmup W   (quick: ${QUICK_DEFAULTS.steps}, ${QUICK_DEFAULTS.batchSize}, ${QUICK_DEFAULTS.warmup}; paper: ${PAPER_DEFAULTS.steps}, ${PAPER_DEFAULTS.batchSize}, ${PAPER_DEFAULTS.warmup})
+  --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
+  --protocol rerank|dense|both   (quick: rerank; paper: dense)
+  --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
+  --validation-depth N    validation queries' candidates re-ranked to choose checkpoints (quick 30)
+  --mining-depth N        BM25 candidates per training query searched for hard negatives (default 100)
+  --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole training part of the pool
+  --guard-margin M        false-negative guard margin (default 0); --no-guard turns it off
+  --timing-queries N      dev-small queries timed (quick ${QUICK_DEFAULTS.timingQueries}, paper ${PAPER_DEFAULTS.timingQueries}; 0 skips)
+  --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
+  --paper-triples N       paper preset: triples sampled (default ${PAPER_DEFAULTS.paperTriples})
+  --no-retrain            a model trained under another configuration is an error, not retrained
+  --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
-    output: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' },
-    preset: { type: 'string' }, protocol: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-    'cache-dir': { type: 'string' },
+    output: { type: 'string' }, data: { type: 'string' }, preset: { type: 'string' }, arms: { type: 'string' }, config: { type: 'string' },
+    folds: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, warmup: { type: 'string' }, dose: { type: 'string' },
+    protocol: { type: 'string' }, 'rerank-depth': { type: 'string' }, 'validation-depth': { type: 'string' }, 'mining-depth': { type: 'string' }, 'mining-pool': { type: 'string' }, 'guard-margin': { type: 'string' },
+    'no-guard': { type: 'boolean', default: false }, 'timing-queries': { type: 'string' }, 'timing-repeats': { type: 'string' },
+    'geometry-pairs': { type: 'string' }, 'no-umap': { type: 'boolean', default: false }, 'paper-triples': { type: 'string' },
+    'no-retrain': { type: 'boolean', default: false }, model: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
+    device: { type: 'string' }, 'cache-dir': { type: 'string' }, quiet: { type: 'boolean', default: false },
   },
   async run(values) {
     setThreads(int(values, 'threads'));
-    const preset = str(values, 'preset') ?? 'paper-text';
-    if (preset !== 'paper-text' && preset !== 'paper-run') throw new UserError(`unknown --preset '${preset}' (paper-text or paper-run)`);
-    const protocol = str(values, 'protocol') ?? 'both';
-    if (!['rerank', 'dense', 'both'].includes(protocol)) throw new UserError('--protocol must be rerank, dense or both');
-    await runTrecDlStudy({
-      data: str(values, 'data') ?? '../shared/data/msmarco',
-      output: required(values, 'output'),
-      steps: int(values, 'steps') ?? 200,
-      batchSize: int(values, 'batch-size') ?? 16,
-      preset,
-      protocols: protocol === 'both' ? ['rerank', 'dense'] : [protocol as 'rerank' | 'dense'],
-      seed: int(values, 'seed', 0) ?? 42,
-      cacheDir: str(values, 'cache-dir'),
-      log: (l) => process.stderr.write(`${l}\n`),
+    const preset = oneOf(values, 'preset', ['quick', 'paper'] as const, 'quick');
+    const d = preset === 'paper' ? PAPER_DEFAULTS : QUICK_DEFAULTS;
+    const protocol = oneOf(values, 'protocol', ['rerank', 'dense', 'both'] as const, d.protocols[0]!);
+    const dose = (str(values, 'dose') ?? d.dose.join(',')).split(',').map(Number);
+    if (dose.some((x) => !(x >= 0 && x <= 1))) throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
+    const quiet = values.quiet === true;
+    await runStudy({
+      preset, data: str(values, 'data') ?? (preset === 'paper' ? required(values, 'data') : '../shared/data/msmarco'), output: required(values, 'output'),
+      config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
+      folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'), arms: selectArms(str(values, 'arms')),
+      steps: int(values, 'steps') ?? d.steps, batchSize: int(values, 'batch-size') ?? d.batchSize, warmup: num(values, 'warmup') ?? d.warmup,
+      seed: int(values, 'seed', 0) ?? 42, validationFraction: d.validationFraction, dose,
+      rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth, validationDepth: int(values, 'validation-depth') ?? d.validationDepth,
+      miningDepth: int(values, 'mining-depth') ?? d.miningDepth, protocols: protocol === 'both' ? ['rerank', 'dense'] : [protocol],
+      miningPool: oneOf(values, 'mining-pool', ['candidates', 'pool'] as const, 'candidates'),
+      guardMargin: values['no-guard'] === true ? null : num(values, 'guard-margin') ?? 0,
+      timingQueries: int(values, 'timing-queries', 0) ?? d.timingQueries, timingRepeats: int(values, 'timing-repeats') ?? d.timingRepeats,
+      geometryPairs: int(values, 'geometry-pairs', 0) ?? d.geometryPairs, umap: values['no-umap'] !== true,
+      paperTriples: int(values, 'paper-triples') ?? PAPER_DEFAULTS.paperTriples, model: str(values, 'model') ?? 'default',
+      device: resolveDevice(str(values, 'device') ?? 'auto'), cacheDir: str(values, 'cache-dir'),
+      onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
+      log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); },
+      progress: (label, total, unit) => new Progress(label, total, unit, process.stderr, !quiet),
     });
   },
 };
+
+function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
+  return v as T;
+}

@@ -1,0 +1,85 @@
+// The analysis stage: Table III (training summaries), Figure 2 (curves), Table II (timing:
+// base, full, LoRA unmerged and merged) and Figure 1 (geometry and UMAP of test pairs),
+// through the analysis APIs (external.ts).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CurvesResult, GeometryResult, TimingResult, TrainingSummary } from '../analysis/types.ts';
+import { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { saveModelFolder } from '../model/save-model.ts';
+import { readCurves, runGeometry, runTiming, summarizeTraining, type TimingModelSpec } from './external.ts';
+import type { FoldOutcome } from './fold-study.ts';
+import type { StudyOptions } from './options.ts';
+import { PAPER_NUMBERS } from './paper-numbers.ts';
+
+export interface AnalysisOutput { training: TrainingSummary[]; curves: CurvesResult | null; timing: TimingResult | null; geometry: GeometryResult | null }
+
+export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
+  const out: TrainingSummary[] = [];
+  for (const f of folds) {
+    for (const a of f.arms) {
+      if (!a.record || !a.dir) continue;
+      const label = folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name;
+      const s = summarizeTraining(a.dir, label);
+      const val = f.negatives?.files[`validation-${a.arm.negatives!}`];
+      out.push({
+        ...s, loss: s.loss || a.arm.kind,
+        heldOutTriples: s.heldOutTriples || (val?.count ?? 0), heldOutQueries: s.heldOutQueries || f.fold.validation.queries.size,
+        validation: a.record.chosen ? { metric: a.record.chosen.metric, value: a.record.chosen.value, step: a.record.chosen.step } : s.validation,
+        trainSeconds: s.trainSeconds ?? a.record.trainSeconds,
+      });
+    }
+  }
+  return out;
+}
+
+export function curves(folds: FoldOutcome[]): CurvesResult | null {
+  const runs = folds.flatMap((f) => f.arms.filter((a) => a.dir).map((a) => ({ label: folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name, dir: a.dir! })));
+  return runs.length > 0 ? readCurves(runs) : null;
+}
+
+/** The models timed: base, a full fine-tune, a LoRA model unmerged and merged (made here). */
+export function timingModels(fold: FoldOutcome, o: StudyOptions): TimingModelSpec[] {
+  const models: TimingModelSpec[] = [{ label: 'base', spec: o.model, variant: 'base' }];
+  const full = fold.arms.find((a) => a.arm.method === 'full' && a.arm.kind === 'triplet');
+  if (full) models.push({ label: full.arm.name, spec: full.modelPath, variant: 'full' });
+  const lora = fold.arms.find((a) => a.arm.method === 'lora');
+  if (lora) {
+    models.push({ label: `${lora.arm.name} (unmerged)`, spec: lora.modelPath, variant: 'lora-unmerged' });
+    models.push({ label: `${lora.arm.name} (merged)`, spec: mergedFolder(lora.modelPath, o), variant: 'lora-merged' });
+  }
+  return models;
+}
+
+function mergedFolder(loraDir: string, o: StudyOptions): string {
+  const out = `${loraDir}-merged`;
+  if (existsSync(join(out, 'model.safetensors'))) return out;
+  const enc = SentenceEncoder.load(loraDir, { device: o.device });
+  try {
+    enc.lora!.merge(enc.bert);
+    saveModelFolder(out, enc);
+  } finally { enc.dispose(); }
+  return out;
+}
+
+export async function analysisStage(folds: FoldOutcome[], o: StudyOptions, timingQueriesFile: string | null): Promise<AnalysisOutput> {
+  const first = folds[0]!;
+  const training = trainingTables(folds);
+  const c = curves(folds);
+  let timing: TimingResult | null = null;
+  if (o.timingQueries > 0 && timingQueriesFile) {
+    timing = await runTiming({
+      models: timingModels(first, o), queriesFile: timingQueriesFile, n: o.timingQueries, k: 200, repeats: o.timingRepeats,
+      // search cost does not depend on the vectors' values: random vectors of the pool's size stand in for each model's
+      passages: { synthetic: first.fold.collection.size }, paperProtocol: true, seed: o.seed, cacheDir: o.cacheDir, device: o.device, log: o.log,
+    });
+    if (timing && !timing.paper) timing.paper = [...PAPER_NUMBERS.tableII];
+  }
+  let geometry: GeometryResult | null = null;
+  if (o.geometryPairs > 0) {
+    geometry = await runGeometry({
+      models: first.arms.map((a) => ({ label: a.arm.name, spec: a.modelPath })), queriesFile: first.fold.testQueriesPath, qrelsFile: first.fold.testQrelsPath,
+      collectionPath: first.fold.collectionPath, n: o.geometryPairs, minGrade: first.fold.minGrade, seed: o.seed, umap: o.umap, device: o.device, log: o.log,
+    });
+  }
+  return { training, curves: c, timing, geometry };
+}

@@ -1,0 +1,75 @@
+// The study's arms: the paper's five (base; full / LoRA fine-tuning x random / hard
+// negatives, at the paper's lr 2e-5), LoRA at a rate where it visibly trains, and `recipe`
+// (MNRL with in-batch plus mined hard negatives, and a preservation regulariser).
+import type { ArmRecord } from '../report/schema.ts';
+import type { TrainConfig } from '../train/trainer.ts';
+import { TRIPLET_PRESETS } from '../train/losses/triplet-loss.ts';
+import { PAPER_LORA } from '../model/lora.ts';
+import { UserError } from '../errors.ts';
+
+export type TripletConfigName = 'paper-run' | 'paper-text';
+
+export interface ArmSpec {
+  name: string;
+  label: string;
+  method: 'base' | 'full' | 'lora';
+  negatives: 'random' | 'hard' | null;
+  kind: 'base' | 'triplet' | 'recipe';
+  lr: number | null;
+}
+
+export const PAPER_LR = 2e-5;
+/** LoRA's rate where it visibly trains: 50x the paper's (PEFT's usual LoRA range is 1e-4..1e-3). */
+export const LORA_HIGH_LR = 1e-3;
+/** The recipe's preservation weight: the MNRL loss is O(1); a mean cosine drift of 0.02 then costs 0.1. */
+export const RECIPE_PRESERVE_WEIGHT = 5;
+export const MNRL_SCALE = 20;
+
+export const ARMS: readonly ArmSpec[] = [
+  { name: 'base', label: 'Base model (all-MiniLM-L6-v2)', method: 'base', negatives: null, kind: 'base', lr: null },
+  { name: 'full-random', label: 'Full FT, random negatives', method: 'full', negatives: 'random', kind: 'triplet', lr: PAPER_LR },
+  { name: 'full-hard', label: 'Full FT, hard negatives', method: 'full', negatives: 'hard', kind: 'triplet', lr: PAPER_LR },
+  { name: 'lora-random', label: 'LoRA, random negatives (lr 2e-5)', method: 'lora', negatives: 'random', kind: 'triplet', lr: PAPER_LR },
+  { name: 'lora-hard', label: 'LoRA, hard negatives (lr 2e-5)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: PAPER_LR },
+  { name: 'lora-hard-lr1e-3', label: 'LoRA, hard negatives (lr 1e-3)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: LORA_HIGH_LR },
+  { name: 'recipe', label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR },
+];
+
+/** `--arms a,b,c` -> the specs, base always first (every table compares against it). */
+export function selectArms(list: string | undefined): ArmSpec[] {
+  if (!list) return [...ARMS];
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const n of names) if (!ARMS.some((a) => a.name === n)) throw new UserError(`unknown arm '${n}' (have ${ARMS.map((a) => a.name).join(', ')})`);
+  return ARMS.filter((a) => a.name === 'base' || names.includes(a.name));
+}
+
+export interface TrainingShape { steps: number; batchSize: number; seed: number; model: string; warmup: number; evalEvery: number }
+
+/** The trainer configuration of one arm (null for the base). */
+export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: TrainingShape): TrainConfig | null {
+  if (arm.kind === 'base') return null;
+  const preset = TRIPLET_PRESETS[config];
+  const recipe = arm.kind === 'recipe';
+  return {
+    model: s.model, loss: recipe ? 'mnrl' : 'triplet', distance: preset.distance, margin: preset.margin, mnrlScale: MNRL_SCALE,
+    normalize: recipe ? true : preset.normalize, batchSize: s.batchSize, gradAccumulation: 1, lr: arm.lr!, warmup: s.warmup, epochs: 1,
+    maxSteps: s.steps, weightDecay: 0.01, maxGradNorm: 1, lora: arm.method === 'lora' ? PAPER_LORA : null, seed: s.seed,
+    evalEvery: s.evalEvery, saveEvery: 0, keepCheckpoints: 1,
+    regulariser: recipe ? { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model } : null,
+  };
+}
+
+export function lossDescription(arm: ArmSpec, config: TripletConfigName): string {
+  if (arm.kind === 'base') return 'none';
+  if (arm.kind === 'recipe') return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`;
+  const p = TRIPLET_PRESETS[config];
+  return `triplet(${p.distance}, margin ${p.margin}${p.normalize ? ', normalised' : ', unnormalised'})`;
+}
+
+export function armRecord(arm: ArmSpec, config: TripletConfigName, cfg: TrainConfig | null, modelPath: string | null): ArmRecord {
+  return {
+    name: arm.name, label: arm.kind === 'triplet' ? `${arm.label} (${config})` : arm.label, method: arm.method, negatives: arm.negatives,
+    loss: lossDescription(arm, config), lr: arm.lr, steps: cfg?.maxSteps ?? null, batchSize: cfg?.batchSize ?? null,
+    trainConfig: cfg ? { ...cfg } : null, modelPath,
+  };
+}

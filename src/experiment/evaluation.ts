@@ -1,0 +1,64 @@
+// The evaluation stage's pieces: the re-ranking protocol (a model scores each test query's
+// BM25 candidates), dense retrieval over the whole collection, and evaluations stored as
+// JSON (per-query values kept: the paired statistics need them).
+import type { Collection } from '../data/collection.ts';
+import type { Ranked, Run } from '../data/run.ts';
+import { evaluate, type Evaluation } from '../eval/evaluate.ts';
+import { parseMetrics } from '../eval/metric.ts';
+import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { denseRetrieve, rerank, type Ranking } from '../retrieval/dense-retrieval.ts';
+import { embedCollection } from '../retrieval/embedding-cache.ts';
+import type { QuerySet } from './data.ts';
+
+/** nDCG@10 with the grades; RR and R at TREC DL's threshold (grade >= 2): the paper's MRR@10/@100. */
+export const QUICK_METRICS = ['nDCG@10', 'RR(rel=2)@10', 'RR(rel=2)@100', 'R(rel=2)@100'];
+/** MS MARCO dev small (binary judgments): the paper's MRR@10 and MRR@100. */
+export const PAPER_METRICS = ['RR@10', 'RR@100', 'nDCG@10', 'R@100'];
+
+export interface StoredEvaluation {
+  metrics: string[];
+  queries: string[];
+  perQuery: Record<string, number[]>;
+  mean: number[];
+}
+
+export function storeEvaluation(e: Evaluation): StoredEvaluation {
+  return { metrics: e.metrics, queries: e.queries, perQuery: Object.fromEntries(e.perQuery), mean: e.mean };
+}
+
+export function loadEvaluation(s: StoredEvaluation): Evaluation {
+  return { metrics: s.metrics, queries: s.queries, perQuery: new Map(Object.entries(s.perQuery)), mean: s.mean };
+}
+
+export function means(s: StoredEvaluation): Record<string, number> {
+  return Object.fromEntries(s.metrics.map((m, i) => [m, s.mean[i]!]));
+}
+
+/** A run's first `depth` candidates of the given queries. */
+export function candidates(run: Run, set: QuerySet, depth: number): Run {
+  const queries = new Map<string, Ranked[]>();
+  for (const [q, list] of run.queries) {
+    if (!set.queries.has(q)) continue;
+    queries.set(q, [...list].sort((a, b) => b.score - a.score || a.rank - b.rank).slice(0, depth));
+  }
+  return { format: run.format, queries, source: run.source };
+}
+
+export function rankingRun(ranking: Ranking, source: string): Run {
+  const queries = new Map<string, Ranked[]>();
+  for (const [q, list] of ranking) queries.set(q, list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })));
+  return { format: 'trec', queries, source };
+}
+
+/** The re-ranking protocol: the model re-scores each query's candidates. */
+export function rerankEvaluation(encoder: SentenceEncoder, set: QuerySet, collection: Collection, cands: Run, metrics: readonly string[], name: string): StoredEvaluation {
+  const ranking = rerank(encoder, set.queries, collection, cands, null);
+  return storeEvaluation(evaluate(rankingRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
+}
+
+/** Dense retrieval over the whole collection (passage vectors cached per model in cacheDir). */
+export async function denseEvaluation(encoder: SentenceEncoder, set: QuerySet, collection: Collection, collectionPath: string, metrics: readonly string[], o: { cacheDir?: string | null; k?: number; onProgress?: (d: number, n: number) => void; name: string }): Promise<StoredEvaluation> {
+  const docs = embedCollection(encoder, collection, collectionPath, { cacheDir: o.cacheDir, onProgress: o.onProgress });
+  const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000);
+  return storeEvaluation(evaluate(rankingRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
+}
