@@ -2,7 +2,7 @@
 // negatives from the collection — for every judged query with a positive in the collection.
 import type { Command } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
@@ -26,6 +26,7 @@ export const mine: Command = {
                              unjudged positives (off by default)
   --seed S                   default 42
   --ids                      write qid<TAB>pid+<TAB>pid- instead of text triples
+${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
   options: {
@@ -41,6 +42,7 @@ ${modelHelp}`,
     margin: { type: 'string' },
     seed: { type: 'string' },
     ids: { type: 'boolean', default: false },
+    ...similarityOptions,
     ...cacheOptions,
     ...modelOptions,
   },
@@ -54,6 +56,7 @@ ${modelHelp}`,
     const [lo, hi] = [Number(m[1]), Number(m[2])];
     if (strategy === 'hard' && hi > depth) throw new UserError(`--range ${range} reaches past --depth ${depth}`);
     const output = required(values, 'output');
+    const similarity = similarityFlag(values);
     const collectionPath = required(values, 'collection');
     const queries = await loadQueries(required(values, 'queries'));
     const qrels = await loadQrels(required(values, 'qrels'));
@@ -66,6 +69,7 @@ ${modelHelp}`,
       minGrade: int(values, 'min-grade', -1000) ?? 1,
       margin: num(values, 'margin'),
       seed: int(values, 'seed', 0) ?? 42,
+      similarity,
       batchSize: int(values, 'batch-size'),
     });
     const ids = values.ids === true;
