@@ -35,6 +35,7 @@ ${modelHelp}`,
   },
   async run(values) {
     const output = required(values, 'output');
+    const similarityOverride = similarityFlag(values);
     const collectionPath = required(values, 'collection');
     const queries = await loadQueries(required(values, 'queries'));
     const rerankPath = str(values, 'rerank');
@@ -42,7 +43,7 @@ ${modelHelp}`,
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = loadEncoder(values);
     const batchSize = int(values, 'batch-size');
-    const similarity = similarityFlag(values) ?? encoder.info.similarity;
+    const similarity = similarityOverride ?? encoder.info.similarity;
     let ranking;
     if (run) {
       const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'));
