@@ -31,6 +31,9 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
   if (!f) throw new Error('a model built in memory has no fingerprint; save it first');
   const lora = encoder.lora;
   if (lora && !lora.source) throw new Error('LoRA adapters built in memory have no fingerprint; save them first');
+  // weights that train no longer match the files they were read from
+  const training = [...encoder.bert.params.values(), ...(lora ? [...lora.adapters.values()].flatMap((a) => [a.A, a.B]) : [])].some((t) => t.requiresGrad);
+  if (training) throw new Error('a model being trained has no fingerprint (its weights differ from its files): save it and load the folder, or use no cache');
   const { pooling, normalize, similarity, maxLength } = encoder.info;
   return {
     weights: fileDigest(f.weights),

@@ -90,3 +90,13 @@ test('ftlab search --model LORA_DIR: a cache warmed by the base model gives the 
   assert.equal(warm, cold);
   assert.equal(readdirSync(join(cache, 'embeddings')).length, 2, 'one cache entry per model');
 });
+
+test('a model being trained has no identity: its weights no longer match its files', () => {
+  const enc = SentenceEncoder.load(model);
+  const k = modelFingerprint(enc);
+  for (const p of enc.bert.params.values()) p.setRequiresGrad(true); // as the trainer does for full fine-tuning
+  assert.throws(() => modelFingerprint(enc), /a model being trained has no fingerprint/);
+  for (const p of enc.bert.params.values()) p.setRequiresGrad(false);
+  assert.equal(modelFingerprint(enc), k);
+  enc.dispose();
+});
