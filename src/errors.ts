@@ -11,3 +11,8 @@ export class InputError extends UserError {
     super(line === null ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
   }
 }
+
+/** Ctrl-C / SIGTERM stopped the work cleanly (checkpoint written): exit 130. */
+export class Interrupted extends UserError {
+  readonly exitCode = 130;
+}
