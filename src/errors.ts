@@ -5,10 +5,13 @@ export class UserError extends Error {
   override readonly name = 'UserError';
 }
 
-/** A problem at a place in a file: printed as `file:line: message`. */
+/**
+ * A problem at a place in a file: printed as `file:line: message`, or
+ * `file:12 and file:40: message` when an earlier line conflicts with this one.
+ */
 export class InputError extends UserError {
-  constructor(readonly file: string, readonly line: number | null, readonly detail: string) {
-    super(line === null ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
+  constructor(readonly file: string, readonly line: number | null, readonly detail: string, readonly earlierLine?: number) {
+    super(line === null ? `${file}: ${detail}` : earlierLine !== undefined ? `${file}:${earlierLine} and ${file}:${line}: ${detail}` : `${file}:${line}: ${detail}`);
   }
 }
 
