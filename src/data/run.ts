@@ -31,6 +31,7 @@ export interface Run {
 export async function loadRun(path: string): Promise<Run> {
   const file = displayName(path);
   const queries = new Map<string, Ranked[]>();
+  const lines = new Map<string, number[]>(); // qid -> line of each result, to name duplicates
   let format: RunFormat | null = null;
   for await (const line of readLines(path)) {
     const f = line.text.trim().split(/[ \t]+/);
@@ -52,16 +53,22 @@ export async function loadRun(path: string): Promise<Run> {
       if (f[4] === '' || !Number.isFinite(score)) throw new InputError(file, line.no, `score must be a number, got '${f[4]}'`);
     }
     let list = queries.get(qid);
-    if (!list) queries.set(qid, (list = []));
+    if (!list) {
+      queries.set(qid, (list = []));
+      lines.set(qid, []);
+    }
     list.push({ docid, score, rank });
+    lines.get(qid)!.push(line.no);
   }
   if (format === null) throw new InputError(file, null, 'empty run');
   for (const [qid, list] of queries) {
-    const seen = new Set<string>();
-    for (const r of list) {
-      if (seen.has(r.docid)) throw new InputError(file, null, `query ${qid} lists document ${r.docid} twice`);
-      seen.add(r.docid);
-    }
+    const seen = new Map<string, number>();
+    const at = lines.get(qid)!;
+    list.forEach((r, i) => {
+      const first = seen.get(r.docid);
+      if (first !== undefined) throw new InputError(file, at[i]!, `query ${qid} lists document ${r.docid} twice`, at[first]);
+      seen.set(r.docid, i);
+    });
   }
   return { format, queries, source: file };
 }

@@ -2,7 +2,8 @@
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { int, str, strs } from '../command.ts';
-import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkOutputPath } from '../../io/atomic-file.ts';
 import { Progress } from '../progress.ts';
 import { Collection, loadCollection } from '../../data/collection.ts';
 import { EmbeddingsWriter, EMBEDDING_FORMATS } from '../../io/embeddings-file.ts';
@@ -44,6 +45,8 @@ Examples:
     if (output && !EMBEDDING_FORMATS.includes(extname(output))) {
       throw new UserError(`--output ${output}: the name must end in ${EMBEDDING_FORMATS.join(', ')}`);
     }
+    if (output) checkOutputPath(output);
+    checkModelOptions(values);
     let source: Collection;
     if (input !== undefined) {
       source = (await loadCollection(input, { what: 'id<TAB>text' })).collection;
