@@ -35,7 +35,9 @@ export interface TimingResult {
   repeats: number;
   warmup: boolean;
   rows: TimingRow[];
-  environment: { threads: number; device: string; torch: string; blas?: string };
+  environment: { threads: number; device: string; torch: string; blas?: string; parallel?: string };
+  /** Optional (added by the analysis helper): how the queries were cycled, what the protocols read, ... */
+  notes?: string[];
   /** The paper's own figures to set beside ours (Table II), when relevant. */
   paper?: { label: string; seconds: number; qps: number; hardware: string }[];
 }
