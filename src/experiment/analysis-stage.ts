@@ -1,15 +1,10 @@
 // The analysis stage: Table III (training summaries), Figure 2 (curves), Table II (timing:
 // base, full, LoRA unmerged and merged) and Figure 1 (geometry and UMAP of test pairs),
 // through the analysis APIs (external.ts).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CurvesResult, GeometryResult, TimingResult, TrainingSummary } from '../analysis/types.ts';
-import { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { saveModelFolder } from '../model/save-model.ts';
-import { readCurves, runGeometry, runTiming, summarizeTraining, type TimingModelSpec } from './external.ts';
+import { PAPER_FIGURES, readCurves, runGeometry, runTiming, summarizeTraining, type TimingModelSpec } from './external.ts';
 import type { FoldOutcome } from './fold-study.ts';
 import type { StudyOptions } from './options.ts';
-import { PAPER_NUMBERS } from './paper-numbers.ts';
 
 export interface AnalysisOutput { training: TrainingSummary[]; curves: CurvesResult | null; timing: TimingResult | null; geometry: GeometryResult | null }
 
@@ -45,20 +40,9 @@ export function timingModels(fold: FoldOutcome, o: StudyOptions): TimingModelSpe
   const lora = fold.arms.find((a) => a.arm.method === 'lora');
   if (lora) {
     models.push({ label: `${lora.arm.name} (unmerged)`, spec: lora.modelPath, variant: 'lora-unmerged' });
-    models.push({ label: `${lora.arm.name} (merged)`, spec: mergedFolder(lora.modelPath, o), variant: 'lora-merged' });
+    models.push({ label: `${lora.arm.name} (merged)`, spec: lora.modelPath, variant: 'lora-merged' }); // merged in memory by runTiming
   }
   return models;
-}
-
-function mergedFolder(loraDir: string, o: StudyOptions): string {
-  const out = `${loraDir}-merged`;
-  if (existsSync(join(out, 'model.safetensors'))) return out;
-  const enc = SentenceEncoder.load(loraDir, { device: o.device });
-  try {
-    enc.lora!.merge(enc.bert);
-    saveModelFolder(out, enc);
-  } finally { enc.dispose(); }
-  return out;
 }
 
 export async function analysisStage(folds: FoldOutcome[], o: StudyOptions, timingQueriesFile: string | null): Promise<AnalysisOutput> {
@@ -72,7 +56,7 @@ export async function analysisStage(folds: FoldOutcome[], o: StudyOptions, timin
       // search cost does not depend on the vectors' values: random vectors of the pool's size stand in for each model's
       passages: { synthetic: first.fold.collection.size }, paperProtocol: true, seed: o.seed, cacheDir: o.cacheDir, device: o.device, log: o.log,
     });
-    if (timing && !timing.paper) timing.paper = [...PAPER_NUMBERS.tableII];
+    if (!timing.paper) timing.paper = [...PAPER_FIGURES];
   }
   let geometry: GeometryResult | null = null;
   if (o.geometryPairs > 0) {

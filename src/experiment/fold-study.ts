@@ -25,13 +25,6 @@ export interface FoldOutcome {
   dose: DosePoint[];
 }
 
-/** Scores with cosine whatever the model's output normalisation (the paper's eq. 2). */
-export function withCosine<T>(encoder: SentenceEncoder, fn: () => T): T {
-  const was = encoder.info.normalize;
-  encoder.info.normalize = true;
-  try { return fn(); } finally { encoder.info.normalize = was; }
-}
-
 export function doseSteps(fractions: readonly number[], steps: number): { fraction: number; step: number }[] {
   return fractions.map((f) => ({ fraction: f, step: Math.max(f > 0 ? 1 : 0, Math.round(f * steps)) }));
 }
@@ -45,9 +38,9 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
   const negatives = trained.length > 0 ? await mine() : null;
   const evalKey = hashKey({ fold: fold.files.map((f) => f.sha256), validation: [...fold.validation.queries.keys()], metrics, depth: o.rerankDepth, dose: o.dose, rerankable });
 
-  const baseTest = testCands ? await cache.run(`eval.${tag}.rerank.base`, { baseId, evalKey }, () => withCosine(base, () => rerankEvaluation(base, fold.test, fold.collection, testCands, metrics, 'base'))) : null;
+  const baseTest = testCands ? await cache.run(`eval.${tag}.rerank.base`, { baseId, evalKey }, () => rerankEvaluation(base, fold.test, fold.collection, testCands, metrics, 'base')) : null;
   const validationEval: RetrievalEvaluator | undefined = valCands && fold.validation.queries.size > 0
-    ? async (enc) => means(withCosine(enc, () => rerankEvaluation(enc, fold.validation, fold.collection, valCands, ['nDCG@10'], 'validation')))
+    ? async (enc) => means(rerankEvaluation(enc, fold.validation, fold.collection, valCands, ['nDCG@10'], 'validation'))
     : undefined;
 
   const arms: ArmOutcome[] = [{ arm: o.arms.find((a) => a.kind === 'base')!, record: null, modelPath: o.model, dir: null }];
@@ -66,7 +59,7 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
       triples: await readTriples(triplesFile), triplesSha256: triplesFile.sha256,
       validationTriples: await readTriples(negatives!.files[`validation-${arm.negatives!}`]), validationEval, evalKey,
       doseSteps: points.map((d) => d.step),
-      snapshot: (enc) => withCosine(enc, () => rerankEvaluation(enc, fold.test, fold.collection, testCands!, metrics, arm.name)),
+      snapshot: (enc) => rerankEvaluation(enc, fold.test, fold.collection, testCands!, metrics, arm.name),
       onMismatch: o.onMismatch, device: o.device, log: o.log,
       onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
     });
@@ -102,7 +95,7 @@ async function finalRerank(a: ArmOutcome, fold: Fold, cands: ReturnType<typeof c
   if (snap) return snap.evaluation;
   return cache.run(`eval.${tag}.rerank.${a.arm.name}`, { model: a.modelPath, config: r.config, triples: r.triplesSha256, evalKey: r.evalKey, chosen: r.chosen }, () => {
     const enc = SentenceEncoder.load(a.modelPath, { device: o.device });
-    try { return withCosine(enc, () => rerankEvaluation(enc, fold.test, fold.collection, cands, metrics, a.arm.name)); } finally { enc.dispose(); }
+    try { return rerankEvaluation(enc, fold.test, fold.collection, cands, metrics, a.arm.name); } finally { enc.dispose(); }
   });
 }
 
@@ -114,7 +107,6 @@ async function finalDense(a: ArmOutcome, fold: Fold, metrics: string[], o: Study
     const bar = o.progress(`encode collection (${a.arm.name})`, fold.collection.size, 'passages');
     try {
       // trained models are not cached across runs: the stage cache keeps their results instead
-      enc.info.normalize = true; // cosine, as in the re-ranking protocol
       return await denseEvaluation(enc, fold.test, fold.collection, fold.collectionPath, metrics, { cacheDir: r ? null : o.cacheDir, onProgress: (d) => bar.update(d), name: a.arm.name });
     } finally { enc.dispose(); }
   });

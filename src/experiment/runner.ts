@@ -13,7 +13,6 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/sc
 import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
 import { trecDlFold, type Fold } from './data.ts';
 import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
-import { INTERIM } from './external.ts';
 import { runFold, type FoldOutcome } from './fold-study.ts';
 import { negativesStage } from './negatives-stage.ts';
 import type { StudyOptions } from './options.ts';
@@ -116,5 +115,5 @@ function notes(o: StudyOptions, folds: FoldOutcome[]): string[] {
   if (o.preset === 'paper') out.push('Paper preset: dense retrieval over the whole collection on dev small; no dose-response (each point would re-encode the corpus) and checkpoints chosen by validation triplet accuracy (no candidate lists to re-rank).');
   if (!o.protocols.includes('dense')) out.push('Dense retrieval over the pool was not run (--protocol rerank): it re-encodes the whole pool per model, beyond the quick preset\'s time budget.');
   if (o.timingQueries > 0) out.push(`Timing searches ${o.timingQueries} dev-small queries against random vectors of the test pool's size (search cost does not depend on the values).`);
-  return [...out, ...INTERIM];
+  return out;
 }

@@ -87,10 +87,8 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   try {
     const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
       output: o.dir, resume: false, retrievalEval: o.validationEval, bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy', regulariser,
-      onStep: (s, total) => {
-        o.onStep?.(s.step, total, s.loss);
-        if (o.doseSteps.includes(s.step)) dose.push({ step: s.step, evaluation: o.snapshot(encoder) });
-      },
+      onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
+      snapshots: { steps: o.doseSteps, take: async (enc, step) => { dose.push({ step, evaluation: o.snapshot(enc) }); } },
     });
     const best = r.best;
     const record: ArmTrainingRecord = {
