@@ -39,7 +39,7 @@ export type TrecDlYear = (typeof TREC_DL_YEARS)[number];
 export function splitByQuery(ids: Iterable<string>, fraction: number, seed: number): { train: string[]; validation: string[] } {
   const sorted = [...new Set(ids)].sort();
   if (fraction <= 0 || sorted.length < 2) return { train: sorted, validation: [] };
-  const shuffled = new Random([seed >>> 0, 0x5a11, 0, 1]).shuffle(sorted);
+  const shuffled = new Random((seed ^ 0x5a11) >>> 0).shuffle(sorted);
   const n = Math.min(sorted.length - 1, Math.max(1, Math.round(fraction * sorted.length)));
   return { train: shuffled.slice(n).sort(), validation: shuffled.slice(0, n).sort() };
 }

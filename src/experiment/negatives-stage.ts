@@ -61,7 +61,7 @@ async function mine(fold: Fold, base: SentenceEncoder, o: StudyOptions): Promise
 /** A seeded sample of at most n positives (all of them when there are fewer), in their original order. */
 export function capped(positives: Positive[], n: number, seed: number): Positive[] {
   if (positives.length <= n) return positives;
-  const idx = new Random([seed >>> 0, 0xca9, 0, 4]).shuffle(positives.map((_, i) => i)).slice(0, n).sort((a, b) => a - b);
+  const idx = new Random((seed ^ 0xca9) >>> 0).shuffle(positives.map((_, i) => i)).slice(0, n).sort((a, b) => a - b);
   return idx.map((i) => positives[i]!);
 }
 

@@ -61,7 +61,7 @@ function relevantPositions(qrels: Qrels, qid: string, collection: Collection): S
 export interface RandomNegativeOptions { positives: Positive[]; qrels: Qrels; run: Run; collection: Collection; excluded: ReadonlySet<number>; seed: number; stats: NegativeStats }
 
 export function randomNegatives(o: RandomNegativeOptions): IdTriple[] {
-  const rng = new Random([o.seed >>> 0, 0x7a4d, 0, 2]);
+  const rng = new Random((o.seed ^ 0x7a4d) >>> 0);
   const out: IdTriple[] = [];
   for (const pos of o.positives) {
     const relevant = relevantPositions(o.qrels, pos.qid, o.collection);
@@ -99,7 +99,7 @@ export interface HardNegativeOptions {
 }
 
 export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]> {
-  const rng = new Random([o.seed >>> 0, 0x4a2d, 0, 3]);
+  const rng = new Random((o.seed ^ 0x4a2d) >>> 0);
   const qids = [...new Set(o.positives.map((p) => p.qid))];
   const C = o.encoder.dim;
   const qv = o.encoder.encode(qids.map((q) => o.queries.get(q)!), { batchSize: o.batchSize });
