@@ -1,0 +1,50 @@
+// `ftlab study` (quick preset) on the real TREC DL files with a tiny model: the run, its
+// resume rules (same flags: nothing retrained; another seed: retrained, saying why; with
+// --no-retrain: an error) and a complete results.json.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ftlab, assertOneLineError } from '../helpers/cli.ts';
+import { hasShared, SHARED_MSMARCO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import type { StudyResults } from '../../src/report/schema.ts';
+
+test('quick preset with a tiny model: dose points, validation choice, reuse and retrain rules', { skip: hasShared ? false : `${SHARED_MSMARCO} absent` }, () => {
+  const root = tmpDir();
+  const model = writeTinyModel(join(root, 'model'));
+  const out = join(root, 'run');
+  const args = ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '4', '--batch-size', '4', '--arms', 'full-hard,lora-random',
+    '--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60', '--timing-queries', '10', '--geometry-pairs', '10', '--no-umap', '--threads', '1', '--device', 'cpu'];
+  const r = ftlab(args);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+  for (const k of ['config', 'retrieval', 'dose', 'timing', 'training', 'geometry', 'curves', 'environment'] as const) assert.ok(res[k] !== null && res[k] !== undefined, k);
+  assert.equal(res.config.folds[0]!.name, 'dl20->dl19');
+  const table = res.retrieval[0]!.table;
+  assert.equal(table.queries, 43);
+  assert.equal(table.rows[1]!.metrics['R(rel=2)@100']!.identicalByConstruction, true);
+  assert.equal(table.rows[1]!.metrics['nDCG@10']!.identicalByConstruction, false);
+  // dose: 0, 25, 50, 100% of 4 steps for each arm; 0% is the base model's evaluation
+  const dose = res.dose.filter((d) => d.arm === 'full-hard');
+  assert.deepEqual(dose.map((d) => d.step), [0, 1, 2, 4]);
+  assert.equal(dose[0]!.metrics['nDCG@10'], table.rows[0]!.metrics['nDCG@10']!.mean);
+  // the chosen checkpoint is the validation best, and its test numbers are that step's snapshot
+  const chosen = res.training.find((t) => t.model === 'full-hard')!.validation!;
+  assert.equal(chosen.metric, 'nDCG@10');
+  const snap = res.dose.find((d) => d.arm === 'full-hard' && d.step === chosen.step);
+  if (snap) assert.equal(snap.metrics['nDCG@10'], table.rows[1]!.metrics['nDCG@10']!.mean);
+
+  const again = ftlab(args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /retraining/);
+  assert.equal((again.stderr.match(/reusing the finished training/g) ?? []).length, 2);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).retrieval, res.retrieval);
+
+  const strict = ftlab([...args, '--seed', '7', '--no-retrain', '--quiet']);
+  assertOneLineError(strict, /trained differently \(.*seed 42 -> 7/);
+  const reseeded = ftlab([...args, '--seed', '7']);
+  assert.equal(reseeded.code, 0, reseeded.stderr);
+  assert.match(reseeded.stderr, /full-hard \(dl20->dl19\): .* was trained differently \(.*seed 42 -> 7.*\): retraining from scratch/);
+  // the seed decides the validation split and the negatives: the failed strict run already redid that stage
+  assert.match(reseeded.stderr, /stage negatives\.dl20-dl19: reused/);
+});
