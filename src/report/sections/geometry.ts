@@ -1,0 +1,31 @@
+// The embedding-space numbers beside Figure 1: alignment and uniformity (Wang & Isola),
+// anisotropy, effective rank, and how far each model moved from the base.
+import type { Section, Table } from '../document.ts';
+import { cell, missingSection, num } from '../document.ts';
+import type { StudyResults } from '../schema.ts';
+import type { GeometryResult } from '../../analysis/types.ts';
+import { armLabel } from '../arms.ts';
+import { count, fixed } from '../format.ts';
+
+export function geometryTable(results: StudyResults, g: GeometryResult): Table {
+  const fewer = g.pairs < g.requestedPairs ? ` (${count(g.requestedPairs)} requested; fewer available)` : '';
+  return {
+    id: 'table-geometry',
+    caption: [{ strong: 'Geometry.' }, ` ${count(g.pairs)} query–passage pairs${fewer} with relevance ≥ ${g.minGrade}`
+      + `${g.skippedNoText ? `, ${count(g.skippedNoText)} skipped for missing passage text` : ''}, seed ${g.seed}. `
+      + 'Alignment: mean squared distance of a query to its passage (lower is closer). Uniformity: log mean Gaussian potential (lower is more spread). '
+      + 'Anisotropy: mean cosine of unrelated items. Drift: mean cosine to the base\'s vector of the same text; overlap: Jaccard of 10 nearest neighbours with the base.'],
+    head: ['Model', 'Alignment', 'Uniformity', 'Anisotropy', 'Effective rank', 'Pair cos', 'Other cos', 'Drift (cos to base)', 'kNN overlap with base'],
+    rows: g.models.map((m) => [
+      cell(armLabel(results, m.model)), num(fixed(m.alignment)), num(fixed(m.uniformity)), num(fixed(m.anisotropy)),
+      num(fixed(m.effectiveRank, 1)), num(fixed(m.meanPairCosine)), num(fixed(m.meanOtherCosine)),
+      num(fixed(m.driftFromBase)), num(fixed(m.neighbourOverlapWithBase)),
+    ]),
+  };
+}
+
+export function geometrySection(results: StudyResults): Section {
+  const title = 'Embedding geometry';
+  if (!results.geometry) return missingSection('geometry', title);
+  return { id: 'geometry', title, blocks: [{ kind: 'table', table: geometryTable(results, results.geometry) }] };
+}
