@@ -23,7 +23,8 @@ function cellHtml(c: Cell, tag: 'td' | 'th'): string {
 }
 
 function tableHtml(t: Table): string {
-  const head = t.head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const numeric = (i: number): boolean => i > 0 && t.rows.length > 0 && t.rows.every((r) => r[i]?.numeric === true);
+  const head = t.head.map((h, i) => `<th scope="col"${numeric(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
   const rows = t.rows.map((r) => `<tr>${r.map((c, i) => cellHtml(c, i === 0 ? 'th' : 'td')).join('')}</tr>`).join('\n');
   return `<div class="table-wrap"><table id="${t.id}" data-table="${t.id}">
 <caption>${inline(t.caption)}</caption>

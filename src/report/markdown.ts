@@ -16,12 +16,12 @@ function inline(text: Text): string {
 }
 
 function cellMd(c: Cell): string {
-  return c.note ? `${inline(c.text)} ${inline(c.note)}` : inline(c.text);
+  return c.note ? `${inline(c.text)}<br>${inline(c.note)}` : inline(c.text); // GitHub-style tables take <br>
 }
 
 function tableMd(t: Table): string {
   const align = t.rows[0]?.map((c, i) => (i > 0 && c.numeric ? '---:' : '---')) ?? t.head.map(() => '---');
-  return [`*${inline(t.caption)}*`, '',
+  return [inline(t.caption), '',
     `| ${t.head.map(escapeMd).join(' | ')} |`, `| ${align.join(' | ')} |`,
     ...t.rows.map((r) => `| ${r.map(cellMd).join(' | ')} |`)].join('\n');
 }

@@ -32,7 +32,8 @@ function errorLine(text: string, message: string): number | null {
   const line = /line (\d+)/.exec(message);
   if (line) return Number(line[1]);
   const pos = /position (\d+)/.exec(message);
-  return pos ? text.slice(0, Number(pos[1])).split('\n').length : null;
+  if (pos) return text.slice(0, Number(pos[1])).split('\n').length;
+  return /end of JSON/.test(message) ? text.trimEnd().split('\n').length : null;
 }
 
 export function parseResults(text: string, path: string): StudyResults {

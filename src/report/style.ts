@@ -18,7 +18,8 @@ code { font: .85em/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
 table { border-collapse: collapse; font-size: .88rem; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; color: var(--muted); padding-bottom: 6px; max-width: 90ch; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; text-align: left; }
-thead th { border-bottom: 2px solid var(--ink); font-weight: 600; white-space: nowrap; }
+thead th { border-bottom: 2px solid var(--ink); font-weight: 600; vertical-align: bottom; white-space: nowrap; }
+thead th.num { text-align: right; }
 tbody th { font-weight: 500; min-width: 11em; }
 td.num { text-align: right; white-space: nowrap; }
 .note { display: block; color: var(--muted); font-size: .8em; }

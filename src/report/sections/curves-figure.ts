@@ -38,7 +38,7 @@ export function curvesSpec(results: StudyResults, c: CurvesResult): TopLevelSpec
     spec: {
       width: 200, height: 160,
       mark: { type: 'line', point: true },
-      encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value', scale: { zero: false } }, color },
+      encoding: { x, y: { field: 'value', type: 'quantitative', title: 'held-out value', scale: { zero: false } }, color },
     },
     resolve: { scale: { y: 'independent' } },
   };

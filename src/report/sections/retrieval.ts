@@ -44,7 +44,7 @@ export function retrievalTable(results: StudyResults, r: RetrievalSection, index
     id: `table-1-${index + 1}`,
     caption: [{ strong: `Table I.${index + 1}` }, ` ${r.fold}, ${r.protocol}: ${r.description}. ${t.queries} queries shared by all models; `
       + `Δ is the paired mean difference to ${armLabel(results, t.baseline)} with its 95% bootstrap CI (${t.bootstrap.resamples} resamples, seed ${t.bootstrap.seed}); `
-      + `p is the randomisation test (${t.randomisation.trials} trials) Holm-adjusted over ${t.adjustment.comparisons} comparisons.`],
+      + `p is the randomisation test (${t.randomisation.trials} trials) Holm-adjusted over ${t.adjustment.comparisons} comparisons. Bold Δ: significant (CI excludes 0 and Holm p < 0.05).`],
     head: ['Model', `Δ ${primary} [95% CI]`, 'p (Holm)', primary, ...t.metrics.filter((x) => x !== primary)],
     rows: t.rows.map((m) => row(results, r, m, primary)),
   };
