@@ -108,8 +108,8 @@ function training(rng: Random): TrainingSummary[] {
   }));
 }
 
-/** The fixture; `pairs` UMAP pairs per model (3 models), 200 curve steps per arm. */
-export function fixtureResults(seed = 7, pairs = 60): StudyResults {
+/** The fixture; `pairs` UMAP pairs per model (3 models), `steps` curve steps per arm. */
+export function fixtureResults(seed = 7, pairs = 60, steps = 200): StudyResults {
   const rng = new Random(seed);
   const sections = retrieval(rng);
   const alpha = 0.1;
@@ -139,7 +139,7 @@ export function fixtureResults(seed = 7, pairs = 60): StudyResults {
       umapParams: { library: 'umap-js', version: '1.4.0', nNeighbors: 15, minDist: 0.1, metric: 'cosine', nEpochs: null, seed },
       models: [geometryModel(rng, 'base', true, pairs), geometryModel(rng, 'full-hard', false, pairs), geometryModel(rng, 'lora-hard', false, pairs)],
     },
-    curves: { smoothing: { method: 'ema', alpha }, series: ['full-hard', 'full-random', 'lora-hard'].map((m) => curve(rng, m, 200, alpha)) },
+    curves: { smoothing: { method: 'ema', alpha }, series: ['full-hard', 'full-random', 'lora-hard'].map((m) => curve(rng, m, steps, alpha)) },
     environment: {
       ftlab: '0.1.0', node: 'v20.19.0', torch: '1.13.1', blas: 'OpenBLAS', threads: 2, device: 'cpu', cpus: 2, os: 'linux x64', startedAt: '2026-11-27T21:00:00.000Z', wallSeconds: 5123.4,
       stages: [{ name: 'sample triples', seconds: 12.5, cached: true }, { name: 'train full-hard', seconds: 1800.2, cached: false }, { name: 'evaluate', seconds: 95.1, cached: false }],

@@ -7,6 +7,8 @@ import { MISSING_TEXT, plain, type Section } from '../../src/report/document.ts'
 import { verdict } from '../../src/report/verdict.ts';
 import { ci, fixed, pValue, signed } from '../../src/report/format.ts';
 import type { MetricStats } from '../../src/eval/comparison.ts';
+import { lossData, MAX_LOSS_POINTS } from '../../src/report/sections/curves-figure.ts';
+import { armLabel } from '../../src/report/arms.ts';
 import { fixtureResults } from './fixture.ts';
 import { externalReferences, runDirWith } from './helpers.ts';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
@@ -105,4 +107,16 @@ test('ftlab report on bad input: one line, exit 1, nothing written', () => {
   const future = runDirWith({ ...fixtureResults(), version: 2 });
   assertOneLineError(ftlab(['report', future]), /^ftlab: .*results\.json: format version 2 is newer/);
   assert.ok(!existsSync(join(future, 'report.html')) && !existsSync(join(future, 'report.md')));
+});
+
+test('long training curves are thinned for drawing, and the caption says by how much', () => {
+  const r = fixtureResults(3, 5, 4000);
+  const points = lossData(r, r.curves!);
+  for (const s of r.curves!.series) {
+    const mine = points.filter((p) => p.model === armLabel(r, s.model));
+    assert.ok(mine.length <= MAX_LOSS_POINTS + 1 && mine.length >= MAX_LOSS_POINTS / 2, `${mine.length} points`);
+    assert.equal(mine.at(-1)!.step, 4000, 'the last step is kept');
+  }
+  const fig = reportSections(r).find((s) => s.id === 'figure-2')!.blocks[0]!;
+  assert.ok(fig.kind === 'figure' && plain(fig.figure.caption).includes('drawn every 3 steps'));
 });

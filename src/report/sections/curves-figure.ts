@@ -8,8 +8,17 @@ import type { CurvesResult } from '../../analysis/types.ts';
 import { armLabel } from '../arms.ts';
 import { CHART_CONFIG } from '../palette.ts';
 
+/** At most this many loss points per arm are drawn (a page of 20k-step curves would weigh megabytes). */
+export const MAX_LOSS_POINTS = 1500;
+
+export function lossStride(c: CurvesResult): number {
+  return Math.max(1, ...c.series.map((s) => Math.ceil(s.steps.length / MAX_LOSS_POINTS)));
+}
+
 export function lossData(results: StudyResults, c: CurvesResult): { model: string; step: number; loss: number; smoothed: number }[] {
-  return c.series.flatMap((s) => s.steps.map((step, i) => ({ model: armLabel(results, s.model), step, loss: s.loss[i]!, smoothed: s.lossSmoothed[i]! })));
+  const stride = lossStride(c);
+  return c.series.flatMap((s) => s.steps.flatMap((step, i) => (i % stride === 0 || i === s.steps.length - 1
+    ? [{ model: armLabel(results, s.model), step, loss: s.loss[i]!, smoothed: s.lossSmoothed[i]! }] : [])));
 }
 
 export function evalData(results: StudyResults, c: CurvesResult): { model: string; step: number; measure: string; value: number }[] {
@@ -51,7 +60,8 @@ export function curvesSection(results: StudyResults): Section {
   if (!c || c.series.length === 0) return missingSection('figure-2', title);
   const figure: Figure = {
     id: 'figure-2-curves',
-    caption: [{ strong: 'Figure 2.' }, ` Top: training loss per optimizer step, raw (faint) and smoothed (exponential moving average, α = ${c.smoothing.alpha}). `
+    caption: [{ strong: 'Figure 2.' }, ` Top: training loss per optimizer step, raw (faint) and smoothed (exponential moving average, α = ${c.smoothing.alpha})`
+      + `${lossStride(c) > 1 ? `, drawn every ${lossStride(c)} steps (the smoothing used every step)` : ''}. `
       + 'Bottom: the measures evaluated during training on held-out data, one panel per measure (each with its own y scale).'],
     spec: curvesSpec(results, c),
   };
