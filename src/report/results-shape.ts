@@ -44,7 +44,8 @@ const timing: Shape = { object: {
     model: 'string', modelPath: 'string', variant: 'string', protocol: { oneOf: ['ftlab', 'paper'] },
     stages: { array: timingStage }, totalMedianSeconds: 'number', totalMinSeconds: 'number', totalMaxSeconds: 'number', qps: 'number',
   } } },
-  environment: { object: { threads: 'number', device: 'string', torch: 'string', blas: { optional: 'string' } } },
+  environment: { object: { threads: 'number', device: 'string', torch: 'string', blas: { optional: 'string' }, parallel: { optional: 'string' } } },
+  notes: { optional: { array: 'string' } },
   paper: { optional: { array: { object: { label: 'string', seconds: 'number', qps: 'number', hardware: 'string' } } } },
 } };
 
@@ -62,6 +63,8 @@ const geometry: Shape = { object: {
     meanPairCosine: 'number', meanOtherCosine: 'number', driftFromBase: nullableNumber, neighbourOverlapWithBase: nullableNumber,
     umap: { array: { object: { x: 'number', y: 'number', kind: { oneOf: ['query', 'passage'] }, pair: 'number' } } },
   } } },
+  skippedNoQuery: { optional: 'number' },
+  notes: { optional: { array: 'string' } },
 } };
 
 const curves: Shape = { object: {

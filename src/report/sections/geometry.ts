@@ -1,6 +1,6 @@
 // The embedding-space numbers beside Figure 1: alignment and uniformity (Wang & Isola),
 // anisotropy, effective rank, and how far each model moved from the base.
-import type { Section, Table } from '../document.ts';
+import type { Block, Section, Table } from '../document.ts';
 import { cell, missingSection, num } from '../document.ts';
 import type { StudyResults } from '../schema.ts';
 import type { GeometryResult } from '../../analysis/types.ts';
@@ -12,7 +12,7 @@ export function geometryTable(results: StudyResults, g: GeometryResult): Table {
   return {
     id: 'table-geometry',
     caption: [{ strong: 'Geometry.' }, ` ${count(g.pairs)} query–passage pairs${fewer} with relevance ≥ ${g.minGrade}`
-      + `${g.skippedNoText ? `, ${count(g.skippedNoText)} skipped for missing passage text` : ''}, seed ${g.seed}. `
+      + `${g.skippedNoText ? `, ${count(g.skippedNoText)} skipped for missing passage text` : ''}${g.skippedNoQuery ? `, ${count(g.skippedNoQuery)} for missing query text` : ''}, seed ${g.seed}. `
       + 'Alignment: mean squared distance of a query to its passage (lower is closer). Uniformity: log mean Gaussian potential (lower is more spread). '
       + 'Anisotropy: mean cosine of unrelated items. Drift: mean cosine to the base\'s vector of the same text (1: unmoved). kNN overlap: mean Jaccard of each item\'s 10 nearest neighbours with the base\'s.'],
     head: ['Model', 'Alignment', 'Uniformity', 'Anisotropy', 'Effective rank', 'Pair cos', 'Other cos', 'Drift', 'kNN overlap'],
@@ -27,5 +27,7 @@ export function geometryTable(results: StudyResults, g: GeometryResult): Table {
 export function geometrySection(results: StudyResults): Section {
   const title = 'Embedding geometry';
   if (!results.geometry) return missingSection('geometry', title);
-  return { id: 'geometry', title, blocks: [{ kind: 'table', table: geometryTable(results, results.geometry) }] };
+  const blocks: Block[] = [{ kind: 'table', table: geometryTable(results, results.geometry) }];
+  if (results.geometry.notes?.length) blocks.push({ kind: 'list', items: results.geometry.notes.map((n) => [n]) });
+  return { id: 'geometry', title, blocks };
 }

@@ -13,7 +13,7 @@ export function timingTable(t: TimingResult): Table {
     caption: [{ strong: 'Table II.' }, ` Seconds to answer ${count(t.queries)} queries (${count(t.distinctQueries)} distinct${t.cycled ? ', file cycled' : ''}) `
       + `against ${count(t.passages)} ${t.synthetic ? 'synthetic ' : ''}passages (dim ${t.dim}, top ${t.k}); median of ${t.repeats} repeats`
       + `${t.warmup ? ' after a warm-up pass' : ''}, range below; stage columns are seconds too. Total is one clock around the whole run, not the sum of stages. `
-      + `${t.environment.threads} threads, ${t.environment.device}, torch ${t.environment.torch}${t.environment.blas ? `, ${t.environment.blas}` : ''}.`],
+      + `${t.environment.threads} threads, ${t.environment.device}, torch ${t.environment.torch}${t.environment.blas ? `, ${t.environment.blas}` : ''}${t.environment.parallel ? ` (${t.environment.parallel})` : ''}.`],
     head: ['Model', 'Protocol', 'Total (s)', 'QPS', ...stages],
     rows: t.rows.map((r) => [
       cell(r.model, { note: r.variant }), cell(r.protocol),
@@ -42,6 +42,7 @@ export function timingSection(results: StudyResults): Section {
   const t = results.timing;
   if (!t) return missingSection('timing', title);
   const blocks: Block[] = [{ kind: 'table', table: timingTable(t) }];
+  if (t.notes?.length) blocks.push({ kind: 'list', items: t.notes.map((n) => [n]) });
   const paper = paperTable(t);
   if (paper) blocks.push({ kind: 'table', table: paper });
   return { id: 'timing', title, blocks };
