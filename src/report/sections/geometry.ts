@@ -12,7 +12,7 @@ export function geometryTable(results: StudyResults, g: GeometryResult): Table {
   return {
     id: 'table-geometry',
     caption: [{ strong: 'Geometry.' }, ` ${count(g.pairs)} query–passage pairs${fewer} with relevance ≥ ${g.minGrade}`
-      + `${g.skippedNoText ? `, ${count(g.skippedNoText)} skipped for missing passage text` : ''}${g.skippedNoQuery ? `, ${count(g.skippedNoQuery)} for missing query text` : ''}, seed ${g.seed}. `
+      + `${g.skippedNoText ? `, ${count(g.skippedNoText)} skipped for missing passage text` : ''}${g.skippedNoQuery ? `, ${count(g.skippedNoQuery)} skipped for missing query text` : ''}, seed ${g.seed}. `
       + 'Alignment: mean squared distance of a query to its passage (lower is closer). Uniformity: log mean Gaussian potential (lower is more spread). '
       + 'Anisotropy: mean cosine of unrelated items. Drift: mean cosine to the base\'s vector of the same text (1: unmoved). kNN overlap: mean Jaccard of each item\'s 10 nearest neighbours with the base\'s.'],
     head: ['Model', 'Alignment', 'Uniformity', 'Anisotropy', 'Effective rank', 'Pair cos', 'Other cos', 'Drift', 'kNN overlap'],
