@@ -1,10 +1,7 @@
-// The single call site of the report: src/report renders RUN/report.md (and more) from
-// results.json. Until its renderer lands, a minimal report.md is written here.
-import { join } from 'node:path';
-import { writeAtomic } from '../io/atomic-file.ts';
-import type { StudyResults } from '../report/schema.ts';
-import { minimalReport } from './minimal-report.ts';
+// The single call site of the report: src/report renders RUN/report.html, report.md and the
+// figures from RUN/results.json.
+import { writeReport, type WrittenReport } from '../report/write-report.ts';
 
-export function renderReport(runDir: string, results: StudyResults): void {
-  writeAtomic(join(runDir, 'report.md'), (f) => f.write(minimalReport(results)));
+export function renderStudyReport(runDir: string): Promise<WrittenReport> {
+  return writeReport(runDir);
 }

@@ -21,7 +21,7 @@ import { PAPER_NUMBERS } from './paper-numbers.ts';
 import { formatPlan, measureThroughput, planStudy } from './plan.ts';
 import { analysisStage } from './analysis-stage.ts';
 import { StageCache } from './stage-cache.ts';
-import { renderReport } from './report-call.ts';
+import { renderStudyReport } from './report-call.ts';
 
 export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const startedAt = new Date();
@@ -79,7 +79,8 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const path = join(o.output, 'results.json');
   writeAtomic(path, (f) => f.write(`${JSON.stringify(results, null, 2)}\n`));
   o.log(`study: wrote ${path} (${results.environment.wallSeconds.toFixed(0)} s)`);
-  renderReport(o.output, results);
+  const report = await renderStudyReport(o.output);
+  o.log(`study: wrote ${report.html} and ${report.markdown}`);
   return results;
 }
 

@@ -34,7 +34,7 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.ok(res.training.every((t) => t.steps === 3));
   assert.ok(res.timing!.rows.some((x) => x.variant === 'lora-merged'));
   assert.equal(res.geometry!.models.length, 5);
-  assert.ok(existsSync(join(out, 'report.md')));
+  assert.ok(existsSync(join(out, 'report.md')) && existsSync(join(out, 'report.html')));
   // hygiene: no passage judged for a dev query appears in any training triple
   const devPids = new Set(readFileSync(join(mini.dir, 'qrels.dev.small.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t')[2]!));
   const texts = new Map(readFileSync(join(mini.dir, 'collection.tsv'), 'utf8').trim().split('\n').map((l) => [l.split('\t')[0]!, l.split('\t')[1]!]));
