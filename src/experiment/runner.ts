@@ -16,6 +16,7 @@ import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
 import { runFold, type FoldOutcome } from './fold-study.ts';
 import { negativesStage } from './negatives-stage.ts';
 import type { StudyOptions } from './options.ts';
+import type { CurvesResult } from '../analysis/types.ts';
 import { paperFold, paperNegatives } from './paper-data.ts';
 import { PAPER_NUMBERS } from './paper-numbers.ts';
 import { formatPlan, measureThroughput, planStudy } from './plan.ts';
@@ -61,7 +62,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
       arms: o.arms.map((a) => armRecord(a, o.config, armTrainConfig(a, o.config, { steps: o.steps, batchSize: o.batchSize, seed: o.seed, model: o.model, warmup: o.warmup, evalEvery: Math.max(1, Math.round(o.steps / 4)) }),
         outcomes[0]!.arms.find((x) => x.arm.name === a.name)?.record ? outcomes[0]!.arms.find((x) => x.arm.name === a.name)!.modelPath : null)),
       protocols: o.protocols, metrics, data: folds.flatMap((f) => f.files),
-      notes: notes(o, outcomes),
+      notes: [...notes(o, outcomes), ...lossTrends(analysis.curves)],
       paper: { ...PAPER_NUMBERS },
     },
     retrieval: outcomes.flatMap((f) => f.retrieval),
@@ -82,6 +83,17 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const report = await renderStudyReport(o.output);
   o.log(`study: wrote ${report.html} and ${report.markdown}`);
   return results;
+}
+
+/** Does each arm's training loss fall? Mean of the first vs the last quarter of its steps. */
+function lossTrends(curves: CurvesResult | null): string[] {
+  return (curves?.series ?? []).map((c) => {
+    const q = Math.max(1, Math.floor(c.loss.length / 4));
+    const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = avg(c.loss.slice(0, q));
+    const last = avg(c.loss.slice(-q));
+    return `${c.model}: training loss ${first.toFixed(4)} (first quarter of steps) -> ${last.toFixed(4)} (last quarter), ${last < first ? 'falls' : 'does not fall'} by ${((100 * (first - last)) / first).toFixed(1)}%.`;
+  });
 }
 
 async function loadFolds(o: StudyOptions): Promise<Fold[]> {
