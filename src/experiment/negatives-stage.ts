@@ -58,6 +58,12 @@ async function mine(fold: Fold, base: SentenceEncoder, o: StudyOptions): Promise
   return { files, stats, miningPassages: rows.length };
 }
 
+/** How many passages the hard-negative search will encode (for the plan; no encoding). */
+export function plannedMiningPassages(fold: Fold, o: StudyOptions): number {
+  const positives = capped(judgedPositives(fold.training.queries, fold.training.qrels, fold.collection, fold.minGrade, fold.excluded, emptyStats()), o.steps * o.batchSize, o.seed);
+  return miningRows(fold, o.miningPool, positives, o.miningDepth).length;
+}
+
 /** A seeded sample of at most n positives (all of them when there are fewer), in their original order. */
 export function capped(positives: Positive[], n: number, seed: number): Positive[] {
   if (positives.length <= n) return positives;

@@ -36,7 +36,7 @@ export interface StudyOptions {
 
 /** Defaults of `--preset quick` (see the README's study section for why these fit 45 minutes). */
 export const QUICK_DEFAULTS = {
-  steps: 32, batchSize: 16, warmup: 0.1, dose: [0, 0.25, 0.5, 1], rerankDepth: 100, validationDepth: 30, miningDepth: 100, protocols: ['rerank'] as ('rerank' | 'dense')[],
+  steps: 24, batchSize: 16, warmup: 0.1, dose: [0, 0.25, 0.5, 1], rerankDepth: 100, validationDepth: 30, miningDepth: 100, protocols: ['rerank'] as ('rerank' | 'dense')[],
   timingQueries: 1000, timingRepeats: 1, geometryPairs: 300, validationFraction: 0.2,
 };
 

@@ -14,7 +14,7 @@ import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_PRESERVE_WEIGHT } from 
 import { trecDlFold, type Fold } from './data.ts';
 import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
 import { runFold, type FoldOutcome } from './fold-study.ts';
-import { negativesStage } from './negatives-stage.ts';
+import { negativesStage, plannedMiningPassages } from './negatives-stage.ts';
 import type { StudyOptions } from './options.ts';
 import type { CurvesResult } from '../analysis/types.ts';
 import { paperFold, paperNegatives } from './paper-data.ts';
@@ -36,7 +36,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const baseId = modelFingerprint(base);
   const metrics = o.preset === 'paper' ? PAPER_METRICS : QUICK_METRICS;
   const t = measureThroughput(base, folds[0]!.collection);
-  const mining = o.preset === 'paper' ? folds[0]!.collection.size : Math.min(o.steps * o.batchSize, 1 + Math.round(o.steps * o.batchSize / 10)) * o.miningDepth;
+  const mining = o.preset === 'paper' ? folds[0]!.collection.size : plannedMiningPassages(folds[0]!, o);
   for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) o.log(line);
   for (const f of folds) o.log(`fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries (held out by query), ${f.test.queries.size} test queries; ${f.excluded.size} passages never used in training`);
 
