@@ -74,7 +74,9 @@ function writeExport(tmp: string, o: ExportOptions, format: ExportFormat): void 
       writeSentenceTransformersFolder(tmp, encoder, similarity);
       if (format === 'onnx') {
         mkdirSync(join(tmp, 'onnx'));
-        writeFileSync(join(tmp, 'onnx', 'model.onnx'), bertOnnxModel(encoder.bert.config, weightArrays(encoder)));
+        const weights = weightArrays(encoder);
+        writeFileSync(join(tmp, 'onnx', 'model.onnx'), bertOnnxModel(encoder.bert.config, weights));
+        writeFileSync(join(tmp, 'onnx', 'model_quantized.onnx'), bertOnnxModel(encoder.bert.config, weights, { quantize: true }));
       }
     }
     writeFileSync(join(tmp, 'README.md'), modelCard({

@@ -17,6 +17,7 @@ type TensorProto = InstanceType<typeof onnx.TensorProto>;
 export const ONNX_OPSET = 17;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
+const INT8 = onnx.TensorProto.DataType.INT8;
 
 /** A weight's fp32 values and shape (row-major, as safetensors stores it). */
 export interface Weight { data: Float32Array; shape: number[] }
@@ -28,6 +29,23 @@ function floatTensor(name: string, data: Float32Array, dims: number[]): TensorPr
 function int64Tensor(name: string, values: number[], dims: number[]): TensorProto {
   const b = new BigInt64Array(values.map((v) => BigInt(v)));
   return onnx.TensorProto.create({ name, dims, dataType: INT64, rawData: new Uint8Array(b.buffer) });
+}
+
+/**
+ * Symmetric int8 per row of a [rows, cols] matrix: q = round(w / s), s = max|w| / 127.
+ * Rows are W^T's columns for dense layers (one scale per output), table rows for embeddings.
+ */
+export function quantizeRows(data: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+  const q = new Int8Array(rows * cols);
+  const scale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(data[r * cols + c]!));
+    const s = m > 0 ? m / 127 : 1;
+    scale[r] = s;
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.round(data[r * cols + c]! / s);
+  }
+  return { q, scale };
 }
 
 /** W [out, in] -> W^T [in, out], so the graph runs x @ W^T as one MatMul with no Transpose node. */
@@ -51,8 +69,19 @@ class GraphBuilder {
   #n = 0;
 
   op(opType: string, inputs: string[], attributes: Attr[] = [], name = `${opType.toLowerCase()}_${this.#n}`): string {
+    return this.ops(opType, inputs, 1, attributes, name)[0]!;
+  }
+
+  /** A node with several outputs (DynamicQuantizeLinear): NAME, NAME_1, ... */
+  ops(opType: string, inputs: string[], outputs: number, attributes: Attr[] = [], name = `${opType.toLowerCase()}_${this.#n}`): string[] {
     this.#n++;
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [name], name, attribute: attributes }));
+    const out = Array.from({ length: outputs }, (_, i) => (i === 0 ? name : `${name}_${i}`));
+    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: out, name, attribute: attributes }));
+    return out;
+  }
+
+  int8(name: string, data: Int8Array, dims: number[]): string {
+    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: INT8, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
     return name;
   }
 
@@ -67,11 +96,20 @@ class GraphBuilder {
   }
 }
 
+export interface OnnxExportOptions {
+  /**
+   * int8 weights (as onnxruntime's quantize_dynamic does): every dense layer runs
+   * DynamicQuantizeLinear(x) -> MatMulInteger(x_u8, W_i8) -> * (x_scale * w_scale) + b, with
+   * one weight scale per output; embedding tables are stored int8 per row and dequantised.
+   */
+  quantize?: boolean;
+}
+
 /**
  * The graph for BertModel's forward pass (eval mode: no dropout) as ftlab's Bert runs it.
  * `weights` maps HF checkpoint names to fp32 values. Returns the serialised ModelProto.
  */
-export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>): Uint8Array {
+export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opts: OnnxExportOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   const w = (name: string): Weight => {
     const t = weights.get(name);
@@ -87,14 +125,29 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>): Ui
   /** x @ W^T + b for the linear module m; x [.., in] -> [.., out] */
   const dense = (m: string, x: string): string => {
     const wt = w(`${m}.weight`);
-    const name = g.float(`${m}.weight.T`, transposed(wt), [wt.shape[1]!, wt.shape[0]!]);
-    return g.op('Add', [g.op('MatMul', [x, name]), param(`${m}.bias`)]);
+    const [out, inp] = wt.shape as [number, number];
+    if (!opts.quantize) return g.op('Add', [g.op('MatMul', [x, g.float(`${m}.weight.T`, transposed(wt), [inp, out])]), param(`${m}.bias`)]);
+    const { q, scale } = quantizeRows(wt.data, out, inp); // per output row of W
+    const qT = new Int8Array(inp * out); // W^T [in, out]
+    for (let r = 0; r < out; r++) for (let c = 0; c < inp; c++) qT[c * out + r] = q[r * inp + c]!;
+    const [xq, xs, xzp] = g.ops('DynamicQuantizeLinear', [x], 3) as [string, string, string]; // uint8, scalar scale, scalar zero point
+    const acc = g.op('MatMulInteger', [xq, g.int8(`${m}.weight.T.int8`, qT, [inp, out]), xzp, int8Zero]); // int32 [.., out]
+    const s = g.op('Mul', [xs, g.float(`${m}.weight.scale`, scale, [out])]); // [out]
+    return g.op('Add', [g.op('Mul', [g.op('Cast', [acc], [attr('to', FLOAT)]), s]), param(`${m}.bias`)]);
+  };
+  /** An embedding table: fp32, or int8 rows dequantised in the graph (onnxruntime folds it at load). */
+  const table = (name: string): string => {
+    if (!opts.quantize) return param(name);
+    const [rows, cols] = w(name).shape as [number, number];
+    const { q, scale } = quantizeRows(w(name).data, rows, cols);
+    return g.op('DequantizeLinear', [g.int8(`${name}.int8`, q, [rows, cols]), g.float(`${name}.scale`, scale, [rows]), g.int8(`${name}.zero`, new Int8Array(rows), [rows])], [attr('axis', 0)]);
   };
   const layerNorm = (m: string, x: string): string =>
     g.op('LayerNormalization', [x, param(`${m}.weight`), param(`${m}.bias`)], [attr('axis', -1), attr('epsilon', eps, true)]);
 
   // constants
   const zero = g.int64('const_0', [0], []);
+  const int8Zero = g.int8('const_int8_0', new Int8Array(1), []);
   const one = g.int64('const_1', [1], []);
   const headsShape = g.int64('shape_heads', [0, 0, H, D], [4]); // Reshape: 0 copies the input's dim
   const mergedShape = g.int64('shape_merged', [0, 0, C], [3]);
@@ -108,9 +161,9 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>): Ui
   // embeddings: LN(E_word[ids] + E_pos[0..T) + E_type[type_ids])  -> [B, T, C]
   const T = g.op('Gather', [g.op('Shape', ['input_ids']), one], [attr('axis', 0)]); // scalar T
   const positions = g.op('Range', [zero, T, one]); // [T]
-  const word = g.op('Gather', [param('embeddings.word_embeddings.weight'), 'input_ids'], [attr('axis', 0)]);
-  const pos = g.op('Gather', [param('embeddings.position_embeddings.weight'), positions], [attr('axis', 0)]); // [T, C]
-  const type = g.op('Gather', [param('embeddings.token_type_embeddings.weight'), 'token_type_ids'], [attr('axis', 0)]);
+  const word = g.op('Gather', [table('embeddings.word_embeddings.weight'), 'input_ids'], [attr('axis', 0)]);
+  const pos = g.op('Gather', [table('embeddings.position_embeddings.weight'), positions], [attr('axis', 0)]); // [T, C]
+  const type = g.op('Gather', [table('embeddings.token_type_embeddings.weight'), 'token_type_ids'], [attr('axis', 0)]);
   let x = layerNorm('embeddings.LayerNorm', g.op('Add', [g.op('Add', [word, pos]), type]));
 
   // mask bias [B, 1, 1, T]: 0 where attended, -1e30 where padded

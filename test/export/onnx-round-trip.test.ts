@@ -12,6 +12,7 @@ import { train, type TrainConfig } from '../../src/train/trainer.ts';
 import { exportModel } from '../../src/export/export-model.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 import { minCosine, roundTripTexts, transformersJsEncode } from './round-trip.ts';
+import onnxProto from 'onnx-proto';
 
 const { texts, real } = roundTripTexts();
 if (!real) console.log('# ../shared/data/msmarco absent: round trip on generated texts');
@@ -19,7 +20,7 @@ if (!real) console.log('# ../shared/data/msmarco absent: round trip on generated
 const json = (dir: string, f: string): Record<string, unknown> => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
 
 const ST_FILES = ['1_Pooling/', '1_Pooling/config.json', '2_Normalize/', 'README.md', 'config.json', 'config_sentence_transformers.json',
-  'model.safetensors', 'modules.json', 'onnx/', 'onnx/model.onnx', 'sentence_bert_config.json', 'special_tokens_map.json',
+  'model.safetensors', 'modules.json', 'onnx/', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'sentence_bert_config.json', 'special_tokens_map.json',
   'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
 
 /** The folder matches the hub's all-MiniLM-L6-v2 layout, and its weights are the encoder's, bit for bit. */
@@ -58,6 +59,25 @@ function checkStFolder(out: string, files: string[], enc: SentenceEncoder): void
   }
 }
 
+const STANDARD_OPS = new Set(['Gather', 'Shape', 'Range', 'Add', 'Sub', 'Mul', 'Cast', 'Unsqueeze', 'LayerNormalization', 'MatMul', 'Reshape',
+  'Transpose', 'Softmax', 'Erf', 'Identity']);
+const INT8_OPS = new Set([...STANDARD_OPS, 'DynamicQuantizeLinear', 'MatMulInteger', 'DequantizeLinear']);
+
+/** Opset 17, the three int64 inputs and the output with dynamic batch and sequence axes, standard ops only. */
+function checkGraph(path: string, int8: boolean): void {
+  const m = onnxProto.onnx.ModelProto.decode(readFileSync(path));
+  assert.equal(Number(m.opsetImport[0]!.version), 17);
+  const g = m.graph as InstanceType<typeof onnxProto.onnx.GraphProto>;
+  const shape = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+  assert.deepEqual(g.input.map((v) => [v.name, v.type!.tensorType!.elemType, shape(v)]),
+    ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => [n, 7, ['batch_size', 'sequence_length']]));
+  assert.deepEqual(g.output.map((v) => [v.name, v.type!.tensorType!.elemType, shape(v)]), [['last_hidden_state', 1, ['batch_size', 'sequence_length', 384]]]);
+  const ops = new Set(g.node.map((n) => n.opType!));
+  assert.deepEqual([...ops].filter((o) => !(int8 ? INT8_OPS : STANDARD_OPS).has(o)), []);
+  assert.equal(ops.has('MatMulInteger'), int8);
+  assert.equal(g.node.filter((n) => n.opType === 'Erf').length, 6); // exact GELU in each layer
+}
+
 async function roundTrip(enc: SentenceEncoder, out: string): Promise<Float32Array> {
   const ours = enc.encode(texts);
   const theirs = await transformersJsEncode(out, texts);
@@ -82,6 +102,12 @@ test('default model -> ONNX: transformers.js matches ftlab on 50 passages + 20 q
   const enc = SentenceEncoder.load('default');
   checkStFolder(out, r.files, enc);
   baseVectors = await roundTrip(enc, out);
+  checkGraph(join(out, 'onnx', 'model.onnx'), false);
+  checkGraph(join(out, 'onnx', 'model_quantized.onnx'), true);
+  const q8 = await transformersJsEncode(out, texts, 10, 'q8');
+  const mq = minCosine(baseVectors, q8.vectors, 384);
+  console.log(`# int8 ONNX vs ftlab: smallest cosine ${mq.toFixed(5)}`);
+  assert.ok(mq > 0.95 && mq < 0.9999, `int8 weights: close to, but not exactly, the fp32 vectors (smallest cosine ${mq})`);
   const example = await transformersJsEncode(out, ['This is an example sentence']);
   // the published vector's first values, to the 4 digits given (0.06766, 0.06356, 0.04873)
   [0.0677, 0.0635, 0.0487].forEach((v, i) => assert.ok(Math.abs(example.vectors[i]! - v) < 1e-4, `component ${i}: ${example.vectors[i]} vs ${v}`));

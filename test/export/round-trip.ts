@@ -21,11 +21,11 @@ export function roundTripTexts(): { texts: string[]; real: boolean } {
 }
 
 /** transformers.js feature-extraction on an exported folder, mean pooling + L2 normalisation: [N * C]. */
-export async function transformersJsEncode(dir: string, texts: string[], batch = 10): Promise<{ vectors: Float32Array; dim: number }> {
+export async function transformersJsEncode(dir: string, texts: string[], batch = 10, dtype: 'fp32' | 'q8' = 'fp32'): Promise<{ vectors: Float32Array; dim: number }> {
   const { pipeline, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.localModelPath = '/';
-  const extract = await pipeline('feature-extraction', dir, { local_files_only: true, dtype: 'fp32' });
+  const extract = await pipeline('feature-extraction', dir, { local_files_only: true, dtype });
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let i = 0; i < texts.length; i += batch) {
