@@ -5,9 +5,17 @@ export class UserError extends Error {
   override readonly name = 'UserError';
 }
 
-/** A problem at a place in a file: printed as `file:line: message`. */
+/**
+ * A problem at a place in a file: printed as `file:line: message`, or
+ * `file:12 and file:40: message` when an earlier line conflicts with this one.
+ */
 export class InputError extends UserError {
-  constructor(readonly file: string, readonly line: number | null, readonly detail: string) {
-    super(line === null ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
+  constructor(readonly file: string, readonly line: number | null, readonly detail: string, readonly earlierLine?: number) {
+    super(line === null ? `${file}: ${detail}` : earlierLine !== undefined ? `${file}:${earlierLine} and ${file}:${line}: ${detail}` : `${file}:${line}: ${detail}`);
   }
+}
+
+/** Ctrl-C / SIGTERM stopped the work cleanly (checkpoint written): exit 130. */
+export class Interrupted extends UserError {
+  readonly exitCode = 130;
 }

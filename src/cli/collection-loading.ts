@@ -31,5 +31,6 @@ export function embedCollectionWithProgress(encoder: SentenceEncoder, collection
     cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
     batchSize: int(values, 'batch-size'),
     onProgress: (d, _n, note) => progress.update(d, note),
+    warn: (line) => process.stderr.write(`\n${line}\n`),
   });
 }

@@ -11,7 +11,13 @@ export interface Command {
   usage: string; // full help text after the usage line
   options: Options;
   allowPositionals?: boolean;
-  run(values: Values, positionals: string[]): Promise<void>;
+  /** Stops cleanly on the first Ctrl-C (ctx.signal); other commands exit at once. */
+  interruptible?: boolean;
+  run(values: Values, positionals: string[], ctx: RunContext): Promise<void>;
+}
+
+export interface RunContext {
+  signal: AbortSignal;
 }
 
 export function str(values: Values, name: string): string | undefined {
@@ -42,6 +48,24 @@ export function num(values: Values, name: string): number | undefined {
   const v = str(values, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new UserError(`--${name} must be a number, got '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UserError(`--${name} must be a number, got '${v}'`);
   return n;
+}
+
+/**
+ * `--margin -1` reads as two flags to node's parseArgs ("argument is ambiguous"): a
+ * negative number after a string option is joined to it (`--margin=-1`).
+ */
+export function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { Interrupted, UserError } from '../errors.ts';
+import { joinNegativeValues } from './command.ts';
+import { handleInterrupts, INTERRUPT_EXIT } from './interrupt.ts';
 import { embed } from './commands/embed.ts';
 import { evalCommand } from './commands/eval.ts';
 import { compare } from './commands/compare.ts';
@@ -32,7 +34,7 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 `;
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 internal error). */
+/** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 internal error, 130 interrupted). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -52,16 +54,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+      parsed = parseArgs({ args: joinNegativeValues(rest, cmd.options), options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
     } catch (e) {
       throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
     }
-    await cmd.run(parsed.values, parsed.positionals);
+    const interrupts = handleInterrupts({ graceful: cmd.interruptible === true });
+    try {
+      await cmd.run(parsed.values, parsed.positionals, { signal: interrupts.signal });
+    } finally {
+      interrupts.uninstall();
+    }
     return 0;
   } catch (e) {
     if (e instanceof UserError) {
       process.stderr.write(`ftlab: ${e.message}\n`);
-      return 1;
+      return e instanceof Interrupted ? INTERRUPT_EXIT : 1;
     }
     const err = e as Error;
     process.stderr.write(`ftlab: error: ${(err.message ?? String(e)).split('\n')[0]}\n`);

@@ -1,8 +1,25 @@
 // Flags that several commands share, defined once.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Options, Values } from './command.ts';
 import { int, str } from './command.ts';
 import { resolveDevice, setThreads } from '../engine/index.ts';
+import { UserError } from '../errors.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { SIMILARITIES, readBertConfig, type Similarity } from '../model/config.ts';
+import { resolveModelFiles } from '../model/model-files.ts';
+
+export const similarityOptions: Options = { similarity: { type: 'string' } };
+
+export const similarityHelp = `  --similarity S     cosine | dot: how vectors are scored (default: the model's ftlab.json
+                     "similarity", else cosine; cosine normalises unnormalised vectors)`;
+
+/** --similarity, when given. */
+export function similarityFlag(values: Values): Similarity | undefined {
+  const s = str(values, 'similarity');
+  if (s !== undefined && !SIMILARITIES.includes(s as Similarity)) throw new UserError(`--similarity must be cosine or dot, got '${s}'`);
+  return s as Similarity | undefined;
+}
 
 export const modelOptions: Options = {
   model: { type: 'string', default: 'default' },
@@ -18,12 +35,42 @@ Model and engine:
                      HF-format BERT folder (config.json, *.safetensors, tokenizer.json)
   --device D         auto | cpu | cuda[:N] (default auto)
   --threads N        libtorch threads (default: all cores)
-  --max-length N     tokens per text, [CLS] and [SEP] included (default 256)
+  --max-length N     tokens per text, [CLS] and [SEP] included (default 256; at most the
+                     model's position limit)
   --batch-size N     texts per batch (default 64; batches are also capped at 4096 padded tokens)`;
+
+export interface ModelChoice { spec: string; device: string; maxLength?: number; threads?: number; maxPositions: number }
+
+/** The model's position limit, read from its config.json (no weights loaded). */
+function maxPositions(spec: string): number {
+  const lora = spec !== 'default' && existsSync(join(spec, 'adapter_config.json'));
+  const config = lora ? join(spec, 'config.json') : resolveModelFiles(spec).config;
+  return readBertConfig(config).maxPositions;
+}
+
+/**
+ * Checks the shared model flags before any work: the device exists, the numbers are
+ * numbers, the model folder is there and --max-length fits its position limit.
+ */
+export function checkModelOptions(values: Values): ModelChoice {
+  const spec = str(values, 'model') ?? 'default';
+  const threads = int(values, 'threads');
+  int(values, 'batch-size');
+  const maxLength = int(values, 'max-length', 2);
+  let device: string;
+  try {
+    device = resolveDevice(str(values, 'device') ?? 'auto');
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const limit = maxPositions(spec);
+  if (maxLength !== undefined && maxLength > limit) throw new UserError(`--max-length ${maxLength} exceeds the model's position limit of ${limit} tokens (--model ${spec})`);
+  return { spec, device, maxLength, threads, maxPositions: limit };
+}
 
 /** Sets threads, resolves the device and loads the model named by the shared flags. */
 export function loadEncoder(values: Values): SentenceEncoder {
-  setThreads(int(values, 'threads'));
-  const device = resolveDevice(str(values, 'device') ?? 'auto');
-  return SentenceEncoder.load(str(values, 'model') ?? 'default', { device, maxLength: int(values, 'max-length', 2) });
+  const c = checkModelOptions(values);
+  setThreads(c.threads);
+  return SentenceEncoder.load(c.spec, { device: c.device, maxLength: c.maxLength });
 }

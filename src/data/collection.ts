@@ -17,6 +17,7 @@ export class Collection {
   #length = new Uint32Array(1024); // passage -> byte length
   #ids: string[] | null = null; // non-numeric ids, if any
   #numericIds = new Float64Array(1024);
+  #lineNo = new Uint32Array(1024); // passage -> line in the source file (0: not from a file)
   #byNumericId: Int32Array | null = null;
   #byStringId: Map<string, number> | null = null;
   #size = 0;
@@ -27,7 +28,7 @@ export class Collection {
   get bytes(): number { return this.#pages.reduce((a, p) => a + p.length, 0); }
 
   /** Appends a passage from raw bytes. */
-  addBytes(id: string, buf: Uint8Array, start: number, end: number): void {
+  addBytes(id: string, buf: Uint8Array, start: number, end: number, lineNo = 0): void {
     const len = end - start;
     if (this.#pages.length === 0 || this.#used + len > this.#pages[this.#pages.length - 1]!.length) {
       this.#pages.push(new Uint8Array(Math.max(PAGE, len)));
@@ -40,6 +41,7 @@ export class Collection {
     this.#page[i] = this.#pages.length - 1;
     this.#start[i] = this.#used;
     this.#length[i] = len;
+    this.#lineNo[i] = lineNo;
     this.#used += len;
     this.#setId(i, id);
     this.#size++;
@@ -58,6 +60,14 @@ export class Collection {
     this.#start = g(this.#start, (c) => new Uint32Array(c));
     this.#length = g(this.#length, (c) => new Uint32Array(c));
     this.#numericIds = g(this.#numericIds, (c) => new Float64Array(c));
+    this.#lineNo = g(this.#lineNo, (c) => new Uint32Array(c));
+  }
+
+  /** The error for passage `i` repeating the id of passage `first`, naming both lines. */
+  #duplicate(first: number, i: number): InputError {
+    const [a, b] = [this.#lineNo[first]!, this.#lineNo[i]!];
+    const detail = `id ${this.id(i)} appears twice`;
+    return a > 0 && b > 0 ? new InputError(this.source, b, detail, a) : new InputError(this.source, null, detail);
   }
 
   #setId(i: number, id: string): void {
@@ -88,7 +98,8 @@ export class Collection {
       if (!this.#byStringId) {
         this.#byStringId = new Map();
         this.#ids.forEach((v, i) => {
-          if (this.#byStringId!.has(v)) throw new InputError(this.source, null, `id ${v} appears twice`);
+          const first = this.#byStringId!.get(v);
+          if (first !== undefined) throw this.#duplicate(first, i);
           this.#byStringId!.set(v, i);
         });
       }
@@ -105,7 +116,7 @@ export class Collection {
       this.#byNumericId = new Int32Array(max + 1).fill(-1);
       for (let i = 0; i < this.#size; i++) {
         const n = this.#numericIds[i]!;
-        if (this.#byNumericId[n] !== -1) throw new InputError(this.source, null, `id ${n} appears twice`);
+        if (this.#byNumericId[n] !== -1) throw this.#duplicate(this.#byNumericId[n]!, i);
         this.#byNumericId[n] = i;
       }
     }
@@ -137,9 +148,10 @@ export async function loadCollection(path: string, opts: { skipBad?: boolean; wh
       throw new InputError(file, no, `expected ${opts.what ?? 'pid<TAB>text'}`);
     }
     const id = decoder.decode(buf.subarray(start, tab));
-    c.addBytes(id, buf, tab + 1, end);
+    c.addBytes(id, buf, tab + 1, end, no);
     if (opts.onProgress && (c.size & 0xffff) === 0) opts.onProgress(seen, total);
   });
+  if (c.size === 0) throw new InputError(file, null, `no ${opts.what ?? 'pid<TAB>text'} lines${skipped ? ` (${skipped} malformed lines skipped)` : ''}`);
   c.indexOf('0'); // builds the id index now, so a repeated id fails the load
   return { collection: c, skipped };
 }

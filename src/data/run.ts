@@ -6,11 +6,18 @@ import { InputError } from '../errors.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
 import { displayName, readLines } from './lines.ts';
 
-export interface Ranked {
+/** One scored document of a query's results. */
+export interface Scored {
   docid: string;
   score: number; // TREC: the score column; MS MARCO: -rank
+}
+
+export interface Ranked extends Scored {
   rank: number; // as written in the file
 }
+
+/** qid -> scored results: what retrieval and re-ranking produce (a Run's `queries` is one). */
+export type Ranking = Map<string, Scored[]>;
 
 export type RunFormat = 'trec' | 'msmarco';
 
@@ -24,6 +31,7 @@ export interface Run {
 export async function loadRun(path: string): Promise<Run> {
   const file = displayName(path);
   const queries = new Map<string, Ranked[]>();
+  const lines = new Map<string, number[]>(); // qid -> line of each result, to name duplicates
   let format: RunFormat | null = null;
   for await (const line of readLines(path)) {
     const f = line.text.trim().split(/[ \t]+/);
@@ -45,16 +53,22 @@ export async function loadRun(path: string): Promise<Run> {
       if (f[4] === '' || !Number.isFinite(score)) throw new InputError(file, line.no, `score must be a number, got '${f[4]}'`);
     }
     let list = queries.get(qid);
-    if (!list) queries.set(qid, (list = []));
+    if (!list) {
+      queries.set(qid, (list = []));
+      lines.set(qid, []);
+    }
     list.push({ docid, score, rank });
+    lines.get(qid)!.push(line.no);
   }
   if (format === null) throw new InputError(file, null, 'empty run');
   for (const [qid, list] of queries) {
-    const seen = new Set<string>();
-    for (const r of list) {
-      if (seen.has(r.docid)) throw new InputError(file, null, `query ${qid} lists document ${r.docid} twice`);
-      seen.add(r.docid);
-    }
+    const seen = new Map<string, number>();
+    const at = lines.get(qid)!;
+    list.forEach((r, i) => {
+      const first = seen.get(r.docid);
+      if (first !== undefined) throw new InputError(file, at[i]!, `query ${qid} lists document ${r.docid} twice`, at[first]);
+      seen.set(r.docid, i);
+    });
   }
   return { format, queries, source: file };
 }
@@ -68,15 +82,30 @@ export async function loadRun(path: string): Promise<Run> {
 export function rankedList(run: Run, qid: string): string[] {
   const list = [...(run.queries.get(qid) ?? [])];
   if (run.format === 'trec') {
-    list.sort((a, b) => b.score - a.score || (a.docid < b.docid ? 1 : a.docid > b.docid ? -1 : 0));
+    list.sort(trecOrder);
   } else {
     list.sort((a, b) => a.rank - b.rank);
   }
   return list.map((r) => r.docid);
 }
 
+/**
+ * trec_eval's order, the one comparator for ranked results: score descending, ties by
+ * docid descending (strcmp on the docid strings, as trec_eval's comparator does).
+ */
+export function trecOrder(a: Scored, b: Scored): number {
+  return b.score - a.score || (a.docid < b.docid ? 1 : a.docid > b.docid ? -1 : 0);
+}
+
+/** A ranking as a TREC run (ranks from 1 in the given order), to evaluate without a file. */
+export function rankingToRun(ranking: Ranking, source: string): Run {
+  const queries = new Map<string, Ranked[]>();
+  for (const [qid, list] of ranking) queries.set(qid, list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })));
+  return { format: 'trec', queries, source };
+}
+
 /** Writes a TREC run (rank from 1, in the given order), atomically. */
-export function writeTrecRun(path: string, results: Map<string, { docid: string; score: number }[]>, tag = 'ftlab'): void {
+export function writeTrecRun(path: string, results: Ranking, tag = 'ftlab'): void {
   writeAtomic(path, (f) => {
     for (const [qid, list] of results) {
       const lines = list.map((r, i) => `${qid} Q0 ${r.docid} ${i + 1} ${r.score.toFixed(6)} ${tag}\n`);

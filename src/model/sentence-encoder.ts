@@ -78,6 +78,7 @@ export class SentenceEncoder {
     if (!base) throw new UserError(`${dir}: a LoRA folder needs its base model (ftlab.json "base")`);
     const enc = SentenceEncoder.load(base, { ...opts, maxLength: opts.maxLength ?? info.maxLength });
     enc.info.normalize = info.normalize;
+    enc.info.similarity = info.similarity;
     enc.lora = Lora.load(dir, enc.bert);
     return enc;
   }

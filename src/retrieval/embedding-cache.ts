@@ -3,12 +3,12 @@
 // shards of SHARD passages (.npy, atomically) as encoding goes: an interrupted run resumes
 // at the first missing shard. Search streams the shards back, one at a time.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Collection } from '../data/collection.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
-import { readNpyF32, writeNpyF32 } from '../io/npy.ts';
+import { npyHeader, readNpyF32, writeNpyF32 } from '../io/npy.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 
@@ -22,6 +22,8 @@ export interface CacheOptions {
   cacheDir?: string | null; // null: no cache (encode in memory)
   batchSize?: number;
   onProgress?: (done: number, total: number, note?: string) => void;
+  /** A damaged cache entry was found (and is re-encoded): one line naming it. */
+  warn?: (line: string) => void;
 }
 
 export class CollectionEmbeddings {
@@ -60,6 +62,26 @@ function shardName(s: number): string {
   return `shard-${String(s).padStart(5, '0')}.npy`;
 }
 
+/**
+ * Whether a shard file holds exactly what this cache writes for `rows` x `dim` vectors: the
+ * same .npy header and the matching size. A truncated (killed copy, full disk) or foreign
+ * file fails, and is re-encoded instead of crashing the search.
+ */
+export function shardProblem(path: string, rows: number, dim: number): string | null {
+  const header = npyHeader([rows, dim], '<f4');
+  const want = header.length + rows * dim * 4;
+  const size = statSync(path).size;
+  if (size !== want) return `${size} bytes, expected ${want}${size < want ? ' (truncated)' : ''}`;
+  const got = Buffer.alloc(header.length);
+  const fd = openSync(path, 'r');
+  try { readSync(fd, got, 0, header.length, 0); } finally { closeSync(fd); }
+  return got.equals(Buffer.from(header)) ? null : 'its header is not this cache\'s (foreign or corrupt file)';
+}
+
+function shardRows(s: number, n: number): number {
+  return Math.min(SHARD, n - s * SHARD);
+}
+
 function collectionKey(path: string): string {
   const st = statSync(path);
   return `${realpathSync(path)}|${st.size}|${st.mtimeMs}`;
@@ -71,9 +93,17 @@ function cachePath(encoder: SentenceEncoder, collectionPath: string, cacheDir?: 
 }
 
 /** The cached embeddings of this model and collection when every shard is there, else null. */
-export function cachedEmbeddings(encoder: SentenceEncoder, collection: Collection, collectionPath: string, cacheDir?: string): CollectionEmbeddings | null {
+export function cachedEmbeddings(encoder: SentenceEncoder, collection: Collection, collectionPath: string, cacheDir?: string, warn?: (line: string) => void): CollectionEmbeddings | null {
   const dir = cachePath(encoder, collectionPath, cacheDir);
-  for (let s = 0; s * SHARD < collection.size; s++) if (!existsSync(join(dir, shardName(s)))) return null;
+  for (let s = 0; s * SHARD < collection.size; s++) {
+    const path = join(dir, shardName(s));
+    if (!existsSync(path)) return null;
+    const problem = shardProblem(path, shardRows(s, collection.size), encoder.dim);
+    if (problem) {
+      warn?.(`embedding cache: ${path}: ${problem}; not used (encoding instead)`);
+      return null;
+    }
+  }
   return new CollectionEmbeddings(dir, collection.size, encoder.dim, null);
 }
 
@@ -95,20 +125,33 @@ export function embedCollection(encoder: SentenceEncoder, collection: Collection
   const dir = cachePath(encoder, collectionPath, opts.cacheDir);
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'manifest.json');
+  if (existsSync(manifest) && !manifestMatches(manifest, n, dim)) {
+    opts.warn?.(`embedding cache: ${dir} was written for another collection or model; re-encoding`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
   if (!existsSync(manifest)) {
     writeFileSync(manifest, JSON.stringify({ collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD }, null, 2));
-  } else {
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { passages: number; dim: number };
-    if (m.passages !== n || m.dim !== dim) throw new Error(`embedding cache ${dir} does not match this collection; delete it`);
   }
   for (let s = 0; s < shards; s++) {
     const path = join(dir, shardName(s));
-    if (existsSync(path)) {
+    const problem = existsSync(path) ? shardProblem(path, shardRows(s, n), dim) : 'missing';
+    if (problem === null) {
       opts.onProgress?.(Math.min(n, (s + 1) * SHARD), n, '(cached)');
       continue;
     }
+    if (problem !== 'missing') opts.warn?.(`embedding cache: ${path}: ${problem}; re-encoding it`);
     const vectors = encodeShard(s);
     writeAtomic(path, (f) => writeNpyF32(f, vectors, [vectors.length / dim, dim]));
   }
   return new CollectionEmbeddings(dir, n, dim, null);
+}
+
+function manifestMatches(path: string, n: number, dim: number): boolean {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { passages?: number; dim?: number; shard?: number };
+    return m.passages === n && m.dim === dim && (m.shard ?? SHARD) === SHARD;
+  } catch {
+    return false;
+  }
 }

@@ -1,262 +1,194 @@
-// The training loop: triplets -> three encoder passes -> loss -> backward -> clip -> AdamW,
-// with a linear warm-up/decay schedule, held-out evaluation, atomic checkpoints and exact
-// resume (same seed: the resumed loss curve equals the uninterrupted one).
+// The training loop: optimizer steps (train-step.ts) with a linear warm-up/decay schedule,
+// held-out evaluation, checkpoints by steps and by wall time, and exact resume (same seed:
+// the resumed loss curve equals the uninterrupted one).
 //
 // Reproducibility: the data order of epoch e is a shuffle seeded by (seed, e), so a
 // position (step) fixes the batch; dropout draws from libtorch's generator, whose state is
 // in every checkpoint along with the parameters, AdamW's moments and the step.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { getRngState, manualSeed, noGrad, setRngState, tidy, type Tensor } from '../engine/index.ts';
-import { UserError } from '../errors.ts';
-import { Random } from '../data/random.ts';
+import { manualSeed, type Tensor } from '../engine/index.ts';
+import { Interrupted, UserError } from '../errors.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { saveModelFolder } from '../model/save-model.ts';
-import { AdamW, clipGradNorm } from './adamw.ts';
-import { linearWarmupDecay, warmupSteps } from './lr-schedule.ts';
-import { Lora, countParameters, type LoraConfig } from '../model/lora.ts';
-import { tripletLoss } from './losses/triplet-loss.ts';
-import { mnrlLoss } from './losses/mnrl.ts';
-import type { Distance } from './losses/distance.ts';
+import { Lora, countParameters } from '../model/lora.ts';
+import { AdamW } from './adamw.ts';
+import { warmupSteps } from './lr-schedule.ts';
 import { tripletAccuracy } from './triplet-accuracy.ts';
+import { batchPlan } from './batch-order.ts';
+import { checkpointRoot, restoreCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { checkTrainConfig } from './config-guards.ts';
+import { assertFinite, weightSum } from './divergence.ts';
+import { planOutput, truncateLog } from './output-folder.ts';
+import { trainStep, type StepContext } from './train-step.ts';
+import { trainingRecord, type TrainingRecord } from './training-identity.ts';
+import type { Best, ConfigChangeLog, EvalLog, StepLog, TrainConfig, TrainerOptions, TrainResult } from './train-config.ts';
 
-export interface TrainConfig {
-  model: string; // the model spec it started from
-  loss: 'triplet' | 'mnrl';
-  distance: Distance;
-  margin: number;
-  mnrlScale: number;
-  normalize: boolean;
-  batchSize: number; // triplets per micro-batch
-  gradAccumulation: number;
-  lr: number;
-  warmup: number; // steps (>= 1) or ratio (< 1)
-  epochs: number;
-  maxSteps: number | null;
-  weightDecay: number;
-  maxGradNorm: number;
-  lora: LoraConfig | null;
-  seed: number;
-  evalEvery: number; // optimizer steps; 0 = only at the end
-  saveEvery: number; // optimizer steps; 0 = only at the end
-  keepCheckpoints: number;
-}
+export type { TrainConfig, StepLog, EvalLog, RetrievalEvaluator, TrainerOptions, TrainResult } from './train-config.ts';
+export { latestCheckpoint } from './checkpoint.ts';
 
-export interface StepLog {
-  type: 'step';
-  step: number; // optimizer steps done
-  epoch: number;
-  loss: number;
-  lr: number;
-  gradNorm: number;
-  tokensPerSec: number;
-  rssMiB: number;
-}
+export const DEFAULT_SAVE_EVERY_MINUTES = 10;
 
-export interface EvalLog {
-  type: 'eval';
-  step: number;
-  tripletAccuracy: number;
-  evalLoss: number;
-  [metric: string]: number | string;
-}
-
-/** A retrieval metric computed on an eval set: returns {metricName: value}. */
-export type RetrievalEvaluator = (encoder: SentenceEncoder) => Promise<Record<string, number>>;
-
-export interface TrainerOptions {
-  output: string;
-  resume: boolean;
-  retrievalEval?: RetrievalEvaluator;
-  bestMetric?: string; // default: the retrieval evaluator's first metric, else tripletAccuracy
-  onStep?: (log: StepLog, totalSteps: number) => void;
-  onEval?: (log: EvalLog) => void;
-  /** Stops after this many optimizer steps in this process (tests: simulate a kill). */
-  stopAfter?: number;
-}
-
-export interface TrainResult {
-  steps: number;
+/** Everything one run shares between its steps, evaluations and checkpoints. */
+interface Run extends StepContext {
+  evalSet: TextTriple[];
+  opts: TrainerOptions;
+  lora: Lora | null;
+  record: TrainingRecord;
   trainable: number;
   total: number;
-  best: { metric: string; value: number; step: number } | null;
+  state: { step: number; best: Best | null; savedAt: number };
   stepLogs: StepLog[];
   evalLogs: EvalLog[];
+  log(entry: StepLog | EvalLog | ConfigChangeLog): void;
 }
 
 export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTriple[], cfg: TrainConfig, opts: TrainerOptions): Promise<TrainResult> {
+  checkTrainConfig(cfg, { maxPositions: encoder.bert.config.maxPositions });
+  if (trainSet.length === 0) throw new UserError('no training triples');
   if (trainSet.length < cfg.batchSize) throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
+  const run = setUp(encoder, trainSet, evalSet, cfg, opts);
+  const plan = planOutput(run.record, opts);
+  if (plan.kind === 'finished') return result(run, plan.step);
+  if (plan.kind === 'resume') resumeFrom(run, plan.checkpoint, plan.differences);
+  await loop(run);
+  if (run.state.step === run.totalSteps) finish(run);
+  return result(run, run.state.step);
+}
+
+function setUp(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTriple[], cfg: TrainConfig, opts: TrainerOptions): Run {
   encoder.info.normalize = cfg.normalize;
-  const bert = encoder.bert;
   manualSeed(cfg.seed);
+  const bert = encoder.bert;
   const lora = cfg.lora ? Lora.create(bert, cfg.lora) : null;
   const params: Map<string, Tensor> = lora ? lora.parameters() : bert.params;
   for (const p of bert.params.values()) p.setRequiresGrad(!lora);
-  const total = countParameters(bert.params.values()) + (lora ? countParameters(params.values()) : 0);
-  const trainable = countParameters(params.values());
-  const opt = new AdamW(params, { lr: cfg.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: cfg.weightDecay });
-
-  const microPerEpoch = Math.floor(trainSet.length / cfg.batchSize); // the last partial batch is dropped
-  const stepsPerEpoch = Math.floor(microPerEpoch / cfg.gradAccumulation);
-  if (stepsPerEpoch < 1) throw new UserError(`batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`);
-  const totalSteps = cfg.maxSteps ?? cfg.epochs * stepsPerEpoch;
-  const warmup = warmupSteps(cfg.warmup, totalSteps);
-  const order = epochOrder(trainSet.length, cfg.seed);
-
-  mkdirSync(opts.output, { recursive: true });
-  const ckptRoot = join(opts.output, 'checkpoints');
+  const plan = batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
+  if (plan.stepsPerEpoch < 1) throw new UserError(`batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`);
+  const totalSteps = cfg.maxSteps ?? cfg.epochs * plan.stepsPerEpoch;
   const logPath = join(opts.output, 'log.jsonl');
-  const state = { step: 0, best: null as TrainResult['best'] };
-  const stepLogs: StepLog[] = [];
-  const evalLogs: EvalLog[] = [];
-  if (opts.resume) {
-    const latest = latestCheckpoint(ckptRoot);
-    if (!latest) throw new UserError(`--resume: no checkpoint in ${ckptRoot}`);
-    const meta = JSON.parse(readFileSync(join(latest, 'trainer.json'), 'utf8')) as { step: number; best: TrainResult['best'] };
-    const w = loadSafetensors(join(latest, 'params.safetensors'));
-    noGrad(() => { for (const [k, p] of params) p.copyFrom(w.get(k)!); });
-    const o = loadSafetensors(join(latest, 'optimizer.safetensors'));
-    opt.loadState(o, meta.step);
-    const rng = loadSafetensors(join(latest, 'rng.safetensors'));
-    setRngState(rng.get('torch')!);
-    for (const t of [...w.values(), ...o.values(), ...rng.values()]) t.dispose();
-    state.step = meta.step;
-    state.best = meta.best;
-    // the log keeps what the checkpoint had seen, so it reads as one uninterrupted run
-    if (existsSync(logPath)) {
-      const kept = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.length > 0 && (JSON.parse(l) as { step: number }).step <= meta.step);
-      writeFileSync(logPath, kept.map((l) => `${l}\n`).join(''));
-    }
-  } else {
-    writeFileSync(logPath, '');
-    rmSync(ckptRoot, { recursive: true, force: true });
-  }
-  const log = (entry: StepLog | EvalLog): void => appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
-
-  const evaluate = async (step: number): Promise<void> => {
-    if (evalSet.length === 0 && !opts.retrievalEval) return;
-    const entry: EvalLog = { type: 'eval', step, tripletAccuracy: NaN, evalLoss: NaN };
-    if (evalSet.length > 0) Object.assign(entry, tripletAccuracy(encoder, evalSet, cfg));
-    if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder));
-    const metric = opts.bestMetric ?? Object.keys(entry).find((k) => !['type', 'step', 'tripletAccuracy', 'evalLoss'].includes(k)) ?? 'tripletAccuracy';
-    const value = entry[metric];
-    if (typeof value !== 'number') throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(entry).join(', ')})`);
-    if (!state.best || value > state.best.value) {
-      state.best = { metric, value, step };
-      saveModel(join(opts.output, 'best'), step);
-    }
-    evalLogs.push(entry);
-    log(entry);
-    opts.onEval?.(entry);
+  return {
+    encoder, trainSet, evalSet, cfg, opts, plan, params, lora, totalSteps,
+    opt: new AdamW(params, { lr: cfg.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: cfg.weightDecay }),
+    warmup: warmupSteps(cfg.warmup, totalSteps),
+    ckptRoot: checkpointRoot(opts.output),
+    record: trainingRecord(cfg, trainSet),
+    trainable: countParameters(params.values()),
+    total: countParameters(bert.params.values()) + (lora ? countParameters(params.values()) : 0),
+    state: { step: 0, best: null, savedAt: now(opts) },
+    stepLogs: [], evalLogs: [],
+    log: (entry) => appendFileSync(logPath, `${JSON.stringify(entry)}\n`),
   };
+}
 
-  const saveModel = (dir: string, step: number): void => {
-    saveModelFolder(dir, encoder, { lora: lora ?? undefined, base: cfg.model, training: { ...cfg, step, trainable, total } });
-  };
+function now(opts: TrainerOptions): number {
+  return opts.clock ? opts.clock() : performance.now();
+}
 
-  const checkpoint = (step: number): void => {
-    mkdirSync(ckptRoot, { recursive: true });
-    const final = join(ckptRoot, `step-${String(step).padStart(7, '0')}`);
-    const tmp = `${final}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
-    saveSafetensors(join(tmp, 'params.safetensors'), params);
-    saveSafetensors(join(tmp, 'optimizer.safetensors'), opt.stateTensors());
-    const rng = getRngState();
-    saveSafetensors(join(tmp, 'rng.safetensors'), new Map([['torch', rng]]));
-    rng.dispose();
-    writeFileSync(join(tmp, 'trainer.json'), JSON.stringify({ step, best: state.best, config: cfg }, null, 2));
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
-    const all = listCheckpoints(ckptRoot);
-    for (const old of all.slice(0, Math.max(0, all.length - cfg.keepCheckpoints))) rmSync(old, { recursive: true, force: true });
-  };
+function resumeFrom(run: Run, checkpoint: string, differences: string[]): void {
+  const meta = restoreCheckpoint(checkpoint, run.params, run.opt);
+  run.state.step = meta.step;
+  run.state.best = meta.best;
+  truncateLog(join(run.opts.output, 'log.jsonl'), meta.step);
+  if (differences.length > 0) run.log({ type: 'config-change', step: meta.step, differences });
+}
 
-  bert.training = true;
-  const stopAt = opts.stopAfter !== undefined ? Math.min(totalSteps, state.step + opts.stopAfter) : totalSteps;
+async function loop(run: Run): Promise<void> {
+  const { opts, state, encoder } = run;
+  const stopAt = opts.stopAfter !== undefined ? Math.min(run.totalSteps, state.step + opts.stopAfter) : run.totalSteps;
+  if (state.step === 0) await snapshot(run); // after a resume, the resumed step's was taken
+  encoder.bert.training = true;
+  let saved: string | null = null;
   try {
     while (state.step < stopAt) {
-      const t0 = performance.now();
-      let lossSum = 0;
-      let tokens = 0;
-      for (let a = 0; a < cfg.gradAccumulation; a++) {
-        const micro = state.step * cfg.gradAccumulation + a;
-        const epoch = Math.floor(micro / microPerEpoch);
-        const idx = order(epoch).subarray((micro % microPerEpoch) * cfg.batchSize, (micro % microPerEpoch + 1) * cfg.batchSize);
-        const batch = Array.from(idx, (i) => trainSet[i]!);
-        const r = tidy(() => {
-          const q = encoder.tokenize(batch.map((t) => t.query));
-          const p = encoder.tokenize(batch.map((t) => t.positive));
-          const n = encoder.tokenize(batch.map((t) => t.negative));
-          const eq = encoder.embedLists(q); // [B, C]
-          const ep = encoder.embedLists(p);
-          const en = encoder.embedLists(n);
-          const loss = cfg.loss === 'triplet'
-            ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })
-            : mnrlLoss(eq, ep, en, cfg.mnrlScale);
-          const value = loss.item();
-          if (!Number.isFinite(value)) return { value, tokens: 0 };
-          loss.div(cfg.gradAccumulation).backward();
-          return { value, tokens: [q, p, n].reduce((s, l) => s + l.reduce((x, y) => x + y.length, 0), 0) };
-        });
-        if (!Number.isFinite(r.value)) {
-          const last = latestCheckpoint(ckptRoot);
-          throw new UserError(`loss is ${r.value} at step ${state.step + 1}: training stopped; ${last ? `the last good checkpoint is ${last} (--resume continues from it)` : 'no checkpoint was written yet'}`);
-        }
-        lossSum += r.value;
-        tokens += r.tokens;
-      }
-      const gradNorm = clipGradNorm(params.values(), cfg.maxGradNorm);
-      const lr = cfg.lr * linearWarmupDecay(state.step, warmup, totalSteps);
-      opt.update(lr);
-      opt.zeroGrad();
-      state.step++;
-      const secs = (performance.now() - t0) / 1000;
-      const entry: StepLog = {
-        type: 'step', step: state.step, epoch: Math.floor((state.step * cfg.gradAccumulation - 1) / microPerEpoch),
-        loss: lossSum / cfg.gradAccumulation, lr, gradNorm, tokensPerSec: tokens / secs, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
-      };
-      stepLogs.push(entry);
-      log(entry);
-      opts.onStep?.(entry, totalSteps);
-      const end = state.step === totalSteps;
-      if ((cfg.evalEvery > 0 && state.step % cfg.evalEvery === 0) || end) {
-        bert.training = false;
-        await evaluate(state.step);
-        bert.training = true;
-      }
-      if ((cfg.saveEvery > 0 && state.step % cfg.saveEvery === 0) || end) checkpoint(state.step);
+      const entry = trainStep(run, state.step);
+      state.step = entry.step;
+      run.stepLogs.push(entry);
+      run.log(entry);
+      opts.onStep?.(entry, run.totalSteps);
+      const end = state.step === run.totalSteps;
+      if ((run.cfg.evalEvery > 0 && state.step % run.cfg.evalEvery === 0) || end) await inEvalMode(run, () => evaluate(run));
+      await snapshot(run);
+      if (dueForCheckpoint(run, end)) saved = checkpoint(run);
+      if (opts.signal?.aborted && !end) interrupt(run, saved!);
     }
   } finally {
-    bert.training = false;
+    encoder.bert.training = false;
   }
-  if (state.step === totalSteps) saveModel(opts.output, state.step);
-  return { steps: state.step, trainable, total, best: state.best, stepLogs, evalLogs };
 }
 
-/** Epoch e's permutation of [0, n), seeded by (seed, e); cached per epoch. */
-function epochOrder(n: number, seed: number): (epoch: number) => Uint32Array {
-  const cache = new Map<number, Uint32Array>();
-  return (epoch) => {
-    let o = cache.get(epoch);
-    if (!o) {
-      const rng = new Random([seed >>> 0, epoch >>> 0, 0x5eed, 0xfeed]);
-      o = Uint32Array.from(rng.shuffle(Array.from({ length: n }, (_, i) => i)));
-      cache.clear();
-      cache.set(epoch, o);
-    }
-    return o;
+async function inEvalMode(run: Run, fn: () => Promise<void>): Promise<void> {
+  const was = run.encoder.bert.training;
+  run.encoder.bert.training = false;
+  try {
+    await fn();
+  } finally {
+    run.encoder.bert.training = was;
+  }
+}
+
+async function snapshot(run: Run): Promise<void> {
+  const s = run.opts.snapshots;
+  if (s?.steps.includes(run.state.step)) await inEvalMode(run, () => s.take(run.encoder, run.state.step));
+}
+
+function dueForCheckpoint(run: Run, end: boolean): boolean {
+  const { cfg, state } = run;
+  const minutes = cfg.saveEveryMinutes ?? DEFAULT_SAVE_EVERY_MINUTES;
+  const byTime = minutes > 0 && now(run.opts) - state.savedAt >= minutes * 60_000;
+  if (end) return cfg.keepOptimizerState === true; // else the model folder follows at once
+  return byTime || (cfg.saveEvery > 0 && state.step % cfg.saveEvery === 0) || run.opts.signal?.aborted === true;
+}
+
+function checkpoint(run: Run): string {
+  const { state } = run;
+  const dir = writeCheckpoint(run.ckptRoot, run.params, run.opt, { step: state.step, best: state.best, record: run.record }, run.cfg.keepCheckpoints);
+  state.savedAt = now(run.opts);
+  return dir;
+}
+
+function interrupt(run: Run, dir: string): never {
+  throw new Interrupted(`interrupted at step ${run.state.step} of ${run.totalSteps}: checkpoint saved in ${dir}; run the same command with --resume to continue`);
+}
+
+async function evaluate(run: Run): Promise<void> {
+  const { evalSet, opts, state, encoder, cfg } = run;
+  if (evalSet.length === 0 && !opts.retrievalEval) return;
+  const entry: EvalLog = {
+    type: 'eval', step: state.step, tripletAccuracy: NaN, evalLoss: NaN,
+    evalTriples: evalSet.length, evalQueries: new Set(evalSet.map((t) => t.query)).size,
   };
+  if (evalSet.length > 0) {
+    Object.assign(entry, tripletAccuracy(encoder, evalSet, cfg));
+    assertFinite(entry.evalLoss, 'evaluation loss', state.step, run.ckptRoot);
+  }
+  if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder));
+  const metric = opts.bestMetric ?? Object.keys(entry).find((k) => !['type', 'step', 'tripletAccuracy', 'evalLoss', 'evalTriples', 'evalQueries'].includes(k)) ?? 'tripletAccuracy';
+  const value = entry[metric];
+  if (typeof value !== 'number') throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(entry).join(', ')})`);
+  if (!state.best || value > state.best.value) {
+    state.best = { metric, value, step: state.step };
+    saveModel(run, join(opts.output, 'best'));
+  }
+  run.evalLogs.push(entry);
+  run.log(entry);
+  opts.onEval?.(entry);
 }
 
-function listCheckpoints(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root).filter((d) => /^step-\d+$/.test(d)).sort().map((d) => join(root, d));
+function saveModel(run: Run, dir: string): void {
+  const { cfg, state, record } = run;
+  assertFinite(weightSum(run.params.values()), 'the sum of the weights', state.step, run.ckptRoot);
+  const training = { ...cfg, step: state.step, trainable: run.trainable, total: run.total, triplesSha256: record.triplesSha256, triples: record.triples };
+  saveModelFolder(dir, run.encoder, { lora: run.lora ?? undefined, base: cfg.model, training });
 }
 
-export function latestCheckpoint(root: string): string | null {
-  const all = listCheckpoints(root);
-  return all.length > 0 ? all[all.length - 1]! : null;
+/** The final model folder; the optimizer state goes unless asked to stay. */
+function finish(run: Run): void {
+  saveModel(run, run.opts.output);
+  if (!run.cfg.keepOptimizerState) rmSync(run.ckptRoot, { recursive: true, force: true });
+}
+
+function result(run: Run, steps: number): TrainResult {
+  return { steps, trainable: run.trainable, total: run.total, best: run.state.best, stepLogs: run.stepLogs, evalLogs: run.evalLogs };
 }

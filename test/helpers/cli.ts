@@ -19,3 +19,21 @@ export function assertOneLineError(r: CliResult, re: RegExp): void {
   if (lines.length !== 1) throw new Error(`expected one stderr line, got:\n${r.stderr}`);
   if (!re.test(lines[0]!)) throw new Error(`stderr ${JSON.stringify(lines[0])} does not match ${re}`);
 }
+
+/**
+ * Runs the CLI in this process (main() from src/cli/main.ts), capturing stderr: much faster
+ * than a child process when a test makes hundreds of calls. stdout is not captured (the
+ * test runner reports through it): use it for commands that fail or write files.
+ */
+export async function ftlabInProcess(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.ts');
+  const err: string[] = [];
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string | Uint8Array) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: '', stderr: err.join('') };
+  } finally {
+    process.stderr.write = ew;
+  }
+}

@@ -2,13 +2,13 @@
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { int, str, strs } from '../command.ts';
-import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkOutputPath } from '../../io/atomic-file.ts';
 import { Progress } from '../progress.ts';
 import { Collection, loadCollection } from '../../data/collection.ts';
 import { EmbeddingsWriter, EMBEDDING_FORMATS } from '../../io/embeddings-file.ts';
 import { UserError } from '../../errors.ts';
-
-const SHARD = 16384; // texts tokenized, sorted and encoded together
+import { SHARD } from '../../retrieval/embedding-cache.ts'; // texts tokenized, sorted and encoded together, as the cache's shards
 
 export const embed: Command = {
   name: 'embed',
@@ -45,6 +45,8 @@ Examples:
     if (output && !EMBEDDING_FORMATS.includes(extname(output))) {
       throw new UserError(`--output ${output}: the name must end in ${EMBEDDING_FORMATS.join(', ')}`);
     }
+    if (output) checkOutputPath(output);
+    checkModelOptions(values);
     let source: Collection;
     if (input !== undefined) {
       source = (await loadCollection(input, { what: 'id<TAB>text' })).collection;

@@ -36,6 +36,10 @@ trec_eval; MS MARCO runs by rank over every qrels query, as the official evaluat
     const qrels = await loadQrels(qrelsPath);
     const run = await loadRun(required(values, 'run'));
     const e = evaluate(run, qrels, metrics, qrelsPath);
+    const answered = [...run.queries.keys()].filter((q) => qrels.has(q)).length;
+    if (run.format === 'msmarco' && answered < qrels.size) {
+      process.stderr.write(`eval: MS MARCO run: the run answers ${answered} of the ${qrels.size} judged queries; as the official evaluator, the mean divides by all ${qrels.size} (a missing query scores 0)\n`);
+    }
     const given = (str(values, 'metrics') ?? DEFAULT_METRICS).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     if (values.json === true) {
       const mean = Object.fromEntries(given.map((m, i) => [m, e.mean[i]]));

@@ -2,12 +2,12 @@
 // negatives from the collection — for every judged query with a positive in the collection.
 import type { Command } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
 import { mineTriples, type MinedTriple } from '../../retrieval/mining.ts';
-import { writeAtomic } from '../../io/atomic-file.ts';
+import { checkOutputPath, writeAtomic } from '../../io/atomic-file.ts';
 import { UserError } from '../../errors.ts';
 
 export const mine: Command = {
@@ -26,6 +26,7 @@ export const mine: Command = {
                              unjudged positives (off by default)
   --seed S                   default 42
   --ids                      write qid<TAB>pid+<TAB>pid- instead of text triples
+${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
   options: {
@@ -41,6 +42,7 @@ ${modelHelp}`,
     margin: { type: 'string' },
     seed: { type: 'string' },
     ids: { type: 'boolean', default: false },
+    ...similarityOptions,
     ...cacheOptions,
     ...modelOptions,
   },
@@ -54,20 +56,31 @@ ${modelHelp}`,
     const [lo, hi] = [Number(m[1]), Number(m[2])];
     if (strategy === 'hard' && hi > depth) throw new UserError(`--range ${range} reaches past --depth ${depth}`);
     const output = required(values, 'output');
+    const similarity = similarityFlag(values);
     const collectionPath = required(values, 'collection');
-    const queries = await loadQueries(required(values, 'queries'));
-    const qrels = await loadQrels(required(values, 'qrels'));
+    const queriesPath = required(values, 'queries');
+    const qrelsPath = required(values, 'qrels');
+    const perPositive = int(values, 'negatives-per-query') ?? 1;
+    const minGrade = int(values, 'min-grade', -1000) ?? 1;
+    const margin = num(values, 'margin');
+    if (margin !== undefined && margin < 0) throw new UserError(`--margin must be >= 0, got ${margin}`);
+    const seed = int(values, 'seed', 0) ?? 42;
+    checkOutputPath(output);
+    if (strategy === 'hard') checkModelOptions(values);
+    const queries = await loadQueries(queriesPath);
+    const qrels = await loadQrels(qrelsPath);
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = strategy === 'hard' ? loadEncoder(values) : null;
     const docs = encoder ? embedCollectionWithProgress(encoder, collection, collectionPath, values) : null;
     const result = await mineTriples({
       strategy, queries, qrels, collection, encoder, docs, depth, lo, hi,
-      perPositive: int(values, 'negatives-per-query') ?? 1,
-      minGrade: int(values, 'min-grade', -1000) ?? 1,
-      margin: num(values, 'margin'),
-      seed: int(values, 'seed', 0) ?? 42,
+      perPositive, minGrade, margin, seed, similarity,
       batchSize: int(values, 'batch-size'),
     });
+    if (result.triples.length === 0) {
+      throw new UserError(`mine: 0 triples (${result.queries} queries with a positive of grade >= ${minGrade} in the collection, `
+        + `${result.positivesMissing} positives missing from it, ${result.shortPools} pairs without enough candidates); nothing written to ${output}`);
+    }
     const ids = values.ids === true;
     writeAtomic(output, (f) => {
       for (const t of result.triples) f.write(formatTriple(t, ids, queries, collection));

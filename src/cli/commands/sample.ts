@@ -2,7 +2,8 @@
 import type { Command } from '../command.ts';
 import { int, required } from '../command.ts';
 import { sampleTriples } from '../../data/sample-triples.ts';
-import { writeAtomic } from '../../io/atomic-file.ts';
+import { checkOutputPath, writeAtomic } from '../../io/atomic-file.ts';
+import { displayName } from '../../data/lines.ts';
 import { UserError } from '../../errors.ts';
 
 export const sample: Command = {
@@ -30,7 +31,9 @@ The sample keeps the source file's order; lines are copied byte for byte.`,
     const n = int(values, 'n');
     if (n === undefined) throw new UserError('--n is required');
     const seed = int(values, 'seed', 0) ?? 42;
+    checkOutputPath(output);
     const { reservoir, skipped } = await sampleTriples(path, n, seed, values['skip-bad'] === true);
+    if (reservoir.seen === 0) throw new UserError(`${displayName(path)}: no triples${skipped ? ` (${skipped} malformed lines skipped)` : ''}; nothing written`);
     if (reservoir.seen < n) process.stderr.write(`sample: only ${reservoir.seen} triples in ${path}; keeping all\n`);
     writeAtomic(output, (f) => {
       for (const line of reservoir.inStreamOrder()) {

@@ -1,7 +1,8 @@
 // ftlab search: dense retrieval over a collection, or re-ranking of a run's candidates.
 import type { Command } from '../command.ts';
 import { int, required, str } from '../command.ts';
-import { loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
+import { checkOutputPath } from '../../io/atomic-file.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadRun, writeTrecRun } from '../../data/run.ts';
@@ -10,15 +11,17 @@ import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
 
 export const search: Command = {
   name: 'search',
-  summary: 'dense retrieval (exact inner product, top-k) or re-ranking; writes a TREC run',
+  summary: 'dense retrieval (exact cosine or inner product, top-k) or re-ranking; writes a TREC run',
   usage: `ftlab search --collection C --queries Q --output run.trec [--k 1000] [--rerank RUN] [options]
 
   --collection FILE  pid<TAB>text (.gz accepted)
   --queries FILE     qid<TAB>query
-  --k N              results per query (default 1000)
+  --k N              results per query (default 1000; with --rerank, the top k of the
+                     re-ranked candidates)
   --rerank RUN       score only each query's candidates from RUN (the re-ranking protocol)
   --output FILE      TREC run (qid Q0 pid rank score ftlab)
   --tag NAME         run tag (default ftlab)
+${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
   options: {
@@ -28,25 +31,33 @@ ${modelHelp}`,
     rerank: { type: 'string' },
     output: { type: 'string' },
     tag: { type: 'string' },
+    ...similarityOptions,
     ...cacheOptions,
     ...modelOptions,
   },
   async run(values) {
     const output = required(values, 'output');
+    const similarityOverride = similarityFlag(values);
     const collectionPath = required(values, 'collection');
-    const queries = await loadQueries(required(values, 'queries'));
+    const queriesPath = required(values, 'queries');
+    const k = int(values, 'k') ?? 1000;
+    checkOutputPath(output);
+    checkModelOptions(values);
+    const queries = await loadQueries(queriesPath);
     const rerankPath = str(values, 'rerank');
     const run = rerankPath ? await loadRun(rerankPath) : null;
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = loadEncoder(values);
     const batchSize = int(values, 'batch-size');
+    const similarity = similarityOverride ?? encoder.info.similarity;
     let ranking;
     if (run) {
-      const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'));
-      ranking = rerank(encoder, queries, collection, run, cached, batchSize);
+      const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
+      const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'), warn);
+      ranking = new Map([...rerank(encoder, queries, collection, run, cached, batchSize, similarity)].map(([q, l]) => [q, l.slice(0, k)]));
     } else {
       const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values);
-      const r = await denseRetrieve(encoder, queries, collection, docs, int(values, 'k') ?? 1000, batchSize);
+      const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
       if (values.quiet !== true) {
         process.stderr.write(`search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`);

@@ -1,0 +1,102 @@
+// The types a training run is described by: its configuration, the trainer's options, the
+// log lines it writes and what it returns.
+import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import type { LoraConfig } from '../model/lora.ts';
+import type { Distance } from './losses/distance.ts';
+
+export interface TrainConfig {
+  model: string; // the model spec it started from
+  loss: 'triplet' | 'mnrl';
+  distance: Distance;
+  margin: number;
+  mnrlScale: number;
+  normalize: boolean;
+  batchSize: number; // triplets per micro-batch
+  gradAccumulation: number;
+  lr: number;
+  warmup: number; // steps (>= 1) or ratio (< 1)
+  epochs: number;
+  maxSteps: number | null;
+  weightDecay: number;
+  maxGradNorm: number;
+  lora: LoraConfig | null;
+  seed: number;
+  evalEvery: number; // optimizer steps; 0 = only at the end
+  saveEvery: number; // optimizer steps; 0 = by time only (saveEveryMinutes) and at the end
+  keepCheckpoints: number;
+  /** Also checkpoint when this much wall time passed since the last one (default 10; 0 = off). */
+  saveEveryMinutes?: number;
+  /** Keep DIR/checkpoints (optimizer state) after a finished run (default false: removed). */
+  keepOptimizerState?: boolean;
+  /** Tokens per text; part of the run's identity when given. */
+  maxLength?: number;
+}
+
+export interface StepLog {
+  type: 'step';
+  step: number; // optimizer steps done
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+  rssMiB: number;
+}
+
+export interface EvalLog {
+  type: 'eval';
+  step: number;
+  tripletAccuracy: number;
+  evalLoss: number;
+  evalTriples: number;
+  evalQueries: number; // distinct query texts of the eval set
+  [metric: string]: number | string;
+}
+
+/** A resumed run whose settings differ from its checkpoint's (allowed with allowConfigChange). */
+export interface ConfigChangeLog {
+  type: 'config-change';
+  step: number;
+  differences: string[];
+}
+
+/** A retrieval metric computed on an eval set: returns {metricName: value}. */
+export type RetrievalEvaluator = (encoder: SentenceEncoder) => Promise<Record<string, number>>;
+
+export interface Best { metric: string; value: number; step: number }
+
+export interface TrainerOptions {
+  output: string;
+  resume: boolean;
+  /** Replace a finished model or a checkpointed run in `output` (else that is an error). */
+  overwrite?: boolean;
+  /** With resume: continue a checkpoint whose settings differ (recorded in the log). */
+  allowConfigChange?: boolean;
+  retrievalEval?: RetrievalEvaluator;
+  bestMetric?: string; // default: the retrieval evaluator's first metric, else tripletAccuracy
+  onStep?: (log: StepLog, totalSteps: number) => void;
+  onEval?: (log: EvalLog) => void;
+  /** One-line notices for the user (resume decisions, config changes). */
+  notice?: (line: string) => void;
+  /** Stops after this many optimizer steps in this process (tests: simulate a kill). */
+  stopAfter?: number;
+  /**
+   * Called at each listed optimizer step (0 = before the first), model in eval mode; no
+   * effect on training (no RNG draws, no checkpoint choice); skipped for steps done before
+   * a resume.
+   */
+  snapshots?: { steps: number[]; take: (encoder: SentenceEncoder, step: number) => Promise<void> };
+  /** Aborted (Ctrl-C): checkpoint at the next step boundary, then throw `Interrupted`. */
+  signal?: AbortSignal;
+  /** Milliseconds, for the time-based checkpoint schedule (tests pass a fake clock). */
+  clock?: () => number;
+}
+
+export interface TrainResult {
+  steps: number;
+  trainable: number;
+  total: number;
+  best: Best | null;
+  stepLogs: StepLog[];
+  evalLogs: EvalLog[];
+}
