@@ -2,11 +2,10 @@
 // (--format st), the same plus onnx/model.onnx (--format onnx), or PEFT adapters
 // (--format peft). Everything is written into a temp folder beside OUT and renamed into
 // place at the end, so a failure leaves no half-written OUT.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { readFtlabInfo, type FtlabModelInfo } from '../model/config.ts';
-import type { Similarity } from '../model/st-folder.ts';
+import { readFtlabInfo } from '../model/config.ts';
 import { UserError } from '../errors.ts';
 import { writeSentenceTransformersFolder } from './st-folder-writer.ts';
 import { bertOnnxModel, type Weight } from './onnx-bert.ts';
@@ -36,14 +35,6 @@ function checkOutput(output: string, force: boolean): void {
   if (readdirSync(output).length > 0 && !force) throw new UserError(`--output ${output} is not empty (give --force to replace it)`);
 }
 
-/** The similarity function: FtlabModelInfo's field when it has one, else ftlab.json's, else cosine. */
-export function modelSimilarity(info: FtlabModelInfo, ftlabPath: string | null): Similarity {
-  const fromInfo = (info as { similarity?: unknown }).similarity;
-  let raw = fromInfo;
-  if (raw === undefined && ftlabPath && existsSync(ftlabPath)) raw = (JSON.parse(readFileSync(ftlabPath, 'utf8')) as { similarity?: unknown }).similarity;
-  return raw === 'dot' ? 'dot' : 'cosine';
-}
-
 /** The model's fp32 weights as plain arrays, for the ONNX initializers. */
 function weightArrays(encoder: SentenceEncoder): Map<string, Weight> {
   const out = new Map<string, Weight>();
@@ -62,7 +53,7 @@ function writeExport(tmp: string, o: ExportOptions, format: ExportFormat): void 
   const encoder = SentenceEncoder.load(o.model);
   try {
     const ftlabPath = o.model === 'default' ? null : join(o.model, 'ftlab.json');
-    const similarity = modelSimilarity(encoder.info, ftlabPath);
+    const similarity = encoder.info.similarity; // a LoRA folder's own, as loadLora sets it
     const training = isLora ? readFtlabInfo(ftlabPath!).training : encoder.info.training;
     const trainedFrom = (training as { model?: unknown } | undefined)?.model;
     const base = peftBaseName(isLora ? encoder.files!.spec : typeof trainedFrom === 'string' ? trainedFrom : o.model);

@@ -3,7 +3,7 @@
 // record) and, when it came from `ftlab study`, its DL19 metrics from the study's results.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Similarity } from '../model/st-folder.ts';
+import type { Similarity } from '../model/config.ts';
 
 export interface ModelCardInput {
   name: string; // the exported folder's name

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { bertConfigJson } from '../model/config.ts';
 import { saveSafetensors } from '../io/safetensors.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import type { Similarity } from '../model/st-folder.ts';
+import type { Similarity } from '../model/config.ts';
 import { InputError } from '../errors.ts';
 
 const SPECIAL_TOKENS = { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' };

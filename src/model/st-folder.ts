@@ -5,14 +5,9 @@
 // wins: a folder ftlab wrote says exactly how it was trained.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MAX_LENGTH, readFtlabInfo, type FtlabModelInfo } from './config.ts';
+import { DEFAULT_MAX_LENGTH, readFtlabInfo, type FtlabModelInfo, type Similarity } from './config.ts';
 import type { ModelFiles } from './model-files.ts';
 import { InputError } from '../errors.ts';
-
-export type Similarity = 'cosine' | 'dot';
-
-/** FtlabModelInfo plus the similarity function, which ftlab.json may also carry. */
-export type ModelInfoWithSimilarity = FtlabModelInfo & { similarity?: Similarity };
 
 interface StModule { type: string; path: string }
 
@@ -37,7 +32,7 @@ export function isSentenceTransformersFolder(dir: string): boolean {
 }
 
 /** The pipeline a sentence-transformers folder describes, when ftlab can run it. */
-export function readSentenceTransformersInfo(dir: string): ModelInfoWithSimilarity {
+export function readSentenceTransformersInfo(dir: string): FtlabModelInfo {
   const modulesPath = join(dir, 'modules.json');
   const raw = readJsonFile(modulesPath);
   if (!Array.isArray(raw) || raw.length === 0) throw new InputError(modulesPath, null, 'expected a non-empty array of modules');
