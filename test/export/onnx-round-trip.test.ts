@@ -83,7 +83,7 @@ async function roundTrip(enc: SentenceEncoder, out: string): Promise<Float32Arra
   const theirs = await transformersJsEncode(out, texts);
   assert.equal(theirs.dim, 384);
   const m = minCosine(ours, theirs.vectors, 384);
-  console.log(`# ${out}: smallest ftlab vs transformers.js cosine over ${texts.length} texts: ${m.toFixed(7)}`);
+  console.log(`${out}: smallest ftlab vs transformers.js cosine over ${texts.length} texts: ${m.toFixed(7)}`);
   assert.ok(m >= 0.9999, `smallest cosine between ftlab and transformers.js vectors: ${m}`);
   // import: the exported folder (read through modules.json & co, no ftlab.json) gives the same vectors
   assert.ok(!existsSync(join(out, 'ftlab.json')));
@@ -106,7 +106,7 @@ test('default model -> ONNX: transformers.js matches ftlab on 50 passages + 20 q
   checkGraph(join(out, 'onnx', 'model_quantized.onnx'), true);
   const q8 = await transformersJsEncode(out, texts, 10, 'q8');
   const mq = minCosine(baseVectors, q8.vectors, 384);
-  console.log(`# int8 ONNX vs ftlab: smallest cosine ${mq.toFixed(5)}`);
+  console.log(`int8 ONNX vs ftlab: smallest cosine ${mq.toFixed(5)}`);
   assert.ok(mq > 0.95 && mq < 0.9999, `int8 weights: close to, but not exactly, the fp32 vectors (smallest cosine ${mq})`);
   const example = await transformersJsEncode(out, ['This is an example sentence']);
   // the published vector's first values, to the 4 digits given (0.06766, 0.06356, 0.04873)
@@ -132,6 +132,7 @@ test('a fine-tuned model -> ONNX: its own weights are exported (vectors differ f
   const tuned = await roundTrip(enc, out);
   const base = baseVectors ?? SentenceEncoder.load('default').encode(texts);
   const m = minCosine(base, tuned, 384);
+  console.log(`fine-tuned vs base vectors: smallest cosine ${m.toFixed(4)}`);
   assert.ok(m < 0.99, `fine-tuned vectors should differ from the base's (smallest cosine ${m})`);
   assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /Loss: \*\*triplet\*\*/);
   enc.dispose();
