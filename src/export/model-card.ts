@@ -17,18 +17,23 @@ export interface ModelCardInput {
   modelDir: string | null; // where the model came from (to find a study's results.json)
 }
 
-interface StudyRow { model: string; metrics: Record<string, { mean: number; delta: number | null; ci95: [number, number] | null }> }
+interface MetricRow { mean: number; delta?: number | null; ci95?: [number, number] | null }
+interface StudyRow { model: string; metrics: Record<string, MetricRow> }
+/** results.json "comparisons": per protocol, a ComparisonTable (rows[].model) or the earlier Comparison (runs[].run). */
+type StudyTable = { rows?: StudyRow[]; runs?: { run: string; metrics: Record<string, MetricRow> }[] };
 
 /** A study writes models under OUT/models/<name>/ and its comparison tables to OUT/results.json. */
-function studyMetrics(modelDir: string | null): { name: string; protocol: string; row: StudyRow }[] {
+export function studyMetrics(modelDir: string | null): { protocol: string; row: StudyRow }[] {
   if (!modelDir) return [];
   const results = join(modelDir, '..', '..', 'results.json');
   if (basename(dirname(modelDir)) !== 'models' || !existsSync(results)) return [];
   try {
-    const r = JSON.parse(readFileSync(results, 'utf8')) as { comparisons?: Record<string, { rows?: StudyRow[] }> };
+    const r = JSON.parse(readFileSync(results, 'utf8')) as { comparisons?: Record<string, StudyTable> };
     const name = basename(modelDir);
-    return Object.entries(r.comparisons ?? {}).flatMap(([protocol, table]) =>
-      (table.rows ?? []).filter((row) => row.model === name).map((row) => ({ name, protocol, row })));
+    return Object.entries(r.comparisons ?? {}).flatMap(([protocol, table]) => {
+      const rows = table.rows ?? (table.runs ?? []).map((x) => ({ model: x.run, metrics: x.metrics }));
+      return rows.filter((row) => row.model === name).map((row) => ({ protocol, row }));
+    });
   } catch {
     return []; // a card without metrics beats no export
   }
@@ -46,11 +51,12 @@ function metricsSection(modelDir: string | null): string {
   const found = studyMetrics(modelDir);
   if (found.length === 0) return '';
   const lines = found.flatMap(({ protocol, row }) => Object.entries(row.metrics).map(([m, s]) =>
-    `| ${protocol} | ${m} | ${s.mean.toFixed(4)} | ${s.delta === null ? '' : s.delta.toFixed(4)} | ${s.ci95 ? `[${s.ci95[0].toFixed(4)}, ${s.ci95[1].toFixed(4)}]` : ''} |`));
+    `| ${protocol} | ${m} | ${s.mean.toFixed(4)} | ${typeof s.delta === 'number' ? s.delta.toFixed(4) : ''} | ${s.ci95 ? `[${s.ci95[0].toFixed(4)}, ${s.ci95[1].toFixed(4)}]` : ''} |`));
   return `\n## Evaluation (ftlab study, TREC DL19 passage)\n\n| protocol | metric | mean | delta vs base | 95% CI |\n|---|---|---|---|---|\n${lines.join('\n')}\n`;
 }
 
 export function modelCard(c: ModelCardInput): string {
+  const trained = c.training !== undefined && c.training !== null;
   const header = ['---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity', 'tags:', '- sentence-transformers',
     '- feature-extraction', '- sentence-similarity', '- ftlab', ...(c.format === 'onnx' ? ['- onnx', '- transformers.js'] : []),
     ...(c.format === 'peft' ? ['- peft', '- lora'] : []), `base_model: ${c.baseModel}`, 'datasets:', '- ms_marco', 'language: en', '---'];
@@ -62,12 +68,12 @@ export function modelCard(c: ModelCardInput): string {
 
 # ${c.name}
 
-A dense passage retriever fine-tuned with ftlab on MS MARCO, exported as a
+${trained ? 'A dense passage retriever fine-tuned with ftlab on MS MARCO' : 'A dense passage retriever'}, exported by ftlab as a
 ${c.format === 'peft' ? 'PEFT LoRA adapter' : 'sentence-transformers model'}. It maps text to ${c.dim}-dimensional vectors
 (mean pooling${c.normalize ? ', L2-normalised' : ''}, at most ${c.maxLength} tokens; similarity: ${c.similarity}).
 
 - Base model: \`${c.baseModel}\`
-- Training data: MS MARCO passage ranking (query, positive, negative) triples
+- Training data: ${trained ? 'MS MARCO passage ranking (query, positive, negative) triples' : 'none by ftlab (the base model\'s weights)'}
 
 ## Usage
 

@@ -107,3 +107,22 @@ test('bad input: one-line errors, nothing half-written', () => {
   assert.deepEqual(readdirSync(dirname(full)), ['full']);
   rmSync(root, { recursive: true, force: true });
 });
+
+test('model card: training record and, for a study model, its DL19 metrics from results.json', () => {
+  const study = tmpDir();
+  const dir = join(study, 'models', 'full-hard');
+  writeTinyModel(dir);
+  writeFileSync(join(dir, 'ftlab.json'), JSON.stringify({ pooling: 'mean', normalize: true, maxLength: 256,
+    training: { model: 'default', loss: 'triplet', distance: 'cosine', margin: 0.5, lr: 2e-5, batchSize: 16 } }));
+  writeFileSync(join(study, 'results.json'), JSON.stringify({ comparisons: { rerank: { queries: 43, metrics: ['nDCG@10'], runs: [
+    { run: 'base', metrics: { 'nDCG@10': { mean: 0.6841 } } }, { run: 'full-hard', metrics: { 'nDCG@10': { mean: 0.7012, delta: 0.0171 } } }] } } }));
+  const out = join(tmpDir(), 'card');
+  exportModel({ model: dir, format: 'st', output: out });
+  const card = readFileSync(join(out, 'README.md'), 'utf8');
+  assert.match(card, /^---\nlibrary_name: sentence-transformers\n/);
+  assert.match(card, /base_model: sentence-transformers\/all-MiniLM-L6-v2/);
+  assert.match(card, /Loss: \*\*triplet\*\* \(cosine distance, margin 0\.5\)/);
+  assert.match(card, /\| lr \| 0\.00002 \|/);
+  assert.match(card, /\| rerank \| nDCG@10 \| 0\.7012 \| 0\.0171 \|/);
+  assert.doesNotMatch(card, /\| 0\.6841 \|/); // only this model's row
+});
