@@ -67,7 +67,7 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   for (const m of o.models) {
     const encoder = loadVariant(m, device);
     try {
-      const passages = source.vectors(encoder, log);
+      const passages = source.vectors(encoder, m.spec, log);
       dim = passages.dim;
       size = passages.rows;
       if (passages.dim !== encoder.dim) throw new UserError(`${m.spec}: width ${encoder.dim}, but the passage vectors have ${passages.dim}`);
@@ -75,7 +75,7 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
       log(`${m.label}: ftlab protocol, warm-up + ${o.repeats} repeats`);
       rows.push(row(m, 'ftlab', o.n, await repeat(o.repeats, () => ftlabPass(encoder, passages.chunks, w))));
       if (o.paperProtocol && source.onDisk !== null) {
-        const onDisk = source.onDisk(encoder, passages);
+        const onDisk = source.onDisk(encoder, m.spec, passages);
         log(`${m.label}: paper protocol, warm-up + ${o.repeats} repeats`);
         try {
           rows.push(row(m, 'paper', o.n, await repeat(o.repeats, () => paperPass(m, onDisk.read, source.docid, w))));
@@ -127,9 +127,9 @@ export function loadVariant(m: TimingModelSpec, device: string): SentenceEncoder
 }
 
 interface PassageSource {
-  vectors(encoder: SentenceEncoder, log: (l: string) => void): PassageChunks;
+  vectors(encoder: SentenceEncoder, spec: string, log: (l: string) => void): PassageChunks;
   /** The paper protocol's file read, or null where there is no file (synthetic). */
-  onDisk: ((encoder: SentenceEncoder, inMemory: PassageChunks) => { read: () => PassageChunks; cleanup: () => void }) | null;
+  onDisk: ((encoder: SentenceEncoder, spec: string, inMemory: PassageChunks) => { read: () => PassageChunks; cleanup: () => void }) | null;
   docid: (pos: number) => string;
 }
 
@@ -139,7 +139,7 @@ async function openPassages(o: TimingOptions, notes: string[]): Promise<PassageS
     let made: PassageChunks | null = null;
     notes.push(`passages: ${p.synthetic} random unit vectors (normal draws, L2-normalised, seed ${o.seed}), in memory`);
     return {
-      vectors: (enc, log) => {
+      vectors: (enc, _spec, log) => {
         if (made === null || made.dim !== enc.dim) {
           log(`making ${p.synthetic} synthetic vectors of width ${enc.dim}`);
           made = syntheticChunks(p.synthetic, enc.dim, o.seed);
@@ -157,8 +157,8 @@ async function openPassages(o: TimingOptions, notes: string[]): Promise<PassageS
   }
   const { collection } = await loadCollection(p.collectionPath);
   const cached = new Map<string, CollectionEmbeddings>();
-  const embeddings = (enc: SentenceEncoder, log: (l: string) => void): CollectionEmbeddings => {
-    const key = enc.files?.dir ?? enc.files?.spec ?? '';
+  // one encoding per --model: a LoRA folder's merged row searches the unmerged row's vectors
+  const embeddings = (enc: SentenceEncoder, key: string, log: (l: string) => void): CollectionEmbeddings => {
     if (!cached.has(key)) {
       log(`encoding ${collection.size} passages (or reading them from the embedding cache)`);
       cached.set(key, embedCollection(enc, collection, p.collectionPath, { cacheDir: o.cacheDir, batchSize: o.batchSize }));
@@ -166,8 +166,8 @@ async function openPassages(o: TimingOptions, notes: string[]): Promise<PassageS
     return cached.get(key)!;
   };
   return {
-    vectors: (enc, log) => materialize(embeddings(enc, log)),
-    onDisk: (enc, inMemory) => collectionOnDisk(embeddings(enc, () => {}), inMemory),
+    vectors: (enc, spec, log) => materialize(embeddings(enc, spec, log)),
+    onDisk: (enc, spec, inMemory) => collectionOnDisk(embeddings(enc, spec, () => {}), inMemory),
     docid: (pos) => collection.id(pos),
   };
 }

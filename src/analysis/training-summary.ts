@@ -48,7 +48,8 @@ export function bestValidation(evals: readonly EvalEntry[]): TrainingSummary['va
   return best;
 }
 
-function readTrainingConfig(dir: string): Record<string, unknown> {
+/** ftlab.json "training" of a model folder (a UserError when there is none). */
+export function readTrainingConfig(dir: string): Record<string, unknown> {
   const path = join(dir, 'ftlab.json');
   if (!existsSync(path)) throw new UserError(`${dir}: no ftlab.json (is it a folder written by ftlab train?)`);
   let info: unknown;

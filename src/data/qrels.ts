@@ -25,7 +25,7 @@ export async function loadQrels(path: string): Promise<Qrels> {
       throw new InputError(file, line.no, `query ${qid}, document ${docid} is judged twice with different grades (${had} and ${g})`, lineOf.get(key));
     }
     q.set(docid, Number(g));
-    lineOf.set(key, line.no);
+    if (!lineOf.has(key)) lineOf.set(key, line.no);
   }
   if (out.size === 0) throw new InputError(file, null, 'no judgments');
   return out;

@@ -111,12 +111,17 @@ async function loop(run: Run): Promise<void> {
       const end = state.step === run.totalSteps;
       if ((run.cfg.evalEvery > 0 && state.step % run.cfg.evalEvery === 0) || end) await inEvalMode(run, () => evaluate(run));
       await snapshot(run);
+      await yieldToEventLoop(); // signal handlers (Ctrl-C) run only between macrotasks
       if (dueForCheckpoint(run, end)) saved = checkpoint(run);
       if (opts.signal?.aborted && !end) interrupt(run, saved!);
     }
   } finally {
     encoder.bert.training = false;
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function inEvalMode(run: Run, fn: () => Promise<void>): Promise<void> {

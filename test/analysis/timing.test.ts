@@ -12,6 +12,8 @@ import { Lora } from '../../src/model/lora.ts';
 import { saveModelFolder } from '../../src/model/save-model.ts';
 import { randn, setThreads } from '../../src/engine/index.ts';
 import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import { writeAtomic } from '../../src/io/atomic-file.ts';
+import { writeNpyF32 } from '../../src/io/npy.ts';
 
 setThreads();
 const dir = tmpDir('ftlab-timing-');
@@ -110,4 +112,16 @@ test('LoRA merged in memory gives the unmerged vectors; paper-protocol and synth
   assert.equal(s.synthetic, true);
   assert.equal(s.rows.length, 1);
   assert.match(s.notes!.join('\n'), /paper protocol: not run for synthetic/);
+});
+
+test('passages from a .npy file: the same vectors for every model; a width mismatch is a user error', async () => {
+  const m = syntheticChunks(700, 16, 5);
+  const path = join(dir, 'passages.npy');
+  writeAtomic(path, (f) => writeNpyF32(f, m.chunks[0]!, [700, 16]));
+  const r = await runTiming(base({ passages: { embeddingsNpy: path }, paperProtocol: true, repeats: 1 }));
+  assert.equal(r.passages, 700);
+  assert.deepEqual(r.rows.map((x) => x.protocol), ['ftlab', 'paper']);
+  const wide = join(dir, 'wide.npy');
+  writeAtomic(wide, (f) => writeNpyF32(f, new Float32Array(8 * 32), [8, 32]));
+  await assert.rejects(runTiming(base({ passages: { embeddingsNpy: wide } })), /width 16, but the passage vectors have 32/);
 });
