@@ -35,7 +35,9 @@ export interface TimingResult {
   repeats: number;
   warmup: boolean;
   rows: TimingRow[];
-  environment: { threads: number; device: string; torch: string; blas?: string };
+  environment: { threads: number; device: string; torch: string; blas?: string; parallel?: string };
+  /** Optional (added by the analysis helper): how the queries were cycled, what the protocols read, ... */
+  notes?: string[];
   /** The paper's own figures to set beside ours (Table II), when relevant. */
   paper?: { label: string; seconds: number; qps: number; hardware: string }[];
 }
@@ -92,6 +94,8 @@ export interface GeometryModel {
   driftFromBase: number | null; // mean cosine between base and this model's vectors of the same texts
   neighbourOverlapWithBase: number | null; // mean Jaccard of each item's 10 nearest neighbours
   umap: GeometryPoint[];
+  /** Optional (added by the analysis helper): wall seconds of each part for this model. */
+  seconds?: { encode: number; numbers: number; umap: number };
 }
 
 export interface GeometryResult {
@@ -102,4 +106,9 @@ export interface GeometryResult {
   seed: number;
   umapParams: { library: string; version: string; nNeighbors: number; minDist: number; metric: 'cosine'; nEpochs: number | null; seed: number };
   models: GeometryModel[];
+  /** Optional (added by the analysis helper). */
+  availablePairs?: number; // judged pairs with text on both sides (pairs < requestedPairs when fewer)
+  skippedNoQuery?: number; // judged pairs whose query has no text
+  notes?: string[]; // e.g. "asked for 1000 pairs, 431 available: all used"
+  pairIds?: { qid: string; pid: string }[]; // pair i's ids (rows: queries 0..n-1, then passages)
 }

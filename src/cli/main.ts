@@ -14,8 +14,14 @@ import { mine } from './commands/mine.ts';
 import { trainCommand } from './commands/train.ts';
 import { merge } from './commands/merge.ts';
 import { study } from './commands/study.ts';
+import { report } from './commands/report.ts';
+import { timing } from './commands/timing.ts';
+import { geometry } from './commands/geometry.ts';
+import { inspect } from './commands/inspect.ts';
+import { curves } from './commands/curves.ts';
+import { exportCommand } from './commands/export.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study];
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study, timing, geometry, inspect, curves, exportCommand, report];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -6,8 +6,20 @@ import { int, str } from './command.ts';
 import { resolveDevice, setThreads } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { SIMILARITIES, readBertConfig, type Similarity } from '../model/config.ts';
 import { resolveModelFiles } from '../model/model-files.ts';
-import { readBertConfig } from '../model/config.ts';
+
+export const similarityOptions: Options = { similarity: { type: 'string' } };
+
+export const similarityHelp = `  --similarity S     cosine | dot: how vectors are scored (default: the model's ftlab.json
+                     "similarity", else cosine; cosine normalises unnormalised vectors)`;
+
+/** --similarity, when given. */
+export function similarityFlag(values: Values): Similarity | undefined {
+  const s = str(values, 'similarity');
+  if (s !== undefined && !SIMILARITIES.includes(s as Similarity)) throw new UserError(`--similarity must be cosine or dot, got '${s}'`);
+  return s as Similarity | undefined;
+}
 
 export const modelOptions: Options = {
   model: { type: 'string', default: 'default' },

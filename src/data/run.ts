@@ -6,11 +6,18 @@ import { InputError } from '../errors.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
 import { displayName, readLines } from './lines.ts';
 
-export interface Ranked {
+/** One scored document of a query's results. */
+export interface Scored {
   docid: string;
   score: number; // TREC: the score column; MS MARCO: -rank
+}
+
+export interface Ranked extends Scored {
   rank: number; // as written in the file
 }
+
+/** qid -> scored results: what retrieval and re-ranking produce (a Run's `queries` is one). */
+export type Ranking = Map<string, Scored[]>;
 
 export type RunFormat = 'trec' | 'msmarco';
 
@@ -75,15 +82,30 @@ export async function loadRun(path: string): Promise<Run> {
 export function rankedList(run: Run, qid: string): string[] {
   const list = [...(run.queries.get(qid) ?? [])];
   if (run.format === 'trec') {
-    list.sort((a, b) => b.score - a.score || (a.docid < b.docid ? 1 : a.docid > b.docid ? -1 : 0));
+    list.sort(trecOrder);
   } else {
     list.sort((a, b) => a.rank - b.rank);
   }
   return list.map((r) => r.docid);
 }
 
+/**
+ * trec_eval's order, the one comparator for ranked results: score descending, ties by
+ * docid descending (strcmp on the docid strings, as trec_eval's comparator does).
+ */
+export function trecOrder(a: Scored, b: Scored): number {
+  return b.score - a.score || (a.docid < b.docid ? 1 : a.docid > b.docid ? -1 : 0);
+}
+
+/** A ranking as a TREC run (ranks from 1 in the given order), to evaluate without a file. */
+export function rankingToRun(ranking: Ranking, source: string): Run {
+  const queries = new Map<string, Ranked[]>();
+  for (const [qid, list] of ranking) queries.set(qid, list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })));
+  return { format: 'trec', queries, source };
+}
+
 /** Writes a TREC run (rank from 1, in the given order), atomically. */
-export function writeTrecRun(path: string, results: Map<string, { docid: string; score: number }[]>, tag = 'ftlab'): void {
+export function writeTrecRun(path: string, results: Ranking, tag = 'ftlab'): void {
   writeAtomic(path, (f) => {
     for (const [qid, list] of results) {
       const lines = list.map((r, i) => `${qid} Q0 ${r.docid} ${i + 1} ${r.score.toFixed(6)} ${tag}\n`);

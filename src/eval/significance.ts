@@ -25,11 +25,14 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): { t: nu
  * Paired randomisation test (Smucker et al. 2007): flips the sign of each per-query
  * difference at random `trials` times; p = share of trials with |mean| >= the observed one
  * (the observed assignment counted, so p > 0). Seeded: the same seed, the same p.
+ * `exact` (default 'auto': when 2^n <= trials) enumerates all 2^n sign assignments instead,
+ * each equally likely under the null: p = share of them with |mean| >= the observed one.
  */
-export function pairedRandomisation(a: readonly number[], b: readonly number[], trials = 10000, seed = 42): number {
+export function pairedRandomisation(a: readonly number[], b: readonly number[], trials = 10000, seed = 42, exact: boolean | 'auto' = 'auto'): number {
   const n = a.length;
   const d = a.map((x, i) => b[i]! - x);
   const observed = Math.abs(d.reduce((s, x) => s + x, 0));
+  if (exact === true || (exact === 'auto' && 2 ** n <= trials)) return exactRandomisation(d, observed);
   const rng = new Random(seed);
   let atLeast = 1;
   for (let t = 0; t < trials; t++) {
@@ -38,6 +41,19 @@ export function pairedRandomisation(a: readonly number[], b: readonly number[], 
     if (Math.abs(s) >= observed - 1e-12) atLeast++;
   }
   return atLeast / (trials + 1);
+}
+
+/** Share of all 2^n sign flips of d whose |sum| reaches the observed |sum| (float slack 1e-12). */
+function exactRandomisation(d: readonly number[], observed: number): number {
+  const n = d.length;
+  if (n > 30) throw new Error(`exact randomisation over 2^${n} sign flips is too many; sample instead`);
+  let atLeast = 0;
+  for (let mask = 0; mask < 2 ** n; mask++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (mask >>> i) & 1 ? -d[i]! : d[i]!;
+    if (Math.abs(s) >= observed - 1e-12) atLeast++;
+  }
+  return atLeast / 2 ** n;
 }
 
 export function pairedTests(a: readonly number[], b: readonly number[], trials = 10000, seed = 42): PairedTest {

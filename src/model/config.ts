@@ -17,9 +17,15 @@ export interface BertConfig {
   hiddenAct: 'gelu';
 }
 
+/** How two vectors are compared: cosine (vectors L2-normalised at scoring time when the model's are not) or the raw inner product. */
+export type Similarity = 'cosine' | 'dot';
+export const SIMILARITIES: readonly Similarity[] = ['cosine', 'dot'];
+
 export interface FtlabModelInfo {
   pooling: 'mean';
   normalize: boolean; // L2-normalise the pooled vector
+  /** Scoring function. Default cosine: sentence-transformers' for this family, and the paper's eq. 2 (also for the unnormalised paper-run preset). */
+  similarity: Similarity;
   maxLength: number;
   base?: string; // LoRA folders: the base model the adapters apply to
   training?: unknown; // the training configuration that produced the model
@@ -103,15 +109,17 @@ export function bertConfigJson(c: BertConfig): Record<string, unknown> {
 
 /** ftlab.json when present; otherwise the sentence-transformers defaults for this family. */
 export function readFtlabInfo(path: string): FtlabModelInfo {
-  const defaults: FtlabModelInfo = { pooling: 'mean', normalize: true, maxLength: DEFAULT_MAX_LENGTH };
+  const defaults: FtlabModelInfo = { pooling: 'mean', normalize: true, similarity: 'cosine', maxLength: DEFAULT_MAX_LENGTH };
   if (!existsSync(path)) return defaults;
   const j = readJson(path);
   if (j.pooling !== undefined && j.pooling !== 'mean') throw new InputError(path, null, `pooling "${String(j.pooling)}" is not supported (mean)`);
   if (j.normalize !== undefined && typeof j.normalize !== 'boolean') throw new InputError(path, null, '"normalize" must be true or false');
+  if (j.similarity !== undefined && !SIMILARITIES.includes(j.similarity as Similarity)) throw new InputError(path, null, `"similarity" must be "cosine" or "dot", got ${JSON.stringify(j.similarity)}`);
   if (j.maxLength !== undefined && (!Number.isInteger(j.maxLength) || (j.maxLength as number) < 2)) throw new InputError(path, null, '"maxLength" must be an integer >= 2');
   return {
     pooling: 'mean',
     normalize: (j.normalize as boolean | undefined) ?? true,
+    similarity: (j.similarity as Similarity | undefined) ?? 'cosine',
     maxLength: (j.maxLength as number | undefined) ?? DEFAULT_MAX_LENGTH,
     base: typeof j.base === 'string' ? j.base : undefined,
     training: j.training,

@@ -51,6 +51,10 @@ export function parseLoraSpec(spec: string): LoraConfig {
 export class Lora {
   /** module name -> { A [r, in], B [out, r] } */
   readonly adapters = new Map<string, { A: Tensor; B: Tensor }>();
+  /** The folder the adapters were read from (their identity for caches); null when built in memory. */
+  source: { dir: string; weights: string; config: string; ftlab: string } | null = null;
+  /** True once merge() folded the adapters into the base weights. */
+  merged = false;
 
   constructor(readonly config: LoraConfig) {}
 
@@ -114,6 +118,7 @@ export class Lora {
         bert.adapters.delete(m);
       }
     });
+    this.merged = true;
   }
 
   save(dir: string, baseModel: string): void {
@@ -131,7 +136,9 @@ export class Lora {
     if (!existsSync(cfgPath)) throw new UserError(`${dir}: no adapter_config.json`);
     const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[] };
     const lora = new Lora({ r: c.r, alpha: c.lora_alpha, dropout: c.lora_dropout, targets: c.target_modules });
-    const w = loadSafetensors(join(dir, 'adapter_model.safetensors'), { as: 'float32' });
+    const weights = join(dir, 'adapter_model.safetensors');
+    const w = loadSafetensors(weights, { as: 'float32' });
+    lora.source = { dir, weights, config: cfgPath, ftlab: join(dir, 'ftlab.json') };
     for (const m of Lora.targetModules(bert, lora.config.targets)) {
       const A = w.get(`base_model.model.${m}.lora_A.weight`);
       const B = w.get(`base_model.model.${m}.lora_B.weight`);

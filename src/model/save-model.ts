@@ -1,5 +1,5 @@
 // Writes a model folder that `--model DIR` loads: HF files (config.json, model.safetensors,
-// tokenizer.json) plus ftlab.json (pooling, normalisation, max length, training record).
+// tokenizer.json) plus ftlab.json (pooling, normalisation, similarity, max length, training record).
 // A LoRA folder holds adapter_model.safetensors + adapter_config.json instead of weights,
 // and ftlab.json names the base model.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ export function saveModelFolder(dir: string, encoder: SentenceEncoder, opts: { l
   const info = {
     pooling: encoder.info.pooling,
     normalize: encoder.info.normalize,
+    similarity: encoder.info.similarity,
     maxLength: encoder.info.maxLength,
     ...(opts.lora ? { base: baseSpec } : {}),
     ...(opts.training !== undefined ? { training: opts.training } : {}),

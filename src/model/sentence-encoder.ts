@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
 import { Lora } from './lora.ts';
+import { readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
 import { meanPool, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
@@ -47,7 +48,7 @@ export class SentenceEncoder {
     if (spec !== 'default' && existsSync(join(spec, 'adapter_config.json'))) return SentenceEncoder.loadLora(spec, opts);
     const files = resolveModelFiles(spec);
     const config = readBertConfig(files.config);
-    const info = readFtlabInfo(files.ftlab);
+    const info = readModelInfo(files);
     if (opts.maxLength !== undefined) info.maxLength = opts.maxLength;
     if (info.maxLength > config.maxPositions) info.maxLength = config.maxPositions;
     const tokenizer = BertTokenizer.fromFile(files.tokenizer, info.maxLength);
@@ -77,6 +78,7 @@ export class SentenceEncoder {
     if (!base) throw new UserError(`${dir}: a LoRA folder needs its base model (ftlab.json "base")`);
     const enc = SentenceEncoder.load(base, { ...opts, maxLength: opts.maxLength ?? info.maxLength });
     enc.info.normalize = info.normalize;
+    enc.info.similarity = info.similarity;
     enc.lora = Lora.load(dir, enc.bert);
     return enc;
   }

@@ -1,44 +1,50 @@
-// Dense retrieval over a whole collection, and re-ranking of an existing run's candidates.
+// Dense retrieval over a whole collection, and re-ranking of an existing run's candidates,
+// both scored with the model's similarity (ftlab.json) unless the caller names another.
 import { InputError } from '../errors.ts';
 import type { Collection } from '../data/collection.ts';
 import type { Queries } from '../data/queries.ts';
-import type { Run } from '../data/run.ts';
+import { trecOrder, type Ranking, type Run, type Scored } from '../data/run.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { CollectionEmbeddings } from './embedding-cache.ts';
 import { exactSearch } from './exact-search.ts';
+import { l2NormaliseRows, normalisesAtScoring, rowDot, type Similarity } from './similarity.ts';
 
-export type Ranking = Map<string, { docid: string; score: number }[]>;
+export type { Ranking } from '../data/run.ts';
 
 export interface RetrievalTiming {
   encodeSeconds: number; // query encoding
   searchSeconds: number; // similarity + top-k
 }
 
-/** Top-k passages per query by inner product (cosine for normalised models). */
-export async function denseRetrieve(encoder: SentenceEncoder, queries: Queries, collection: Collection, docs: CollectionEmbeddings, k: number, batchSize?: number): Promise<{ ranking: Ranking; timing: RetrievalTiming }> {
+/**
+ * Top-k passages per query by `similarity` (default: the model's), ties in trec_eval's
+ * order. `docs` must hold this model's vectors (the cache is keyed by its fingerprint).
+ */
+export async function denseRetrieve(encoder: SentenceEncoder, queries: Queries, collection: Collection, docs: CollectionEmbeddings, k: number, batchSize?: number, similarity: Similarity = encoder.info.similarity): Promise<{ ranking: Ranking; timing: RetrievalTiming }> {
   const qids = [...queries.keys()];
   const t0 = performance.now();
   const qv = encoder.encode(qids.map((q) => queries.get(q)!), { batchSize });
   const t1 = performance.now();
-  const top = await exactSearch(qv, encoder.dim, docs.chunks(), k, { device: encoder.device });
+  const top = await exactSearch(qv, encoder.dim, docs.chunks(), k, { device: encoder.device, normalize: normalisesAtScoring(encoder.info, similarity) });
   const t2 = performance.now();
   const ranking: Ranking = new Map();
   qids.forEach((qid, i) => {
-    const list: { docid: string; score: number }[] = [];
+    const list: Scored[] = [];
     for (let j = 0; j < top.k; j++) {
       const p = top.indices[i * top.k + j]!;
       if (p >= 0) list.push({ docid: collection.id(p), score: top.scores[i * top.k + j]! });
     }
-    ranking.set(qid, list);
+    ranking.set(qid, list.sort(trecOrder)); // top-k leaves ties in any order
   });
   return { ranking, timing: { encodeSeconds: (t1 - t0) / 1000, searchSeconds: (t2 - t1) / 1000 } };
 }
 
 /**
- * Scores each query's candidates from `run` with the model (the re-ranking protocol).
- * Passage vectors come from `docs` when given (the collection cache), else are encoded here.
+ * Scores each query's candidates from `run` with the model (the re-ranking protocol) by
+ * `similarity` (default: the model's). Passage vectors come from `docs` when given (the
+ * collection cache), else are encoded here.
  */
-export function rerank(encoder: SentenceEncoder, queries: Queries, collection: Collection, run: Run, docs: CollectionEmbeddings | null, batchSize?: number): Ranking {
+export function rerank(encoder: SentenceEncoder, queries: Queries, collection: Collection, run: Run, docs: CollectionEmbeddings | null, batchSize?: number, similarity: Similarity = encoder.info.similarity): Ranking {
   const needed = new Map<string, number>(); // docid -> collection position
   for (const [qid, list] of run.queries) {
     if (!queries.has(qid)) continue;
@@ -51,21 +57,18 @@ export function rerank(encoder: SentenceEncoder, queries: Queries, collection: C
   }
   const docids = [...needed.keys()];
   const positions = docids.map((d) => needed.get(d)!);
-  const dv = docs ? docs.gather(positions) : encoder.encode(positions.map((p) => collection.text(p)), { batchSize });
+  const C = encoder.dim;
+  const normalise = normalisesAtScoring(encoder.info, similarity);
+  const rawDv = docs ? docs.gather(positions) : encoder.encode(positions.map((p) => collection.text(p)), { batchSize });
+  const dv = normalise ? l2NormaliseRows(rawDv, C) : rawDv;
   const row = new Map(docids.map((d, i) => [d, i]));
   const qids = [...run.queries.keys()].filter((q) => queries.has(q));
-  const qv = encoder.encode(qids.map((q) => queries.get(q)!), { batchSize });
-  const C = encoder.dim;
+  const rawQv = encoder.encode(qids.map((q) => queries.get(q)!), { batchSize });
+  const qv = normalise ? l2NormaliseRows(rawQv, C) : rawQv;
   const ranking: Ranking = new Map();
   qids.forEach((qid, qi) => {
-    const scored = run.queries.get(qid)!.map((r) => {
-      const di = row.get(r.docid)!;
-      let s = 0;
-      for (let c = 0; c < C; c++) s += qv[qi * C + c]! * dv[di * C + c]!;
-      return { docid: r.docid, score: s };
-    });
-    scored.sort((a, b) => b.score - a.score || (a.docid < b.docid ? 1 : a.docid > b.docid ? -1 : 0));
-    ranking.set(qid, scored);
+    const scored = run.queries.get(qid)!.map((r) => ({ docid: r.docid, score: rowDot(qv, qi, dv, row.get(r.docid)!, C) }));
+    ranking.set(qid, scored.sort(trecOrder));
   });
   return ranking;
 }

@@ -1,8 +1,9 @@
 // Exact maximum-inner-product search: for every query, the k documents with the highest
-// q . d, over a document matrix visited in chunks (one matmul + top-k per chunk and query
+// q . d (cosine when `normalize` L2-normalises both sides first), over a document matrix visited in chunks (one matmul + top-k per chunk and query
 // block, merged into a running top-k). Memory: one chunk, one [Qb, chunk] score block and
 // the running [Q, k] results.
 import { cat, noGrad, tensor, tidy, keep, int64, type Tensor } from '../engine/index.ts';
+import { l2Normalize } from '../model/pooling.ts';
 
 export interface TopK {
   k: number;
@@ -13,6 +14,8 @@ export interface TopK {
 export interface SearchOptions {
   queryBlock?: number; // queries per matmul (default 1024)
   device?: string;
+  /** L2-normalise queries and documents before the inner product (cosine over unnormalised vectors). */
+  normalize?: boolean;
   onChunk?: (docsDone: number) => void;
 }
 
@@ -26,7 +29,11 @@ export async function exactSearch(queries: Float32Array, dim: number, docs: DocC
   const blocks: { q: Tensor; values: Tensor | null; indices: Tensor | null }[] = [];
   for (let s = 0; s < Q; s += Qb) {
     const n = Math.min(Qb, Q - s);
-    blocks.push({ q: keep(tensor(queries.subarray(s * dim, (s + n) * dim), [n, dim]).to(device)), values: null, indices: null });
+    const q = tidy(() => {
+      const raw = tensor(queries.subarray(s * dim, (s + n) * dim), [n, dim]).to(device); // [Qb, C]
+      return keep(opts.normalize ? l2Normalize(raw) : raw);
+    });
+    blocks.push({ q, values: null, indices: null });
   }
   let offset = 0;
   try {
@@ -34,7 +41,8 @@ export async function exactSearch(queries: Float32Array, dim: number, docs: DocC
       const rows = chunk.length / dim;
       if (rows === 0) continue;
       noGrad(() => tidy(() => {
-        const d = tensor(chunk, [rows, dim]).to(device); // [N, C]
+        const raw = tensor(chunk, [rows, dim]).to(device); // [N, C]
+        const d = opts.normalize ? l2Normalize(raw) : raw;
         const dT = d.transpose(0, 1); // [C, N]
         const kk = Math.min(k, rows);
         const base = int64([offset]).to(device);

@@ -8,6 +8,7 @@ import { sampleHardNegatives, sampleRandomNegatives } from '../data/negatives.ts
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { CollectionEmbeddings } from './embedding-cache.ts';
 import { denseRetrieve } from './dense-retrieval.ts';
+import { l2NormaliseRows, normalisesAtScoring, rowDot, type Similarity } from './similarity.ts';
 
 export interface MinedTriple { qid: string; positive: number; negative: number; rank?: number } // positions in the collection
 
@@ -25,6 +26,8 @@ export interface MiningOptions {
   minGrade: number;
   margin?: number;
   seed: number;
+  /** How candidates and positives are scored (default: the model's similarity). */
+  similarity?: Similarity;
   batchSize?: number;
 }
 
@@ -64,20 +67,20 @@ export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
   }
   if (!o.encoder || !o.docs) throw new Error('hard negatives need a model and collection embeddings');
   const sub = new Map(used.map((q) => [q, o.queries.get(q)!]));
-  const { ranking } = await denseRetrieve(o.encoder, sub, o.collection, o.docs, o.depth, o.batchSize);
-  const qv = o.margin === undefined ? null : o.encoder.encode(used.map((q) => o.queries.get(q)!), { batchSize: o.batchSize });
+  const similarity = o.similarity ?? o.encoder.info.similarity;
+  const { ranking } = await denseRetrieve(o.encoder, sub, o.collection, o.docs, o.depth, o.batchSize, similarity);
   const C = o.encoder.dim;
+  // the margin compares a candidate's score with the positive's: both by the same similarity
+  const normalise = normalisesAtScoring(o.encoder.info, similarity);
+  const asScored = (v: Float32Array): Float32Array => (normalise ? l2NormaliseRows(v, C) : v);
+  const qv = o.margin === undefined ? null : asScored(o.encoder.encode(used.map((q) => o.queries.get(q)!), { batchSize: o.batchSize }));
   used.forEach((q, qi) => {
     const ranked = ranking.get(q)!;
     const judged = judgedRelevant.get(q)!;
     const posList = positives.get(q)!;
-    const posVecs = qv ? o.docs!.gather(posList) : null;
+    const posVecs = qv ? asScored(o.docs!.gather(posList)) : null;
     posList.forEach((p, pi) => {
-      let positiveScore: number | undefined;
-      if (qv && posVecs) {
-        positiveScore = 0;
-        for (let c = 0; c < C; c++) positiveScore += qv[qi * C + c]! * posVecs[pi * C + c]!;
-      }
+      const positiveScore = qv && posVecs ? rowDot(qv, qi, posVecs, pi, C) : undefined;
       const negs = sampleHardNegatives(ranked, judged, rng, { lo: o.lo, hi: o.hi, count: o.perPositive, positiveScore, margin: o.margin });
       if (negs.length < o.perPositive) shortPools++;
       for (const n of negs) {

@@ -8,8 +8,7 @@ import { Progress } from '../progress.ts';
 import { Collection, loadCollection } from '../../data/collection.ts';
 import { EmbeddingsWriter, EMBEDDING_FORMATS } from '../../io/embeddings-file.ts';
 import { UserError } from '../../errors.ts';
-
-const SHARD = 16384; // texts tokenized, sorted and encoded together
+import { SHARD } from '../../retrieval/embedding-cache.ts'; // texts tokenized, sorted and encoded together, as the cache's shards
 
 export const embed: Command = {
   name: 'embed',

@@ -2,7 +2,7 @@
 // negatives from the collection — for every judged query with a positive in the collection.
 import type { Command } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
@@ -26,6 +26,7 @@ export const mine: Command = {
                              unjudged positives (off by default)
   --seed S                   default 42
   --ids                      write qid<TAB>pid+<TAB>pid- instead of text triples
+${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
   options: {
@@ -41,6 +42,7 @@ ${modelHelp}`,
     margin: { type: 'string' },
     seed: { type: 'string' },
     ids: { type: 'boolean', default: false },
+    ...similarityOptions,
     ...cacheOptions,
     ...modelOptions,
   },
@@ -54,6 +56,7 @@ ${modelHelp}`,
     const [lo, hi] = [Number(m[1]), Number(m[2])];
     if (strategy === 'hard' && hi > depth) throw new UserError(`--range ${range} reaches past --depth ${depth}`);
     const output = required(values, 'output');
+    const similarity = similarityFlag(values);
     const collectionPath = required(values, 'collection');
     const queriesPath = required(values, 'queries');
     const qrelsPath = required(values, 'qrels');
@@ -71,7 +74,7 @@ ${modelHelp}`,
     const docs = encoder ? embedCollectionWithProgress(encoder, collection, collectionPath, values) : null;
     const result = await mineTriples({
       strategy, queries, qrels, collection, encoder, docs, depth, lo, hi,
-      perPositive, minGrade, margin, seed,
+      perPositive, minGrade, margin, seed, similarity,
       batchSize: int(values, 'batch-size'),
     });
     if (result.triples.length === 0) {

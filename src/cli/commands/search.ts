@@ -1,7 +1,7 @@
 // ftlab search: dense retrieval over a collection, or re-ranking of a run's candidates.
 import type { Command } from '../command.ts';
 import { int, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
 import { checkOutputPath } from '../../io/atomic-file.ts';
 import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
@@ -11,7 +11,7 @@ import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
 
 export const search: Command = {
   name: 'search',
-  summary: 'dense retrieval (exact inner product, top-k) or re-ranking; writes a TREC run',
+  summary: 'dense retrieval (exact cosine or inner product, top-k) or re-ranking; writes a TREC run',
   usage: `ftlab search --collection C --queries Q --output run.trec [--k 1000] [--rerank RUN] [options]
 
   --collection FILE  pid<TAB>text (.gz accepted)
@@ -21,6 +21,7 @@ export const search: Command = {
   --rerank RUN       score only each query's candidates from RUN (the re-ranking protocol)
   --output FILE      TREC run (qid Q0 pid rank score ftlab)
   --tag NAME         run tag (default ftlab)
+${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
   options: {
@@ -30,11 +31,13 @@ ${modelHelp}`,
     rerank: { type: 'string' },
     output: { type: 'string' },
     tag: { type: 'string' },
+    ...similarityOptions,
     ...cacheOptions,
     ...modelOptions,
   },
   async run(values) {
     const output = required(values, 'output');
+    const similarityOverride = similarityFlag(values);
     const collectionPath = required(values, 'collection');
     const queriesPath = required(values, 'queries');
     const k = int(values, 'k') ?? 1000;
@@ -46,14 +49,15 @@ ${modelHelp}`,
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = loadEncoder(values);
     const batchSize = int(values, 'batch-size');
+    const similarity = similarityOverride ?? encoder.info.similarity;
     let ranking;
     if (run) {
       const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
       const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'), warn);
-      ranking = new Map([...rerank(encoder, queries, collection, run, cached, batchSize)].map(([q, l]) => [q, l.slice(0, k)]));
+      ranking = new Map([...rerank(encoder, queries, collection, run, cached, batchSize, similarity)].map(([q, l]) => [q, l.slice(0, k)]));
     } else {
       const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values);
-      const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize);
+      const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
       if (values.quiet !== true) {
         process.stderr.write(`search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`);

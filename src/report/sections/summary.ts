@@ -1,0 +1,57 @@
+// The opening paragraph, written from the numbers: for each retrieval section, which arms
+// beat or fell below the base on its primary metric, by how much, with the 95% CI and the
+// Holm-adjusted p. An interval that covers 0 always reads "no significant difference".
+import type { Block, Section, Text } from '../document.ts';
+import type { StudyResults, RetrievalSection } from '../schema.ts';
+import type { MetricStats } from '../../eval/comparison.ts';
+import { armLabel, primaryMetric } from '../arms.ts';
+import { ci, fixed, pValue, signed } from '../format.ts';
+import { verdict, type Verdict } from '../verdict.ts';
+
+function stats(s: MetricStats, base: number): string {
+  return `Δ ${signed(s.delta)} (${fixed(s.mean)} vs ${fixed(base)}; 95% CI ${ci(s.ci95)}, Holm-adjusted p = ${pValue(s.pHolm)})`;
+}
+
+function armSentence(label: string, metric: string, s: MetricStats, base: number): Text {
+  const v = verdict(s);
+  const what = v === 'above' ? ` beat the base on ${metric}: `
+    : v === 'below' ? ` fell below the base on ${metric}: `
+      : v === 'no-difference' ? ` showed no significant difference from the base on ${metric}: `
+        : ` differed from the base on ${metric} but not significantly after Holm adjustment: `;
+  return [{ strong: label }, what, `${stats(s, base)}.`];
+}
+
+function describeSection(r: RetrievalSection): string {
+  const n = `${r.table.queries} queries`;
+  return r.description.includes(n) ? r.description : `${r.description} (${n})`;
+}
+
+/** One paragraph (the tally) and one list item per arm, for a retrieval section. */
+function sectionBlocks(results: StudyResults, r: RetrievalSection): Block[] {
+  const metric = primaryMetric(r.table);
+  const baseRow = r.table.rows.find((row) => row.model === r.table.baseline) ?? r.table.rows[0];
+  const head: Text = [{ strong: `${r.fold}, ${r.protocol}` }, ` — ${describeSection(r)}. `];
+  if (!metric || !baseRow?.metrics[metric]) return [{ kind: 'paragraph', text: [...head, 'No primary metric in this table.'] }];
+  const base = baseRow.metrics[metric]!.mean;
+  const arms = r.table.rows.filter((row) => row !== baseRow && row.metrics[metric]);
+  const verdicts = arms.map((row) => verdict(row.metrics[metric]!));
+  const n = (v: Verdict): number => verdicts.filter((x) => x === v).length;
+  const tally = `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: `
+    + `${n('above')} above, ${n('below')} below, ${n('no-difference') + n('not-significant-after-adjustment')} without a significant difference.`;
+  return [
+    { kind: 'paragraph', text: [...head, tally] },
+    { kind: 'list', items: arms.map((row) => armSentence(armLabel(results, row.model), metric, row.metrics[metric]!, base)) },
+  ];
+}
+
+export function summarySection(results: StudyResults): Section {
+  const c = results.config;
+  const blocks: Block[] = [{ kind: 'paragraph', text: [
+    `A ${c.preset} study (${c.config}, seed ${c.seed}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, `
+    + `over ${c.folds.map((f) => f.name).join(', ') || 'no folds'} and the ${c.protocols.join(' and ')} protocol${c.protocols.length === 1 ? '' : 's'}. `
+    + 'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table.',
+  ] }];
+  if (results.retrieval.length === 0) blocks.push({ kind: 'missing' });
+  for (const r of results.retrieval) blocks.push(...sectionBlocks(results, r));
+  return { id: 'summary', title: 'Summary', blocks };
+}
