@@ -99,7 +99,7 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   return {
     queries: o.n, queriesFile: o.queriesFile, distinctQueries: distinct, cycled: distinct < o.n, passages: size,
     synthetic: 'synthetic' in o.passages, dim, k: o.k, repeats: o.repeats, warmup: true, rows,
-    environment: { threads: env.threads, device, torch: env.torch, parallel: env.parallel.split('\n').filter((l) => /OpenMP|MKL|threads/i.test(l)).join('; ') },
+    environment: { threads: env.threads, device, torch: env.torch, parallel: env.parallel.split('\n').map((l) => l.trim()).filter((l) => /OpenMP|MKL|threads/i.test(l)).join('; ') },
     paper: PAPER_FIGURES, notes,
   };
 }
