@@ -2,15 +2,18 @@
 // with the same query block and document chunks) with the similarity and the top-k work timed
 // apart, for the timing table. Similarity: the chunk's upload and the [Qb, N] score matmul;
 // top-k: the chunk's top-k, the merge into the running top-k and the read-back of the results.
+// `normalize` L2-normalises both sides first (cosine over unnormalised vectors), as exactSearch.
 import { cat, int64, keep, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
 import type { TopK } from '../retrieval/exact-search.ts';
+import { l2Normalize } from '../model/pooling.ts';
 import { elapsed } from './stopwatch.ts';
 
 export const QUERY_BLOCK = 1024; // exactSearch's default
 
 export interface StagedSearch { result: TopK; similaritySeconds: number; topkSeconds: number }
 
-export function stagedSearch(queries: Float32Array, dim: number, chunks: readonly Float32Array[], k: number, device = 'cpu'): StagedSearch {
+export function stagedSearch(queries: Float32Array, dim: number, chunks: readonly Float32Array[], k: number, o: { device?: string; normalize?: boolean } = {}): StagedSearch {
+  const device = o.device ?? 'cpu';
   const Q = queries.length / dim;
   let sim = 0;
   let top = 0;
@@ -18,7 +21,11 @@ export function stagedSearch(queries: Float32Array, dim: number, chunks: readonl
   const blocks: { q: Tensor; values: Tensor | null; indices: Tensor | null }[] = [];
   for (let s = 0; s < Q; s += QUERY_BLOCK) {
     const n = Math.min(QUERY_BLOCK, Q - s);
-    blocks.push({ q: keep(tensor(queries.subarray(s * dim, (s + n) * dim), [n, dim]).to(device)), values: null, indices: null });
+    const q = tidy(() => {
+      const raw = tensor(queries.subarray(s * dim, (s + n) * dim), [n, dim]).to(device); // [Qb, C]
+      return keep(o.normalize ? l2Normalize(raw) : raw);
+    });
+    blocks.push({ q, values: null, indices: null });
   }
   sim += elapsed(t);
   let offset = 0;
@@ -28,7 +35,8 @@ export function stagedSearch(queries: Float32Array, dim: number, chunks: readonl
       if (rows === 0) continue;
       noGrad(() => tidy(() => {
         t = performance.now();
-        const dT = tensor(chunk, [rows, dim]).to(device).transpose(0, 1); // [C, N]
+        const raw = tensor(chunk, [rows, dim]).to(device); // [N, C]
+        const dT = (o.normalize ? l2Normalize(raw) : raw).transpose(0, 1); // [C, N]
         const base = int64([offset]).to(device);
         sim += elapsed(t);
         for (const b of blocks) {

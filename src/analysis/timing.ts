@@ -21,6 +21,7 @@ import { writeNpyF32 } from '../io/npy.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { embedCollection, type CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
 import type { TopK } from '../retrieval/exact-search.ts';
+import { normalisesAtScoring } from '../retrieval/similarity.ts';
 import type { TimingResult, TimingRow, TimingStage } from './types.ts';
 import { readNpyChunks, syntheticChunks, type PassageChunks } from './passage-vectors.ts';
 import { stagedSearch } from './staged-search.ts';
@@ -52,6 +53,11 @@ type StageName = TimingStage['name'];
 type StageTimes = Partial<Record<StageName, number>>;
 
 interface Workload { texts: string[]; qids: string[]; dim: number; k: number; device: string; batchSize?: number }
+
+/** Search options for this model: its similarity (ftlab.json), as search and mining score. */
+function searchOptions(encoder: SentenceEncoder, w: Workload): { device: string; normalize: boolean } {
+  return { device: w.device, normalize: normalisesAtScoring(encoder.info) };
+}
 
 export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   checkOptions(o);
@@ -93,7 +99,7 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   return {
     queries: o.n, queriesFile: o.queriesFile, distinctQueries: distinct, cycled: distinct < o.n, passages: size,
     synthetic: 'synthetic' in o.passages, dim, k: o.k, repeats: o.repeats, warmup: true, rows,
-    environment: { threads: env.threads, device, torch: env.torch, parallel: env.parallel.split('\n').filter((l) => /OpenMP|MKL|threads/i.test(l)).join('; ') },
+    environment: { threads: env.threads, device, torch: env.torch, parallel: env.parallel.split('\n').map((l) => l.trim()).filter((l) => /OpenMP|MKL|threads/i.test(l)).join('; ') },
     paper: PAPER_FIGURES, notes,
   };
 }
@@ -202,7 +208,7 @@ async function ftlabPass(encoder: SentenceEncoder, chunks: Float32Array[], w: Wo
   const start = performance.now();
   const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts));
   const [vectors, encode] = await timed(() => encoder.encodeTokenized(lists, { batchSize: w.batchSize }));
-  const s = stagedSearch(vectors, w.dim, chunks, w.k, w.device);
+  const s = stagedSearch(vectors, w.dim, chunks, w.k, searchOptions(encoder, w));
   return { stages: { tokenize, encode, similarity: s.similaritySeconds, topk: s.topkSeconds }, total: elapsed(start) };
 }
 
@@ -216,7 +222,7 @@ async function paperPass(m: TimingModelSpec, read: () => PassageChunks, docid: (
       const [passages, readSeconds] = await timed(read);
       const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts));
       const [vectors, encode] = await timed(() => encoder.encodeTokenized(lists, { batchSize: w.batchSize }));
-      const s = stagedSearch(vectors, w.dim, passages.chunks, w.k, w.device);
+      const s = stagedSearch(vectors, w.dim, passages.chunks, w.k, searchOptions(encoder, w));
       const [, write] = await timed(() => writeRun(join(dir, 'run.trec'), s.result, w.qids, docid));
       const total = elapsed(start);
       return { stages: { 'load-model': load, 'read-embeddings': readSeconds, tokenize, encode, similarity: s.similaritySeconds, topk: s.topkSeconds, 'write-run': write }, total };

@@ -18,17 +18,17 @@ function scoreRanking(ranking: Ranking, qrels: Qrels, metrics: string): Record<s
 }
 
 /** Dense retrieval of the top k (default: 100, or the largest metric cutoff) over `collection`. */
-export function denseEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; collectionPath: string; metrics: string; k?: number }): RetrievalEvaluator {
+export function denseEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; collectionPath: string; metrics: string; k?: number; batchSize?: number }): RetrievalEvaluator {
   const k = o.k ?? Math.max(100, ...parseMetrics(o.metrics).map((m) => m.cutoff ?? 100));
   return async (encoder) => {
-    const docs = embedCollection(encoder, o.collection, o.collectionPath, { cacheDir: null });
-    const { ranking } = await denseRetrieve(encoder, o.queries, o.collection, docs, k);
+    const docs = embedCollection(encoder, o.collection, o.collectionPath, { cacheDir: null, batchSize: o.batchSize });
+    const { ranking } = await denseRetrieve(encoder, o.queries, o.collection, docs, k, o.batchSize);
     return scoreRanking(ranking, o.qrels, o.metrics);
   };
 }
 
 /** Re-ranks each query's candidates from `candidates` with the model being trained. */
-export function rerankEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; candidates: Run; metrics: string }): RetrievalEvaluator {
+export function rerankEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; candidates: Run; metrics: string; batchSize?: number }): RetrievalEvaluator {
   parseMetrics(o.metrics); // a bad metric fails now, not at the first evaluation
-  return async (encoder) => scoreRanking(rerank(encoder, o.queries, o.collection, o.candidates, null), o.qrels, o.metrics);
+  return async (encoder) => scoreRanking(rerank(encoder, o.queries, o.collection, o.candidates, null, o.batchSize), o.qrels, o.metrics);
 }

@@ -65,6 +65,14 @@ test('the staged search returns exactly what exactSearch returns', async () => {
   assert.deepEqual(a.result.indices, b.indices);
   assert.deepEqual(a.result.scores, b.scores);
   assert.ok(a.similaritySeconds > 0 && a.topkSeconds > 0);
+  // cosine over unnormalised vectors: both sides normalised first, as exactSearch does
+  const raw = q.map((v, i) => v * (1 + (i % 5)));
+  const docs = chunks.map((c) => c.map((v, i) => v * (1 + (i % 3))));
+  const an = stagedSearch(raw, 16, docs, 20, { normalize: true });
+  const bn = await exactSearch(raw, 16, docs, 20, { normalize: true });
+  assert.deepEqual(an.result.indices, bn.indices);
+  assert.deepEqual(an.result.scores, bn.scores);
+  assert.notDeepEqual(stagedSearch(raw, 16, docs, 20).result.indices, an.result.indices);
 });
 
 test('per-stage medians add up to within 10% of the end-to-end clock (tiny model)', async () => {

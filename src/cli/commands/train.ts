@@ -178,6 +178,6 @@ async function retrievalEvaluator(values: Values, metrics: string): Promise<Retr
   const queries = await loadQueries(q);
   const qrels = await loadQrels(qr);
   const { collection } = await loadCollection(c);
-  if (candidatesPath) return rerankEvaluator({ queries, qrels, collection, candidates: await loadRun(candidatesPath), metrics });
-  return denseEvaluator({ queries, qrels, collection, collectionPath: c, metrics });
+  if (candidatesPath) return rerankEvaluator({ queries, qrels, collection, candidates: await loadRun(candidatesPath), metrics, batchSize: int(values, 'batch-size') });
+  return denseEvaluator({ queries, qrels, collection, collectionPath: c, metrics, batchSize: int(values, 'batch-size') });
 }
