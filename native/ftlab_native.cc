@@ -13,6 +13,7 @@
 #include <napi.h>
 #include <torch/torch.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <malloc.h>
@@ -400,6 +401,8 @@ OP(synchronize) {
 } END
 OP(version) { return Napi::String::New(info.Env(), TORCH_VERSION); } END
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); } END
+// The build configuration (BLAS, MKL, oneDNN, OpenMP, CUDA) as libtorch reports it.
+OP(showConfig) { return Napi::String::New(info.Env(), at::show_config()); } END
 
 #define EXPORT(name) exports.Set(#name, Napi::Function::New(env, name, #name))
 
@@ -435,7 +438,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(setGradEnabled); EXPORT(isGradEnabled);
   EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);
   EXPORT(getNumThreads); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(synchronize);
-  EXPORT(version); EXPORT(parallelInfo);
+  EXPORT(version); EXPORT(parallelInfo); EXPORT(showConfig);
   return exports;
 }
 
