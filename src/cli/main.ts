@@ -12,8 +12,9 @@ import { mine } from './commands/mine.ts';
 import { trainCommand } from './commands/train.ts';
 import { merge } from './commands/merge.ts';
 import { study } from './commands/study.ts';
+import { doctor } from './commands/doctor.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study];
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study, doctor];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
