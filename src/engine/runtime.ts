@@ -100,7 +100,7 @@ export function engineReport(): EngineReport {
 /** The checks behind `ftlab doctor`'s warnings (pure, so tests can feed it any process). */
 export function engineWarnings(o: { parallel: string; loaded: string[]; threads: number; cores: number }): string[] {
   const w: string[] = [];
-  const pthreadBlas = o.loaded.find((l) => /openblas-pthread|libopenblasp[-.]/.test(l));
+  const pthreadBlas = o.loaded.find((l) => /\/openblas-pthread\//.test(l)); // Debian's layout
   if (pthreadBlas && /openmp/i.test(o.parallel)) {
     w.push(`the pthread OpenBLAS (${pthreadBlas}) is loaded into an OpenMP libtorch: matrix products run at ~60% speed. `
       + 'Point libopenblas.so.0 at the OpenMP build (scripts/setup.sh does), or use the torch wheel\'s libtorch (scripts/setup.sh default)');
