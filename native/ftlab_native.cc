@@ -17,6 +17,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <malloc.h>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -279,6 +280,56 @@ OP(topk) {
   return a;
 } END
 
+// Running top-k, in place: folds the rows of `scores` [Q, N] (float32, CPU) into `values` [Q, k]
+// (float32, descending) and `indices` [Q, k] (int64), column j counting as index offset + j.
+// One pass with a per-row min-heap: an entry is compared with the row's k-th best and almost all
+// are rejected there, so a block costs about one read of `scores` (torch::topk partially sorts a
+// copy of every row, then the merge sorts again). Ties keep the lower index. Empty slots hold
+// -inf / -1.
+OP(topkUpdate) {
+  torch::Tensor values = T(info, 0), indices = T(info, 1);
+  const torch::Tensor scores = T(info, 2).contiguous();
+  const int64_t offset = I(info, 3);
+  TORCH_CHECK(values.device().is_cpu() && scores.device().is_cpu(), "topkUpdate: CPU tensors only");
+  TORCH_CHECK(values.scalar_type() == torch::kFloat && scores.scalar_type() == torch::kFloat && indices.scalar_type() == torch::kLong,
+              "topkUpdate: values and scores float32, indices int64");
+  TORCH_CHECK(values.is_contiguous() && indices.is_contiguous(), "topkUpdate: values and indices must be contiguous");
+  TORCH_CHECK(values.dim() == 2 && scores.dim() == 2 && values.sizes() == indices.sizes() && values.size(0) == scores.size(0),
+              "topkUpdate: values, indices [Q, k] and scores [Q, N]");
+  const int64_t Q = scores.size(0), N = scores.size(1), K = values.size(1);
+  float* V = values.data_ptr<float>();
+  int64_t* X = indices.data_ptr<int64_t>();
+  const float* S = scores.data_ptr<float>();
+  // worse(a, b): a ranks below b (lower score, or equal score and higher index; -1 is worst).
+  auto worse = [](float sa, int64_t ia, float sb, int64_t ib) {
+    if (sa != sb) return sa < sb;
+    if (ia < 0 || ib < 0) return ia < 0 && ib >= 0;
+    return ia > ib;
+  };
+  at::parallel_for(0, Q, 1, [&](int64_t q0, int64_t q1) {
+    std::vector<std::pair<float, int64_t>> heap(K);
+    for (int64_t q = q0; q < q1; q++) {
+      float* v = V + q * K;
+      int64_t* x = X + q * K;
+      // min-heap on "worse": heap[0] is the row's current k-th best.
+      for (int64_t j = 0; j < K; j++) heap[j] = {v[j], x[j]};
+      auto cmp = [&](const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) { return worse(b.first, b.second, a.first, a.second); };
+      std::make_heap(heap.begin(), heap.end(), cmp);
+      const float* row = S + q * N;
+      for (int64_t j = 0; j < N; j++) {
+        const float s = row[j];
+        if (s < heap[0].first || (s == heap[0].first && heap[0].second >= 0)) continue;
+        std::pop_heap(heap.begin(), heap.end(), cmp);
+        heap.back() = {s, offset + j};
+        std::push_heap(heap.begin(), heap.end(), cmp);
+      }
+      std::sort(heap.begin(), heap.end(), [&](const auto& a, const auto& b) { return worse(b.first, b.second, a.first, a.second); });
+      for (int64_t j = 0; j < K; j++) { v[j] = heap[j].first; x[j] = heap[j].second; }
+    }
+  });
+  return info.Env().Undefined();
+} END
+
 
 // ---- fused attention ------------------------------------------------------------------------
 //
@@ -431,7 +482,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(reshape); EXPORT(transpose); EXPORT(permute); EXPORT(unsqueeze); EXPORT(squeeze);
   EXPORT(expand); EXPORT(cat); EXPORT(stack); EXPORT(slice); EXPORT(indexSelect); EXPORT(gather);
   EXPORT(matmul); EXPORT(linear); EXPORT(embedding); EXPORT(layerNorm); EXPORT(softmax);
-  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(attention);
+  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(topkUpdate); EXPORT(attention);
   EXPORT(addInPlace); EXPORT(mulScalarInPlace); EXPORT(addcmulInPlace); EXPORT(addcdivInPlace);
   EXPORT(copyInPlace); EXPORT(zeroInPlace);
   EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(backward); EXPORT(grad); EXPORT(clearGrad);

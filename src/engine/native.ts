@@ -71,6 +71,7 @@ export interface NativeEngine {
   normalize(a: H, p: number, dim: number, eps: number): H;
   crossEntropy(logits: H, target: H): H;
   topk(a: H, k: number, dim: number, largest: boolean): [H, H];
+  topkUpdate(values: H, indices: H, scores: H, offset: number): void;
   attention(q: H, k: H, v: H, maskBias: H, scale: number, dropoutP: number, train: boolean): H;
   addInPlace(a: H, b: H, alpha: number): void;
   mulScalarInPlace(a: H, s: number): void;
