@@ -93,17 +93,19 @@ const unit = (n: number): Float32Array => noGrad(() => tidy(() => randn([n, DIM]
 const queries = unit(Q);
 const search: Record<string, unknown>[] = [];
 for (const D of a.docs.split(',').map(Number)) {
-  const docs = new Float32Array(D * DIM);
-  for (let s = 0; s < D; s += 262144) docs.set(unit(Math.min(262144, D - s)), s * DIM);
-  const chunks = function* (): Generator<Float32Array> { for (let s = 0; s < D; s += CHUNK) yield docs.subarray(s * DIM, Math.min(D, s + CHUNK) * DIM); };
-  await exactSearch(queries.subarray(0, Math.min(Q, 64) * DIM), DIM, [docs.subarray(0, Math.min(D, CHUNK) * DIM)], K, { device });
+  // chunk arrays, not one: 8.8M x 384 floats is over a typed array's 4 GiB limit
+  const docs: Float32Array[] = [];
+  for (let s = 0; s < D; s += CHUNK) docs.push(unit(Math.min(CHUNK, D - s)));
+  await exactSearch(queries.subarray(0, Math.min(Q, 64) * DIM), DIM, [docs[0]!], K, { device });
   const t0 = performance.now();
-  const top = await exactSearch(queries, DIM, chunks(), K, { device });
+  const top = await exactSearch(queries, DIM, docs, K, { device });
   synchronize();
   const secs = (performance.now() - t0) / 1000;
   // spot check: query 0's top-1 by brute force
   let best = -Infinity; let arg = -1;
-  for (let d = 0; d < D; d++) { let s = 0; for (let c = 0; c < DIM; c++) s += queries[c]! * docs[d * DIM + c]!; if (s > best) { best = s; arg = d; } }
+  docs.forEach((c, ci) => {
+    for (let d = 0; d < c.length / DIM; d++) { let s = 0; for (let j = 0; j < DIM; j++) s += queries[j]! * c[d * DIM + j]!; if (s > best) { best = s; arg = ci * CHUNK + d; } }
+  });
   if (top.indices[0] !== arg) failures.push(`search at ${D}: top-1 of query 0 is ${top.indices[0]}, brute force says ${arg}`);
   search.push({ docs: D, queries: Q, k: K, secs: Number(secs.toFixed(2)), queriesPerSec: Math.round(Q / secs) });
 }
