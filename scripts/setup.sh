@@ -134,6 +134,10 @@ if ! node -e '
   const have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages;
   for (const [k, v] of Object.entries(want)) if (k && !v.optional && have[k]?.version !== v.version) process.exit(1);
 ' 2>/dev/null; then
+  if [ -L node_modules ]; then
+    echo "setup: node_modules is a link to another checkout's packages and does not match package-lock.json: run npm ci there" >&2
+    exit 1
+  fi
   # onnxruntime-node (under transformers.js, the encode benchmark's peer) uses the binary its
   # package ships; its postinstall would otherwise download CUDA binaries from outside npm.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
