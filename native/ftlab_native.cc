@@ -345,7 +345,11 @@ OP(topkUpdate) {
 struct Attention : public torch::autograd::Function<Attention> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor q, torch::Tensor k, torch::Tensor v,
                                torch::Tensor maskBias, double scale, double dropoutP, bool train, bool keepProbs) {
-    q = q.contiguous(); k = k.contiguous(); v = v.contiguous();
+    // Detached: the *_out kernels below refuse inputs that require grad (libtorch 2.x checks this
+    // in every thread, and grad mode is thread-local, so the caller's no-grad does not reach the
+    // parallel_for workers). This Function's backward is written out; autograd needs no graph here.
+    q = q.detach().contiguous(); k = k.detach().contiguous(); v = v.detach().contiguous();
+    maskBias = maskBias.detach();
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     // keepProbs: the backward needs every probability; inference needs one batch row's at a time.
     auto probs = keepProbs ? torch::empty({B, H, T, T}, q.options()) : torch::Tensor();
@@ -355,6 +359,7 @@ struct Attention : public torch::autograd::Function<Attention> {
     if (drop) keep = torch::empty({B, H, T, T}, q.options()).bernoulli_(1 - dropoutP).div_(1 - dropoutP);
     auto bias = maskBias.reshape({B, 1, T});  // broadcast over heads and query positions
     at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++) {
         auto p = keepProbs ? probs[b] : torch::empty({H, T, T}, q.options());  // [H, T, T]
         at::baddbmm_out(p, bias[b].expand({H, T, T}), q[b], k[b].transpose(1, 2), 1.0, scale);  // Q K^T * scale + mask
@@ -372,11 +377,12 @@ struct Attention : public torch::autograd::Function<Attention> {
     auto saved = ctx->get_saved_variables();
     auto q = saved[0], k = saved[1], v = saved[2], probs = saved[3], keep = saved[4];
     double scale = ctx->saved_data["scale"].toDouble();
-    auto dout = grads[0].contiguous();
+    auto dout = grads[0].detach().contiguous();
     const int64_t B = q.size(0);
     auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
     bool drop = keep.defined();
     at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++) {
         auto p = probs[b];                                   // [H, T, T]
         auto pd = drop ? p * keep[b] : p;                    // dropped probabilities

@@ -152,6 +152,7 @@ say "building the engine against $(node native/find-libtorch.cjs describe | node
 FTLAB_NATIVE_DIR="$native_dir" npm run --silent build:native
 FTLAB_ADDON="$(pwd)/$native_dir/build/Release/ftlab_native.node" node --import tsx -e "
 import('./src/engine/index.ts').then((e) => {
+  e.setThreads(); // as every ftlab command does
   const r = e.engineReport();
   console.log('setup: ftlab engine ready, libtorch ' + r.torch + ', ' + r.blas + ', ' + r.threads + ' threads');
   for (const w of r.warnings) console.log('setup: warning: ' + w);
