@@ -1,14 +1,19 @@
-// npm run bench:encode — passages/s, real tokens/s and padding for length-sorted and
-// file-order batching, against the matmul bound measured in the same process.
-import { readFileSync } from 'node:fs';
-import { setThreads, engineInfo } from '../src/engine/index.ts';
-import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
-import { planBatches } from '../src/model/sentence-encoder.ts';
+// npm run bench:encode — passages/s, real tokens/s and padding for length-sorted and file-order
+// batching, against the matmul bound and the peers measured in the same run on the same token
+// ids and batches: transformers.js (onnxruntime-node) and PyTorch eager, when they can be had
+// (an ONNX export needs PyTorch: .cache/bench-venv or python3); otherwise no ratio is printed.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { setThreads, engineReport } from '../src/engine/index.ts';
+import { SentenceEncoder, planBatches } from '../src/model/sentence-encoder.ts';
 import { matmulGflops, linearMacsPerToken } from './matmul-bound.ts';
 import { sharedFile } from './shared-data.ts';
+import { onnxModel, transformersJsTokensPerSec } from './peers/transformers-js.ts';
+import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
-const BATCH = Number(process.env.BENCH_BATCH ?? 64);
+const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const MAX_TOKENS = process.env.BENCH_MAX_TOKENS ? Number(process.env.BENCH_MAX_TOKENS) : undefined;
 const path = sharedFile('trec-dl/collection.pool.tsv');
 if (!path) {
@@ -22,10 +27,13 @@ const lists = enc.tokenize(texts);
 const realTokens = lists.reduce((a, l) => a + l.length, 0);
 const gflops = matmulGflops();
 const boundTokensPerSec = (gflops * 1e9) / (2 * linearMacsPerToken());
-console.log(`libtorch ${engineInfo().torch}, ${threads} threads; ${texts.length} passages, ${realTokens} real tokens`);
+const eng = engineReport();
+console.log(`libtorch ${eng.torch} (${eng.blas}), ${threads} threads; ${texts.length} passages, ${realTokens} real tokens, batch ${BATCH}`);
 console.log(`matmul bound: ${gflops.toFixed(1)} GFLOP/s -> ${boundTokensPerSec.toFixed(0)} tokens/s at 21.2 MFLOP/token`);
+for (const w of eng.warnings) console.log(`warning: ${w}`);
 
 enc.encodeTokenized(lists.slice(0, 64)); // warm-up
+let sortedTps = 0;
 for (const sort of [true, false]) {
   const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
   const padded = batches.reduce((a, b) => a + b.length * Math.max(...b.map((i) => lists[i]!.length)), 0);
@@ -33,7 +41,27 @@ for (const sort of [true, false]) {
   enc.encodeTokenized(lists, { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
   const secs = (performance.now() - t0) / 1000;
   const tps = realTokens / secs;
-  console.log(`${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, `
-    + `padding ${(100 * (1 - realTokens / padded)).toFixed(1)}%, ${(100 * tps / boundTokensPerSec).toFixed(1)}% of the matmul bound`
-    + (sort ? `, ${(tps / 4700).toFixed(2)}x transformers.js (4,700 tokens/s)` : `, ${(tps / 2000).toFixed(2)}x transformers.js (2,000 tokens/s)`));
+  if (sort) sortedTps = tps;
+  console.log(`ftlab ${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, `
+    + `padding ${(100 * (1 - realTokens / padded)).toFixed(1)}%, ${(100 * tps / boundTokensPerSec).toFixed(1)}% of the matmul bound`);
+}
+
+// Peers on the same length-sorted batches of the same token ids.
+const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, maxTokens: MAX_TOKENS, sort: true }).map((b) => b.map((i) => lists[i]!));
+const files = enc.files!;
+const onnx = onnxModel(files);
+if (onnx) {
+  const peer = await transformersJsTokensPerSec(onnx, batches, threads);
+  console.log(`transformers.js ${peer.version} (onnxruntime-node, fp32 ONNX of the same weights): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`);
+} else {
+  console.log(`transformers.js peer: no ONNX of the model at hand (exporting it needs PyTorch: ${PEER_SETUP_HINT}); no ratio printed`);
+}
+if (hasPythonModule('torch') && hasPythonModule('numpy')) {
+  const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
+  writeFileSync(join(dir, 'ids.json'), JSON.stringify(batches));
+  const peer = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', ['encode', files.weights, join(dir, 'ids.json'), String(threads)]);
+  rmSync(dir, { recursive: true });
+  console.log(`PyTorch ${peer.torch} eager: ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`);
+} else {
+  console.log('PyTorch peer: torch is not importable; no ratio printed');
 }

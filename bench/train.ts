@@ -1,6 +1,12 @@
 // npm run bench:train — training throughput on the shared real triples: real tokens/s
 // through the three encoder passes for full fine-tuning and LoRA at batch 16 and 32, the
-// fraction of the matmul bound (forward + backward ~ 3 x 21.2 MFLOP per token), peak RSS.
+// fraction of the matmul bound (forward + backward ~ 3 x 21.2 MFLOP per token), peak RSS, and
+// PyTorch eager on the same batches (full fine-tuning) measured in the same run when torch is
+// importable (.cache/bench-venv or python3); otherwise no ratio is printed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
 import { setThreads, manualSeed, tidy } from '../src/engine/index.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadTextTriples } from '../src/data/triples.ts';
@@ -22,8 +28,10 @@ const gflops = matmulGflops();
 const bound = (gflops * 1e9) / (3 * 2 * linearMacsPerToken());
 console.log(`${threads} threads; matmul ${gflops.toFixed(1)} GFLOP/s -> training bound ${bound.toFixed(0)} tokens/s (3 x 21.2 MFLOP/token)`);
 let peak = 0;
+const torchPeer = hasPythonModule('torch') && hasPythonModule('numpy');
+if (!torchPeer) console.log(`PyTorch peer: torch is not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
 for (const mode of ['full', 'lora'] as const) {
-  for (const B of [16, 32]) {
+  for (const B of (process.env.BENCH_BATCHES ?? '16,32').split(',').map(Number)) {
     manualSeed(1);
     const enc = SentenceEncoder.load('default');
     const lora = mode === 'lora' ? Lora.create(enc.bert, PAPER_LORA) : null;
@@ -52,8 +60,20 @@ for (const mode of ['full', 'lora'] as const) {
       peak = Math.max(peak, process.memoryUsage().rss);
     }
     const tps = tokens / secs;
-    console.log(`${mode.padEnd(4)} batch ${B}: ${tps.toFixed(0)} real tokens/s, ${(100 * tps / bound).toFixed(1)}% of the bound, `
-      + `${(tps / 605).toFixed(2)}x PyTorch 1.13 eager (605 tokens/s at batch 16); peak RSS so far ${(peak / 2 ** 30).toFixed(2)} GiB`);
+    let peer = '';
+    if (mode === 'full' && torchPeer) {
+      const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
+      const steps = Array.from({ length: STEPS + 1 }, (_, s) => {
+        const batch = Array.from({ length: B }, (_, i) => triples[(s * B + i) % triples.length]!);
+        return [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x) => enc.tokenize(x));
+      });
+      writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps));
+      const p = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', ['train', enc.files!.weights, join(dir, 'steps.json'), String(threads)]);
+      rmSync(dir, { recursive: true });
+      peer = `, ${(tps / p.tokensPerSec).toFixed(2)}x PyTorch ${p.torch} eager (${p.tokensPerSec.toFixed(0)} tokens/s on the same batches)`;
+    }
+    console.log(`${mode.padEnd(4)} batch ${B}: ${tps.toFixed(0)} real tokens/s, ${(100 * tps / bound).toFixed(1)}% of the bound${peer}; `
+      + `peak RSS so far ${(peak / 2 ** 30).toFixed(2)} GiB`);
     opt.dispose();
     enc.dispose();
   }

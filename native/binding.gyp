@@ -9,8 +9,8 @@
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-frtti", "-Wno-unused-parameter",
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++20", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc": ["<!@(node find-libtorch.cjs std)", "-O3", "-fopenmp", "-fexceptions", "-frtti", "-Wno-unused-parameter",
                     "<!@(node find-libtorch.cjs cflags)"],
       "libraries": [
         "-fopenmp",

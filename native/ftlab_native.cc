@@ -13,9 +13,11 @@
 #include <napi.h>
 #include <torch/torch.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <malloc.h>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -278,6 +280,56 @@ OP(topk) {
   return a;
 } END
 
+// Running top-k, in place: folds the rows of `scores` [Q, N] (float32, CPU) into `values` [Q, k]
+// (float32, descending) and `indices` [Q, k] (int64), column j counting as index offset + j.
+// One pass with a per-row min-heap: an entry is compared with the row's k-th best and almost all
+// are rejected there, so a block costs about one read of `scores` (torch::topk partially sorts a
+// copy of every row, then the merge sorts again). Ties keep the lower index. Empty slots hold
+// -inf / -1.
+OP(topkUpdate) {
+  torch::Tensor values = T(info, 0), indices = T(info, 1);
+  const torch::Tensor scores = T(info, 2).contiguous();
+  const int64_t offset = I(info, 3);
+  TORCH_CHECK(values.device().is_cpu() && scores.device().is_cpu(), "topkUpdate: CPU tensors only");
+  TORCH_CHECK(values.scalar_type() == torch::kFloat && scores.scalar_type() == torch::kFloat && indices.scalar_type() == torch::kLong,
+              "topkUpdate: values and scores float32, indices int64");
+  TORCH_CHECK(values.is_contiguous() && indices.is_contiguous(), "topkUpdate: values and indices must be contiguous");
+  TORCH_CHECK(values.dim() == 2 && scores.dim() == 2 && values.sizes() == indices.sizes() && values.size(0) == scores.size(0),
+              "topkUpdate: values, indices [Q, k] and scores [Q, N]");
+  const int64_t Q = scores.size(0), N = scores.size(1), K = values.size(1);
+  float* V = values.data_ptr<float>();
+  int64_t* X = indices.data_ptr<int64_t>();
+  const float* S = scores.data_ptr<float>();
+  // worse(a, b): a ranks below b (lower score, or equal score and higher index; -1 is worst).
+  auto worse = [](float sa, int64_t ia, float sb, int64_t ib) {
+    if (sa != sb) return sa < sb;
+    if (ia < 0 || ib < 0) return ia < 0 && ib >= 0;
+    return ia > ib;
+  };
+  at::parallel_for(0, Q, 1, [&](int64_t q0, int64_t q1) {
+    std::vector<std::pair<float, int64_t>> heap(K);
+    for (int64_t q = q0; q < q1; q++) {
+      float* v = V + q * K;
+      int64_t* x = X + q * K;
+      // min-heap on "worse": heap[0] is the row's current k-th best.
+      for (int64_t j = 0; j < K; j++) heap[j] = {v[j], x[j]};
+      auto cmp = [&](const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) { return worse(b.first, b.second, a.first, a.second); };
+      std::make_heap(heap.begin(), heap.end(), cmp);
+      const float* row = S + q * N;
+      for (int64_t j = 0; j < N; j++) {
+        const float s = row[j];
+        if (s < heap[0].first || (s == heap[0].first && heap[0].second >= 0)) continue;
+        std::pop_heap(heap.begin(), heap.end(), cmp);
+        heap.back() = {s, offset + j};
+        std::push_heap(heap.begin(), heap.end(), cmp);
+      }
+      std::sort(heap.begin(), heap.end(), [&](const auto& a, const auto& b) { return worse(b.first, b.second, a.first, a.second); });
+      for (int64_t j = 0; j < K; j++) { v[j] = heap[j].first; x[j] = heap[j].second; }
+    }
+  });
+  return info.Env().Undefined();
+} END
+
 
 // ---- fused attention ------------------------------------------------------------------------
 //
@@ -293,7 +345,11 @@ OP(topk) {
 struct Attention : public torch::autograd::Function<Attention> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor q, torch::Tensor k, torch::Tensor v,
                                torch::Tensor maskBias, double scale, double dropoutP, bool train, bool keepProbs) {
-    q = q.contiguous(); k = k.contiguous(); v = v.contiguous();
+    // Detached: the *_out kernels below refuse inputs that require grad (libtorch 2.x checks this
+    // in every thread, and grad mode is thread-local, so the caller's no-grad does not reach the
+    // parallel_for workers). This Function's backward is written out; autograd needs no graph here.
+    q = q.detach().contiguous(); k = k.detach().contiguous(); v = v.detach().contiguous();
+    maskBias = maskBias.detach();
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
     // keepProbs: the backward needs every probability; inference needs one batch row's at a time.
     auto probs = keepProbs ? torch::empty({B, H, T, T}, q.options()) : torch::Tensor();
@@ -303,6 +359,7 @@ struct Attention : public torch::autograd::Function<Attention> {
     if (drop) keep = torch::empty({B, H, T, T}, q.options()).bernoulli_(1 - dropoutP).div_(1 - dropoutP);
     auto bias = maskBias.reshape({B, 1, T});  // broadcast over heads and query positions
     at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++) {
         auto p = keepProbs ? probs[b] : torch::empty({H, T, T}, q.options());  // [H, T, T]
         at::baddbmm_out(p, bias[b].expand({H, T, T}), q[b], k[b].transpose(1, 2), 1.0, scale);  // Q K^T * scale + mask
@@ -320,11 +377,12 @@ struct Attention : public torch::autograd::Function<Attention> {
     auto saved = ctx->get_saved_variables();
     auto q = saved[0], k = saved[1], v = saved[2], probs = saved[3], keep = saved[4];
     double scale = ctx->saved_data["scale"].toDouble();
-    auto dout = grads[0].contiguous();
+    auto dout = grads[0].detach().contiguous();
     const int64_t B = q.size(0);
     auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
     bool drop = keep.defined();
     at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+      at::NoGradGuard noGrad;
       for (int64_t b = b0; b < b1; b++) {
         auto p = probs[b];                                   // [H, T, T]
         auto pd = drop ? p * keep[b] : p;                    // dropped probabilities
@@ -400,6 +458,8 @@ OP(synchronize) {
 } END
 OP(version) { return Napi::String::New(info.Env(), TORCH_VERSION); } END
 OP(parallelInfo) { return Napi::String::New(info.Env(), at::get_parallel_info()); } END
+// The build configuration (BLAS, MKL, oneDNN, OpenMP, CUDA) as libtorch reports it.
+OP(showConfig) { return Napi::String::New(info.Env(), at::show_config()); } END
 
 #define EXPORT(name) exports.Set(#name, Napi::Function::New(env, name, #name))
 
@@ -428,14 +488,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(reshape); EXPORT(transpose); EXPORT(permute); EXPORT(unsqueeze); EXPORT(squeeze);
   EXPORT(expand); EXPORT(cat); EXPORT(stack); EXPORT(slice); EXPORT(indexSelect); EXPORT(gather);
   EXPORT(matmul); EXPORT(linear); EXPORT(embedding); EXPORT(layerNorm); EXPORT(softmax);
-  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(attention);
+  EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(topkUpdate); EXPORT(attention);
   EXPORT(addInPlace); EXPORT(mulScalarInPlace); EXPORT(addcmulInPlace); EXPORT(addcdivInPlace);
   EXPORT(copyInPlace); EXPORT(zeroInPlace);
   EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(backward); EXPORT(grad); EXPORT(clearGrad);
   EXPORT(setGradEnabled); EXPORT(isGradEnabled);
   EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);
   EXPORT(getNumThreads); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(synchronize);
-  EXPORT(version); EXPORT(parallelInfo);
+  EXPORT(version); EXPORT(parallelInfo); EXPORT(showConfig);
   return exports;
 }
 

@@ -20,8 +20,10 @@ import { geometry } from './commands/geometry.ts';
 import { inspect } from './commands/inspect.ts';
 import { curves } from './commands/curves.ts';
 import { exportCommand } from './commands/export.ts';
+import { doctor } from './commands/doctor.ts';
 
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, study, timing, geometry, inspect, curves, exportCommand, report];
+// In the order a study uses them; doctor last.
+const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, exportCommand, timing, geometry, inspect, curves, study, report, doctor];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

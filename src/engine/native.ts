@@ -71,6 +71,7 @@ export interface NativeEngine {
   normalize(a: H, p: number, dim: number, eps: number): H;
   crossEntropy(logits: H, target: H): H;
   topk(a: H, k: number, dim: number, largest: boolean): [H, H];
+  topkUpdate(values: H, indices: H, scores: H, offset: number): void;
   attention(q: H, k: H, v: H, maskBias: H, scale: number, dropoutP: number, train: boolean): H;
   addInPlace(a: H, b: H, alpha: number): void;
   mulScalarInPlace(a: H, s: number): void;
@@ -95,13 +96,20 @@ export interface NativeEngine {
   synchronize(): void;
   version(): string;
   parallelInfo(): string;
+  showConfig(): string;
+}
+
+/** The addon file: $FTLAB_ADDON (another build, e.g. the CI's libtorch 1.13 one), else native/build. */
+export function addonPath(): string {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return process.env.FTLAB_ADDON || join(root, 'native', 'build', 'Release', 'ftlab_native.node');
 }
 
 function load(): NativeEngine {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const path = join(root, 'native', 'build', 'Release', 'ftlab_native.node');
+  const path = addonPath();
   if (!existsSync(path)) {
-    throw new Error(`the native engine is not built (${path} is missing): run scripts/setup.sh, or npm run build:native`);
+    const hint = process.env.FTLAB_ADDON ? 'FTLAB_ADDON names no file' : 'run scripts/setup.sh, or npm run build:native';
+    throw new Error(`the native engine is not built (${path} is missing): ${hint}`);
   }
   return createRequire(import.meta.url)(path) as NativeEngine;
 }

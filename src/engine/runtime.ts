@@ -1,6 +1,7 @@
 // Process-wide engine settings: grad mode, seeding, threads, devices.
 import { availableParallelism } from 'node:os';
-import { native } from './native.ts';
+import { readFileSync } from 'node:fs';
+import { native, addonPath } from './native.ts';
 import { Tensor } from './tensor.ts';
 
 /** Runs fn with autograd off; the previous mode comes back in `finally`, also on a throw. */
@@ -52,4 +53,81 @@ export function synchronize(): void { native.synchronize(); }
 export function liveTensors(): number { return native.liveTensors(); }
 export function engineInfo(): { torch: string; threads: number; cuda: boolean; parallel: string } {
   return { torch: native.version(), threads: native.getNumThreads(), cuda: native.cudaIsAvailable(), parallel: native.parallelInfo() };
+}
+
+/** What the engine runs on: libtorch, its BLAS and threading, devices, and what looks wrong. */
+export interface EngineReport {
+  torch: string;
+  addon: string;
+  /** ATen's parallel backend ("OpenMP", "native thread pool", ...). */
+  parallel: string;
+  /** The BLAS libtorch was built with (BLAS_INFO), plus the BLAS libraries actually loaded. */
+  blas: string;
+  mkl: boolean;
+  onednn: string | null;
+  loadedLibraries: string[];
+  threads: number;
+  cores: number;
+  cudaDevices: number;
+  warnings: string[];
+}
+
+export function engineReport(): EngineReport {
+  const config = native.showConfig();
+  const parallelInfo = native.parallelInfo();
+  const parallel = /ATen parallel backend: (.+)/.exec(parallelInfo)?.[1]?.trim() ?? 'unknown';
+  const blasInfo = /BLAS_INFO=([^,\s]+)/.exec(config)?.[1] ?? 'unknown';
+  const loaded = loadedMathLibraries();
+  const blasFiles = loaded.filter((l) => /lib(open)?blas|libmkl/.test(l));
+  const threads = native.getNumThreads();
+  const cores = availableParallelism();
+  const cudaDevices = native.cudaIsAvailable() ? native.cudaDeviceCount() : 0;
+  return {
+    torch: native.version(),
+    addon: addonPath(),
+    parallel,
+    blas: blasFiles.length > 0 ? `${blasInfo} (${blasFiles.join(', ')})` : blasInfo,
+    mkl: /USE_MKL=ON/.test(config),
+    onednn: /(?:MKL-DNN|oneDNN) (v[\d.]+)/.exec(config)?.[1] ?? null,
+    loadedLibraries: loaded,
+    threads,
+    cores,
+    cudaDevices,
+    warnings: engineWarnings({ parallel, loaded, threads, cores }),
+  };
+}
+
+/** The checks behind `ftlab doctor`'s warnings (pure, so tests can feed it any process). */
+export function engineWarnings(o: { parallel: string; loaded: string[]; threads: number; cores: number }): string[] {
+  const w: string[] = [];
+  const pthreadBlas = o.loaded.find((l) => /\/openblas-pthread\//.test(l)); // Debian's layout
+  if (pthreadBlas && /openmp/i.test(o.parallel)) {
+    w.push(`the pthread OpenBLAS (${pthreadBlas}) is loaded into an OpenMP libtorch: matrix products run at ~60% speed. `
+      + 'Point libopenblas.so.0 at the OpenMP build (scripts/setup.sh does), or use the torch wheel\'s libtorch (scripts/setup.sh default)');
+  }
+  if (o.threads === 1 && o.cores > 1) {
+    w.push(`libtorch uses 1 thread on a ${o.cores}-core machine (OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? 'unset'}; ftlab sets all cores unless --threads says otherwise)`);
+  }
+  return w;
+}
+
+// Never silently slow: a BLAS/OpenMP mismatch is reported once, when the engine loads.
+for (const w of engineWarnings({ parallel: /ATen parallel backend: (.+)/.exec(native.parallelInfo())?.[1] ?? '', loaded: loadedMathLibraries(), threads: 2, cores: 1 })) {
+  process.stderr.write(`ftlab: warning: ${w}\n`);
+}
+
+// Shared libraries of BLAS, LAPACK and OpenMP runtimes mapped into this process (Linux).
+function loadedMathLibraries(): string[] {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return [];
+  }
+  const libs = new Set<string>();
+  for (const line of maps.split('\n')) {
+    const file = line.slice(line.indexOf('/'));
+    if (line.includes('/') && /\/lib(open)?blas|\/liblapack|\/libmkl|\/lib[gi]omp|\/libdnnl/.test(file)) libs.add(file);
+  }
+  return [...libs].sort();
 }

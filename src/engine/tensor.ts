@@ -235,6 +235,13 @@ export function rand(shape: number[], o: CreateOptions = {}): Tensor { return ne
 export function arange(start: number, end: number, step = 1, o: CreateOptions = {}): Tensor {
   return new Tensor(native.arange(start, end, step, o.dtype ?? 'int64', o.device ?? 'cpu'));
 }
+/**
+ * Running top-k in place (CPU, float32): folds each row of `scores` [Q, N] into `values` [Q, k]
+ * (descending) and `indices` [Q, k] (int64), column j counting as index `offset + j`.
+ */
+export function topkUpdate(values: Tensor, indices: Tensor, scores: Tensor, offset: number): void {
+  native.topkUpdate(values.handle, indices.handle, scores.handle, offset);
+}
 export function cat(ts: Tensor[], dim = 0): Tensor { return new Tensor(native.cat(ts.map((t) => t.handle), dim)); }
 export function stack(ts: Tensor[], dim = 0): Tensor { return new Tensor(native.stack(ts.map((t) => t.handle), dim)); }
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor { return new Tensor(native.where(cond.handle, a.handle, b.handle)); }

@@ -2,7 +2,7 @@
 // q . d (cosine when `normalize` L2-normalises both sides first), over a document matrix visited in chunks (one matmul + top-k per chunk and query
 // block, merged into a running top-k). Memory: one chunk, one [Qb, chunk] score block and
 // the running [Q, k] results.
-import { cat, noGrad, tensor, tidy, keep, int64, type Tensor } from '../engine/index.ts';
+import { cat, full, noGrad, tensor, tidy, keep, int64, topkUpdate, type Tensor } from '../engine/index.ts';
 import { l2Normalize } from '../model/pooling.ts';
 
 export interface TopK {
@@ -48,6 +48,15 @@ export async function exactSearch(queries: Float32Array, dim: number, docs: DocC
         const base = int64([offset]).to(device);
         for (const b of blocks) {
           const scores = b.q.matmul(dT); // [Qb, N]
+          if (device === 'cpu') {
+            // one pass with a k-th-best threshold per query instead of top-k + merge (~3x less time in selection)
+            if (b.values === null) {
+              b.values = keep(full([scores.shape[0]!, k], -Infinity));
+              b.indices = keep(full([scores.shape[0]!, k], -1, { dtype: 'int64' }));
+            }
+            topkUpdate(b.values, b.indices!, scores, offset);
+            continue;
+          }
           const top = scores.topk(kk, 1); // [Qb, kk]
           const idx = top.indices.add(base);
           if (b.values === null) {

@@ -1,0 +1,33 @@
+// ftlab doctor: what the engine runs on (libtorch, BLAS, threads, devices) and what looks wrong.
+import type { Command } from '../command.ts';
+import { int } from '../command.ts';
+import { engineReport, setThreads } from '../../engine/index.ts';
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'print the engine\'s libtorch, BLAS, threads and devices, with warnings',
+  usage: `ftlab doctor [--threads N] [--json]
+
+Prints the libtorch version and addon file, its BLAS / MKL / oneDNN and OpenMP runtime as loaded
+into this process, the thread count ftlab runs with (all cores unless --threads), and the CUDA
+devices. Warns when the pthread OpenBLAS is loaded into an OpenMP libtorch (~60% speed) or when
+libtorch runs one thread on a multi-core machine.`,
+  options: { threads: { type: 'string' }, json: { type: 'boolean' } },
+  async run(values) {
+    setThreads(int(values, 'threads'));
+    const r = engineReport();
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    const lines = [
+      `libtorch   ${r.torch} (${r.addon})`,
+      `parallel   ${r.parallel}, ${r.threads} threads on ${r.cores} cores`,
+      `BLAS       ${r.blas}${r.mkl ? ', MKL' : ''}${r.onednn ? `, oneDNN ${r.onednn}` : ''}`,
+      `libraries  ${r.loadedLibraries.join(', ') || '(none found in /proc/self/maps)'}`,
+      `devices    cpu${r.cudaDevices > 0 ? `, ${r.cudaDevices} CUDA device(s)` : ' (no CUDA in this libtorch or no GPU visible)'}`,
+      ...r.warnings.map((w) => `warning: ${w}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};
