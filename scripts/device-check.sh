@@ -7,7 +7,8 @@
 # exact search of 10,000 queries against 1M and 8.8M synthetic vectors. Prints ONE JSON line.
 #   bash scripts/device-check.sh                       # --device cuda, full sizes
 #   bash scripts/device-check.sh --device cpu --steps 2 --passages 32 --queries 20 --docs 2000
-# FTLAB_ADDON=file skips the build and uses that addon (the tests do, on CPU).
+# FTLAB_ADDON=file skips the build and uses that addon (the tests do, on CPU); FTLAB_BUILD_ONLY=1 stops
+# after the build; DEVICE_CHECK_JS=file runs a pre-bundled check (no tsx needed on the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE="${NODE:-$(command -v node || true)}"
@@ -33,4 +34,7 @@ if [ -z "${FTLAB_ADDON:-}" ]; then
     -o "$dir/build/Release/ftlab_native.node" -L"$libdir" -Wl,-rpath,"$libdir" $("$NODE" native/find-libtorch.cjs libs) >&2
   export FTLAB_ADDON="$(pwd)/$dir/build/Release/ftlab_native.node"
 fi
+[ -z "${FTLAB_BUILD_ONLY:-}" ] || { echo "device-check: built $FTLAB_ADDON" >&2; exit 0; }
+# DEVICE_CHECK_JS: the check pre-bundled with esbuild (a machine without node_modules' tsx).
+if [ -n "${DEVICE_CHECK_JS:-}" ]; then exec "$NODE" --expose-gc "$DEVICE_CHECK_JS" "$@"; fi
 exec "$NODE" --expose-gc --import tsx bench/device-check.ts "$@"
