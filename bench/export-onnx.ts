@@ -5,7 +5,7 @@
 // No reference ONNX export of all-MiniLM-L6-v2 (Xenova's) is available offline here.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline, env } from '@huggingface/transformers';
 import { setThreads } from '../src/engine/index.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
@@ -93,4 +93,4 @@ if (process.env.BENCH_RERANK !== '0') {
     console.log(`${name.padEnd(26)} nDCG@10 ${(sum / qids.length).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
 }
-rmSync(out, { recursive: true, force: true });
+rmSync(dirname(out), { recursive: true, force: true });
