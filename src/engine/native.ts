@@ -114,4 +114,24 @@ function load(): NativeEngine {
   return createRequire(import.meta.url)(path) as NativeEngine;
 }
 
-export const native: NativeEngine = load();
+let loaded: NativeEngine | null = null;
+const onLoad: ((engine: NativeEngine) => void)[] = [];
+
+/** Runs fn once the addon is loaded (at once when it already is). */
+export function whenLoaded(fn: (engine: NativeEngine) => void): void {
+  if (loaded) fn(loaded);
+  else onLoad.push(fn);
+}
+
+function engine(): NativeEngine {
+  if (loaded) return loaded;
+  loaded = load();
+  for (const fn of onLoad.splice(0)) fn(loaded);
+  return loaded;
+}
+
+// The addon (libtorch: ~1 s and ~300 MB) loads at the first op, not at import: commands that
+// need no tensors (report, eval, compare, --help) never load it.
+export const native: NativeEngine = new Proxy({} as NativeEngine, {
+  get: (_target, key) => engine()[key as keyof NativeEngine],
+});

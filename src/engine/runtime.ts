@@ -1,7 +1,7 @@
 // Process-wide engine settings: grad mode, seeding, threads, devices.
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { native, addonPath } from './native.ts';
+import { native, addonPath, whenLoaded } from './native.ts';
 import { Tensor } from './tensor.ts';
 
 /** Runs fn with autograd off; the previous mode comes back in `finally`, also on a throw. */
@@ -112,9 +112,11 @@ export function engineWarnings(o: { parallel: string; loaded: string[]; threads:
 }
 
 // Never silently slow: a BLAS/OpenMP mismatch is reported once, when the engine loads.
-for (const w of engineWarnings({ parallel: /ATen parallel backend: (.+)/.exec(native.parallelInfo())?.[1] ?? '', loaded: loadedMathLibraries(), threads: 2, cores: 1 })) {
-  process.stderr.write(`ftlab: warning: ${w}\n`);
-}
+whenLoaded((engine) => {
+  for (const w of engineWarnings({ parallel: /ATen parallel backend: (.+)/.exec(engine.parallelInfo())?.[1] ?? '', loaded: loadedMathLibraries(), threads: 2, cores: 1 })) {
+    process.stderr.write(`ftlab: warning: ${w}\n`);
+  }
+});
 
 // Shared libraries of BLAS, LAPACK and OpenMP runtimes mapped into this process (Linux).
 function loadedMathLibraries(): string[] {

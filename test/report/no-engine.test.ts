@@ -43,6 +43,8 @@ test('at run time: rendering a report loads neither the addon nor libtorch', () 
 const { fixtureResults } = await import('./test/report/fixture.ts');
 await m.renderReport(fixtureResults(1, 5));`);
   assert.deepEqual(report, []);
-  const engine = probe(`await import('./src/engine/index.ts');`);
+  // the CLI's entry imports every command, yet loads the addon only at the first tensor op
+  assert.deepEqual(probe(`const { main } = await import('./src/cli/main.ts'); await main(['report', '--help']);`), []);
+  const engine = probe(`const e = await import('./src/engine/index.ts'); e.zeros([1]);`);
   assert.ok(engine.some((o) => o.includes('ftlab_native')), `the probe sees the addon when it is loaded: ${engine.join(', ')}`);
 });
