@@ -14,8 +14,12 @@ import { writeReport } from '../../src/report/write-report.ts';
 import { MISSING_TEXT } from '../../src/report/document.ts';
 import { ci, count, fixed, pValue, rate, seconds, signed } from '../../src/report/format.ts';
 import type { StudyResults } from '../../src/report/schema.ts';
+import { readFileSync } from 'node:fs';
 import { fixtureResults } from './fixture.ts';
 import { runDirWith } from './helpers.ts';
+import { ftlab } from '../helpers/cli.ts';
+import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import { writeMsmarcoMiniature } from '../helpers/msmarco-miniature.ts';
 
 function chromiumPath(): string | null {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
@@ -137,6 +141,32 @@ test('an older run without geometry opens cleanly and says the section is missin
       .filter((s) => s.innerText.includes(t)).map((s) => s.id), MISSING_TEXT);
     assert.deepEqual(missing, ['geometry', 'figure-1']);
     assert.deepEqual(Object.keys(await marksPerFigure(page)).sort(), ['figure-2-curves', 'figure-3-dose']);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the report of a real tiny study (paper preset on the generated miniature) in Chromium', { skip, timeout: 600_000 }, async () => {
+  const root = tmpDir();
+  const mini = await writeMsmarcoMiniature(join(root, 'msmarco'));
+  const out = join(root, 'run');
+  const r = ftlab(['study', '--preset', 'paper', '--data', mini.dir, '--output', out, '--model', writeTinyModel(join(root, 'model')),
+    '--steps', '3', '--batch-size', '4', '--warmup', '1', '--paper-triples', '300', '--timing-queries', '20', '--timing-repeats', '1',
+    '--geometry-pairs', '12', '--device', 'cpu', '--threads', '1', '--arms', 'full-hard,lora-hard', '--cache-dir', join(root, 'cache')]);
+  assert.equal(r.code, 0, r.stderr);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+  const browser = await puppeteer.launch({ executablePath: chromium!, args: ['--no-sandbox', '--headless'] });
+  try {
+    const { page, report } = await open(browser, join(out, 'report.html'));
+    assert.deepEqual([...report.consoleErrors, ...report.otherRequests, ...report.failed], []);
+    const marks = await marksPerFigure(page);
+    assert.ok(marks['figure-1-umap']!['mark-symbol']! === results.geometry!.models.length * 2 * results.geometry!.pairs, JSON.stringify(marks['figure-1-umap']));
+    assert.ok(marks['figure-2-curves']!['mark-line']! >= 2, JSON.stringify(marks['figure-2-curves']));
+    const rows = await rowsPerTable(page);
+    for (const s of results.retrieval) assert.ok(Object.values(rows).includes(s.table.rows.length), `a table with ${s.table.rows.length} rows`);
+    assert.equal(rows['table-3'], results.training.length);
+    const means = results.retrieval.flatMap((s) => s.table.rows.flatMap((row) => Object.values(row.metrics).map((m) => fixed(m.mean))));
+    assert.deepEqual(means.filter((n) => !report.text.includes(n)), [], 'every retrieval mean of results.json is on the page');
   } finally {
     await browser.close();
   }
