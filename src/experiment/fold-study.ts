@@ -36,7 +36,7 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
   const valCands = fold.trainRun ? candidates(fold.trainRun, fold.validation, o.validationDepth) : null;
   const trained = o.arms.filter((a) => a.kind !== 'base');
   const negatives = trained.length > 0 ? await mine() : null;
-  const evalKey = hashKey({ fold: fold.files.map((f) => f.sha256), validation: [...fold.validation.queries.keys()], metrics, depth: o.rerankDepth, dose: o.dose, rerankable });
+  const evalKey = hashKey({ fold: fold.files.map((f) => f.sha256), validation: [...fold.validation.queries.keys()], metrics, depth: o.rerankDepth, validationDepth: o.validationDepth, dose: o.dose, rerankable, baseId });
 
   const baseTest = testCands ? await cache.run(`eval.${tag}.rerank.base`, { baseId, evalKey }, () => rerankEvaluation(base, fold.test, fold.collection, testCands, metrics, 'base')) : null;
   const validationEval: RetrievalEvaluator | undefined = valCands && fold.validation.queries.size > 0

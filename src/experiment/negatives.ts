@@ -15,6 +15,7 @@ import { Random } from '../data/random.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { exactSearch, type DocChunks } from '../retrieval/exact-search.ts';
+import { l2NormaliseRows, normalisesAtScoring, rowDot } from '../retrieval/similarity.ts';
 
 export interface Positive { qid: string; position: number }
 
@@ -102,11 +103,14 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
   const rng = new Random((o.seed ^ 0x4a2d) >>> 0);
   const qids = [...new Set(o.positives.map((p) => p.qid))];
   const C = o.encoder.dim;
-  const qv = o.encoder.encode(qids.map((q) => o.queries.get(q)!), { batchSize: o.batchSize });
-  const top = await exactSearch(qv, C, o.docs, o.depth, { device: o.encoder.device });
+  // scored as the model is (cosine over unnormalised vectors normalises both sides), as search and mining are
+  const normalize = normalisesAtScoring(o.encoder.info);
+  const scoreRows = (v: Float32Array): Float32Array => (normalize ? l2NormaliseRows(v, C) : v);
+  const qv = scoreRows(o.encoder.encode(qids.map((q) => o.queries.get(q)!), { batchSize: o.batchSize }));
+  const top = await exactSearch(qv, C, o.docs, o.depth, { device: o.encoder.device, normalize });
   const qrow = new Map(qids.map((q, i) => [q, i]));
   const uniquePos = [...new Set(o.positives.map((p) => p.position))];
-  const pv = o.guardMargin === null ? null : o.encoder.encode(uniquePos.map((p) => o.collection.text(p)), { batchSize: o.batchSize });
+  const pv = o.guardMargin === null ? null : scoreRows(o.encoder.encode(uniquePos.map((p) => o.collection.text(p)), { batchSize: o.batchSize }));
   const prow = new Map(uniquePos.map((p, i) => [p, i]));
   const out: IdTriple[] = [];
   for (const pos of o.positives) {
@@ -114,9 +118,7 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
     const relevant = relevantPositions(o.qrels, pos.qid, o.collection);
     let positiveScore = Infinity;
     if (pv) {
-      positiveScore = 0;
-      const pi = prow.get(pos.position)!;
-      for (let c = 0; c < C; c++) positiveScore += qv[qi * C + c]! * pv[pi * C + c]!;
+      positiveScore = rowDot(qv, qi, pv, prow.get(pos.position)!, C);
     }
     const pool: number[] = [];
     for (let r = o.lo - 1; r < Math.min(o.hi, top.k); r++) {

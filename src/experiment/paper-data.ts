@@ -55,6 +55,9 @@ async function minePaper(fold: Fold, dir: string, base: SentenceEncoder, o: Stud
   // random: the official triples, sampled; a triple touching a dev-judged passage is dropped
   const { reservoir } = await sampleTriples(join(dir, PAPER_FILES.triples), o.paperTriples, o.seed, false);
   const testTexts = new Set([...fold.excluded].map((p) => c.text(p)));
+  // training triples also keep off validation-judged passages (validation picks the checkpoint)
+  const valJudged = touchedPassages(c, [fold.validation], [null]);
+  const valJudgedTexts = new Set([...valJudged].map((p) => c.text(p)));
   const valTexts = new Set(fold.validation.queries.values());
   const random = emptyStats();
   const train: TextTriple[] = [];
@@ -64,11 +67,13 @@ async function minePaper(fold: Fold, dir: string, base: SentenceEncoder, o: Stud
   for (const line of reservoir.inStreamOrder()) {
     const t = parseTextTriple(decoder.decode(line), PAPER_FILES.triples, ++no);
     if (testTexts.has(t.positive) || testTexts.has(t.negative)) { random.excludedDropped++; continue; }
-    (valTexts.has(t.query) ? val : train).push(t);
+    if (valTexts.has(t.query)) val.push(t);
+    else if (valJudgedTexts.has(t.positive) || valJudgedTexts.has(t.negative)) random.excludedDropped++;
+    else train.push(t);
   }
   random.triples = train.length;
   random.queries = new Set(train.map((t) => t.query)).size;
-  o.log(`negatives paper random: ${train.length} training + ${val.length} validation triples sampled; ${random.excludedDropped} dropped (dev-judged passage)`);
+  o.log(`negatives paper random: ${train.length} training + ${val.length} validation triples sampled; ${random.excludedDropped} dropped (a dev-judged passage, or a validation-judged one in a training triple)`);
   // hard: the training queries of the sample (by text), mined over the whole collection
   const byText = new Map<string, string>();
   for (const [q, text] of fold.training.queries) byText.set(text, q);
@@ -80,14 +85,15 @@ async function minePaper(fold: Fold, dir: string, base: SentenceEncoder, o: Stud
   const bar = o.progress('encode collection (base, hard negatives)', c.size, 'passages');
   const docs = embedCollection(base, c, fold.collectionPath, { cacheDir: o.cacheDir, onProgress: (d) => bar.update(d) });
   const hard = emptyStats();
-  const mineSet = async (queries: Queries, qrels: QuerySet['qrels'], stats: NegativeStats): Promise<TextTriple[]> => {
-    const positives = judgedPositives(queries, qrels, c, fold.minGrade, fold.excluded, stats);
-    const ids = await hardNegatives({ positives, queries, qrels, collection: c, encoder: base, docs: docs.chunks(), rows: null, excluded: fold.excluded, ...HARD, guardMargin: o.guardMargin, seed: o.seed, stats });
+  const mineSet = async (queries: Queries, qrels: QuerySet['qrels'], stats: NegativeStats, excluded: Set<number>): Promise<TextTriple[]> => {
+    const positives = judgedPositives(queries, qrels, c, fold.minGrade, excluded, stats);
+    const ids = await hardNegatives({ positives, queries, qrels, collection: c, encoder: base, docs: docs.chunks(), rows: null, excluded, ...HARD, guardMargin: o.guardMargin, seed: o.seed, stats });
     return textTriples(ids, queries, c);
   };
-  const hardTrain = await mineSet(sampled(fold.training, train.map((t) => t.query), byText), fold.training.qrels, hard);
+  const trainExcluded = new Set([...fold.excluded, ...valJudged]);
+  const hardTrain = await mineSet(sampled(fold.training, train.map((t) => t.query), byText), fold.training.qrels, hard, trainExcluded);
   const valByText = new Map([...fold.validation.queries].map(([q, t]) => [t, q]));
-  const hardVal = await mineSet(sampled(fold.validation, val.map((t) => t.query), valByText), fold.validation.qrels, emptyStats());
+  const hardVal = await mineSet(sampled(fold.validation, val.map((t) => t.query), valByText), fold.validation.qrels, emptyStats(), fold.excluded);
   o.log(`negatives paper hard: ${hard.triples} triples from ${hard.queries} queries; dropped ${hard.judgedDropped} judged-relevant, ${hard.guardDropped} by the false-negative guard, ${hard.excludedDropped} dev-judged`);
   const out = (n: string, t: TextTriple[]) => writeTriples(join(o.output, 'triples', `paper.${n}.tsv`), t);
   return {

@@ -118,7 +118,7 @@ function notes(o: StudyOptions, folds: FoldOutcome[]): string[] {
   out.push(`Hard negatives: the base model's top-200 over ${o.miningPool === 'pool' ? 'the training part of the pool' : `the training queries' own candidates (BM25 top-${o.miningDepth}) and the positives`}, ranks 51-200, judged-relevant excluded, false-negative guard ${o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`}.`);
   for (const f of folds) {
     const s = f.negatives?.stats;
-    if (s) out.push(`${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ${s.hard.guardDropped} hard candidates; ${s.random.positivesExcluded + s.hard.positivesExcluded} positives and ${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped because a test or validation query touches them.`);
+    if (s) out.push(`${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ${s.hard.guardDropped} hard candidates; ${s.hard.positivesExcluded} positives and ${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped because a test or validation query touches them.`);
     for (const a of f.arms) {
       const r = a.record;
       if (!r) continue;

@@ -27,17 +27,27 @@ export class StageCache {
     const hash = hashKey(key);
     const file = this.path(name);
     if (existsSync(file)) {
-      const stored = JSON.parse(readFileSync(file, 'utf8')) as { key: string; value: T };
-      if (stored.key === hash && usable(stored.value)) {
+      const stored = readStored<T>(file);
+      if (stored === null) this.log(`stage ${name}: ${file} is unreadable (damaged?); running it again`);
+      else if (stored.key === hash && usable(stored.value)) {
         this.log(`stage ${name}: reused (inputs and configuration unchanged)`);
         this.timings.push({ name, seconds: (performance.now() - t0) / 1000, cached: true });
         return stored.value;
-      }
-      this.log(`stage ${name}: ${stored.key === hash ? 'its stored files are missing or changed' : 'inputs or configuration changed since the stored result'}; running it again`);
+      } else this.log(`stage ${name}: ${stored.key === hash ? 'its stored files are missing or changed' : 'inputs or configuration changed since the stored result'}; running it again`);
     }
     const value = await compute();
     writeAtomic(file, (f) => f.write(JSON.stringify({ key: hash, value })));
     this.timings.push({ name, seconds: (performance.now() - t0) / 1000, cached: false });
     return value;
+  }
+}
+
+/** A stored stage result, or null when the file is not the JSON this cache writes. */
+function readStored<T>(file: string): { key: string; value: T } | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as { key?: unknown; value?: T };
+    return typeof v.key === 'string' ? { key: v.key, value: v.value as T } : null;
+  } catch {
+    return null;
   }
 }

@@ -31,7 +31,12 @@ export const RECORD_FILE = 'study-training.json';
 
 export function readRecord(dir: string): ArmTrainingRecord | null {
   const f = join(dir, RECORD_FILE);
-  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) as ArmTrainingRecord : null;
+  if (!existsSync(f)) return null;
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as ArmTrainingRecord;
+  } catch {
+    return null; // damaged: treated as no finished training (the arm is retrained, and says why)
+  }
 }
 
 /** Why a stored record cannot stand for the wanted training (empty: it can). */

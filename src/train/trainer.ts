@@ -5,7 +5,7 @@
 // Reproducibility: the data order of epoch e is a shuffle seeded by (seed, e), so a
 // position (step) fixes the batch; dropout draws from libtorch's generator, whose state is
 // in every checkpoint along with the parameters, AdamW's moments and the step.
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, type Tensor } from '../engine/index.ts';
 import { Interrupted, UserError } from '../errors.ts';
@@ -87,10 +87,23 @@ function now(opts: TrainerOptions): number {
   return opts.clock ? opts.clock() : performance.now();
 }
 
+/** The step the model in a best/ folder was saved at (its ftlab.json), or null. */
+function readBestStep(dir: string): number | null {
+  try {
+    const info = JSON.parse(readFileSync(join(dir, 'ftlab.json'), 'utf8')) as { training?: { step?: number } };
+    return info.training?.step ?? null;
+  } catch {
+    return null;
+  }
+}
+
 function resumeFrom(run: Run, checkpoint: string, differences: string[]): void {
   const meta = restoreCheckpoint(checkpoint, run.params, run.opt);
   run.state.step = meta.step;
   run.state.best = meta.best;
+  // a best/ saved after this checkpoint (the killed run got further) describes no step of the
+  // resumed run: drop it; the replay saves it again when it beats the checkpoint's best
+  if (meta.best === null || readBestStep(join(run.opts.output, 'best')) !== meta.best.step) rmSync(join(run.opts.output, 'best'), { recursive: true, force: true });
   truncateLog(join(run.opts.output, 'log.jsonl'), meta.step);
   if (differences.length > 0) run.log({ type: 'config-change', step: meta.step, differences });
 }

@@ -13,7 +13,7 @@ export interface TrainingRecord { config: TrainConfig; triplesSha256: string; tr
 /** Settings that decide the weights. Schedules of saving and evaluating do not. */
 const IDENTITY_KEYS = [
   'model', 'loss', 'distance', 'margin', 'mnrlScale', 'normalize', 'batchSize', 'gradAccumulation', 'lr', 'warmup',
-  'epochs', 'maxSteps', 'weightDecay', 'maxGradNorm', 'lora', 'seed', 'maxLength',
+  'epochs', 'maxSteps', 'weightDecay', 'maxGradNorm', 'lora', 'seed', 'maxLength', 'regulariser',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 export function triplesSha256(triples: readonly TextTriple[]): string {

@@ -54,7 +54,8 @@ test('hard negatives: ranks lo..hi, judged-relevant and test passages excluded, 
   for (let i = 0; i < 6; i++) c.add(`d${i}`, `p${i}`);
   // 2-d vectors: query (1, 0); scores are the first coordinate
   const vec: Record<string, [number, number]> = { q: [1, 0], p0: [0.5, 0.8], p1: [0.9, 0.1], p2: [0.8, 0.2], p3: [0.7, 0.3], p4: [0.6, 0.4], p5: [0.3, 0.9] };
-  const encoder = { dim: 2, device: 'cpu', encode: (texts: string[]) => Float32Array.from(texts.flatMap((t) => vec[t]!)) } as unknown as SentenceEncoder;
+  // info: a normalising model, so scores are the raw inner products of these vectors
+  const encoder = { dim: 2, device: 'cpu', info: { normalize: true, similarity: 'cosine' }, encode: (texts: string[]) => Float32Array.from(texts.flatMap((t) => vec[t]!)) } as unknown as SentenceEncoder;
   const docs = [Float32Array.from(['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].flatMap((t) => vec[t]!))];
   const qrels: Qrels = new Map([['q1', new Map([['d0', 2], ['d4', 1]])]]);
   const queries = new Map([['q1', 'q']]);
