@@ -9,7 +9,7 @@ import type { Evaluation } from './evaluate.ts';
 import type { ComparisonTable, MetricStats } from './comparison.ts';
 import { bootstrapCI } from './bootstrap.ts';
 import { holmAdjust } from './holm.ts';
-import { pairedRandomisation, pairedTests, pairedTTest } from './significance.ts';
+import { pairedRandomisation, pairedTTest } from './significance.ts';
 
 export interface CompareOptions {
   resamples?: number; // bootstrap resamples, default 10,000
@@ -68,27 +68,4 @@ export function compareTable(names: string[], evals: Evaluation[], o: CompareOpt
     randomisation: { trials, seed },
     adjustment: { method: 'holm', comparisons: tested.length },
   };
-}
-
-// The earlier table (means, deltas, unadjusted p-values), kept for callers not yet on compareTable.
-export interface MetricComparison { mean: number; delta?: number; t?: number; pTTest?: number; pRandomisation?: number }
-export interface Comparison {
-  queries: number;
-  metrics: string[];
-  runs: { run: string; metrics: Record<string, MetricComparison> }[];
-}
-
-/** @deprecated use compareTable (CIs, Holm-adjusted p-values, identical-by-construction metrics). */
-export function compareEvaluations(names: string[], evals: Evaluation[], trials = 10000, seed = 42): Comparison {
-  const { queries, metrics, column } = sharedQueries(evals);
-  const runs = evals.map((e, r) => ({
-    run: names[r]!,
-    metrics: Object.fromEntries(metrics.map((m, i) => {
-      const values = column(e, i);
-      if (r === 0) return [m, { mean: mean(values) }];
-      const t = pairedTests(column(evals[0]!, i), values, trials, seed);
-      return [m, { mean: mean(values), delta: t.meanDelta, t: t.t, pTTest: t.pTTest, pRandomisation: t.pRandomisation }];
-    })),
-  }));
-  return { queries: queries.length, metrics, runs };
 }
