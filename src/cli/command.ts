@@ -11,13 +11,15 @@ export interface Command {
   usage: string; // full help text after the usage line
   options: Options;
   allowPositionals?: boolean;
-  /** Stops cleanly on the first Ctrl-C (ctx.signal); other commands exit at once. */
-  interruptible?: boolean;
   run(values: Values, positionals: string[], ctx: RunContext): Promise<void>;
 }
 
 export interface RunContext {
-  signal: AbortSignal;
+  /**
+   * Runs fn with a graceful Ctrl-C: the first aborts fn's signal (training saves a checkpoint
+   * at the next step), a second exits at once. Outside it, Ctrl-C ends the process at once.
+   */
+  gracefully<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 export function str(values: Values, name: string): string | undefined {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import { joinNegativeValues } from './command.ts';
-import { handleInterrupts, INTERRUPT_EXIT } from './interrupt.ts';
+import { gracefully, INTERRUPT_EXIT } from './interrupt.ts';
 import { embed } from './commands/embed.ts';
 import { evalCommand } from './commands/eval.ts';
 import { compare } from './commands/compare.ts';
@@ -65,12 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
     }
-    const interrupts = handleInterrupts({ graceful: cmd.interruptible === true });
-    try {
-      await cmd.run(parsed.values, parsed.positionals, { signal: interrupts.signal });
-    } finally {
-      interrupts.uninstall();
-    }
+    await cmd.run(parsed.values, parsed.positionals, { gracefully: (fn) => gracefully(fn) });
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

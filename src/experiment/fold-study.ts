@@ -54,15 +54,16 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
     const points = testCands ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
     const bar = o.progress(`train ${arm.name} (${fold.name})`, o.steps, 'steps');
     const tArm = performance.now();
-    const record = await trainArm({
-      name: `${arm.name} (${fold.name})`, dir: join(o.output, 'models', tag, arm.name), cfg,
+    const graceful = o.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
+    const record = await graceful(async (signal) => trainArm({
+      name: `${arm.name} (${fold.name})`, dir: join(o.output, 'models', tag, arm.name), cfg, signal,
       triples: await readTriples(triplesFile), triplesSha256: triplesFile.sha256,
       validationTriples: await readTriples(negatives!.files[`validation-${arm.negatives!}`]), validationEval, evalKey,
       doseSteps: points.map((d) => d.step),
       snapshot: (enc) => rerankEvaluation(enc, fold.test, fold.collection, testCands!, metrics, arm.name),
       onMismatch: o.onMismatch, device: o.device, log: o.log,
       onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
-    });
+    }));
     cache.timings.push({ name: `train.${tag}.${arm.name}`, seconds: (performance.now() - tArm) / 1000, cached: record.reused });
     arms.push({ arm, record, modelPath: record.modelPath, dir: join(o.output, 'models', tag, arm.name) });
     if (baseTest) dose.push(...dosePoints(fold.name, arm.name, o, baseTest, record));

@@ -29,6 +29,8 @@ export interface StudyOptions {
   device?: string;
   cacheDir?: string | null;
   onMismatch: 'retrain' | 'error';
+  /** Runs an arm's training with a graceful Ctrl-C (checkpoint, then stop); without it Ctrl-C ends the process. */
+  gracefully?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
   log: (line: string) => void;
   /** A progress display (bar with rate and ETA) for a long loop. */
   progress: (label: string, total: number, unit: string) => { update(done: number, extra?: string): void };
@@ -37,7 +39,7 @@ export interface StudyOptions {
 /** Defaults of `--preset quick` (see the README's study section for why these fit 45 minutes). */
 export const QUICK_DEFAULTS = {
   steps: 24, batchSize: 16, warmup: 0.1, dose: [0, 0.25, 0.5, 1], rerankDepth: 100, validationDepth: 30, miningDepth: 100, protocols: ['rerank'] as ('rerank' | 'dense')[],
-  timingQueries: 1000, timingRepeats: 1, geometryPairs: 300, validationFraction: 0.2,
+  timingQueries: 10_000, timingRepeats: 1, geometryPairs: 1000, validationFraction: 0.2,
 };
 
 /** Defaults of `--preset paper`: the paper's hyperparameters. */

@@ -8,11 +8,15 @@ import { doseSteps } from './fold-study.ts';
 
 export interface Throughput { passagesPerSecond: number; sample: number }
 
-/** Passages per second of the base model (a warm-up batch first, then a timed one). */
-export function measureThroughput(encoder: SentenceEncoder, collection: Collection, n = 48): Throughput {
+/**
+ * Passages per second of the base model (a warm-up batch first, then a timed one). The
+ * timed sample is large enough for length-sorted batching to work as in the real stages:
+ * 48 passages measured 62-72/s on the 2-core VM where the stages ran at ~97/s; 256: ~89/s.
+ */
+export function measureThroughput(encoder: SentenceEncoder, collection: Collection, n = 256): Throughput {
   const step = Math.max(1, Math.floor(collection.size / (2 * n)));
   const texts = (k: number): string[] => Array.from({ length: Math.min(n, collection.size) }, (_, i) => collection.text(((k * n + i) * step) % collection.size));
-  encoder.encode(texts(0).slice(0, 8));
+  encoder.encode(texts(0).slice(0, 32));
   const t0 = performance.now();
   encoder.encode(texts(1));
   return { passagesPerSecond: texts(1).length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: texts(1).length };
@@ -21,13 +25,20 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
 export interface PlanLine { stage: string; passages: number; seconds: number }
 
 /**
- * Encoding work per stage in passage-equivalents: one training step of B triplets costs about
- * 3 x 3B forward passes (forward + backward ~ 3x a forward; queries are shorter than passages,
- * so this is an upper bound); the recipe adds the frozen model's 3B.
+ * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
+ * a full quick run on the 2-core VM: a training triplet costs ~15 (forward and backward of
+ * its three texts, the optimizer, the loss), the recipe's ~24 (the frozen model's pass, MNRL
+ * over the batch); a timing query ~1/6 (queries are short). UMAP is plain JavaScript, not
+ * the engine: ~14 ms per point there, added as seconds.
  */
+const TRIPLET_COST = 15;
+const RECIPE_TRIPLET_COST = 24;
+const TIMING_QUERY_COST = 1 / 6;
+const UMAP_SECONDS_PER_POINT = 0.014;
+
 export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningPassages: number): PlanLine[] {
   const lines: PlanLine[] = [];
-  const add = (stage: string, passages: number): void => { lines.push({ stage, passages, seconds: passages / t.passagesPerSecond }); };
+  const add = (stage: string, passages: number, extraSeconds = 0): void => { lines.push({ stage, passages, seconds: passages / t.passagesPerSecond + extraSeconds }); };
   const trained = o.arms.filter((a) => a.kind !== 'base');
   for (const f of folds) {
     const test = f.testRun ? [...f.test.queries.keys()].reduce((s, q) => s + Math.min(o.rerankDepth, f.testRun!.queries.get(q)?.length ?? 0), 0) : 0;
@@ -38,12 +49,13 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
     for (const a of trained) {
       add(`${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ${dosePts} test snapshots + ${evalPts} validations`,
-        o.steps * o.batchSize * (a.kind === 'recipe' ? 12 : 9) + dosePts * test + evalPts * val);
+        o.steps * o.batchSize * (a.kind === 'recipe' ? RECIPE_TRIPLET_COST : TRIPLET_COST) + dosePts * test + evalPts * val);
     }
     if (o.protocols.includes('dense')) add(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
   }
-  add(`timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`, Math.round((o.timingQueries * 4 * (o.timingRepeats + 1)) / 6));
-  add(`geometry (${o.geometryPairs} pairs, ${o.arms.length} models)`, o.geometryPairs * o.arms.length);
+  add(`timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`, Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST));
+  const points = 2 * o.geometryPairs * o.arms.length; // a query and a passage per pair, per model
+  add(`geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`, points / 2, o.umap ? points * UMAP_SECONDS_PER_POINT : 0);
   return lines;
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { engineInfo } from '../engine/index.ts';
+import { engineInfo, engineReport } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
@@ -73,7 +73,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
     curves: analysis.curves,
     environment: {
       ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
-      node: process.version, torch: engineInfo().torch, blas: null, threads: engineInfo().threads, device: o.device ?? 'cpu',
+      node: process.version, torch: engineInfo().torch, blas: engineReport().blas, threads: engineInfo().threads, device: o.device ?? 'cpu',
       cpus: cpus().length, os: `${platform()} ${release()}`, startedAt: startedAt.toISOString(), wallSeconds: (performance.now() - t0) / 1000, stages: cache.timings,
     },
   };

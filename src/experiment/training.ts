@@ -4,7 +4,7 @@
 // `onMismatch: 'error'`, the study stops). Checkpoints are chosen by validation nDCG@10
 // (never the test fold); the dose-response snapshots on the test fold are taken during
 // training, at listed steps, with the model in eval mode (no RNG draws, no effect on training).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
@@ -12,7 +12,7 @@ import { train, type RetrievalEvaluator, type Regulariser, type TrainConfig } fr
 import { preservationLoss, referenceEmbeddings } from '../train/losses/preservation.ts';
 import { cat } from '../engine/index.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
-import { UserError } from '../errors.ts';
+import { Interrupted, UserError } from '../errors.ts';
 import type { StoredEvaluation } from './evaluation.ts';
 
 export interface ArmTrainingRecord {
@@ -39,10 +39,8 @@ export function readRecord(dir: string): ArmTrainingRecord | null {
   }
 }
 
-/** Why a stored record cannot stand for the wanted training (empty: it can). */
-export function recordDifferences(have: ArmTrainingRecord | null, want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>): string[] {
-  if (!have) return ['no finished training recorded'];
-  if (!have.finished) return ['the recorded training did not finish'];
+/** How a stored record's configuration differs from the wanted one (empty: the same training). */
+export function configDifferences(have: ArmTrainingRecord, want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>): string[] {
   const out: string[] = [];
   const a = have.config as unknown as Record<string, unknown>;
   const b = want.config as unknown as Record<string, unknown>;
@@ -52,6 +50,13 @@ export function recordDifferences(have: ArmTrainingRecord | null, want: Pick<Arm
   if (have.triplesSha256 !== want.triplesSha256) out.push('training triples changed');
   if (have.evalKey !== want.evalKey) out.push('validation/test evaluation changed');
   return out;
+}
+
+/** Why a stored record cannot stand for the wanted training (empty: it can). */
+export function recordDifferences(have: ArmTrainingRecord | null, want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>): string[] {
+  if (!have) return ['no finished training recorded'];
+  const diff = configDifferences(have, want);
+  return diff.length === 0 && !have.finished ? ['the recorded training did not finish'] : diff;
 }
 
 export interface ArmTrainingOptions {
@@ -67,46 +72,88 @@ export interface ArmTrainingOptions {
   snapshot: (encoder: SentenceEncoder) => StoredEvaluation;
   onMismatch: 'retrain' | 'error';
   device?: string;
+  /** Aborted by the first Ctrl-C: the arm saves a checkpoint and the study stops; rerun to continue. */
+  signal?: AbortSignal;
   log: (line: string) => void;
   onStep?: (step: number, total: number, loss: number) => void;
 }
 
+/**
+ * Trains one arm, or reuses its finished training, or continues an interrupted one (same
+ * configuration, triples and evaluation) from its last checkpoint. The record is written
+ * unfinished before the first step, and each dose snapshot is stored as it is taken, so an
+ * interrupted arm loses at most the steps since its last checkpoint.
+ */
 export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord & { reused: boolean }> {
   const have = readRecord(o.dir);
-  const why = recordDifferences(have, { config: o.cfg, triplesSha256: o.triplesSha256, evalKey: o.evalKey });
+  const want = { config: o.cfg, triplesSha256: o.triplesSha256, evalKey: o.evalKey };
+  const why = recordDifferences(have, want);
   if (why.length === 0) {
     o.log(`${o.name}: reusing the finished training in ${o.dir} (same configuration and triples)`);
     return { ...have!, reused: true };
   }
-  if (have) {
-    const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
-    if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
-    o.log(`${line}: retraining from scratch`);
+  const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !existsSync(join(o.dir, 'ftlab.json'));
+  if (resume) {
+    o.log(`${o.name}: continuing the interrupted training in ${o.dir} (same configuration and triples)`);
+  } else {
+    if (have) {
+      const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
+      if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
+      o.log(`${line}: retraining from scratch`);
+    }
+    rmSync(o.dir, { recursive: true, force: true });
+    mkdirSync(o.dir, { recursive: true });
+    writeRecord(o.dir, { ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds: 0, dose: [] });
   }
-  rmSync(o.dir, { recursive: true, force: true });
   const t0 = performance.now();
+  const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
   const encoder = SentenceEncoder.load(o.cfg.model, { device: o.device });
   const frozen = o.cfg.regulariser ? SentenceEncoder.load(o.cfg.regulariser.reference, { device: o.device }) : null;
   const regulariser: Regulariser | undefined = frozen ? preservation(frozen, o.cfg.regulariser!.weight) : undefined;
-  const dose: ArmTrainingRecord['dose'] = [];
   try {
     const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
-      output: o.dir, resume: false, retrievalEval: o.validationEval, bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy', regulariser,
+      output: o.dir, resume, signal: o.signal, retrievalEval: o.validationEval, bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy', regulariser,
+      notice: (line) => o.log(`${o.name}: ${line}`),
       onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
-      snapshots: { steps: o.doseSteps, take: async (enc, step) => { dose.push({ step, evaluation: o.snapshot(enc) }); } },
+      snapshots: { steps: o.doseSteps, take: async (enc, step) => { writeDose(o.dir, step, o.snapshot(enc)); } },
     });
     const best = r.best;
     const record: ArmTrainingRecord = {
-      config: o.cfg, triplesSha256: o.triplesSha256, triples: o.triples.length, evalKey: o.evalKey, finished: true,
+      ...want, triples: o.triples.length, finished: true,
       chosen: best ? { step: best.step, metric: best.metric, value: best.value } : null,
-      modelPath: best ? join(o.dir, 'best') : o.dir, trainSeconds: (performance.now() - t0) / 1000, dose,
+      modelPath: best ? join(o.dir, 'best') : o.dir, trainSeconds: before + (performance.now() - t0) / 1000,
+      dose: readDoses(o.dir, o.doseSteps),
     };
-    writeAtomic(join(o.dir, RECORD_FILE), (f) => f.write(JSON.stringify(record, null, 2)));
+    writeRecord(o.dir, record);
     return { ...record, reused: false };
+  } catch (e) {
+    if (e instanceof Interrupted) {
+      writeRecord(o.dir, { ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds: before + (performance.now() - t0) / 1000, dose: [] });
+      throw new Interrupted(`${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; finished stages and arms are kept: run the same study command to continue`);
+    }
+    throw e;
   } finally {
     encoder.dispose();
     frozen?.dispose();
   }
+}
+
+function writeRecord(dir: string, record: ArmTrainingRecord): void {
+  writeAtomic(join(dir, RECORD_FILE), (f) => f.write(JSON.stringify(record, null, 2)));
+}
+
+/** A dose snapshot is stored as it is taken: a resumed arm keeps those before its checkpoint. */
+function writeDose(dir: string, step: number, evaluation: StoredEvaluation): void {
+  mkdirSync(join(dir, 'dose'), { recursive: true });
+  writeAtomic(join(dir, 'dose', `step-${step}.json`), (f) => f.write(JSON.stringify(evaluation)));
+}
+
+function readDoses(dir: string, steps: number[]): ArmTrainingRecord['dose'] {
+  return steps.flatMap((step) => {
+    const f = join(dir, 'dose', `step-${step}.json`);
+    if (!existsSync(f)) return [];
+    return [{ step, evaluation: JSON.parse(readFileSync(f, 'utf8')) as StoredEvaluation }];
+  });
 }
 
 /** The recipe's regulariser: cosine drift of the batch's texts from the frozen start. */

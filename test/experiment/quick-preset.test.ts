@@ -3,10 +3,11 @@
 // --no-retrain: an error) and a complete results.json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
-import { hasShared, SHARED_MSMARCO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import { hasShared, REPO, SHARED_MSMARCO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import type { StudyResults } from '../../src/report/schema.ts';
 
 test('quick preset with a tiny model: dose points, validation choice, reuse and retrain rules', { skip: hasShared ? false : `${SHARED_MSMARCO} absent` }, () => {
@@ -47,4 +48,40 @@ test('quick preset with a tiny model: dose points, validation choice, reuse and 
   assert.match(reseeded.stderr, /full-hard \(dl20->dl19\): .* was trained differently \(.*seed 42 -> 7.*\): retraining from scratch/);
   // the seed decides the validation split and the negatives: the failed strict run already redid that stage
   assert.match(reseeded.stderr, /stage negatives\.dl20-dl19: reused/);
+});
+
+test('Ctrl-C in the middle of an arm: a checkpoint, exit 130; the same command continues it, and the results equal an uninterrupted run', { skip: hasShared ? false : `${SHARED_MSMARCO} absent` }, async () => {
+  const root = tmpDir();
+  const model = writeTinyModel(join(root, 'model'));
+  const args = (out: string): string[] => ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '200', '--batch-size', '4', '--arms', 'full-hard',
+    '--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60', '--timing-queries', '0', '--geometry-pairs', '0', '--no-umap', '--threads', '1', '--device', 'cpu'];
+  const whole = join(root, 'whole');
+  const w = ftlab(args(whole));
+  assert.equal(w.code, 0, w.stderr);
+
+  const cut = join(root, 'cut');
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...args(cut)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  const log = join(cut, 'models', 'dl20-dl19', 'full-hard', 'log.jsonl');
+  const steps = (): number => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).length : 0);
+  while (steps() < 60) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  const m = /full-hard \(dl20->dl19\): interrupted at step (\d+) of 200: checkpoint saved in \S+; finished stages and arms are kept: run the same study command to continue/.exec(stderr);
+  assert.ok(m, stderr);
+  assert.ok(Number(m[1]) < 200, 'stopped before the end');
+  assert.equal(existsSync(join(cut, 'results.json')), false, 'no results from an unfinished study');
+
+  const resumed = ftlab(args(cut));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /full-hard \(dl20->dl19\): continuing the interrupted training/);
+  assert.match(resumed.stderr, /stage negatives\.dl20-dl19: reused/);
+  const a = JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')) as StudyResults;
+  const b = JSON.parse(readFileSync(join(cut, 'results.json'), 'utf8')) as StudyResults;
+  assert.deepEqual(b.retrieval, a.retrieval);
+  assert.deepEqual(b.dose, a.dose);
+  const strip = (t: StudyResults['training']): unknown => t.map((x) => ({ ...x, trainSeconds: 0, modelPath: '' }));
+  assert.deepEqual(strip(b.training), strip(a.training));
 });

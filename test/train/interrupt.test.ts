@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
 import { train, type TrainConfig } from '../../src/train/trainer.ts';
-import { handleInterrupts } from '../../src/cli/interrupt.ts';
+import { gracefully } from '../../src/cli/interrupt.ts';
 import { removePendingTemps, trackTemp, writeAtomic } from '../../src/io/atomic-file.ts';
 import { REPO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { synthTriples, triplesTsv } from '../helpers/triples.ts';
-import { ftlabInProcess } from '../helpers/cli.ts';
+import { ftlab, ftlabInProcess } from '../helpers/cli.ts';
 
 const dir = tmpDir();
 const model = writeTinyModel(join(dir, 'model'));
@@ -53,26 +53,48 @@ test('SIGINT: a checkpoint at the next step boundary, exit 130, a line saying ho
   assert.deepEqual(readdirSync(join(out, 'checkpoints')).filter((d) => d.endsWith('.tmp')), []);
 });
 
-test('a second Ctrl-C exits at once; a non-training command exits at once and removes its temp files', () => {
-  const exits: number[] = [] as number[];
+test('a second Ctrl-C exits at once and removes half-written temp files; the handlers go with gracefully()', async () => {
+  const exits: number[] = [];
   const lines: string[] = [];
-  const h = handleInterrupts({ graceful: true, exit: (c) => exits.push(c), write: (l) => lines.push(l) });
-  process.emit('SIGINT');
-  assert.equal(h.signal.aborted, true);
-  assert.equal(exits.length, 0);
-  assert.match(lines.join(''), /stopping at the next step boundary .*Ctrl-C again to quit now/);
-  process.emit('SIGINT');
-  assert.deepEqual(exits, [130]);
-  h.uninstall();
   const tmp = join(dir, '.out.tsv.1.2.tmp');
   writeFileSync(tmp, 'half');
   trackTemp(tmp);
-  const g = handleInterrupts({ graceful: false, exit: (c) => exits.push(c), write: () => {} });
-  process.emit('SIGTERM');
-  g.uninstall();
-  assert.deepEqual(exits, [130, 130]);
-  assert.equal(existsSync(tmp), false, 'temp file removed');
+  const before = process.listenerCount('SIGINT');
+  await gracefully(async (signal) => {
+    assert.equal(process.listenerCount('SIGINT'), before + 1);
+    process.emit('SIGINT');
+    assert.equal(signal.aborted, true);
+    assert.equal(exits.length, 0);
+    assert.match(lines.join(''), /stopping at the next step boundary .*Ctrl-C again to quit now/);
+    assert.equal(existsSync(tmp), true, 'the first Ctrl-C removes nothing: the run saves its checkpoint');
+    process.emit('SIGINT');
+    assert.deepEqual(exits, [130]);
+    assert.equal(existsSync(tmp), false, 'temp file removed');
+  }, { exit: (c) => exits.push(c), write: (l) => lines.push(l) });
+  assert.equal(process.listenerCount('SIGINT'), before, 'handlers removed');
   removePendingTemps();
+});
+
+test('outside training, Ctrl-C ends a command at once, even inside synchronous encoding, and leaves no output', async () => {
+  // the real model: slow enough that the signal lands mid-encoding (a JavaScript handler
+  // would only run after the encoding loop, and the command would finish its output first)
+  const input = join(dir, 'many.tsv');
+  writeFileSync(input, Array.from({ length: 4000 }, (_, i) => `${i}\tpassage ${i} ${'about retrieval and fine-tuning of dense encoders '.repeat(6)}`).join('\n'));
+  const output = join(dir, 'many.npy');
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), 'embed', '--input', input, '--output', output, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const progressed = new Promise<void>((res) => child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); if (/embed \[/.test(stderr)) res(); }));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (code, sig) => res([code, sig])));
+  await Promise.race([progressed, exited]);
+  child.kill('SIGINT');
+  const [code, sig] = await exited;
+  assert.equal(sig, 'SIGINT', `ended by the signal, not by finishing (exit ${code}): ${stderr}`);
+  assert.equal(existsSync(output), false, 'no output file');
+  const temps = (): string[] => readdirSync(dir).filter((f) => f.startsWith('.many.npy'));
+  assert.ok(temps().every((f) => /^\.many\.npy(\.ids\.txt)?\.\d+\.\d+\.tmp$/.test(f)), temps().join(' '));
+  const next = ftlab(['embed', '--text', 'one', '--output', output, '--model', model]);
+  assert.equal(next.code, 0, next.stderr);
+  assert.deepEqual(temps(), [], 'the next write of the same file removes what the killed one left');
 });
 
 test('the default schedule checkpoints by wall time (10 minutes), not only by steps', async () => {

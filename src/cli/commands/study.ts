@@ -45,7 +45,7 @@ queries.dev.small.tsv, qrels.dev.small.tsv); the paper's hyperparameters.
     'no-retrain': { type: 'boolean', default: false }, model: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
     device: { type: 'string' }, 'cache-dir': { type: 'string' }, quiet: { type: 'boolean', default: false },
   },
-  async run(values) {
+  async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
     const preset = oneOf(values, 'preset', ['quick', 'paper'] as const, 'quick');
     const d = preset === 'paper' ? PAPER_DEFAULTS : QUICK_DEFAULTS;
@@ -67,7 +67,7 @@ queries.dev.small.tsv, qrels.dev.small.tsv); the paper's hyperparameters.
       geometryPairs: int(values, 'geometry-pairs', 0) ?? d.geometryPairs, umap: values['no-umap'] !== true,
       paperTriples: int(values, 'paper-triples') ?? PAPER_DEFAULTS.paperTriples, model: str(values, 'model') ?? 'default',
       device: resolveDevice(str(values, 'device') ?? 'auto'), cacheDir: str(values, 'cache-dir'),
-      onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
+      onMismatch: values['no-retrain'] === true ? 'error' : 'retrain', gracefully: ctx.gracefully,
       log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); },
       progress: (label, total, unit) => new Progress(label, total, unit, process.stderr, !quiet),
     });

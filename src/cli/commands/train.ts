@@ -22,7 +22,6 @@ import { UserError } from '../../errors.ts';
 export const trainCommand: Command = {
   name: 'train',
   summary: 'fine-tune on triples: triplet or MNRL loss, full or LoRA, resumable',
-  interruptible: true,
   usage: `ftlab train --train TRIPLES --output DIR [options]
 
 Data:
@@ -98,15 +97,15 @@ ${modelHelp}`,
     const encoder = loadEncoder(values);
     const quiet = values.quiet === true;
     const progress = new Progress('train', 0, 'steps', process.stderr, !quiet);
-    const result = await train(encoder, trainSet, evalSet, cfg, {
-      output, ...flags, retrievalEval, bestMetric: str(values, 'best-metric'), signal: ctx.signal,
+    const result = await ctx.gracefully((signal) => train(encoder, trainSet, evalSet, cfg, {
+      output, ...flags, retrievalEval, bestMetric: str(values, 'best-metric'), signal,
       notice: (line) => process.stderr.write(`train: ${line}\n`),
       onStep: (s, total) => {
         progress.total = total;
         progress.update(s.step, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${s.tokensPerSec.toFixed(0)} tok/s`);
       },
       onEval: (e) => { if (!quiet) process.stderr.write(`eval @${e.step}: ${Object.entries(e).filter(([k]) => k !== 'type' && k !== 'step').map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}\n`); },
-    });
+    }));
     if (!quiet) {
       process.stderr.write(`train: ${result.steps} steps; trainable ${result.trainable.toLocaleString('en')} of ${result.total.toLocaleString('en')} parameters `
         + `(${(100 * result.trainable / result.total).toFixed(2)}%)${result.best ? `; best ${result.best.metric} ${result.best.value.toFixed(4)} at step ${result.best.step}` : ''}\n`);
