@@ -16,6 +16,10 @@ export interface ArmSpec {
   negatives: 'random' | 'hard' | null;
   kind: 'base' | 'triplet' | 'recipe';
   lr: number | null;
+  /** The recipe's anchor to the base: its embeddings of the batch's texts, or its weights (L2-SP). */
+  anchor?: 'embeddings' | 'weights';
+  /** Runs only when `--arms` names it (a variant, not part of the default study). */
+  optional?: true;
 }
 
 export const PAPER_LR = 2e-5;
@@ -23,6 +27,8 @@ export const PAPER_LR = 2e-5;
 export const LORA_HIGH_LR = 1e-3;
 /** The recipe's preservation weight: the MNRL loss is O(1); a mean cosine drift of 0.02 then costs 0.1. */
 export const RECIPE_PRESERVE_WEIGHT = 5;
+/** recipe-l2sp's anchor weight: makes the anchor about as strong as the task gradient (losses/weight-anchor.ts). */
+export const RECIPE_L2SP_WEIGHT = 1;
 export const MNRL_SCALE = 20;
 
 export const ARMS: readonly ArmSpec[] = [
@@ -32,12 +38,13 @@ export const ARMS: readonly ArmSpec[] = [
   { name: 'lora-random', label: 'LoRA, random negatives (lr 2e-5)', method: 'lora', negatives: 'random', kind: 'triplet', lr: PAPER_LR },
   { name: 'lora-hard', label: 'LoRA, hard negatives (lr 2e-5)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: PAPER_LR },
   { name: 'lora-hard-lr1e-3', label: 'LoRA, hard negatives (lr 1e-3)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: LORA_HIGH_LR },
-  { name: 'recipe', label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR },
+  { name: 'recipe', label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR, anchor: 'embeddings' },
+  { name: 'recipe-l2sp', label: `Recipe variant: full FT, MNRL + hard negatives + L2-SP weight anchor (${RECIPE_L2SP_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR, anchor: 'weights', optional: true },
 ];
 
 /** `--arms a,b,c` -> the specs, base always first (every table compares against it). */
 export function selectArms(list: string | undefined): ArmSpec[] {
-  if (!list) return [...ARMS];
+  if (!list) return ARMS.filter((a) => !a.optional);
   const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   for (const n of names) if (!ARMS.some((a) => a.name === n)) throw new UserError(`unknown arm '${n}' (have ${ARMS.map((a) => a.name).join(', ')})`);
   return ARMS.filter((a) => a.name === 'base' || names.includes(a.name));
@@ -55,13 +62,17 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
     normalize: recipe ? true : preset.normalize, batchSize: s.batchSize, gradAccumulation: 1, lr: arm.lr!, warmup: s.warmup, epochs: 1,
     maxSteps: s.steps, weightDecay: 0.01, maxGradNorm: 1, lora: arm.method === 'lora' ? PAPER_LORA : null, seed: s.seed,
     evalEvery: s.evalEvery, saveEvery: 0, keepCheckpoints: 1,
-    regulariser: recipe ? { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model } : null,
+    regulariser: !recipe ? null : arm.anchor === 'weights'
+      ? { kind: 'weights-l2sp', weight: RECIPE_L2SP_WEIGHT, reference: s.model }
+      : { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model },
   };
 }
 
 export function lossDescription(arm: ArmSpec, config: TripletConfigName): string {
   if (arm.kind === 'base') return 'none';
-  if (arm.kind === 'recipe') return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`;
+  if (arm.kind === 'recipe') {
+    return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`}`;
+  }
   const p = TRIPLET_PRESETS[config];
   return `triplet(${p.distance}, margin ${p.margin}${p.normalize ? ', normalised' : ', unnormalised'})`;
 }

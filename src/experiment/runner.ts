@@ -10,7 +10,7 @@ import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
-import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
+import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_L2SP_WEIGHT, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
 import { trecDlFold, type Fold } from './data.ts';
 import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
 import { runFold, type FoldOutcome } from './fold-study.ts';
@@ -114,7 +114,8 @@ function notes(o: StudyOptions, folds: FoldOutcome[]): string[] {
   out.push(`Checkpoints are chosen by validation nDCG@10 (re-ranking the validation queries' BM25 top-${o.validationDepth}), evaluated at every quarter of training; the test fold is never used for a choice.`);
   out.push(`Dose-response: each arm is re-ranking-evaluated on the test fold at ${o.dose.map((d) => `${d * 100}%`).join(', ')} of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), so the base's evaluation stands for it.`);
   out.push(`LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`);
-  out.push(`recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) between the model's and the frozen base's embeddings of the batch's texts.`);
+  if (o.arms.some((a) => a.name === 'recipe')) out.push(`recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) between the model's and the frozen base's embeddings of the batch's texts.`);
+  if (o.arms.some((a) => a.name === 'recipe-l2sp')) out.push(`recipe-l2sp: the recipe with an L2-SP anchor instead, ${RECIPE_L2SP_WEIGHT} x sum of squared differences between the model's weights and the base's.`);
   out.push(`Hard negatives: the base model's top-200 over ${o.miningPool === 'pool' ? 'the training part of the pool' : `the training queries' own candidates (BM25 top-${o.miningDepth}) and the positives`}, ranks 51-200, judged-relevant excluded, false-negative guard ${o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`}.`);
   for (const f of folds) {
     const s = f.negatives?.stats;

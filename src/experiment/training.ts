@@ -10,6 +10,7 @@ import type { TextTriple } from '../data/triples.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { train, type RetrievalEvaluator, type Regulariser, type TrainConfig } from '../train/trainer.ts';
 import { preservationLoss, referenceEmbeddings } from '../train/losses/preservation.ts';
+import { WeightAnchor } from '../train/losses/weight-anchor.ts';
 import { cat } from '../engine/index.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
 import { Interrupted, UserError } from '../errors.ts';
@@ -108,8 +109,12 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   const t0 = performance.now();
   const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
   const encoder = SentenceEncoder.load(o.cfg.model, { device: o.device });
-  const frozen = o.cfg.regulariser ? SentenceEncoder.load(o.cfg.regulariser.reference, { device: o.device }) : null;
-  const regulariser: Regulariser | undefined = frozen ? preservation(frozen, o.cfg.regulariser!.weight) : undefined;
+  const kind = o.cfg.regulariser?.kind ?? null;
+  // the anchor copies the weights as loaded, before a resumed run restores its checkpoint: the start
+  const anchor = kind === 'weights-l2sp' ? new WeightAnchor(encoder.bert.params.values(), o.cfg.regulariser!.weight) : null;
+  const frozen = kind === 'embedding-cosine' ? SentenceEncoder.load(o.cfg.regulariser!.reference, { device: o.device }) : null;
+  if (kind !== null && !anchor && !frozen) throw new Error(`unknown regulariser '${kind}'`);
+  const regulariser: Regulariser | undefined = anchor ? () => anchor.loss() : frozen ? preservation(frozen, o.cfg.regulariser!.weight) : undefined;
   try {
     const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
       output: o.dir, resume, signal: o.signal, retrievalEval: o.validationEval, bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy', regulariser,
@@ -135,6 +140,7 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   } finally {
     encoder.dispose();
     frozen?.dispose();
+    anchor?.dispose();
   }
 }
 

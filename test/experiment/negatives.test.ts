@@ -8,7 +8,7 @@ import { splitByQuery, touchedPassages } from '../../src/experiment/data.ts';
 import { emptyStats, hardNegatives, judgedPositives, randomNegatives } from '../../src/experiment/negatives.ts';
 import { capped } from '../../src/experiment/negatives-stage.ts';
 import { recordDifferences, type ArmTrainingRecord } from '../../src/experiment/training.ts';
-import { armTrainConfig, ARMS } from '../../src/experiment/arms.ts';
+import { armTrainConfig, ARMS, selectArms } from '../../src/experiment/arms.ts';
 import { doseSteps } from '../../src/experiment/fold-study.ts';
 import type { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
 
@@ -109,4 +109,16 @@ test('a training record stands for a run only when configuration, triples and ev
 test('dose points: 0, 25, 50, 100% of the steps (at least step 1 after 0)', () => {
   assert.deepEqual(doseSteps([0, 0.25, 0.5, 1], 32).map((d) => d.step), [0, 8, 16, 32]);
   assert.deepEqual(doseSteps([0, 0.25, 0.5, 1], 2).map((d) => d.step), [0, 1, 1, 2]);
+});
+
+test('arms: the default study leaves out the variant recipe-l2sp; naming it gives the L2-SP anchor, and a different identity from recipe', () => {
+  assert.equal(selectArms(undefined).some((a) => a.name === 'recipe-l2sp'), false);
+  assert.deepEqual(selectArms('recipe-l2sp').map((a) => a.name), ['base', 'recipe-l2sp']);
+  const shape = { steps: 8, batchSize: 4, seed: 42, model: 'default', warmup: 0.1, evalEvery: 2 };
+  const l2sp = armTrainConfig(ARMS.find((a) => a.name === 'recipe-l2sp')!, 'paper-run', shape)!;
+  const recipe = armTrainConfig(ARMS.find((a) => a.name === 'recipe')!, 'paper-run', shape)!;
+  assert.equal(l2sp.regulariser!.kind, 'weights-l2sp');
+  assert.equal(recipe.regulariser!.kind, 'embedding-cosine');
+  const rec: ArmTrainingRecord = { config: recipe, triplesSha256: 'abc', triples: 10, evalKey: 'e', finished: true, chosen: null, modelPath: 'x', trainSeconds: 1, dose: [] };
+  assert.match(recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', evalKey: 'e' }).join(' '), /regulariser .*embedding-cosine.* -> .*weights-l2sp/);
 });

@@ -14,7 +14,7 @@ test('quick preset with a tiny model: dose points, validation choice, reuse and 
   const root = tmpDir();
   const model = writeTinyModel(join(root, 'model'));
   const out = join(root, 'run');
-  const args = ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '4', '--batch-size', '4', '--arms', 'full-hard,lora-random',
+  const args = ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '4', '--batch-size', '4', '--arms', 'full-hard,lora-random,recipe-l2sp',
     '--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60', '--timing-queries', '10', '--geometry-pairs', '10', '--no-umap', '--threads', '1', '--device', 'cpu'];
   const r = ftlab(args);
   assert.equal(r.code, 0, r.stderr);
@@ -38,7 +38,7 @@ test('quick preset with a tiny model: dose points, validation choice, reuse and 
   const again = ftlab(args);
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /retraining/);
-  assert.equal((again.stderr.match(/reusing the finished training/g) ?? []).length, 2);
+  assert.equal((again.stderr.match(/reusing the finished training/g) ?? []).length, 3);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).retrieval, res.retrieval);
 
   const strict = ftlab([...args, '--seed', '7', '--no-retrain', '--quiet']);

@@ -1,8 +1,9 @@
 // The preservation regulariser against numbers worked by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor } from '../../src/engine/index.ts';
+import { noGrad, tensor } from '../../src/engine/index.ts';
 import { preservationLoss } from '../../src/train/losses/preservation.ts';
+import { WeightAnchor } from '../../src/train/losses/weight-anchor.ts';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -24,4 +25,20 @@ test('preservation loss is zero for identical directions, whatever the scale', (
   const cur = tensor([3, 4, -1, 2], [2, 2]);
   const ref = tensor([0.6, 0.8, -2, 4], [2, 2]);
   close(preservationLoss(cur, ref, 10).item(), 0, 1e-6);
+});
+
+test('weight anchor (L2-SP): weight * sum ||theta - theta0||^2 by hand, its gradient, and the start copied, not shared', () => {
+  const a = tensor([1, 2], [2]).setRequiresGrad();
+  const b = tensor([0, -1, 3, 0.5], [2, 2]).setRequiresGrad();
+  const anchor = new WeightAnchor([a, b], 2);
+  close(anchor.loss().item(), 0, 0);
+  // move the parameters in place, as the optimizer does: a -> (1.5, 2), b -> (0, -1, 2, 0.5)
+  noGrad(() => { a.addInPlace(tensor([0.5, 0], [2])); b.addInPlace(tensor([0, 0, -1, 0], [2, 2])); });
+  // 2 * (0.5^2 + 1^2) = 2.5; gradient 2 * 2 * (theta - theta0): a (2, 0), b (0, 0, -4, 0)
+  const loss = anchor.loss();
+  close(loss.item(), 2.5);
+  loss.backward();
+  [2, 0].forEach((v, i) => close(a.grad!.f32()[i]!, v, 1e-6));
+  [0, 0, -4, 0].forEach((v, i) => close(b.grad!.f32()[i]!, v, 1e-6));
+  anchor.dispose();
 });

@@ -20,7 +20,7 @@ lora-hard-lr1e-3, recipe. --preset paper: DIR holds the official MS MARCO files
 (collection.tsv, queries.train.tsv, qrels.train.tsv, triples.train.small.tar.gz,
 queries.dev.small.tsv, qrels.dev.small.tsv); the paper's hyperparameters.
 
-  --arms a,b,...          arms to run (base always; default all)
+  --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run)
   --folds one|both        quick preset folds (default one: dl20->dl19)
   --steps N  --batch-size N  --warmup W   (quick: ${QUICK_DEFAULTS.steps}, ${QUICK_DEFAULTS.batchSize}, ${QUICK_DEFAULTS.warmup}; paper: ${PAPER_DEFAULTS.steps}, ${PAPER_DEFAULTS.batchSize}, ${PAPER_DEFAULTS.warmup})
