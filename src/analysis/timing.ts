@@ -95,6 +95,9 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   }
   if (o.paperProtocol && source.onDisk === null) notes.push('paper protocol: not run for synthetic passages (there is no file to read)');
   if (o.paperProtocol && source.onDisk !== null) notes.push('paper protocol: the warm-up pass leaves the passage file in the OS page cache, so its read is a warm read');
+  // measured in two idle quick-preset runs on a 2-core VM: base and LoRA merged (the same
+  // arithmetic) came out 2% and 14% apart with one timed pass each
+  if (o.repeats < 3 && o.models.length > 1) notes.push(`one timed pass per model (models run one after another): differences of 15% or less between models can be run-to-run noise; --timing-repeats 3 or more gives medians`);
   const env = engineInfo();
   return {
     queries: o.n, queriesFile: o.queriesFile, distinctQueries: distinct, cycled: distinct < o.n, passages: size,
