@@ -6,42 +6,32 @@
 // work (cache shards, study stages, checkpoints) is kept.
 //
 // Inside `gracefully(fn)` (training, whose loop yields to the event loop after every step),
-// the first signal aborts fn's AbortSignal so it can save a checkpoint at the next step; a
-// second exits at once, removing half-written temp files.
-import { removePendingTemps } from '../io/atomic-file.ts';
+// the first signal aborts fn's AbortSignal so it can save a checkpoint at the next step, and
+// removes the handlers: a second signal gets the OS default and ends the process at once,
+// even inside a synchronous step (a half-written checkpoint is removed by the next run).
 
 export const INTERRUPT_EXIT = 130;
 
 export interface InterruptOptions {
-  exit?: (code: number) => void; // tests replace process.exit
-  write?: (line: string) => void;
+  write?: (line: string) => void; // tests capture the message
 }
 
 /** Installs graceful SIGINT/SIGTERM handlers; returns the signal and a function that removes them. */
 export function handleInterrupts(o: InterruptOptions = {}): { signal: AbortSignal; uninstall: () => void } {
   const controller = new AbortController();
-  const exit = o.exit ?? ((code: number) => process.exit(code));
   const write = o.write ?? ((line: string) => process.stderr.write(line));
-  let count = 0;
+  const uninstall = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   const onSignal = (sig: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
-      write(`\nftlab: ${sig}: stopping at the next step boundary to save a checkpoint (press Ctrl-C again to quit now)\n`);
-      controller.abort(sig);
-      return;
-    }
-    removePendingTemps();
-    exit(INTERRUPT_EXIT);
+    write(`\nftlab: ${sig}: stopping at the next step boundary to save a checkpoint (press Ctrl-C again to quit now)\n`);
+    controller.abort(sig);
+    uninstall();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    uninstall: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
+  return { signal: controller.signal, uninstall };
 }
 
 /** Runs fn with graceful interrupts (see above); the handlers are removed when it settles. */

@@ -27,7 +27,7 @@ export const PAPER_LR = 2e-5;
 export const LORA_HIGH_LR = 1e-3;
 /** The recipe's preservation weight: the MNRL loss is O(1); a mean cosine drift of 0.02 then costs 0.1. */
 export const RECIPE_PRESERVE_WEIGHT = 5;
-/** recipe-l2sp's anchor weight: makes the anchor about as strong as the task gradient (losses/weight-anchor.ts). */
+/** recipe-l2sp's anchor weight: its pull matches the task gradient after a few steps (losses/weight-anchor.ts). */
 export const RECIPE_L2SP_WEIGHT = 1;
 export const MNRL_SCALE = 20;
 

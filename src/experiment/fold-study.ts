@@ -10,7 +10,7 @@ import type { Fold } from './data.ts';
 import { candidates, denseEvaluation, loadEvaluation, means, rerankEvaluation, type StoredEvaluation } from './evaluation.ts';
 import { compareTable } from './external.ts';
 import { HARD, readTriples, type NegativesOutput } from './negatives-stage.ts';
-import { UserError } from '../errors.ts';
+import { Interrupted, UserError } from '../errors.ts';
 import type { StudyOptions } from './options.ts';
 import { hashKey, type StageCache } from './stage-cache.ts';
 import { trainArm, type ArmTrainingRecord } from './training.ts';
@@ -45,29 +45,35 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
 
   const arms: ArmOutcome[] = [{ arm: o.arms.find((a) => a.kind === 'base')!, record: null, modelPath: o.model, dir: null }];
   const dose: DosePoint[] = [];
-  for (const arm of trained) {
-    const cfg = armTrainConfig(arm, o.config, { steps: o.steps, batchSize: o.batchSize, seed: o.seed, model: o.model, warmup: o.warmup, evalEvery: Math.max(1, Math.round(o.steps / 4)) })!;
-    const triplesFile = negatives!.files[`train-${arm.negatives!}`];
-    if (triplesFile.count < o.batchSize) {
-      throw new UserError(`${arm.name} (${fold.name}): ${triplesFile.count} ${arm.negatives} training triples, fewer than one batch of ${o.batchSize}${arm.negatives === 'hard' ? ` (hard negatives come from ranks ${HARD.lo}-${HARD.hi} of ${negatives!.miningPassages} searched passages; raise --mining-depth or use --mining-pool pool)` : ''}`);
+  // one graceful scope over all arms: a Ctrl-C that lands after an arm's last step (its final
+  // snapshot) stops the study before the next arm instead of being lost
+  const graceful = o.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
+  await graceful(async (signal) => {
+    for (const arm of trained) {
+      if (signal?.aborted) throw new Interrupted(`interrupted before ${arm.name} (${fold.name}); finished stages and arms are kept: run the same study command to continue`);
+      const cfg = armTrainConfig(arm, o.config, { steps: o.steps, batchSize: o.batchSize, seed: o.seed, model: o.model, warmup: o.warmup, evalEvery: Math.max(1, Math.round(o.steps / 4)) })!;
+      const triplesFile = negatives!.files[`train-${arm.negatives!}`];
+      if (triplesFile.count < o.batchSize) {
+        throw new UserError(`${arm.name} (${fold.name}): ${triplesFile.count} ${arm.negatives} training triples, fewer than one batch of ${o.batchSize}${arm.negatives === 'hard' ? ` (hard negatives come from ranks ${HARD.lo}-${HARD.hi} of ${negatives!.miningPassages} searched passages; raise --mining-depth or use --mining-pool pool)` : ''}`);
+      }
+      const points = testCands ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
+      const bar = o.progress(`train ${arm.name} (${fold.name})`, o.steps, 'steps');
+      const tArm = performance.now();
+      const record = await trainArm({
+        name: `${arm.name} (${fold.name})`, dir: join(o.output, 'models', tag, arm.name), cfg, signal,
+        triples: await readTriples(triplesFile), triplesSha256: triplesFile.sha256,
+        validationTriples: await readTriples(negatives!.files[`validation-${arm.negatives!}`]), validationEval, evalKey,
+        doseSteps: points.map((d) => d.step),
+        snapshot: (enc) => rerankEvaluation(enc, fold.test, fold.collection, testCands!, metrics, arm.name),
+        onMismatch: o.onMismatch, device: o.device, log: o.log,
+        onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
+      });
+      cache.timings.push({ name: `train.${tag}.${arm.name}`, seconds: (performance.now() - tArm) / 1000, cached: record.reused });
+      arms.push({ arm, record, modelPath: record.modelPath, dir: join(o.output, 'models', tag, arm.name) });
+      if (baseTest) dose.push(...dosePoints(fold.name, arm.name, o, baseTest, record));
     }
-    const points = testCands ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
-    const bar = o.progress(`train ${arm.name} (${fold.name})`, o.steps, 'steps');
-    const tArm = performance.now();
-    const graceful = o.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
-    const record = await graceful(async (signal) => trainArm({
-      name: `${arm.name} (${fold.name})`, dir: join(o.output, 'models', tag, arm.name), cfg, signal,
-      triples: await readTriples(triplesFile), triplesSha256: triplesFile.sha256,
-      validationTriples: await readTriples(negatives!.files[`validation-${arm.negatives!}`]), validationEval, evalKey,
-      doseSteps: points.map((d) => d.step),
-      snapshot: (enc) => rerankEvaluation(enc, fold.test, fold.collection, testCands!, metrics, arm.name),
-      onMismatch: o.onMismatch, device: o.device, log: o.log,
-      onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
-    }));
-    cache.timings.push({ name: `train.${tag}.${arm.name}`, seconds: (performance.now() - tArm) / 1000, cached: record.reused });
-    arms.push({ arm, record, modelPath: record.modelPath, dir: join(o.output, 'models', tag, arm.name) });
-    if (baseTest) dose.push(...dosePoints(fold.name, arm.name, o, baseTest, record));
-  }
+    if (signal?.aborted) throw new Interrupted(`interrupted after the last arm of ${fold.name}; finished stages and arms are kept: run the same study command to continue`);
+  });
 
   const retrieval: RetrievalSection[] = [];
   if (baseTest) {

@@ -27,8 +27,8 @@ export interface PlanLine { stage: string; passages: number; seconds: number }
 /**
  * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
  * a full quick run on the 2-core VM: a training triplet costs ~15 (forward and backward of
- * its three texts, the optimizer, the loss), the recipe's ~24 (the frozen model's pass, MNRL
- * over the batch); a timing query ~1/6 (queries are short). UMAP is plain JavaScript, not
+ * its three texts, the optimizer, the loss), the embedding-anchored recipe's ~24 (the frozen
+ * model's pass, MNRL over the batch); a timing query ~1/6 (queries are short). UMAP is plain JavaScript, not
  * the engine: ~14 ms per point there, added as seconds.
  */
 const TRIPLET_COST = 15;
@@ -49,7 +49,7 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
     for (const a of trained) {
       add(`${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ${dosePts} test snapshots + ${evalPts} validations`,
-        o.steps * o.batchSize * (a.kind === 'recipe' ? RECIPE_TRIPLET_COST : TRIPLET_COST) + dosePts * test + evalPts * val);
+        o.steps * o.batchSize * (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) + dosePts * test + evalPts * val);
     }
     if (o.protocols.includes('dense')) add(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
   }

@@ -73,7 +73,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
     curves: analysis.curves,
     environment: {
       ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
-      node: process.version, torch: engineInfo().torch, blas: engineReport().blas, threads: engineInfo().threads, device: o.device ?? 'cpu',
+      node: process.version, torch: engineInfo().torch, blas: engineReport().blas.split(' (')[0]!, threads: engineInfo().threads, device: o.device ?? 'cpu',
       cpus: cpus().length, os: `${platform()} ${release()}`, startedAt: startedAt.toISOString(), wallSeconds: (performance.now() - t0) / 1000, stages: cache.timings,
     },
   };

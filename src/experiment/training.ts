@@ -93,11 +93,18 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     o.log(`${o.name}: reusing the finished training in ${o.dir} (same configuration and triples)`);
     return { ...have!, reused: true };
   }
-  const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !existsSync(join(o.dir, 'ftlab.json'));
+  const kind = o.cfg.regulariser?.kind ?? null;
+  if (kind !== null && kind !== 'weights-l2sp' && kind !== 'embedding-cosine') throw new Error(`unknown regulariser '${kind}'`);
+  // a trainer folder that finished without its study record (killed in between) is trained
+  // again: the trainer's finished plan does not say which checkpoint validation chose
+  const unrecorded = have !== null && !have.finished && existsSync(join(o.dir, 'ftlab.json'));
+  const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !unrecorded;
   if (resume) {
     o.log(`${o.name}: continuing the interrupted training in ${o.dir} (same configuration and triples)`);
   } else {
-    if (have) {
+    if (unrecorded && configDifferences(have!, want).length === 0) {
+      o.log(`${o.name}: ${o.dir} finished training but its study record was not written: retraining from scratch`);
+    } else if (have) {
       const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
       if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
       o.log(`${line}: retraining from scratch`);
@@ -109,11 +116,9 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   const t0 = performance.now();
   const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
   const encoder = SentenceEncoder.load(o.cfg.model, { device: o.device });
-  const kind = o.cfg.regulariser?.kind ?? null;
   // the anchor copies the weights as loaded, before a resumed run restores its checkpoint: the start
   const anchor = kind === 'weights-l2sp' ? new WeightAnchor(encoder.bert.params.values(), o.cfg.regulariser!.weight) : null;
   const frozen = kind === 'embedding-cosine' ? SentenceEncoder.load(o.cfg.regulariser!.reference, { device: o.device }) : null;
-  if (kind !== null && !anchor && !frozen) throw new Error(`unknown regulariser '${kind}'`);
   const regulariser: Regulariser | undefined = anchor ? () => anchor.loss() : frozen ? preservation(frozen, o.cfg.regulariser!.weight) : undefined;
   try {
     const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
@@ -155,7 +160,7 @@ function writeDose(dir: string, step: number, evaluation: StoredEvaluation): voi
 }
 
 function readDoses(dir: string, steps: number[]): ArmTrainingRecord['dose'] {
-  return steps.flatMap((step) => {
+  return [...new Set(steps)].flatMap((step) => {
     const f = join(dir, 'dose', `step-${step}.json`);
     if (!existsSync(f)) return [];
     return [{ step, evaluation: JSON.parse(readFileSync(f, 'utf8')) as StoredEvaluation }];

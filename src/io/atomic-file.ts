@@ -1,7 +1,7 @@
 // Output files appear whole or not at all: write to a temp file beside the target, then
 // rename (atomic on one filesystem). A failure removes the temp file; so does the process
-// exiting (also by Ctrl-C, see src/cli/interrupt.ts), and a temp file whose writer died
-// (kill -9) is removed by the next write of the same target.
+// exiting, and a temp file whose writer died (Ctrl-C, which ends a command at once: see
+// src/cli/interrupt.ts; kill -9) is removed by the next write of the same target.
 import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UserError } from '../errors.ts';

@@ -50,10 +50,10 @@ test('quick preset with a tiny model: dose points, validation choice, reuse and 
   assert.match(reseeded.stderr, /stage negatives\.dl20-dl19: reused/);
 });
 
-test('Ctrl-C in the middle of an arm: a checkpoint, exit 130; the same command continues it, and the results equal an uninterrupted run', { skip: hasShared ? false : `${SHARED_MSMARCO} absent` }, async () => {
+test('Ctrl-C in the middle of an arm (recipe-l2sp: its weight anchor must be the start, not the checkpoint): a checkpoint, exit 130; the same command continues it, and the results equal an uninterrupted run', { skip: hasShared ? false : `${SHARED_MSMARCO} absent` }, async () => {
   const root = tmpDir();
   const model = writeTinyModel(join(root, 'model'));
-  const args = (out: string): string[] => ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '200', '--batch-size', '4', '--arms', 'full-hard',
+  const args = (out: string): string[] => ['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model, '--steps', '200', '--batch-size', '4', '--arms', 'recipe-l2sp',
     '--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60', '--timing-queries', '0', '--geometry-pairs', '0', '--no-umap', '--threads', '1', '--device', 'cpu'];
   const whole = join(root, 'whole');
   const w = ftlab(args(whole));
@@ -64,19 +64,25 @@ test('Ctrl-C in the middle of an arm: a checkpoint, exit 130; the same command c
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const log = join(cut, 'models', 'dl20-dl19', 'full-hard', 'log.jsonl');
+  const log = join(cut, 'models', 'dl20-dl19', 'recipe-l2sp', 'log.jsonl');
   const steps = (): number => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).length : 0);
-  while (steps() < 60) await new Promise((r) => setTimeout(r, 20));
+  let done = false;
+  void exited.then(() => { done = true; });
+  while (steps() < 60 && !done) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(done, false, `the study ended before it could be interrupted: ${stderr}`);
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
-  const m = /full-hard \(dl20->dl19\): interrupted at step (\d+) of 200: checkpoint saved in \S+; finished stages and arms are kept: run the same study command to continue/.exec(stderr);
+  const m = /recipe-l2sp \(dl20->dl19\): interrupted at step (\d+) of 200: checkpoint saved in \S+; finished stages and arms are kept: run the same study command to continue/.exec(stderr);
   assert.ok(m, stderr);
   assert.ok(Number(m[1]) < 200, 'stopped before the end');
   assert.equal(existsSync(join(cut, 'results.json')), false, 'no results from an unfinished study');
 
   const resumed = ftlab(args(cut));
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, /full-hard \(dl20->dl19\): continuing the interrupted training/);
+  assert.match(resumed.stderr, /recipe-l2sp \(dl20->dl19\): continuing the interrupted training/);
+  assert.doesNotMatch(resumed.stderr, /starting fresh|retraining/, 'continued from the checkpoint');
+  const logSteps = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(logSteps, Array.from({ length: 200 }, (_, i) => i + 1), 'one log, steps 1-200 once each');
   assert.match(resumed.stderr, /stage negatives\.dl20-dl19: reused/);
   const a = JSON.parse(readFileSync(join(whole, 'results.json'), 'utf8')) as StudyResults;
   const b = JSON.parse(readFileSync(join(cut, 'results.json'), 'utf8')) as StudyResults;

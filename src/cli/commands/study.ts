@@ -16,9 +16,12 @@ export const study: Command = {
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
 test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
 for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
-lora-hard-lr1e-3, recipe. --preset paper: DIR holds the official MS MARCO files
-(collection.tsv, queries.train.tsv, qrels.train.tsv, triples.train.small.tar.gz,
-queries.dev.small.tsv, qrels.dev.small.tsv); the paper's hyperparameters.
+lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper:
+DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv, qrels.train.tsv,
+triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); the paper's
+hyperparameters. Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
+while an arm trains saves a checkpoint and stops (the same command continues it); a second
+Ctrl-C, or one in any other stage, stops at once.
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run)

@@ -7,8 +7,9 @@
 // before the first step. dR/dtheta_i = 2 * weight * (theta_i - theta0_i). Hyperparameter:
 // weight (alpha in L2-SP, there with a 1/2). With AdamW the anchor competes with the task
 // gradient coordinate by coordinate: after clipping to norm 1 over ~22M weights a task
-// gradient coordinate is ~2e-4, and 24 steps at lr 2e-5 move a weight up to ~5e-4, so a
-// weight near 1 makes the anchor as strong as the task where the weights have moved most.
+// gradient coordinate is ~2e-4, and 24 steps at lr 2e-5 move a weight up to ~5e-4, so at
+// weight 1 the anchor's pull (up to 2 * 5e-4 = 1e-3) matches the task's after a few steps
+// and outweighs it where the weights have moved most (clipping applies to the sum).
 import { noGrad, type Tensor } from '../../engine/index.ts';
 
 export class WeightAnchor {
