@@ -13,7 +13,7 @@ import { HARD, readTriples, type NegativesOutput } from './negatives-stage.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import type { StudyOptions } from './options.ts';
 import { hashKey, type StageCache } from './stage-cache.ts';
-import { trainArm, type ArmTrainingRecord } from './training.ts';
+import { HOW_TO_CONTINUE, trainArm, type ArmTrainingRecord } from './training.ts';
 
 export interface ArmOutcome { arm: ArmSpec; record: ArmTrainingRecord | null; modelPath: string; dir: string | null }
 
@@ -50,7 +50,7 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
   const graceful = o.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
   await graceful(async (signal) => {
     for (const arm of trained) {
-      if (signal?.aborted) throw new Interrupted(`interrupted before ${arm.name} (${fold.name}); finished stages and arms are kept: run the same study command to continue`);
+      if (signal?.aborted) throw new Interrupted(`interrupted before ${arm.name} (${fold.name}); ${HOW_TO_CONTINUE}`);
       const cfg = armTrainConfig(arm, o.config, { steps: o.steps, batchSize: o.batchSize, seed: o.seed, model: o.model, warmup: o.warmup, evalEvery: Math.max(1, Math.round(o.steps / 4)) })!;
       const triplesFile = negatives!.files[`train-${arm.negatives!}`];
       if (triplesFile.count < o.batchSize) {
@@ -72,7 +72,7 @@ export async function runFold(fold: Fold, base: SentenceEncoder, mine: () => Pro
       arms.push({ arm, record, modelPath: record.modelPath, dir: join(o.output, 'models', tag, arm.name) });
       if (baseTest) dose.push(...dosePoints(fold.name, arm.name, o, baseTest, record));
     }
-    if (signal?.aborted) throw new Interrupted(`interrupted after the last arm of ${fold.name}; finished stages and arms are kept: run the same study command to continue`);
+    if (signal?.aborted) throw new Interrupted(`interrupted after the last arm of ${fold.name}; ${HOW_TO_CONTINUE}`);
   });
 
   const retrieval: RetrievalSection[] = [];

@@ -29,6 +29,8 @@ export interface ArmTrainingRecord {
 }
 
 export const RECORD_FILE = 'study-training.json';
+/** How every interrupted-study message ends. */
+export const HOW_TO_CONTINUE = 'finished stages and arms are kept: run the same study command to continue';
 
 export function readRecord(dir: string): ArmTrainingRecord | null {
   const f = join(dir, RECORD_FILE);
@@ -99,6 +101,7 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   // again: the trainer's finished plan does not say which checkpoint validation chose
   const unrecorded = have !== null && !have.finished && existsSync(join(o.dir, 'ftlab.json'));
   const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !unrecorded;
+  const unfinished = (trainSeconds: number): ArmTrainingRecord => ({ ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds, dose: [] });
   if (resume) {
     o.log(`${o.name}: continuing the interrupted training in ${o.dir} (same configuration and triples)`);
   } else {
@@ -111,7 +114,7 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     }
     rmSync(o.dir, { recursive: true, force: true });
     mkdirSync(o.dir, { recursive: true });
-    writeRecord(o.dir, { ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds: 0, dose: [] });
+    writeRecord(o.dir, unfinished(0));
   }
   const t0 = performance.now();
   const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
@@ -138,8 +141,8 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     return { ...record, reused: false };
   } catch (e) {
     if (e instanceof Interrupted) {
-      writeRecord(o.dir, { ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds: before + (performance.now() - t0) / 1000, dose: [] });
-      throw new Interrupted(`${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; finished stages and arms are kept: run the same study command to continue`);
+      writeRecord(o.dir, unfinished(before + (performance.now() - t0) / 1000));
+      throw new Interrupted(`${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; ${HOW_TO_CONTINUE}`);
     }
     throw e;
   } finally {
