@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
     }
-    await cmd.run(parsed.values, parsed.positionals, { gracefully: (fn) => gracefully(fn) });
+    await cmd.run(parsed.values, parsed.positionals, { gracefully });
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

@@ -17,9 +17,10 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
   const step = Math.max(1, Math.floor(collection.size / (2 * n)));
   const texts = (k: number): string[] => Array.from({ length: Math.min(n, collection.size) }, (_, i) => collection.text(((k * n + i) * step) % collection.size));
   encoder.encode(texts(0).slice(0, 32));
+  const sample = texts(1);
   const t0 = performance.now();
-  encoder.encode(texts(1));
-  return { passagesPerSecond: texts(1).length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: texts(1).length };
+  encoder.encode(sample);
+  return { passagesPerSecond: sample.length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: sample.length };
 }
 
 export interface PlanLine { stage: string; passages: number; seconds: number }
