@@ -12,7 +12,9 @@ const t0 = performance.now();
 await generateFile(path, N, (i, rnd) => `${i}\t${sentence(rnd, 40 + Math.floor(rnd() * 40))}\n`);
 const gen = (performance.now() - t0) / 1000;
 let peak = 0;
-const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+const timer = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 200);
 const t1 = performance.now();
 const { collection } = await loadCollection(path);
 const secs = (performance.now() - t1) / 1000;
@@ -21,5 +23,7 @@ peak = Math.max(peak, process.memoryUsage().rss);
 clearInterval(timer);
 const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
 console.log(`file: ${N} passages, ${gib(statSync(path).size)} GiB (generated in ${gen.toFixed(0)} s; kept at ${path})`);
-console.log(`load: ${secs.toFixed(1)} s (${(N / secs / 1e6).toFixed(2)}M passages/s), store ${gib(collection.bytes)} GiB of text pages, `
-  + `peak resident ${gib(peak)} GiB (limit 6 GiB: ${peak < 6 * 2 ** 30 ? 'within' : 'OVER'}); text(${N - 1}) = "${collection.text(N - 1).slice(0, 40)}..."`);
+console.log(
+  `load: ${secs.toFixed(1)} s (${(N / secs / 1e6).toFixed(2)}M passages/s), store ${gib(collection.bytes)} GiB of text pages, ` +
+    `peak resident ${gib(peak)} GiB (limit 6 GiB: ${peak < 6 * 2 ** 30 ? 'within' : 'OVER'}); text(${N - 1}) = "${collection.text(N - 1).slice(0, 40)}..."`,
+);

@@ -21,47 +21,74 @@ if (!path) {
   process.exit(0);
 }
 const threads = setThreads(process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined);
-const texts = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0).slice(0, N).map((l) => l.slice(l.indexOf('\t') + 1));
+const texts = readFileSync(path, 'utf8')
+  .split('\n')
+  .filter((l) => l.length > 0)
+  .slice(0, N)
+  .map((l) => l.slice(l.indexOf('\t') + 1));
 const enc = SentenceEncoder.load('default');
 const lists = enc.tokenize(texts);
 const realTokens = lists.reduce((a, l) => a + l.length, 0);
 const gflops = matmulGflops();
 const boundTokensPerSec = (gflops * 1e9) / (2 * linearMacsPerToken());
 const eng = engineReport();
-console.log(`libtorch ${eng.torch} (${eng.blas}), ${threads} threads; ${texts.length} passages, ${realTokens} real tokens, batch ${BATCH}`);
-console.log(`matmul bound: ${gflops.toFixed(1)} GFLOP/s -> ${boundTokensPerSec.toFixed(0)} tokens/s at 21.2 MFLOP/token`);
+console.log(
+  `libtorch ${eng.torch} (${eng.blas}), ${threads} threads; ${texts.length} passages, ${realTokens} real tokens, batch ${BATCH}`,
+);
+console.log(
+  `matmul bound: ${gflops.toFixed(1)} GFLOP/s -> ${boundTokensPerSec.toFixed(0)} tokens/s at 21.2 MFLOP/token`,
+);
 for (const w of eng.warnings) console.log(`warning: ${w}`);
 
 enc.encodeTokenized(lists.slice(0, 64)); // warm-up
 let sortedTps = 0;
 for (const sort of [true, false]) {
-  const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
+  const batches = planBatches(
+    lists.map((l) => l.length),
+    { batchSize: BATCH, maxTokens: MAX_TOKENS, sort },
+  );
   const padded = batches.reduce((a, b) => a + b.length * Math.max(...b.map((i) => lists[i]!.length)), 0);
   const t0 = performance.now();
   enc.encodeTokenized(lists, { batchSize: BATCH, maxTokens: MAX_TOKENS, sort });
   const secs = (performance.now() - t0) / 1000;
   const tps = realTokens / secs;
   if (sort) sortedTps = tps;
-  console.log(`ftlab ${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, `
-    + `padding ${(100 * (1 - realTokens / padded)).toFixed(1)}%, ${(100 * tps / boundTokensPerSec).toFixed(1)}% of the matmul bound`);
+  console.log(
+    `ftlab ${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, ` +
+      `padding ${(100 * (1 - realTokens / padded)).toFixed(1)}%, ${((100 * tps) / boundTokensPerSec).toFixed(1)}% of the matmul bound`,
+  );
 }
 
 // Peers on the same length-sorted batches of the same token ids.
-const batches = planBatches(lists.map((l) => l.length), { batchSize: BATCH, maxTokens: MAX_TOKENS, sort: true }).map((b) => b.map((i) => lists[i]!));
+const batches = planBatches(
+  lists.map((l) => l.length),
+  { batchSize: BATCH, maxTokens: MAX_TOKENS, sort: true },
+).map((b) => b.map((i) => lists[i]!));
 const files = enc.files!;
 const onnx = onnxModel(files);
 if (onnx) {
   const peer = await transformersJsTokensPerSec(onnx, batches, threads);
-  console.log(`transformers.js ${peer.version} (onnxruntime-node, fp32 ONNX of the same weights): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`);
+  console.log(
+    `transformers.js ${peer.version} (onnxruntime-node, fp32 ONNX of the same weights): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`,
+  );
 } else {
-  console.log(`transformers.js peer: no ONNX of the model at hand (exporting it needs PyTorch: ${PEER_SETUP_HINT}); no ratio printed`);
+  console.log(
+    `transformers.js peer: no ONNX of the model at hand (exporting it needs PyTorch: ${PEER_SETUP_HINT}); no ratio printed`,
+  );
 }
 if (hasPythonModule('torch') && hasPythonModule('numpy')) {
   const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
   writeFileSync(join(dir, 'ids.json'), JSON.stringify(batches));
-  const peer = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', ['encode', files.weights, join(dir, 'ids.json'), String(threads)]);
+  const peer = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', [
+    'encode',
+    files.weights,
+    join(dir, 'ids.json'),
+    String(threads),
+  ]);
   rmSync(dir, { recursive: true });
-  console.log(`PyTorch ${peer.torch} eager: ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`);
+  console.log(
+    `PyTorch ${peer.torch} eager: ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`,
+  );
 } else {
   console.log('PyTorch peer: torch is not importable; no ratio printed');
 }

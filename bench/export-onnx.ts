@@ -38,7 +38,11 @@ async function onnxEncoder(dtype: 'fp32' | 'q8'): Promise<Encode> {
   const extract = await pipeline('feature-extraction', out, { local_files_only: true, dtype });
   return async (texts) => {
     const res = new Float32Array(texts.length * 384);
-    for (let i = 0; i < texts.length; i += BATCH) res.set((await extract(texts.slice(i, i + BATCH), { pooling: 'mean', normalize: true })).data as Float32Array, i * 384);
+    for (let i = 0; i < texts.length; i += BATCH)
+      res.set(
+        (await extract(texts.slice(i, i + BATCH), { pooling: 'mean', normalize: true })).data as Float32Array,
+        i * 384,
+      );
     return res;
   };
 }
@@ -48,8 +52,14 @@ const encoders: Record<string, Encode> = {
   'transformers.js ONNX int8': await onnxEncoder('q8'),
 };
 
-const texts = readFileSync(pool, 'utf8').split('\n').filter((l) => l.length > 0).slice(0, N).map((l) => l.slice(l.indexOf('\t') + 1));
-console.log(`${N} pool passages, batch ${BATCH}, ${threads} libtorch threads, median of ${REPS} (shared machine: noisy)`);
+const texts = readFileSync(pool, 'utf8')
+  .split('\n')
+  .filter((l) => l.length > 0)
+  .slice(0, N)
+  .map((l) => l.slice(l.indexOf('\t') + 1));
+console.log(
+  `${N} pool passages, batch ${BATCH}, ${threads} libtorch threads, median of ${REPS} (shared machine: noisy)`,
+);
 const vectors: Record<string, Float32Array> = {};
 for (const [name, enc] of Object.entries(encoders)) {
   await enc(texts.slice(0, BATCH)); // warm-up
@@ -60,12 +70,20 @@ for (const [name, enc] of Object.entries(encoders)) {
     secs.push((performance.now() - t0) / 1000);
   }
   const med = secs.sort((a, b) => a - b)[Math.floor(REPS / 2)]!;
-  console.log(`${name.padEnd(26)} ${(N / med).toFixed(1)} passages/s (runs: ${secs.map((s) => s.toFixed(2)).join(', ')} s)`);
+  console.log(
+    `${name.padEnd(26)} ${(N / med).toFixed(1)} passages/s (runs: ${secs.map((s) => s.toFixed(2)).join(', ')} s)`,
+  );
 }
-const cos = (a: Float32Array, b: Float32Array, i: number): number => { let s = 0; for (let c = 0; c < 384; c++) s += a[i * 384 + c]! * b[i * 384 + c]!; return s; };
+const cos = (a: Float32Array, b: Float32Array, i: number): number => {
+  let s = 0;
+  for (let c = 0; c < 384; c++) s += a[i * 384 + c]! * b[i * 384 + c]!;
+  return s;
+};
 for (const name of ['transformers.js ONNX fp32', 'transformers.js ONNX int8']) {
   const c = Array.from({ length: N }, (_, i) => cos(vectors['ftlab libtorch']!, vectors[name]!, i));
-  console.log(`${name} vs ftlab: cosine min ${Math.min(...c).toFixed(6)}, mean ${(c.reduce((a, b) => a + b, 0) / N).toFixed(6)}`);
+  console.log(
+    `${name} vs ftlab: cosine min ${Math.min(...c).toFixed(6)}, mean ${(c.reduce((a, b) => a + b, 0) / N).toFixed(6)}`,
+  );
 }
 
 if (process.env.BENCH_RERANK !== '0') {
@@ -73,7 +91,9 @@ if (process.env.BENCH_RERANK !== '0') {
   const run = await loadRun(sharedFile('trec-dl/run.dl19.bm25.top100.trec')!);
   const qrels = await loadQrels(sharedFile('trec-dl/qrels.dl19-passage.txt')!);
   const queries = await loadQueries(sharedFile('trec-dl/queries.dl19.tsv')!);
-  const qids = [...run.queries.keys()].filter((q) => qrels.has(q) && queries.has(q)).slice(0, Number(process.env.BENCH_RERANK_QUERIES ?? Infinity));
+  const qids = [...run.queries.keys()]
+    .filter((q) => qrels.has(q) && queries.has(q))
+    .slice(0, Number(process.env.BENCH_RERANK_QUERIES ?? Infinity));
   const pids = [...new Set(qids.flatMap((q) => rankedList(run, q)))].filter((p) => collection.has(p));
   const ndcg10 = parseMetric('nDCG@10');
   console.log(`DL19 re-ranking of BM25 top 100: ${qids.length} queries, ${pids.length} passages`);
@@ -86,11 +106,21 @@ if (process.env.BENCH_RERANK !== '0') {
     let sum = 0;
     qids.forEach((q, qi) => {
       const cands = rankedList(run, q).filter((p) => row.has(p));
-      const score = (p: string): number => { let s = 0; const d = row.get(p)!; for (let c = 0; c < 384; c++) s += qv[qi * 384 + c]! * docs[d * 384 + c]!; return s; };
-      const ranked = cands.map((p) => ({ p, s: score(p) })).sort((a, b) => b.s - a.s || (a.p < b.p ? 1 : -1)).map((x) => x.p);
+      const score = (p: string): number => {
+        let s = 0;
+        const d = row.get(p)!;
+        for (let c = 0; c < 384; c++) s += qv[qi * 384 + c]! * docs[d * 384 + c]!;
+        return s;
+      };
+      const ranked = cands
+        .map((p) => ({ p, s: score(p) }))
+        .sort((a, b) => b.s - a.s || (a.p < b.p ? 1 : -1))
+        .map((x) => x.p);
       sum += measure(ndcg10, ranked, qrels.get(q)!);
     });
-    console.log(`${name.padEnd(26)} nDCG@10 ${(sum / qids.length).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    console.log(
+      `${name.padEnd(26)} nDCG@10 ${(sum / qids.length).toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
   }
 }
 rmSync(dirname(out), { recursive: true, force: true });

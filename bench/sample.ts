@@ -11,11 +11,15 @@ const N = Number(process.env.BENCH_N ?? 1_000_000);
 const path = join(process.env.BENCH_DIR ?? tmpdir(), `ftlab-bench-triples-${LINES}.tsv`);
 await generateFile(path, LINES, (i, rnd) => `${sentence(rnd, 5)}\t${sentence(rnd, 8)} ${i}\t${sentence(rnd, 8)}\n`);
 let peak = 0;
-const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 200);
+const timer = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 200);
 const t0 = performance.now();
 const { reservoir } = await sampleTriples(path, N, 42, false);
 const secs = (performance.now() - t0) / 1000;
 clearInterval(timer);
 peak = Math.max(peak, process.memoryUsage().rss);
 console.log(`file: ${LINES} lines, ${(statSync(path).size / 2 ** 30).toFixed(2)} GiB; kept ${reservoir.items.length}`);
-console.log(`sample: ${secs.toFixed(1)} s (${(LINES / secs / 1e6).toFixed(2)}M lines/s), peak resident ${(peak / 2 ** 30).toFixed(2)} GiB`);
+console.log(
+  `sample: ${secs.toFixed(1)} s (${(LINES / secs / 1e6).toFixed(2)}M lines/s), peak resident ${(peak / 2 ** 30).toFixed(2)} GiB`,
+);

@@ -21,7 +21,9 @@ manualSeed(1);
 const unit = (n: number): Float32Array => noGrad(() => tidy(() => randn([n, DIM]).normalize().f32()));
 const queries = unit(QUERIES);
 const gflops = matmulGflops(1024, DIM, CHUNK, 3);
-console.log(`${threads} threads; ${QUERIES} queries x ${DIM}-d, top-${K}, chunks of ${CHUNK}; matmul ${gflops.toFixed(1)} GFLOP/s`);
+console.log(
+  `${threads} threads; ${QUERIES} queries x ${DIM}-d, top-${K}, chunks of ${CHUNK}; matmul ${gflops.toFixed(1)} GFLOP/s`,
+);
 if (!faiss) console.log(`faiss peer: not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
 const dir = join(process.env.BENCH_DIR ?? tmpdir(), `ftlab-bench-search-${process.pid}`);
 mkdirSync(dir, { recursive: true });
@@ -37,13 +39,19 @@ try {
     const top = await exactSearch(queries, DIM, chunks(), K);
     const secs = (performance.now() - t0) / 1000;
     const qps = QUERIES / secs;
-    let line = `${DOCS} docs: ftlab ${secs.toFixed(1)} s, ${qps.toFixed(1)} queries/s (${(100 * qps / boundQps).toFixed(0)}% of the matmul bound, ${boundQps.toFixed(1)} queries/s)`;
+    let line = `${DOCS} docs: ftlab ${secs.toFixed(1)} s, ${qps.toFixed(1)} queries/s (${((100 * qps) / boundQps).toFixed(0)}% of the matmul bound, ${boundQps.toFixed(1)} queries/s)`;
     if (faiss) {
       const d = join(dir, 'docs.f32');
       const q = join(dir, 'queries.f32');
       writeFileSync(d, docs);
       writeFileSync(q, queries);
-      const peer = runPeer<{ queriesPerSec: number; top1: number[]; faiss: string }>('faiss_search.py', [d, q, String(DIM), String(K), String(threads)]);
+      const peer = runPeer<{ queriesPerSec: number; top1: number[]; faiss: string }>('faiss_search.py', [
+        d,
+        q,
+        String(DIM),
+        String(K),
+        String(threads),
+      ]);
       rmSync(d);
       const agree = peer.top1.filter((id, i) => id === top.indices[i * K]).length;
       line += `; faiss ${peer.faiss} IndexFlatIP ${peer.queriesPerSec.toFixed(1)} queries/s -> ftlab ${(qps / peer.queriesPerSec).toFixed(2)}x faiss; top-1 agrees on ${agree}/${peer.top1.length}`;

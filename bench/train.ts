@@ -26,10 +26,13 @@ const STEPS = Number(process.env.BENCH_STEPS ?? 4);
 const { triples } = await loadTextTriples(path);
 const gflops = matmulGflops();
 const bound = (gflops * 1e9) / (3 * 2 * linearMacsPerToken());
-console.log(`${threads} threads; matmul ${gflops.toFixed(1)} GFLOP/s -> training bound ${bound.toFixed(0)} tokens/s (3 x 21.2 MFLOP/token)`);
+console.log(
+  `${threads} threads; matmul ${gflops.toFixed(1)} GFLOP/s -> training bound ${bound.toFixed(0)} tokens/s (3 x 21.2 MFLOP/token)`,
+);
 let peak = 0;
 const torchPeer = hasPythonModule('torch') && hasPythonModule('numpy');
-if (!torchPeer) console.log(`PyTorch peer: torch is not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
+if (!torchPeer)
+  console.log(`PyTorch peer: torch is not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
 for (const mode of ['full', 'lora'] as const) {
   for (const B of (process.env.BENCH_BATCHES ?? '16,32').split(',').map(Number)) {
     manualSeed(1);
@@ -45,15 +48,20 @@ for (const mode of ['full', 'lora'] as const) {
       const batch = Array.from({ length: B }, (_, i) => triples[(s * B + i) % triples.length]!);
       const t0 = performance.now();
       const n = tidy(() => {
-        const [q, p, ng] = [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x) => enc.tokenize(x));
-        const e = [q!, p!, ng!].map((l) => (process.env.BENCH_NO_CHUNK ? enc.embedBatch(enc.pad(l)) : enc.embedLists(l)));
+        const [q, p, ng] = [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map(
+          (x) => enc.tokenize(x),
+        );
+        const e = [q!, p!, ng!].map((l) =>
+          process.env.BENCH_NO_CHUNK ? enc.embedBatch(enc.pad(l)) : enc.embedLists(l),
+        );
         tripletLoss(e[0]!, e[1]!, e[2]!, { distance: 'cosine', margin: 0.2 }).backward();
         return [q!, p!, ng!].reduce((a, l) => a + l.reduce((x, y) => x + y.length, 0), 0);
       });
       clipGradNorm(params.values(), 1);
       opt.update(2e-5);
       opt.zeroGrad();
-      if (s > 0) { // step 0 warms up
+      if (s > 0) {
+        // step 0 warms up
         secs += (performance.now() - t0) / 1000;
         tokens += n;
       }
@@ -65,15 +73,24 @@ for (const mode of ['full', 'lora'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
       const steps = Array.from({ length: STEPS + 1 }, (_, s) => {
         const batch = Array.from({ length: B }, (_, i) => triples[(s * B + i) % triples.length]!);
-        return [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x) => enc.tokenize(x));
+        return [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x) =>
+          enc.tokenize(x),
+        );
       });
       writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps));
-      const p = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', ['train', enc.files!.weights, join(dir, 'steps.json'), String(threads)]);
+      const p = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', [
+        'train',
+        enc.files!.weights,
+        join(dir, 'steps.json'),
+        String(threads),
+      ]);
       rmSync(dir, { recursive: true });
       peer = `, ${(tps / p.tokensPerSec).toFixed(2)}x PyTorch ${p.torch} eager (${p.tokensPerSec.toFixed(0)} tokens/s on the same batches)`;
     }
-    console.log(`${mode.padEnd(4)} batch ${B}: ${tps.toFixed(0)} real tokens/s, ${(100 * tps / bound).toFixed(1)}% of the bound${peer}; `
-      + `peak RSS so far ${(peak / 2 ** 30).toFixed(2)} GiB`);
+    console.log(
+      `${mode.padEnd(4)} batch ${B}: ${tps.toFixed(0)} real tokens/s, ${((100 * tps) / bound).toFixed(1)}% of the bound${peer}; ` +
+        `peak RSS so far ${(peak / 2 ** 30).toFixed(2)} GiB`,
+    );
     opt.dispose();
     enc.dispose();
   }

@@ -17,14 +17,22 @@ function fromRoot(root, source) {
   const lib = ['lib', 'lib64'].map((d) => path.join(root, d)).find((d) => fs.existsSync(path.join(d, 'libtorch.so')));
   if (!lib) return null;
   const include = [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')];
-  return { source, include, libdir: lib, abi: process.env.LIBTORCH_CXX11_ABI ?? detectAbi(lib), version: headerVersion(include[0]) };
+  return {
+    source,
+    include,
+    libdir: lib,
+    abi: process.env.LIBTORCH_CXX11_ABI ?? detectAbi(lib),
+    version: headerVersion(include[0]),
+  };
 }
 
 // A libtorch built with the old C++ ABI exports std::string symbols without "cxx11".
 function detectAbi(libdir) {
   try {
     const out = execFileSync('nm', ['-D', '--defined-only', path.join(libdir, 'libc10.so')], {
-      encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     return out.includes('__cxx11') ? '1' : '0';
   } catch {
@@ -52,8 +60,17 @@ function projectCache() {
 function system() {
   for (const t of ['x86_64-linux-gnu', 'aarch64-linux-gnu']) {
     const libdir = `/usr/lib/${t}`;
-    if (fs.existsSync(path.join(libdir, 'libtorch.so')) && fs.existsSync('/usr/include/torch/csrc/api/include/torch/torch.h')) {
-      return { source: 'system', include: ['/usr/include', '/usr/include/torch/csrc/api/include'], libdir, abi: '1', version: headerVersion('/usr/include') };
+    if (
+      fs.existsSync(path.join(libdir, 'libtorch.so')) &&
+      fs.existsSync('/usr/include/torch/csrc/api/include/torch/torch.h')
+    ) {
+      return {
+        source: 'system',
+        include: ['/usr/include', '/usr/include/torch/csrc/api/include'],
+        libdir,
+        abi: '1',
+        version: headerVersion('/usr/include'),
+      };
     }
   }
   return null;
@@ -61,9 +78,13 @@ function system() {
 
 function pip() {
   try {
-    const out = execFileSync('python3', ['-c',
-      'import torch, os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+    const out = execFileSync(
+      'python3',
+      ['-c', 'import torch, os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    )
+      .trim()
+      .split('\n');
     const found = fromRoot(out[0], 'pip');
     if (found) found.abi = out[1];
     return found;
@@ -76,13 +97,16 @@ function find() {
   const debianOnly = process.env.FTLAB_TORCH === 'debian';
   if (process.env.LIBTORCH && !debianOnly) {
     const found = fromRoot(process.env.LIBTORCH, 'LIBTORCH');
-    if (!found) throw new Error(`LIBTORCH=${process.env.LIBTORCH} has no lib/libtorch.so: point it at an unpacked libtorch`);
+    if (!found)
+      throw new Error(`LIBTORCH=${process.env.LIBTORCH} has no lib/libtorch.so: point it at an unpacked libtorch`);
     return found;
   }
-  const found = debianOnly ? system() : projectCache() ?? system() ?? pip();
+  const found = debianOnly ? system() : (projectCache() ?? system() ?? pip());
   if (!found) {
-    throw new Error('libtorch not found: run scripts/setup.sh (unpacks the torch wheel\'s libtorch into .cache/), '
-      + 'or install Debian/Ubuntu libtorch-dev, or set LIBTORCH to an unpacked libtorch');
+    throw new Error(
+      "libtorch not found: run scripts/setup.sh (unpacks the torch wheel's libtorch into .cache/), " +
+        'or install Debian/Ubuntu libtorch-dev, or set LIBTORCH to an unpacked libtorch',
+    );
   }
   return found;
 }
@@ -97,11 +121,22 @@ for (const extra of ['torch_cuda', 'c10_cuda']) {
   if (fs.existsSync(path.join(t.libdir, `lib${extra}.so`))) libs.push(extra);
 }
 switch (process.argv[2]) {
-  case 'include': console.log(t.include.join(' ')); break;
-  case 'libdir': console.log(t.libdir); break;
+  case 'include':
+    console.log(t.include.join(' '));
+    break;
+  case 'libdir':
+    console.log(t.libdir);
+    break;
   // --no-as-needed keeps libtorch_cuda linked although no symbol of it is named: it registers the CUDA backend.
-  case 'libs': console.log(['-Wl,--no-as-needed', ...libs.map((l) => `-l${l}`), '-Wl,--as-needed'].join(' ')); break;
-  case 'cflags': console.log(`-D_GLIBCXX_USE_CXX11_ABI=${t.abi}`); break;
-  case 'std': console.log(`-std=${std}`); break;
-  default: console.log(JSON.stringify({ ...t, std, libs }, null, 2));
+  case 'libs':
+    console.log(['-Wl,--no-as-needed', ...libs.map((l) => `-l${l}`), '-Wl,--as-needed'].join(' '));
+    break;
+  case 'cflags':
+    console.log(`-D_GLIBCXX_USE_CXX11_ABI=${t.abi}`);
+    break;
+  case 'std':
+    console.log(`-std=${std}`);
+    break;
+  default:
+    console.log(JSON.stringify({ ...t, std, libs }, null, 2));
 }

@@ -10,8 +10,19 @@ export class UserError extends Error {
  * `file:12 and file:40: message` when an earlier line conflicts with this one.
  */
 export class InputError extends UserError {
-  constructor(readonly file: string, readonly line: number | null, readonly detail: string, readonly earlierLine?: number) {
-    super(line === null ? `${file}: ${detail}` : earlierLine !== undefined ? `${file}:${earlierLine} and ${file}:${line}: ${detail}` : `${file}:${line}: ${detail}`);
+  constructor(
+    readonly file: string,
+    readonly line: number | null,
+    readonly detail: string,
+    readonly earlierLine?: number,
+  ) {
+    super(
+      line === null
+        ? `${file}: ${detail}`
+        : earlierLine !== undefined
+          ? `${file}:${earlierLine} and ${file}:${line}: ${detail}`
+          : `${file}:${line}: ${detail}`,
+    );
   }
 }
 

@@ -5,7 +5,18 @@
 export { Collection, loadCollection } from './data/collection.ts';
 export { loadQueries, type Queries } from './data/queries.ts';
 export { loadQrels, relevantDocs, type Qrels } from './data/qrels.ts';
-export { loadRun, rankedList, rankingToRun, trecOrder, writeTrecRun, type Ranked, type Ranking, type Run, type RunFormat, type Scored } from './data/run.ts';
+export {
+  loadRun,
+  rankedList,
+  rankingToRun,
+  trecOrder,
+  writeTrecRun,
+  type Ranked,
+  type Ranking,
+  type Run,
+  type RunFormat,
+  type Scored,
+} from './data/run.ts';
 export { loadIdTriples, loadTextTriples, type IdTriple, type TextTriple } from './data/triples.ts';
 export { Random } from './data/random.ts';
 
@@ -20,7 +31,14 @@ export { modelFingerprint, modelIdentity } from './model/fingerprint.ts';
 // retrieval
 export { denseRetrieve, rerank, type RetrievalTiming } from './retrieval/dense-retrieval.ts';
 export { exactSearch, type SearchOptions, type TopK } from './retrieval/exact-search.ts';
-export { cachedEmbeddings, CollectionEmbeddings, defaultCacheDir, embedCollection, SHARD, type CacheOptions } from './retrieval/embedding-cache.ts';
+export {
+  cachedEmbeddings,
+  CollectionEmbeddings,
+  defaultCacheDir,
+  embedCollection,
+  SHARD,
+  type CacheOptions,
+} from './retrieval/embedding-cache.ts';
 export { mineTriples, type MinedTriple, type MiningOptions, type MiningResult } from './retrieval/mining.ts';
 export { normalisesAtScoring } from './retrieval/similarity.ts';
 

@@ -21,23 +21,40 @@ export function onnxModel(files: { config: string; weights: string }): string | 
 }
 
 /** Real tokens/s of transformers.js's forward pass + mean pooling over the given batches. */
-export async function transformersJsTokensPerSec(modelDir: string, batches: number[][][], threads: number): Promise<{ tokensPerSec: number; version: string }> {
+export async function transformersJsTokensPerSec(
+  modelDir: string,
+  batches: number[][][],
+  threads: number,
+): Promise<{ tokensPerSec: number; version: string }> {
   const tf = await import('@huggingface/transformers');
   tf.env.allowRemoteModels = false;
   tf.env.localModelPath = dirname(modelDir);
   const model = await tf.AutoModel.from_pretrained(modelDir.split('/').at(-1)!, {
-    dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });
   const run = async (lists: number[][]): Promise<void> => {
     const T = Math.max(...lists.map((l) => l.length));
     const ids = new BigInt64Array(lists.length * T);
     const mask = new BigInt64Array(lists.length * T);
-    lists.forEach((l, i) => l.forEach((t, j) => { ids[i * T + j] = BigInt(t); mask[i * T + j] = 1n; }));
-    const out = await model({ input_ids: new tf.Tensor('int64', ids, [lists.length, T]), attention_mask: new tf.Tensor('int64', mask, [lists.length, T]) });
+    lists.forEach((l, i) =>
+      l.forEach((t, j) => {
+        ids[i * T + j] = BigInt(t);
+        mask[i * T + j] = 1n;
+      }),
+    );
+    const out = await model({
+      input_ids: new tf.Tensor('int64', ids, [lists.length, T]),
+      attention_mask: new tf.Tensor('int64', mask, [lists.length, T]),
+    });
     const h = (out.last_hidden_state as InstanceType<typeof tf.Tensor>).data as Float32Array;
     const C = h.length / (lists.length * T);
     const pooled = new Float32Array(lists.length * C); // mean pooling, as ftlab does
-    lists.forEach((l, i) => { for (let j = 0; j < l.length; j++) for (let c = 0; c < C; c++) pooled[i * C + c]! += h[(i * T + j) * C + c]! / l.length; });
+    lists.forEach((l, i) => {
+      for (let j = 0; j < l.length; j++)
+        for (let c = 0; c < C; c++) pooled[i * C + c]! += h[(i * T + j) * C + c]! / l.length;
+    });
   };
   await run(batches[0]!);
   let tokens = 0;

@@ -17,19 +17,46 @@ mkdirSync(out, { recursive: true });
 const base = writeTinyModel(join(out, 'base'));
 const lora = join(out, 'lora');
 const cfg: TrainConfig = {
-  model: base, loss: 'triplet', distance: 'cosine', margin: 0.5, mnrlScale: 20, normalize: true, batchSize: 4, gradAccumulation: 1,
-  lr: 1e-2, warmup: 0, epochs: 1, maxSteps: 3, weightDecay: 0.01, maxGradNorm: 1, lora: { r: 4, alpha: 8, dropout: 0, targets: ['query', 'value'] },
-  seed: 7, evalEvery: 0, saveEvery: 0, keepCheckpoints: 1,
+  model: base,
+  loss: 'triplet',
+  distance: 'cosine',
+  margin: 0.5,
+  mnrlScale: 20,
+  normalize: true,
+  batchSize: 4,
+  gradAccumulation: 1,
+  lr: 1e-2,
+  warmup: 0,
+  epochs: 1,
+  maxSteps: 3,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  lora: { r: 4, alpha: 8, dropout: 0, targets: ['query', 'value'] },
+  seed: 7,
+  evalEvery: 0,
+  saveEvery: 0,
+  keepCheckpoints: 1,
 };
 await train(SentenceEncoder.load(base), synthTriples(16), [], cfg, { output: lora, resume: false });
 exportModel({ model: lora, format: 'onnx', output: join(out, 'st') });
 exportModel({ model: lora, format: 'peft', output: join(out, 'peft') });
 
-const texts = ['This is an example sentence', 'river water and the bank', 'a passage about piano music and tax', 'short'];
+const texts = [
+  'This is an example sentence',
+  'river water and the bank',
+  'a passage about piano music and tax',
+  'short',
+];
 const encoder = SentenceEncoder.load(lora);
 const baseEncoder = SentenceEncoder.load(base);
-const rows = (v: Float32Array, d: number): number[][] => Array.from({ length: v.length / d }, (_, i) => [...v.subarray(i * d, (i + 1) * d)]);
-writeFileSync(join(out, 'expected.json'), JSON.stringify({
-  texts, lora: rows(encoder.encode(texts), encoder.dim), base: rows(baseEncoder.encode(texts), baseEncoder.dim),
-}));
+const rows = (v: Float32Array, d: number): number[][] =>
+  Array.from({ length: v.length / d }, (_, i) => [...v.subarray(i * d, (i + 1) * d)]);
+writeFileSync(
+  join(out, 'expected.json'),
+  JSON.stringify({
+    texts,
+    lora: rows(encoder.encode(texts), encoder.dim),
+    base: rows(baseEncoder.encode(texts), baseEncoder.dim),
+  }),
+);
 console.log(`peers: fixtures in ${out}`);

@@ -38,6 +38,11 @@ function series(label: string, dir: string, alpha: number): CurveSeries {
     lossSmoothed: ema(loss, alpha),
     lr: steps.map((s) => s.lr ?? NaN),
     gradNorm: steps.map((s) => s.gradNorm ?? NaN),
-    evals: log.evals.map((e) => ({ step: e.step, tripletAccuracy: e.tripletAccuracy, evalLoss: e.evalLoss, metrics: e.metrics })),
+    evals: log.evals.map((e) => ({
+      step: e.step,
+      tripletAccuracy: e.tripletAccuracy,
+      evalLoss: e.evalLoss,
+      metrics: e.metrics,
+    })),
   };
 }

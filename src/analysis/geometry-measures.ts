@@ -6,7 +6,11 @@
 import { symmetricEigenvalues } from './symmetric-eigenvalues.ts';
 
 /** A row-major matrix of unit rows. */
-export interface UnitRows { data: Float64Array; rows: number; dim: number }
+export interface UnitRows {
+  data: Float64Array;
+  rows: number;
+  dim: number;
+}
 
 export function normalizeRows(x: ArrayLike<number>, rows: number, dim: number): UnitRows {
   if (x.length !== rows * dim) throw new Error(`normalizeRows: ${x.length} values for [${rows}, ${dim}]`);
@@ -136,7 +140,10 @@ export function nearest(g: Float64Array, m: number, i: number, k: number): numbe
     while (p > 0 && val[p - 1]! < v) p--;
     idx.splice(p, 0, j);
     val.splice(p, 0, v);
-    if (idx.length > k) { idx.pop(); val.pop(); }
+    if (idx.length > k) {
+      idx.pop();
+      val.pop();
+    }
   }
   return idx;
 }

@@ -10,8 +10,17 @@ import { UserError } from '../errors.ts';
 import type { GeometryModel, GeometryPoint, GeometryResult } from './types.ts';
 import { samplePairs, type Pair } from './pairs.ts';
 import {
-  alignment, anisotropy, cosineMatrix, drift, effectiveRank, meanOtherCosine, meanPairCosine, neighbourOverlap, normalizeRows,
-  uniformity, type UnitRows,
+  alignment,
+  anisotropy,
+  cosineMatrix,
+  drift,
+  effectiveRank,
+  meanOtherCosine,
+  meanPairCosine,
+  neighbourOverlap,
+  normalizeRows,
+  uniformity,
+  type UnitRows,
 } from './geometry-measures.ts';
 import { projectUmap, UMAP_MIN_DIST, UMAP_N_NEIGHBORS } from './umap.ts';
 
@@ -33,20 +42,37 @@ export const NEIGHBOURS = 10;
 export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
   if (o.models.length === 0) throw new UserError('geometry needs at least one model');
   const log = o.log ?? (() => {});
-  const [queries, qrels, { collection }] = await Promise.all([loadQueries(o.queriesFile), loadQrels(o.qrelsFile), loadCollection(o.collectionPath)]);
+  const [queries, qrels, { collection }] = await Promise.all([
+    loadQueries(o.queriesFile),
+    loadQrels(o.qrelsFile),
+    loadCollection(o.collectionPath),
+  ]);
   const sample = samplePairs(qrels, queries, collection, o.n, o.minGrade, o.seed);
   const n = sample.pairs.length;
   const notes: string[] = [];
   if (n < o.n) notes.push(`asked for ${o.n} pairs, ${sample.available} available: all used`);
-  if (sample.skippedNoText > 0) notes.push(`${sample.skippedNoText} judged pairs skipped: passage has no text in ${o.collectionPath}`);
-  if (sample.skippedNoQuery > 0) notes.push(`${sample.skippedNoQuery} judged pairs skipped: query has no text in ${o.queriesFile}`);
+  if (sample.skippedNoText > 0)
+    notes.push(`${sample.skippedNoText} judged pairs skipped: passage has no text in ${o.collectionPath}`);
+  if (sample.skippedNoQuery > 0)
+    notes.push(`${sample.skippedNoQuery} judged pairs skipped: query has no text in ${o.queriesFile}`);
   notes.forEach((l) => log(l));
   const umapOn = o.umap ?? true;
-  if (umapOn && 2 * n <= UMAP_N_NEIGHBORS) throw new UserError(`UMAP needs more than ${UMAP_N_NEIGHBORS} vectors: ${n} pairs give ${2 * n} (add pairs or turn UMAP off)`);
+  if (umapOn && 2 * n <= UMAP_N_NEIGHBORS)
+    throw new UserError(
+      `UMAP needs more than ${UMAP_N_NEIGHBORS} vectors: ${n} pairs give ${2 * n} (add pairs or turn UMAP off)`,
+    );
 
   const models: GeometryModel[] = [];
   let base: { u: UnitRows; g: Float64Array } | null = null;
-  let umapParams: GeometryResult['umapParams'] = { library: 'umap-js', version: '', nNeighbors: UMAP_N_NEIGHBORS, minDist: UMAP_MIN_DIST, metric: 'cosine', nEpochs: null, seed: o.seed };
+  let umapParams: GeometryResult['umapParams'] = {
+    library: 'umap-js',
+    version: '',
+    nNeighbors: UMAP_N_NEIGHBORS,
+    minDist: UMAP_MIN_DIST,
+    metric: 'cosine',
+    nEpochs: null,
+    seed: o.seed,
+  };
   for (const m of o.models) {
     log(`${m.label}: encoding ${2 * n} texts`);
     let t = performance.now();
@@ -56,11 +82,17 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
     const u = normalizeRows(vectors, 2 * n, dim);
     const g = cosineMatrix(u);
     const sameWidth = base !== null && base.u.dim === dim;
-    if (base !== null && !sameWidth) log(`${m.label}: width ${dim} differs from the base's ${base.u.dim}: no drift / neighbour overlap`);
+    if (base !== null && !sameWidth)
+      log(`${m.label}: width ${dim} differs from the base's ${base.u.dim}: no drift / neighbour overlap`);
     const row: GeometryModel = {
-      model: m.label, modelPath: m.spec,
-      alignment: alignment(g, n), uniformity: uniformity(g, 2 * n), anisotropy: anisotropy(g, 2 * n), effectiveRank: effectiveRank(u),
-      meanPairCosine: meanPairCosine(g, n), meanOtherCosine: meanOtherCosine(g, n),
+      model: m.label,
+      modelPath: m.spec,
+      alignment: alignment(g, n),
+      uniformity: uniformity(g, 2 * n),
+      anisotropy: anisotropy(g, 2 * n),
+      effectiveRank: effectiveRank(u),
+      meanPairCosine: meanPairCosine(g, n),
+      meanOtherCosine: meanOtherCosine(g, n),
       driftFromBase: sameWidth ? drift(base!.u, u) : null,
       neighbourOverlapWithBase: sameWidth ? neighbourOverlap(base!.g, g, 2 * n, NEIGHBOURS) : null,
       umap: [],
@@ -78,8 +110,17 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
     base ??= { u, g };
   }
   return {
-    pairs: n, requestedPairs: o.n, skippedNoText: sample.skippedNoText, minGrade: o.minGrade, seed: o.seed, umapParams, models,
-    availablePairs: sample.available, skippedNoQuery: sample.skippedNoQuery, notes, pairIds: sample.pairs.map((p) => ({ qid: p.qid, pid: p.pid })),
+    pairs: n,
+    requestedPairs: o.n,
+    skippedNoText: sample.skippedNoText,
+    minGrade: o.minGrade,
+    seed: o.seed,
+    umapParams,
+    models,
+    availablePairs: sample.available,
+    skippedNoQuery: sample.skippedNoQuery,
+    notes,
+    pairIds: sample.pairs.map((p) => ({ qid: p.qid, pid: p.pid })),
   };
 }
 

@@ -23,7 +23,10 @@ export function timingModels(args: readonly string[]): TimingModelSpec[] {
     const { label, spec } = parseModelArg(arg);
     if (spec === 'default') return [{ label, spec, variant: 'base' }];
     if (existsSync(join(spec, 'adapter_config.json'))) {
-      return [{ label: `${label} (unmerged)`, spec, variant: 'lora-unmerged' }, { label: `${label} (merged)`, spec, variant: 'lora-merged' }];
+      return [
+        { label: `${label} (unmerged)`, spec, variant: 'lora-unmerged' },
+        { label: `${label} (merged)`, spec, variant: 'lora-merged' },
+      ];
     }
     return [{ label, spec, variant: hasTrainingRecord(spec) ? 'full' : 'other' }];
   });

@@ -6,7 +6,12 @@ import type { Qrels } from '../data/qrels.ts';
 import type { Queries } from '../data/queries.ts';
 import { Random } from '../data/random.ts';
 
-export interface Pair { qid: string; pid: string; query: string; passage: string }
+export interface Pair {
+  qid: string;
+  pid: string;
+  query: string;
+  passage: string;
+}
 
 export interface PairSample {
   pairs: Pair[];
@@ -15,7 +20,14 @@ export interface PairSample {
   skippedNoQuery: number; // judged pairs whose query has no text in the queries file
 }
 
-export function samplePairs(qrels: Qrels, queries: Queries, collection: Collection, n: number, minGrade: number, seed: number): PairSample {
+export function samplePairs(
+  qrels: Qrels,
+  queries: Queries,
+  collection: Collection,
+  n: number,
+  minGrade: number,
+  seed: number,
+): PairSample {
   if (!Number.isInteger(n) || n < 1) throw new UserError(`the number of pairs must be a positive integer, got ${n}`);
   const candidates: Pair[] = [];
   let skippedNoText = 0;
@@ -41,7 +53,9 @@ export function samplePairs(qrels: Qrels, queries: Queries, collection: Collecti
   }
   if (judged === 0) throw new UserError(`no judgments with grade >= ${minGrade} in the qrels`);
   if (candidates.length === 0) {
-    throw new UserError(`no query / passage pairs left: ${judged} judged pairs with grade >= ${minGrade}, ${skippedNoText} without passage text, ${skippedNoQuery} without query text`);
+    throw new UserError(
+      `no query / passage pairs left: ${judged} judged pairs with grade >= ${minGrade}, ${skippedNoText} without passage text, ${skippedNoQuery} without query text`,
+    );
   }
   const pairs = new Random(seed).shuffle(candidates).slice(0, n);
   return { pairs, available: candidates.length, skippedNoText, skippedNoQuery };

@@ -6,18 +6,24 @@ import { manualSeed, noGrad, randn } from '../engine/index.ts';
 import { SHARD } from '../retrieval/embedding-cache.ts';
 import { InputError } from '../errors.ts';
 
-export interface PassageChunks { chunks: Float32Array[]; rows: number; dim: number }
+export interface PassageChunks {
+  chunks: Float32Array[];
+  rows: number;
+  dim: number;
+}
 
 /** Splits a row-major [rows, dim] matrix into views of `chunkRows` rows (no copy). */
 export function chunkRows(data: Float32Array, dim: number, chunkRows = SHARD): Float32Array[] {
   const out: Float32Array[] = [];
-  for (let s = 0; s * dim < data.length; s += chunkRows) out.push(data.subarray(s * dim, Math.min(data.length, (s + chunkRows) * dim)));
+  for (let s = 0; s * dim < data.length; s += chunkRows)
+    out.push(data.subarray(s * dim, Math.min(data.length, (s + chunkRows) * dim)));
   return out;
 }
 
 export function readNpyChunks(path: string): PassageChunks {
   const { data, shape } = readNpyF32(path);
-  if (shape.length !== 2 || shape[0]! < 1) throw new InputError(path, null, `expected a non-empty [N, C] float32 matrix, got shape [${shape.join(', ')}]`);
+  if (shape.length !== 2 || shape[0]! < 1)
+    throw new InputError(path, null, `expected a non-empty [N, C] float32 matrix, got shape [${shape.join(', ')}]`);
   return { chunks: chunkRows(data, shape[1]!), rows: shape[0]!, dim: shape[1]! };
 }
 
@@ -31,12 +37,18 @@ export function syntheticChunks(n: number, dim: number, seed: number, rows = 655
   const chunks: Float32Array[] = [];
   for (let s = 0; s < n; s += rows) {
     const r = Math.min(rows, n - s);
-    chunks.push(noGrad(() => {
-      const x = randn([r, dim]);
-      const u = x.normalize(2, 1);
-      x.dispose();
-      try { return u.f32(); } finally { u.dispose(); }
-    }));
+    chunks.push(
+      noGrad(() => {
+        const x = randn([r, dim]);
+        const u = x.normalize(2, 1);
+        x.dispose();
+        try {
+          return u.f32();
+        } finally {
+          u.dispose();
+        }
+      }),
+    );
   }
   return { chunks, rows: n, dim };
 }

@@ -16,7 +16,11 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<[T, number]> {
   return [r, elapsed(t)];
 }
 
-export interface Spread { median: number; min: number; max: number }
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
 
 /** Median (mean of the middle two for an even count), min and max. */
 export function spread(xs: readonly number[]): Spread {

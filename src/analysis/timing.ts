@@ -27,7 +27,11 @@ import { readNpyChunks, syntheticChunks, type PassageChunks } from './passage-ve
 import { stagedSearch } from './staged-search.ts';
 import { elapsed, spread, timed } from './stopwatch.ts';
 
-export interface TimingModelSpec { label: string; spec: string; variant: TimingRow['variant'] }
+export interface TimingModelSpec {
+  label: string;
+  spec: string;
+  variant: TimingRow['variant'];
+}
 
 export interface TimingOptions {
   models: TimingModelSpec[];
@@ -46,13 +50,25 @@ export interface TimingOptions {
 
 /** The paper's Table II figure for its own setup, set beside ours. */
 export const PAPER_FIGURES: NonNullable<TimingResult['paper']> = [
-  { label: 'paper: 10,000 queries vs 8.8M passages, k=200, incl. model load and I/O', seconds: 303.9, qps: 32.9, hardware: 'NVIDIA A100' },
+  {
+    label: 'paper: 10,000 queries vs 8.8M passages, k=200, incl. model load and I/O',
+    seconds: 303.9,
+    qps: 32.9,
+    hardware: 'NVIDIA A100',
+  },
 ];
 
 type StageName = TimingStage['name'];
 type StageTimes = Partial<Record<StageName, number>>;
 
-interface Workload { texts: string[]; qids: string[]; dim: number; k: number; device: string; batchSize?: number }
+interface Workload {
+  texts: string[];
+  qids: string[];
+  dim: number;
+  k: number;
+  device: string;
+  batchSize?: number;
+}
 
 /** Search options for this model: its similarity (ftlab.json), as search and mining score. */
 function searchOptions(encoder: SentenceEncoder, w: Workload): { device: string; normalize: boolean } {
@@ -76,7 +92,8 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
       const passages = source.vectors(encoder, m.spec, log);
       dim = passages.dim;
       size = passages.rows;
-      if (passages.dim !== encoder.dim) throw new UserError(`${m.spec}: width ${encoder.dim}, but the passage vectors have ${passages.dim}`);
+      if (passages.dim !== encoder.dim)
+        throw new UserError(`${m.spec}: width ${encoder.dim}, but the passage vectors have ${passages.dim}`);
       const w: Workload = { texts, qids, dim, k: o.k, device, batchSize: o.batchSize };
       log(`${m.label}: ftlab protocol, warm-up + ${o.repeats} repeats`);
       rows.push(row(m, 'ftlab', o.n, await repeat(o.repeats, () => ftlabPass(encoder, passages.chunks, w))));
@@ -93,29 +110,62 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
       encoder.dispose();
     }
   }
-  if (o.paperProtocol && source.onDisk === null) notes.push('paper protocol: not run for synthetic passages (there is no file to read)');
-  if (o.paperProtocol && source.onDisk !== null) notes.push('paper protocol: the warm-up pass leaves the passage file in the OS page cache, so its read is a warm read');
+  if (o.paperProtocol && source.onDisk === null)
+    notes.push('paper protocol: not run for synthetic passages (there is no file to read)');
+  if (o.paperProtocol && source.onDisk !== null)
+    notes.push(
+      'paper protocol: the warm-up pass leaves the passage file in the OS page cache, so its read is a warm read',
+    );
   // measured in two idle quick-preset runs on a 2-core VM: base and LoRA merged (the same
   // arithmetic) came out 2% and 14% apart with one timed pass each
-  if (o.repeats < 3 && o.models.length > 1) notes.push(`one timed pass per model (models run one after another): differences of 15% or less between models can be run-to-run noise; --timing-repeats 3 or more gives medians`);
+  if (o.repeats < 3 && o.models.length > 1)
+    notes.push(
+      `one timed pass per model (models run one after another): differences of 15% or less between models can be run-to-run noise; --timing-repeats 3 or more gives medians`,
+    );
   const env = engineInfo();
   return {
-    queries: o.n, queriesFile: o.queriesFile, distinctQueries: distinct, cycled: distinct < o.n, passages: size,
-    synthetic: 'synthetic' in o.passages, dim, k: o.k, repeats: o.repeats, warmup: true, rows,
-    environment: { threads: env.threads, device, torch: env.torch, parallel: env.parallel.split('\n').map((l) => l.trim()).filter((l) => /OpenMP|MKL|threads/i.test(l)).join('; ') },
-    paper: PAPER_FIGURES, notes,
+    queries: o.n,
+    queriesFile: o.queriesFile,
+    distinctQueries: distinct,
+    cycled: distinct < o.n,
+    passages: size,
+    synthetic: 'synthetic' in o.passages,
+    dim,
+    k: o.k,
+    repeats: o.repeats,
+    warmup: true,
+    rows,
+    environment: {
+      threads: env.threads,
+      device,
+      torch: env.torch,
+      parallel: env.parallel
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /OpenMP|MKL|threads/i.test(l))
+        .join('; '),
+    },
+    paper: PAPER_FIGURES,
+    notes,
   };
 }
 
 function checkOptions(o: TimingOptions): void {
   if (o.models.length === 0) throw new UserError('timing needs at least one --model');
-  for (const [name, v] of [['n', o.n], ['k', o.k], ['repeats', o.repeats]] as const) {
+  for (const [name, v] of [
+    ['n', o.n],
+    ['k', o.k],
+    ['repeats', o.repeats],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UserError(`timing: ${name} must be a positive integer, got ${v}`);
   }
 }
 
 /** The first n queries of the file, cycling through it again when it has fewer. */
-export async function cycledQueries(path: string, n: number): Promise<{ texts: string[]; qids: string[]; distinct: number }> {
+export async function cycledQueries(
+  path: string,
+  n: number,
+): Promise<{ texts: string[]; qids: string[]; distinct: number }> {
   const all = [...(await loadQueries(path))];
   const texts: string[] = [];
   const qids: string[] = [];
@@ -130,7 +180,8 @@ export async function cycledQueries(path: string, n: number): Promise<{ texts: s
 export function loadVariant(m: TimingModelSpec, device: string): SentenceEncoder {
   const encoder = SentenceEncoder.load(m.spec, { device });
   const lora = m.variant === 'lora-merged' || m.variant === 'lora-unmerged';
-  if (lora && !encoder.lora) throw new UserError(`${m.spec}: variant ${m.variant} needs a LoRA folder (adapter_config.json)`);
+  if (lora && !encoder.lora)
+    throw new UserError(`${m.spec}: variant ${m.variant} needs a LoRA folder (adapter_config.json)`);
   if (m.variant === 'lora-merged') encoder.lora!.merge(encoder.bert); // in memory: the folder is not changed
   return encoder;
 }
@@ -138,7 +189,13 @@ export function loadVariant(m: TimingModelSpec, device: string): SentenceEncoder
 interface PassageSource {
   vectors(encoder: SentenceEncoder, spec: string, log: (l: string) => void): PassageChunks;
   /** The paper protocol's file read, or null where there is no file (synthetic). */
-  onDisk: ((encoder: SentenceEncoder, spec: string, inMemory: PassageChunks) => { read: () => PassageChunks; cleanup: () => void }) | null;
+  onDisk:
+    | ((
+        encoder: SentenceEncoder,
+        spec: string,
+        inMemory: PassageChunks,
+      ) => { read: () => PassageChunks; cleanup: () => void })
+    | null;
   docid: (pos: number) => string;
 }
 
@@ -162,7 +219,11 @@ async function openPassages(o: TimingOptions, notes: string[]): Promise<PassageS
   if ('embeddingsNpy' in p) {
     const m = readNpyChunks(p.embeddingsNpy);
     notes.push(`passages: ${p.embeddingsNpy} (the same vectors for every model)`);
-    return { vectors: () => m, onDisk: () => ({ read: () => readNpyChunks(p.embeddingsNpy), cleanup: () => {} }), docid: String };
+    return {
+      vectors: () => m,
+      onDisk: () => ({ read: () => readNpyChunks(p.embeddingsNpy), cleanup: () => {} }),
+      docid: String,
+    };
   }
   const { collection } = await loadCollection(p.collectionPath);
   const cached = new Map<string, CollectionEmbeddings>();
@@ -170,13 +231,20 @@ async function openPassages(o: TimingOptions, notes: string[]): Promise<PassageS
   const embeddings = (enc: SentenceEncoder, key: string, log: (l: string) => void): CollectionEmbeddings => {
     if (!cached.has(key)) {
       log(`encoding ${collection.size} passages (or reading them from the embedding cache)`);
-      cached.set(key, embedCollection(enc, collection, p.collectionPath, { cacheDir: o.cacheDir, batchSize: o.batchSize }));
+      cached.set(
+        key,
+        embedCollection(enc, collection, p.collectionPath, { cacheDir: o.cacheDir, batchSize: o.batchSize }),
+      );
     }
     return cached.get(key)!;
   };
   return {
     vectors: (enc, spec, log) => materialize(embeddings(enc, spec, log)),
-    onDisk: (enc, spec, inMemory) => collectionOnDisk(embeddings(enc, spec, () => {}), inMemory),
+    onDisk: (enc, spec, inMemory) =>
+      collectionOnDisk(
+        embeddings(enc, spec, () => {}),
+        inMemory,
+      ),
     docid: (pos) => collection.id(pos),
   };
 }
@@ -186,18 +254,27 @@ function materialize(e: CollectionEmbeddings): PassageChunks {
 }
 
 /** Reads the cache's .npy shards; with no cache, a temporary .npy written once, outside the clock. */
-function collectionOnDisk(e: CollectionEmbeddings, inMemory: PassageChunks): { read: () => PassageChunks; cleanup: () => void } {
+function collectionOnDisk(
+  e: CollectionEmbeddings,
+  inMemory: PassageChunks,
+): { read: () => PassageChunks; cleanup: () => void } {
   if (e.dir !== null) return { read: () => materialize(e), cleanup: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'ftlab-timing-'));
   const path = join(dir, 'passages.npy');
   const all = new Float32Array(inMemory.rows * inMemory.dim);
   let off = 0;
-  for (const c of inMemory.chunks) { all.set(c, off); off += c.length; }
+  for (const c of inMemory.chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
   writeAtomic(path, (f) => writeNpyF32(f, all, [inMemory.rows, inMemory.dim]));
   return { read: () => readNpyChunks(path), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-interface Pass { stages: StageTimes; total: number }
+interface Pass {
+  stages: StageTimes;
+  total: number;
+}
 
 /** One warm-up pass (discarded), then `repeats` timed passes. */
 async function repeat(repeats: number, pass: () => Promise<Pass>): Promise<Pass[]> {
@@ -216,7 +293,12 @@ async function ftlabPass(encoder: SentenceEncoder, chunks: Float32Array[], w: Wo
 }
 
 /** The paper's clock: load, read the vectors, answer, write the run; each part also on its own clock. */
-async function paperPass(m: TimingModelSpec, read: () => PassageChunks, docid: (pos: number) => string, w: Workload): Promise<Pass> {
+async function paperPass(
+  m: TimingModelSpec,
+  read: () => PassageChunks,
+  docid: (pos: number) => string,
+  w: Workload,
+): Promise<Pass> {
   const dir = mkdtempSync(join(tmpdir(), 'ftlab-timing-run-'));
   const start = performance.now();
   try {
@@ -228,7 +310,18 @@ async function paperPass(m: TimingModelSpec, read: () => PassageChunks, docid: (
       const s = stagedSearch(vectors, w.dim, passages.chunks, w.k, searchOptions(encoder, w));
       const [, write] = await timed(() => writeRun(join(dir, 'run.trec'), s.result, w.qids, docid));
       const total = elapsed(start);
-      return { stages: { 'load-model': load, 'read-embeddings': readSeconds, tokenize, encode, similarity: s.similaritySeconds, topk: s.topkSeconds, 'write-run': write }, total };
+      return {
+        stages: {
+          'load-model': load,
+          'read-embeddings': readSeconds,
+          tokenize,
+          encode,
+          similarity: s.similaritySeconds,
+          topk: s.topkSeconds,
+          'write-run': write,
+        },
+        total,
+      };
     } finally {
       encoder.dispose();
     }
@@ -241,13 +334,22 @@ function writeRun(path: string, r: TopK, qids: readonly string[], docid: (pos: n
   const results = new Map<string, { docid: string; score: number }[]>();
   qids.forEach((qid, q) => {
     const list: { docid: string; score: number }[] = [];
-    for (let j = 0; j < r.k && r.indices[q * r.k + j]! >= 0; j++) list.push({ docid: docid(r.indices[q * r.k + j]!), score: r.scores[q * r.k + j]! });
+    for (let j = 0; j < r.k && r.indices[q * r.k + j]! >= 0; j++)
+      list.push({ docid: docid(r.indices[q * r.k + j]!), score: r.scores[q * r.k + j]! });
     results.set(qid, list);
   });
   writeTrecRun(path, results);
 }
 
-const STAGE_ORDER: StageName[] = ['load-model', 'read-embeddings', 'tokenize', 'encode', 'similarity', 'topk', 'write-run'];
+const STAGE_ORDER: StageName[] = [
+  'load-model',
+  'read-embeddings',
+  'tokenize',
+  'encode',
+  'similarity',
+  'topk',
+  'write-run',
+];
 
 function row(m: TimingModelSpec, protocol: TimingRow['protocol'], n: number, passes: Pass[]): TimingRow {
   const stages = STAGE_ORDER.filter((name) => passes[0]!.stages[name] !== undefined).map((name): TimingStage => {
@@ -256,7 +358,14 @@ function row(m: TimingModelSpec, protocol: TimingRow['protocol'], n: number, pas
   });
   const t = spread(passes.map((p) => p.total));
   return {
-    model: protocol === 'paper' ? `${m.label} (paper protocol)` : m.label, modelPath: m.spec, variant: m.variant, protocol, stages,
-    totalMedianSeconds: t.median, totalMinSeconds: t.min, totalMaxSeconds: t.max, qps: n / t.median,
+    model: protocol === 'paper' ? `${m.label} (paper protocol)` : m.label,
+    modelPath: m.spec,
+    variant: m.variant,
+    protocol,
+    stages,
+    totalMedianSeconds: t.median,
+    totalMinSeconds: t.min,
+    totalMaxSeconds: t.max,
+    qps: n / t.median,
   };
 }

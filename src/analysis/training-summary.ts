@@ -23,7 +23,10 @@ export function summarizeTraining(dir: string, label: string): TrainingSummary {
   return {
     model: label,
     modelPath: dir,
-    method: existsSync(join(dir, 'adapter_config.json')) || (training.lora !== undefined && training.lora !== null) ? 'lora' : 'full',
+    method:
+      existsSync(join(dir, 'adapter_config.json')) || (training.lora !== undefined && training.lora !== null)
+        ? 'lora'
+        : 'full',
     loss: describeLoss(training),
     steps: log.steps.at(-1)!.step,
     finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
@@ -59,7 +62,8 @@ export function readTrainingConfig(dir: string): Record<string, unknown> {
     throw new InputError(path, null, 'not valid JSON');
   }
   const training = (info as { training?: unknown }).training;
-  if (training === null || typeof training !== 'object') throw new UserError(`${path}: no "training" record (not a trained model folder)`);
+  if (training === null || typeof training !== 'object')
+    throw new UserError(`${path}: no "training" record (not a trained model folder)`);
   return training as Record<string, unknown>;
 }
 

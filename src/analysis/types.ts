@@ -104,7 +104,15 @@ export interface GeometryResult {
   skippedNoText: number; // qrels pairs dropped because the passage has no text
   minGrade: number;
   seed: number;
-  umapParams: { library: string; version: string; nNeighbors: number; minDist: number; metric: 'cosine'; nEpochs: number | null; seed: number };
+  umapParams: {
+    library: string;
+    version: string;
+    nNeighbors: number;
+    minDist: number;
+    metric: 'cosine';
+    nEpochs: number | null;
+    seed: number;
+  };
   models: GeometryModel[];
   /** Optional (added by the analysis helper). */
   availablePairs?: number; // judged pairs with text on both sides (pairs < requestedPairs when fewer)

@@ -21,20 +21,39 @@ export function cosineDistance(x: number[], y: number[]): number {
   return nx === 0 || ny === 0 ? 1 : 1 - dot / Math.sqrt(nx * ny);
 }
 
-export interface UmapProjection { points: [number, number][]; params: GeometryResult['umapParams'] }
+export interface UmapProjection {
+  points: [number, number][];
+  params: GeometryResult['umapParams'];
+}
 
 /** Projects `rows` vectors of width `dim` (row-major) to 2-D. */
 export function projectUmap(x: ArrayLike<number>, rows: number, dim: number, seed: number): UmapProjection {
   if (rows <= UMAP_N_NEIGHBORS) throw new Error(`UMAP needs more than ${UMAP_N_NEIGHBORS} vectors, got ${rows}`);
-  const data: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: dim }, (_, j) => x[i * dim + j]!));
+  const data: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: dim }, (_, j) => x[i * dim + j]!),
+  );
   const rng = new Random(seed);
-  const umap = new UMAP({ nComponents: 2, nNeighbors: UMAP_N_NEIGHBORS, minDist: UMAP_MIN_DIST, distanceFn: cosineDistance, random: () => rng.next() });
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: UMAP_N_NEIGHBORS,
+    minDist: UMAP_MIN_DIST,
+    distanceFn: cosineDistance,
+    random: () => rng.next(),
+  });
   const nEpochs = umap.initializeFit(data); // the library's default epoch count for this size
   for (let e = 0; e < nEpochs; e++) umap.step();
   const points = umap.getEmbedding().map((p) => [p[0]!, p[1]!] as [number, number]);
   return {
     points,
-    params: { library: 'umap-js', version: umapVersion(), nNeighbors: UMAP_N_NEIGHBORS, minDist: UMAP_MIN_DIST, metric: 'cosine', nEpochs, seed },
+    params: {
+      library: 'umap-js',
+      version: umapVersion(),
+      nNeighbors: UMAP_N_NEIGHBORS,
+      minDist: UMAP_MIN_DIST,
+      metric: 'cosine',
+      nEpochs,
+      seed,
+    },
   };
 }
 

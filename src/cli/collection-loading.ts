@@ -25,8 +25,19 @@ export async function loadCollectionWithProgress(path: string, values: Values): 
   return collection;
 }
 
-export function embedCollectionWithProgress(encoder: SentenceEncoder, collection: Collection, path: string, values: Values): CollectionEmbeddings {
-  const progress = new Progress('encode collection', collection.size, 'passages', process.stderr, values.quiet !== true);
+export function embedCollectionWithProgress(
+  encoder: SentenceEncoder,
+  collection: Collection,
+  path: string,
+  values: Values,
+): CollectionEmbeddings {
+  const progress = new Progress(
+    'encode collection',
+    collection.size,
+    'passages',
+    process.stderr,
+    values.quiet !== true,
+  );
   return embedCollection(encoder, collection, path, {
     cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
     batchSize: int(values, 'batch-size'),

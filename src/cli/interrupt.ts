@@ -25,7 +25,9 @@ export function handleInterrupts(o: InterruptOptions = {}): { signal: AbortSigna
     process.off('SIGTERM', onSignal);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
-    write(`\nftlab: ${sig}: stopping at the next step boundary to save a checkpoint (press Ctrl-C again to quit now)\n`);
+    write(
+      `\nftlab: ${sig}: stopping at the next step boundary to save a checkpoint (press Ctrl-C again to quit now)\n`,
+    );
     controller.abort(sig);
     uninstall();
   };

@@ -23,7 +23,24 @@ import { exportCommand } from './commands/export.ts';
 import { doctor } from './commands/doctor.ts';
 
 // In the order a study uses them; doctor last.
-const commands: Command[] = [embed, search, evalCommand, compare, sample, mine, trainCommand, merge, exportCommand, timing, geometry, inspect, curves, study, report, doctor];
+const commands: Command[] = [
+  embed,
+  search,
+  evalCommand,
+  compare,
+  sample,
+  mine,
+  trainCommand,
+  merge,
+  exportCommand,
+  timing,
+  geometry,
+  inspect,
+  curves,
+  study,
+  report,
+  doctor,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -59,9 +76,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Usage: ${cmd.usage}\n`);
       return 0;
     }
-    let parsed;
+    let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs({ args: joinNegativeValues(rest, cmd.options), options: cmd.options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
+      parsed = parseArgs({
+        args: joinNegativeValues(rest, cmd.options),
+        options: cmd.options,
+        allowPositionals: cmd.allowPositionals ?? false,
+        strict: true,
+      });
     } catch (e) {
       throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
     }

@@ -6,7 +6,13 @@ export class Progress {
   #lastPct = -1;
   readonly #tty: boolean;
 
-  constructor(readonly label: string, public total: number, readonly unit = 'items', readonly stream: NodeJS.WriteStream = process.stderr, readonly enabled = true) {
+  constructor(
+    readonly label: string,
+    public total: number,
+    readonly unit = 'items',
+    readonly stream: NodeJS.WriteStream = process.stderr,
+    readonly enabled = true,
+  ) {
     this.#tty = Boolean(stream.isTTY);
   }
 
@@ -28,8 +34,9 @@ export class Progress {
     const width = 24;
     const fill = Math.round((width * Math.min(done, this.total)) / Math.max(this.total, 1));
     const bar = '#'.repeat(fill) + '.'.repeat(width - fill);
-    const line = `${this.label} [${bar}] ${pct}% ${done}/${this.total} ${rate.toFixed(1)} ${this.unit}/s `
-      + `${finished ? `in ${formatDuration(secs)}` : `ETA ${formatDuration(eta)}`}${extra ? ` ${extra}` : ''}`;
+    const line =
+      `${this.label} [${bar}] ${pct}% ${done}/${this.total} ${rate.toFixed(1)} ${this.unit}/s ` +
+      `${finished ? `in ${formatDuration(secs)}` : `ETA ${formatDuration(eta)}`}${extra ? ` ${extra}` : ''}`;
     this.stream.write(this.#tty ? `\r\x1b[K${line}${finished ? '\n' : ''}` : `${line}\n`);
   }
 }

@@ -17,7 +17,8 @@ export const similarityHelp = `  --similarity S     cosine | dot: how vectors ar
 /** --similarity, when given. */
 export function similarityFlag(values: Values): Similarity | undefined {
   const s = str(values, 'similarity');
-  if (s !== undefined && !SIMILARITIES.includes(s as Similarity)) throw new UserError(`--similarity must be cosine or dot, got '${s}'`);
+  if (s !== undefined && !SIMILARITIES.includes(s as Similarity))
+    throw new UserError(`--similarity must be cosine or dot, got '${s}'`);
   return s as Similarity | undefined;
 }
 
@@ -39,7 +40,13 @@ Model and engine:
                      model's position limit)
   --batch-size N     texts per batch (default 64; batches are also capped at 4096 padded tokens)`;
 
-export interface ModelChoice { spec: string; device: string; maxLength?: number; threads?: number; maxPositions: number }
+export interface ModelChoice {
+  spec: string;
+  device: string;
+  maxLength?: number;
+  threads?: number;
+  maxPositions: number;
+}
 
 /** The model's position limit, read from its config.json (no weights loaded). */
 function maxPositions(spec: string): number {
@@ -64,7 +71,10 @@ export function checkModelOptions(values: Values): ModelChoice {
     throw new UserError((e as Error).message);
   }
   const limit = maxPositions(spec);
-  if (maxLength !== undefined && maxLength > limit) throw new UserError(`--max-length ${maxLength} exceeds the model's position limit of ${limit} tokens (--model ${spec})`);
+  if (maxLength !== undefined && maxLength > limit)
+    throw new UserError(
+      `--max-length ${maxLength} exceeds the model's position limit of ${limit} tokens (--model ${spec})`,
+    );
   return { spec, device, maxLength, threads, maxPositions: limit };
 }
 

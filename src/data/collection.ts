@@ -24,8 +24,12 @@ export class Collection {
 
   constructor(readonly source = 'collection') {}
 
-  get size(): number { return this.#size; }
-  get bytes(): number { return this.#pages.reduce((a, p) => a + p.length, 0); }
+  get size(): number {
+    return this.#size;
+  }
+  get bytes(): number {
+    return this.#pages.reduce((a, p) => a + p.length, 0);
+  }
 
   /** Appends a passage from raw bytes. */
   addBytes(id: string, buf: Uint8Array, start: number, end: number, lineNo = 0): void {
@@ -55,7 +59,11 @@ export class Collection {
   #grow(n: number): void {
     if (n <= this.#page.length) return;
     const cap = Math.max(n, this.#page.length * 2);
-    const g = <T extends Uint32Array | Float64Array>(a: T, make: (c: number) => T): T => { const b = make(cap); b.set(a); return b; };
+    const g = <T extends Uint32Array | Float64Array>(a: T, make: (c: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
     this.#page = g(this.#page, (c) => new Uint32Array(c));
     this.#start = g(this.#start, (c) => new Uint32Array(c));
     this.#length = g(this.#length, (c) => new Uint32Array(c));
@@ -125,7 +133,9 @@ export class Collection {
     return n < this.#byNumericId.length ? this.#byNumericId[n]! : -1;
   }
 
-  has(id: string): boolean { return this.indexOf(id) >= 0; }
+  has(id: string): boolean {
+    return this.indexOf(id) >= 0;
+  }
 }
 
 /**
@@ -133,7 +143,10 @@ export class Collection {
  * with an empty id, is an error at file:line unless skipBad counts it instead; a repeated
  * id is always an error.
  */
-export async function loadCollection(path: string, opts: { skipBad?: boolean; what?: string; onProgress?: (bytes: number, total: number) => void } = {}): Promise<{ collection: Collection; skipped: number }> {
+export async function loadCollection(
+  path: string,
+  opts: { skipBad?: boolean; what?: string; onProgress?: (bytes: number, total: number) => void } = {},
+): Promise<{ collection: Collection; skipped: number }> {
   const file = displayName(path);
   const c = new Collection(file);
   const total = path === '-' || path.endsWith('.gz') || !existsSync(path) ? 0 : statSync(path).size;
@@ -142,16 +155,28 @@ export async function loadCollection(path: string, opts: { skipBad?: boolean; wh
   await forEachLineBytes(path, (buf, start, end, no) => {
     seen += end - start + 1;
     let tab = -1;
-    for (let k = start; k < end; k++) if (buf[k] === 9) { tab = k; break; }
+    for (let k = start; k < end; k++)
+      if (buf[k] === 9) {
+        tab = k;
+        break;
+      }
     if (tab <= start) {
-      if (opts.skipBad) { skipped++; return; }
+      if (opts.skipBad) {
+        skipped++;
+        return;
+      }
       throw new InputError(file, no, `expected ${opts.what ?? 'pid<TAB>text'}`);
     }
     const id = decoder.decode(buf.subarray(start, tab));
     c.addBytes(id, buf, tab + 1, end, no);
     if (opts.onProgress && (c.size & 0xffff) === 0) opts.onProgress(seen, total);
   });
-  if (c.size === 0) throw new InputError(file, null, `no ${opts.what ?? 'pid<TAB>text'} lines${skipped ? ` (${skipped} malformed lines skipped)` : ''}`);
+  if (c.size === 0)
+    throw new InputError(
+      file,
+      null,
+      `no ${opts.what ?? 'pid<TAB>text'} lines${skipped ? ` (${skipped} malformed lines skipped)` : ''}`,
+    );
   c.indexOf('0'); // builds the id index now, so a repeated id fails the load
   return { collection: c, skipped };
 }

@@ -36,7 +36,9 @@ export function openText(path: string): Readable {
         }
       },
     });
-    parser.on('end', () => { if (!taken) out.destroy(new Error('the archive holds no file')); });
+    parser.on('end', () => {
+      if (!taken) out.destroy(new Error('the archive holds no file'));
+    });
     parser.on('error', (e: Error) => out.destroy(e));
     raw.on('error', (e) => out.destroy(e));
     raw.pipe(parser as unknown as NodeJS.WritableStream);
@@ -71,13 +73,16 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
  * fast path for multi-gigabyte files (collection loading, sampling 40M triples).
  * Empty lines are skipped; line numbers count them.
  */
-export async function forEachLineBytes(path: string, fn: (buf: Uint8Array, start: number, end: number, no: number) => void): Promise<number> {
+export async function forEachLineBytes(
+  path: string,
+  fn: (buf: Uint8Array, start: number, end: number, no: number) => void,
+): Promise<number> {
   const input = openText(path);
   let carry: Uint8Array | null = null;
   let no = 0;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      let buf: Uint8Array = chunk;
+      const buf: Uint8Array = chunk;
       let pos = 0;
       if (carry) {
         const nl = chunk.indexOf(10);

@@ -6,7 +6,10 @@
 //  - random: uniformly from the whole collection, never a judged-relevant passage.
 import type { Random } from './random.ts';
 
-export interface Candidate { docid: string; score: number }
+export interface Candidate {
+  docid: string;
+  score: number;
+}
 
 export interface HardNegativeOptions {
   lo: number; // first rank (1-based) that may be sampled
@@ -17,16 +20,31 @@ export interface HardNegativeOptions {
 }
 
 /** Draws negatives from ranking[lo-1 .. hi-1]; `judged` holds every passage judged relevant. */
-export function sampleHardNegatives(ranking: readonly Candidate[], judged: ReadonlySet<string>, rng: Random, o: HardNegativeOptions): Candidate[] {
-  const pool = ranking.slice(o.lo - 1, o.hi).filter((c) => !judged.has(c.docid)
-    && (o.margin === undefined || o.positiveScore === undefined || c.score <= o.positiveScore - o.margin));
+export function sampleHardNegatives(
+  ranking: readonly Candidate[],
+  judged: ReadonlySet<string>,
+  rng: Random,
+  o: HardNegativeOptions,
+): Candidate[] {
+  const pool = ranking
+    .slice(o.lo - 1, o.hi)
+    .filter(
+      (c) =>
+        !judged.has(c.docid) &&
+        (o.margin === undefined || o.positiveScore === undefined || c.score <= o.positiveScore - o.margin),
+    );
   const out: Candidate[] = [];
   for (let i = 0; i < o.count && pool.length > 0; i++) out.push(pool.splice(rng.int(pool.length), 1)[0]!);
   return out;
 }
 
 /** Draws `count` distinct passage positions uniformly from [0, size), skipping excluded ones. */
-export function sampleRandomNegatives(size: number, excluded: (position: number) => boolean, rng: Random, count: number): number[] {
+export function sampleRandomNegatives(
+  size: number,
+  excluded: (position: number) => boolean,
+  rng: Random,
+  count: number,
+): number[] {
   const out = new Set<number>();
   for (let tries = 0; out.size < count && tries < 1000 * count; tries++) {
     const p = rng.int(size);

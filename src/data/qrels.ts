@@ -18,11 +18,19 @@ export async function loadQrels(path: string): Promise<Qrels> {
     const [qid, , docid, g] = f as [string, string, string, string];
     if (!/^-?\d+$/.test(g)) throw new InputError(file, line.no, `grade must be an integer, got '${g}'`);
     let q = out.get(qid);
-    if (!q) out.set(qid, (q = new Map()));
+    if (!q) {
+      q = new Map();
+      out.set(qid, q);
+    }
     const had = q.get(docid);
     const key = `${qid} ${docid}`;
     if (had !== undefined && had !== Number(g)) {
-      throw new InputError(file, line.no, `query ${qid}, document ${docid} is judged twice with different grades (${had} and ${g})`, lineOf.get(key));
+      throw new InputError(
+        file,
+        line.no,
+        `query ${qid}, document ${docid} is judged twice with different grades (${had} and ${g})`,
+        lineOf.get(key),
+      );
     }
     q.set(docid, Number(g));
     if (!lineOf.has(key)) lineOf.set(key, line.no);

@@ -22,7 +22,9 @@ export class Random {
   }
 
   /** The state, to save and restore (new Random(state)). */
-  get state(): number[] { return Array.from(this.#s); }
+  get state(): number[] {
+    return Array.from(this.#s);
+  }
 
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number {

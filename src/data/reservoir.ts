@@ -7,7 +7,10 @@ export class Reservoir<T> {
   readonly order: number[] = []; // stream position of each kept item
   seen = 0;
 
-  constructor(readonly n: number, readonly rng: Random) {}
+  constructor(
+    readonly n: number,
+    readonly rng: Random,
+  ) {}
 
   /** Offers the next item; `take` makes the stored copy only when it is kept. */
   offer(take: () => T): void {
@@ -26,6 +29,9 @@ export class Reservoir<T> {
 
   /** Kept items in stream order (so the sample file follows the source file). */
   inStreamOrder(): T[] {
-    return this.order.map((o, k) => [o, k] as const).sort((a, b) => a[0] - b[0]).map(([, k]) => this.items[k]!);
+    return this.order
+      .map((o, k) => [o, k] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, k]) => this.items[k]!);
   }
 }

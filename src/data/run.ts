@@ -38,23 +38,36 @@ export async function loadRun(path: string): Promise<Run> {
     if (format === null) {
       if (f.length === 6) format = 'trec';
       else if (f.length === 3) format = 'msmarco';
-      else throw new InputError(file, line.no, `expected a TREC run line (qid Q0 docid rank score tag) or MS MARCO (qid<TAB>pid<TAB>rank), got ${f.length} fields`);
+      else
+        throw new InputError(
+          file,
+          line.no,
+          `expected a TREC run line (qid Q0 docid rank score tag) or MS MARCO (qid<TAB>pid<TAB>rank), got ${f.length} fields`,
+        );
     }
     const want = format === 'trec' ? 6 : 3;
-    if (f.length !== want) throw new InputError(file, line.no, `expected ${want} fields like the first line (${format} run), got ${f.length}`);
+    if (f.length !== want)
+      throw new InputError(
+        file,
+        line.no,
+        `expected ${want} fields like the first line (${format} run), got ${f.length}`,
+      );
     const qid = f[0]!;
     const docid = f[format === 'trec' ? 2 : 1]!;
     const rankText = f[format === 'trec' ? 3 : 2]!;
-    if (!/^\d+$/.test(rankText)) throw new InputError(file, line.no, `rank must be a non-negative integer, got '${rankText}'`);
+    if (!/^\d+$/.test(rankText))
+      throw new InputError(file, line.no, `rank must be a non-negative integer, got '${rankText}'`);
     const rank = Number(rankText);
     let score = -rank;
     if (format === 'trec') {
       score = Number(f[4]);
-      if (f[4] === '' || !Number.isFinite(score)) throw new InputError(file, line.no, `score must be a number, got '${f[4]}'`);
+      if (f[4] === '' || !Number.isFinite(score))
+        throw new InputError(file, line.no, `score must be a number, got '${f[4]}'`);
     }
     let list = queries.get(qid);
     if (!list) {
-      queries.set(qid, (list = []));
+      list = [];
+      queries.set(qid, list);
       lines.set(qid, []);
     }
     list.push({ docid, score, rank });
@@ -66,7 +79,8 @@ export async function loadRun(path: string): Promise<Run> {
     const at = lines.get(qid)!;
     list.forEach((r, i) => {
       const first = seen.get(r.docid);
-      if (first !== undefined) throw new InputError(file, at[i]!, `query ${qid} lists document ${r.docid} twice`, at[first]);
+      if (first !== undefined)
+        throw new InputError(file, at[i]!, `query ${qid} lists document ${r.docid} twice`, at[first]);
       seen.set(r.docid, i);
     });
   }
@@ -100,7 +114,11 @@ export function trecOrder(a: Scored, b: Scored): number {
 /** A ranking as a TREC run (ranks from 1 in the given order), to evaluate without a file. */
 export function rankingToRun(ranking: Ranking, source: string): Run {
   const queries = new Map<string, Ranked[]>();
-  for (const [qid, list] of ranking) queries.set(qid, list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })));
+  for (const [qid, list] of ranking)
+    queries.set(
+      qid,
+      list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })),
+    );
   return { format: 'trec', queries, source };
 }
 

@@ -26,12 +26,19 @@ export function isTripleLine(buf: Uint8Array, start: number, end: number): boole
 export function parseTextTriple(text: string, file: string, no: number): TextTriple {
   const f = text.split('\t');
   if (f.length !== 3 || f.some((x) => x.length === 0)) {
-    throw new InputError(file, no, `expected query<TAB>positive<TAB>negative (3 non-empty fields), got ${f.length} field(s)`);
+    throw new InputError(
+      file,
+      no,
+      `expected query<TAB>positive<TAB>negative (3 non-empty fields), got ${f.length} field(s)`,
+    );
   }
   return { query: f[0]!, positive: f[1]!, negative: f[2]! };
 }
 
-export async function loadTextTriples(path: string, opts: { skipBad?: boolean } = {}): Promise<{ triples: TextTriple[]; skipped: number }> {
+export async function loadTextTriples(
+  path: string,
+  opts: { skipBad?: boolean } = {},
+): Promise<{ triples: TextTriple[]; skipped: number }> {
   const file = displayName(path);
   const triples: TextTriple[] = [];
   let skipped = 0;
@@ -60,7 +67,11 @@ export async function loadIdTriples(path: string): Promise<IdTriple[]> {
   for await (const line of readLines(path)) {
     const f = line.text.split('\t');
     if (f.length !== 3 || f.some((x) => x.length === 0 || /\s/.test(x))) {
-      throw new InputError(file, line.no, `expected qid<TAB>pid+<TAB>pid- (3 ids), got ${JSON.stringify(line.text.slice(0, 60))}`);
+      throw new InputError(
+        file,
+        line.no,
+        `expected qid<TAB>pid+<TAB>pid- (3 ids), got ${JSON.stringify(line.text.slice(0, 60))}`,
+      );
     }
     out.push({ qid: f[0]!, positive: f[1]!, negative: f[2]! });
   }

@@ -34,13 +34,30 @@ export interface NativeEngine {
   dispose(t: H): void;
   isDisposed(t: H): boolean;
   liveTensors(): number;
-  add(a: H, b: H): H; sub(a: H, b: H): H; mul(a: H, b: H): H; div(a: H, b: H): H;
-  addScalar(a: H, s: number): H; mulScalar(a: H, s: number): H; powScalar(a: H, s: number): H;
-  maximum(a: H, b: H): H; minimum(a: H, b: H): H;
+  add(a: H, b: H): H;
+  sub(a: H, b: H): H;
+  mul(a: H, b: H): H;
+  div(a: H, b: H): H;
+  addScalar(a: H, s: number): H;
+  mulScalar(a: H, s: number): H;
+  powScalar(a: H, s: number): H;
+  maximum(a: H, b: H): H;
+  minimum(a: H, b: H): H;
   clamp(a: H, min: Opt<number>, max: Opt<number>): H;
-  neg(a: H): H; exp(a: H): H; log(a: H): H; sqrt(a: H): H; rsqrt(a: H): H; abs(a: H): H;
-  tanh(a: H): H; sigmoid(a: H): H; relu(a: H): H; gelu(a: H): H;
-  eq(a: H, b: H): H; gt(a: H, b: H): H; lt(a: H, b: H): H; gtScalar(a: H, s: number): H;
+  neg(a: H): H;
+  exp(a: H): H;
+  log(a: H): H;
+  sqrt(a: H): H;
+  rsqrt(a: H): H;
+  abs(a: H): H;
+  tanh(a: H): H;
+  sigmoid(a: H): H;
+  relu(a: H): H;
+  gelu(a: H): H;
+  eq(a: H, b: H): H;
+  gt(a: H, b: H): H;
+  lt(a: H, b: H): H;
+  gtScalar(a: H, s: number): H;
   where(cond: H, a: H, b: H): H;
   maskedFill(a: H, mask: H, value: number): H;
   isFinite(a: H): boolean;
@@ -108,7 +125,9 @@ export function addonPath(): string {
 function load(): NativeEngine {
   const path = addonPath();
   if (!existsSync(path)) {
-    const hint = process.env.FTLAB_ADDON ? 'FTLAB_ADDON names no file' : 'run scripts/setup.sh, or npm run build:native';
+    const hint = process.env.FTLAB_ADDON
+      ? 'FTLAB_ADDON names no file'
+      : 'run scripts/setup.sh, or npm run build:native';
     throw new Error(`the native engine is not built (${path} is missing): ${hint}`);
   }
   return createRequire(import.meta.url)(path) as NativeEngine;

@@ -13,13 +13,21 @@ export function noGrad<T>(fn: () => T): T {
     native.setGradEnabled(prev);
   }
 }
-export function isGradEnabled(): boolean { return native.isGradEnabled(); }
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled();
+}
 
 /** Seeds libtorch's generators (dropout, randn, randperm). */
-export function manualSeed(seed: number): void { native.manualSeed(seed); }
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
 /** The CPU generator's state, to save in a checkpoint (uint8 tensor). */
-export function getRngState(): Tensor { return new Tensor(native.getRngState()); }
-export function setRngState(state: Tensor): void { native.setRngState(state.handle); }
+export function getRngState(): Tensor {
+  return new Tensor(native.getRngState());
+}
+export function setRngState(state: Tensor): void {
+  native.setRngState(state.handle);
+}
 
 /**
  * Sets libtorch's intra-op thread count. libtorch starts with ONE thread on some VMs, so
@@ -31,9 +39,13 @@ export function setThreads(n?: number): number {
   native.setNumThreads(want);
   return native.getNumThreads();
 }
-export function getThreads(): number { return native.getNumThreads(); }
+export function getThreads(): number {
+  return native.getNumThreads();
+}
 
-export function cudaAvailable(): boolean { return native.cudaIsAvailable(); }
+export function cudaAvailable(): boolean {
+  return native.cudaIsAvailable();
+}
 
 /** Resolves 'auto' | 'cpu' | 'cuda[:N]' and checks the device exists. */
 export function resolveDevice(name = 'auto'): string {
@@ -41,7 +53,9 @@ export function resolveDevice(name = 'auto'): string {
   if (name === 'cpu') return 'cpu';
   if (/^cuda(:\d+)?$/.test(name)) {
     if (!native.cudaIsAvailable()) {
-      throw new Error(`--device ${name}: this libtorch has no CUDA (or no GPU is visible); rebuild against a CUDA libtorch (LIBTORCH=...) or use --device cpu`);
+      throw new Error(
+        `--device ${name}: this libtorch has no CUDA (or no GPU is visible); rebuild against a CUDA libtorch (LIBTORCH=...) or use --device cpu`,
+      );
     }
     return name;
   }
@@ -49,10 +63,19 @@ export function resolveDevice(name = 'auto'): string {
 }
 
 /** Waits for queued GPU work (timing). A no-op on CPU. */
-export function synchronize(): void { native.synchronize(); }
-export function liveTensors(): number { return native.liveTensors(); }
+export function synchronize(): void {
+  native.synchronize();
+}
+export function liveTensors(): number {
+  return native.liveTensors();
+}
 export function engineInfo(): { torch: string; threads: number; cuda: boolean; parallel: string } {
-  return { torch: native.version(), threads: native.getNumThreads(), cuda: native.cudaIsAvailable(), parallel: native.parallelInfo() };
+  return {
+    torch: native.version(),
+    threads: native.getNumThreads(),
+    cuda: native.cudaIsAvailable(),
+    parallel: native.parallelInfo(),
+  };
 }
 
 /** What the engine runs on: libtorch, its BLAS and threading, devices, and what looks wrong. */
@@ -102,18 +125,27 @@ export function engineWarnings(o: { parallel: string; loaded: string[]; threads:
   const w: string[] = [];
   const pthreadBlas = o.loaded.find((l) => /\/openblas-pthread\//.test(l)); // Debian's layout
   if (pthreadBlas && /openmp/i.test(o.parallel)) {
-    w.push(`the pthread OpenBLAS (${pthreadBlas}) is loaded into an OpenMP libtorch: matrix products run at ~60% speed. `
-      + 'Point libopenblas.so.0 at the OpenMP build (scripts/setup.sh does), or use the torch wheel\'s libtorch (scripts/setup.sh default)');
+    w.push(
+      `the pthread OpenBLAS (${pthreadBlas}) is loaded into an OpenMP libtorch: matrix products run at ~60% speed. ` +
+        "Point libopenblas.so.0 at the OpenMP build (scripts/setup.sh does), or use the torch wheel's libtorch (scripts/setup.sh default)",
+    );
   }
   if (o.threads === 1 && o.cores > 1) {
-    w.push(`libtorch uses 1 thread on a ${o.cores}-core machine (OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? 'unset'}; ftlab sets all cores unless --threads says otherwise)`);
+    w.push(
+      `libtorch uses 1 thread on a ${o.cores}-core machine (OMP_NUM_THREADS=${process.env.OMP_NUM_THREADS ?? 'unset'}; ftlab sets all cores unless --threads says otherwise)`,
+    );
   }
   return w;
 }
 
 // Never silently slow: a BLAS/OpenMP mismatch is reported once, when the engine loads.
 whenLoaded((engine) => {
-  for (const w of engineWarnings({ parallel: /ATen parallel backend: (.+)/.exec(engine.parallelInfo())?.[1] ?? '', loaded: loadedMathLibraries(), threads: 2, cores: 1 })) {
+  for (const w of engineWarnings({
+    parallel: /ATen parallel backend: (.+)/.exec(engine.parallelInfo())?.[1] ?? '',
+    loaded: loadedMathLibraries(),
+    threads: 2,
+    cores: 1,
+  })) {
     process.stderr.write(`ftlab: warning: ${w}\n`);
   }
 });

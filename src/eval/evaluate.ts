@@ -18,11 +18,16 @@ import type { Judgments } from './measures/judgments.ts';
 
 export function measure(m: Metric, ranking: readonly string[], judged: Judgments): number {
   switch (m.name) {
-    case 'RR': return reciprocalRank(ranking, judged, m.rel, m.cutoff);
-    case 'nDCG': return ndcg(ranking, judged, m.cutoff);
-    case 'R': return recall(ranking, judged, m.rel, m.cutoff!);
-    case 'P': return precision(ranking, judged, m.rel, m.cutoff!);
-    case 'AP': return averagePrecision(ranking, judged, m.rel, m.cutoff);
+    case 'RR':
+      return reciprocalRank(ranking, judged, m.rel, m.cutoff);
+    case 'nDCG':
+      return ndcg(ranking, judged, m.cutoff);
+    case 'R':
+      return recall(ranking, judged, m.rel, m.cutoff!);
+    case 'P':
+      return precision(ranking, judged, m.rel, m.cutoff!);
+    case 'AP':
+      return averagePrecision(ranking, judged, m.rel, m.cutoff);
   }
 }
 

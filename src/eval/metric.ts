@@ -23,7 +23,8 @@ export function parseMetric(s: string): Metric {
   let rel = 1;
   for (const kv of (m[2] ?? '').split(',').filter((x) => x.trim().length > 0)) {
     const [k, v] = kv.split('=').map((x) => x.trim());
-    if (k !== 'rel' || v === undefined || !/^-?\d+$/.test(v)) throw new UserError(`metric '${s}': the only option is rel=<integer grade>`);
+    if (k !== 'rel' || v === undefined || !/^-?\d+$/.test(v))
+      throw new UserError(`metric '${s}': the only option is rel=<integer grade>`);
     if (name === 'nDCG') throw new UserError(`metric '${s}': nDCG uses graded gains; rel= does not apply`);
     rel = Number(v);
   }
@@ -38,7 +39,11 @@ export function metricString(m: Metric): string {
 }
 
 export function parseMetrics(list: string): Metric[] {
-  const out = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(parseMetric);
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(parseMetric);
   if (out.length === 0) throw new UserError('no metrics given');
   return out;
 }

@@ -28,7 +28,13 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): { t: nu
  * `exact` (default 'auto': when 2^n <= trials) enumerates all 2^n sign assignments instead,
  * each equally likely under the null: p = share of them with |mean| >= the observed one.
  */
-export function pairedRandomisation(a: readonly number[], b: readonly number[], trials = 10000, seed = 42, exact: boolean | 'auto' = 'auto'): number {
+export function pairedRandomisation(
+  a: readonly number[],
+  b: readonly number[],
+  trials = 10000,
+  seed = 42,
+  exact: boolean | 'auto' = 'auto',
+): number {
   const n = a.length;
   const d = a.map((x, i) => b[i]! - x);
   const observed = Math.abs(d.reduce((s, x) => s + x, 0));

@@ -2,11 +2,23 @@
 // base, full, LoRA unmerged and merged) and Figure 1 (geometry and UMAP of test pairs),
 // through the analysis APIs (external.ts).
 import type { CurvesResult, GeometryResult, TimingResult, TrainingSummary } from '../analysis/types.ts';
-import { PAPER_FIGURES, readCurves, runGeometry, runTiming, summarizeTraining, type TimingModelSpec } from './external.ts';
+import {
+  PAPER_FIGURES,
+  readCurves,
+  runGeometry,
+  runTiming,
+  summarizeTraining,
+  type TimingModelSpec,
+} from './external.ts';
 import type { FoldOutcome } from './fold-study.ts';
 import type { StudyOptions } from './options.ts';
 
-export interface AnalysisOutput { training: TrainingSummary[]; curves: CurvesResult | null; timing: TimingResult | null; geometry: GeometryResult | null }
+export interface AnalysisOutput {
+  training: TrainingSummary[];
+  curves: CurvesResult | null;
+  timing: TimingResult | null;
+  geometry: GeometryResult | null;
+}
 
 export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
   const out: TrainingSummary[] = [];
@@ -17,9 +29,13 @@ export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
       const s = summarizeTraining(a.dir, label);
       const val = f.negatives?.files[`validation-${a.arm.negatives!}`];
       out.push({
-        ...s, loss: s.loss || a.arm.kind,
-        heldOutTriples: s.heldOutTriples || (val?.count ?? 0), heldOutQueries: s.heldOutQueries || f.fold.validation.queries.size,
-        validation: a.record.chosen ? { metric: a.record.chosen.metric, value: a.record.chosen.value, step: a.record.chosen.step } : s.validation,
+        ...s,
+        loss: s.loss || a.arm.kind,
+        heldOutTriples: s.heldOutTriples || (val?.count ?? 0),
+        heldOutQueries: s.heldOutQueries || f.fold.validation.queries.size,
+        validation: a.record.chosen
+          ? { metric: a.record.chosen.metric, value: a.record.chosen.value, step: a.record.chosen.step }
+          : s.validation,
         trainSeconds: s.trainSeconds ?? a.record.trainSeconds,
       });
     }
@@ -28,7 +44,11 @@ export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
 }
 
 export function curves(folds: FoldOutcome[]): CurvesResult | null {
-  const runs = folds.flatMap((f) => f.arms.filter((a) => a.dir).map((a) => ({ label: folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name, dir: a.dir! })));
+  const runs = folds.flatMap((f) =>
+    f.arms
+      .filter((a) => a.dir)
+      .map((a) => ({ label: folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name, dir: a.dir! })),
+  );
   return runs.length > 0 ? readCurves(runs) : null;
 }
 
@@ -45,24 +65,45 @@ export function timingModels(fold: FoldOutcome, o: StudyOptions): TimingModelSpe
   return models;
 }
 
-export async function analysisStage(folds: FoldOutcome[], o: StudyOptions, timingQueriesFile: string | null): Promise<AnalysisOutput> {
+export async function analysisStage(
+  folds: FoldOutcome[],
+  o: StudyOptions,
+  timingQueriesFile: string | null,
+): Promise<AnalysisOutput> {
   const first = folds[0]!;
   const training = trainingTables(folds);
   const c = curves(folds);
   let timing: TimingResult | null = null;
   if (o.timingQueries > 0 && timingQueriesFile) {
     timing = await runTiming({
-      models: timingModels(first, o), queriesFile: timingQueriesFile, n: o.timingQueries, k: 200, repeats: o.timingRepeats,
+      models: timingModels(first, o),
+      queriesFile: timingQueriesFile,
+      n: o.timingQueries,
+      k: 200,
+      repeats: o.timingRepeats,
       // search cost does not depend on the vectors' values: random vectors of the pool's size stand in for each model's
-      passages: { synthetic: first.fold.collection.size }, paperProtocol: true, seed: o.seed, cacheDir: o.cacheDir, device: o.device, log: o.log,
+      passages: { synthetic: first.fold.collection.size },
+      paperProtocol: true,
+      seed: o.seed,
+      cacheDir: o.cacheDir,
+      device: o.device,
+      log: o.log,
     });
     if (!timing.paper) timing.paper = [...PAPER_FIGURES];
   }
   let geometry: GeometryResult | null = null;
   if (o.geometryPairs > 0) {
     geometry = await runGeometry({
-      models: first.arms.map((a) => ({ label: a.arm.name, spec: a.modelPath })), queriesFile: first.fold.testQueriesPath, qrelsFile: first.fold.testQrelsPath,
-      collectionPath: first.fold.collectionPath, n: o.geometryPairs, minGrade: first.fold.minGrade, seed: o.seed, umap: o.umap, device: o.device, log: o.log,
+      models: first.arms.map((a) => ({ label: a.arm.name, spec: a.modelPath })),
+      queriesFile: first.fold.testQueriesPath,
+      qrelsFile: first.fold.testQrelsPath,
+      collectionPath: first.fold.collectionPath,
+      n: o.geometryPairs,
+      minGrade: first.fold.minGrade,
+      seed: o.seed,
+      umap: o.umap,
+      device: o.device,
+      log: o.log,
     });
   }
   return { training, curves: c, timing, geometry };

@@ -33,24 +33,88 @@ export const MNRL_SCALE = 20;
 
 export const ARMS: readonly ArmSpec[] = [
   { name: 'base', label: 'Base model (all-MiniLM-L6-v2)', method: 'base', negatives: null, kind: 'base', lr: null },
-  { name: 'full-random', label: 'Full FT, random negatives', method: 'full', negatives: 'random', kind: 'triplet', lr: PAPER_LR },
-  { name: 'full-hard', label: 'Full FT, hard negatives', method: 'full', negatives: 'hard', kind: 'triplet', lr: PAPER_LR },
-  { name: 'lora-random', label: 'LoRA, random negatives (lr 2e-5)', method: 'lora', negatives: 'random', kind: 'triplet', lr: PAPER_LR },
-  { name: 'lora-hard', label: 'LoRA, hard negatives (lr 2e-5)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: PAPER_LR },
-  { name: 'lora-hard-lr1e-3', label: 'LoRA, hard negatives (lr 1e-3)', method: 'lora', negatives: 'hard', kind: 'triplet', lr: LORA_HIGH_LR },
-  { name: 'recipe', label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR, anchor: 'embeddings' },
-  { name: 'recipe-l2sp', label: `Recipe variant: full FT, MNRL + hard negatives + L2-SP weight anchor (${RECIPE_L2SP_WEIGHT})`, method: 'full', negatives: 'hard', kind: 'recipe', lr: PAPER_LR, anchor: 'weights', optional: true },
+  {
+    name: 'full-random',
+    label: 'Full FT, random negatives',
+    method: 'full',
+    negatives: 'random',
+    kind: 'triplet',
+    lr: PAPER_LR,
+  },
+  {
+    name: 'full-hard',
+    label: 'Full FT, hard negatives',
+    method: 'full',
+    negatives: 'hard',
+    kind: 'triplet',
+    lr: PAPER_LR,
+  },
+  {
+    name: 'lora-random',
+    label: 'LoRA, random negatives (lr 2e-5)',
+    method: 'lora',
+    negatives: 'random',
+    kind: 'triplet',
+    lr: PAPER_LR,
+  },
+  {
+    name: 'lora-hard',
+    label: 'LoRA, hard negatives (lr 2e-5)',
+    method: 'lora',
+    negatives: 'hard',
+    kind: 'triplet',
+    lr: PAPER_LR,
+  },
+  {
+    name: 'lora-hard-lr1e-3',
+    label: 'LoRA, hard negatives (lr 1e-3)',
+    method: 'lora',
+    negatives: 'hard',
+    kind: 'triplet',
+    lr: LORA_HIGH_LR,
+  },
+  {
+    name: 'recipe',
+    label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`,
+    method: 'full',
+    negatives: 'hard',
+    kind: 'recipe',
+    lr: PAPER_LR,
+    anchor: 'embeddings',
+  },
+  {
+    name: 'recipe-l2sp',
+    label: `Recipe variant: full FT, MNRL + hard negatives + L2-SP weight anchor (${RECIPE_L2SP_WEIGHT})`,
+    method: 'full',
+    negatives: 'hard',
+    kind: 'recipe',
+    lr: PAPER_LR,
+    anchor: 'weights',
+    optional: true,
+  },
 ];
 
 /** `--arms a,b,c` -> the specs, base always first (every table compares against it). */
 export function selectArms(list: string | undefined): ArmSpec[] {
   if (!list) return ARMS.filter((a) => !a.optional);
-  const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const n of names) if (!ARMS.some((a) => a.name === n)) throw new UserError(`unknown arm '${n}' (have ${ARMS.map((a) => a.name).join(', ')})`);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const n of names)
+    if (!ARMS.some((a) => a.name === n))
+      throw new UserError(`unknown arm '${n}' (have ${ARMS.map((a) => a.name).join(', ')})`);
   return ARMS.filter((a) => a.name === 'base' || names.includes(a.name));
 }
 
-export interface TrainingShape { steps: number; batchSize: number; seed: number; model: string; warmup: number; evalEvery: number }
+export interface TrainingShape {
+  steps: number;
+  batchSize: number;
+  seed: number;
+  model: string;
+  warmup: number;
+  evalEvery: number;
+}
 
 /** The trainer configuration of one arm (null for the base). */
 export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: TrainingShape): TrainConfig | null {
@@ -58,13 +122,30 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
   const preset = TRIPLET_PRESETS[config];
   const recipe = arm.kind === 'recipe';
   return {
-    model: s.model, loss: recipe ? 'mnrl' : 'triplet', distance: preset.distance, margin: preset.margin, mnrlScale: MNRL_SCALE,
-    normalize: recipe ? true : preset.normalize, batchSize: s.batchSize, gradAccumulation: 1, lr: arm.lr!, warmup: s.warmup, epochs: 1,
-    maxSteps: s.steps, weightDecay: 0.01, maxGradNorm: 1, lora: arm.method === 'lora' ? PAPER_LORA : null, seed: s.seed,
-    evalEvery: s.evalEvery, saveEvery: 0, keepCheckpoints: 1,
-    regulariser: !recipe ? null : arm.anchor === 'weights'
-      ? { kind: 'weights-l2sp', weight: RECIPE_L2SP_WEIGHT, reference: s.model }
-      : { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model },
+    model: s.model,
+    loss: recipe ? 'mnrl' : 'triplet',
+    distance: preset.distance,
+    margin: preset.margin,
+    mnrlScale: MNRL_SCALE,
+    normalize: recipe ? true : preset.normalize,
+    batchSize: s.batchSize,
+    gradAccumulation: 1,
+    lr: arm.lr!,
+    warmup: s.warmup,
+    epochs: 1,
+    maxSteps: s.steps,
+    weightDecay: 0.01,
+    maxGradNorm: 1,
+    lora: arm.method === 'lora' ? PAPER_LORA : null,
+    seed: s.seed,
+    evalEvery: s.evalEvery,
+    saveEvery: 0,
+    keepCheckpoints: 1,
+    regulariser: !recipe
+      ? null
+      : arm.anchor === 'weights'
+        ? { kind: 'weights-l2sp', weight: RECIPE_L2SP_WEIGHT, reference: s.model }
+        : { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model },
   };
 }
 
@@ -77,10 +158,22 @@ export function lossDescription(arm: ArmSpec, config: TripletConfigName): string
   return `triplet(${p.distance}, margin ${p.margin}${p.normalize ? ', normalised' : ', unnormalised'})`;
 }
 
-export function armRecord(arm: ArmSpec, config: TripletConfigName, cfg: TrainConfig | null, modelPath: string | null): ArmRecord {
+export function armRecord(
+  arm: ArmSpec,
+  config: TripletConfigName,
+  cfg: TrainConfig | null,
+  modelPath: string | null,
+): ArmRecord {
   return {
-    name: arm.name, label: arm.kind === 'triplet' ? `${arm.label} (${config})` : arm.label, method: arm.method, negatives: arm.negatives,
-    loss: lossDescription(arm, config), lr: arm.lr, steps: cfg?.maxSteps ?? null, batchSize: cfg?.batchSize ?? null,
-    trainConfig: cfg ? { ...cfg } : null, modelPath,
+    name: arm.name,
+    label: arm.kind === 'triplet' ? `${arm.label} (${config})` : arm.label,
+    method: arm.method,
+    negatives: arm.negatives,
+    loss: lossDescription(arm, config),
+    lr: arm.lr,
+    steps: cfg?.maxSteps ?? null,
+    batchSize: cfg?.batchSize ?? null,
+    trainConfig: cfg ? { ...cfg } : null,
+    modelPath,
   };
 }

@@ -11,7 +11,10 @@ import type { DataFile } from '../report/schema.ts';
 import { UserError } from '../errors.ts';
 import { dataFile } from './provenance.ts';
 
-export interface QuerySet { queries: Queries; qrels: Qrels }
+export interface QuerySet {
+  queries: Queries;
+  qrels: Qrels;
+}
 
 export interface Fold {
   name: string; // "dl20->dl19"
@@ -36,7 +39,11 @@ export const TREC_DL_YEARS = ['dl19', 'dl20'] as const;
 export type TrecDlYear = (typeof TREC_DL_YEARS)[number];
 
 /** Splits query ids: a seeded shuffle of the sorted ids, the first round(fraction * n) held out (at least 1 of 2+). */
-export function splitByQuery(ids: Iterable<string>, fraction: number, seed: number): { train: string[]; validation: string[] } {
+export function splitByQuery(
+  ids: Iterable<string>,
+  fraction: number,
+  seed: number,
+): { train: string[]; validation: string[] } {
   const sorted = [...new Set(ids)].sort();
   if (fraction <= 0 || sorted.length < 2) return { train: sorted, validation: [] };
   const shuffled = new Random((seed ^ 0x5a11) >>> 0).shuffle(sorted);
@@ -57,7 +64,11 @@ export function subset(set: QuerySet, ids: readonly string[]): QuerySet {
 }
 
 /** Positions of every passage judged for these queries or among their candidates. */
-export function touchedPassages(collection: Collection, sets: readonly QuerySet[], runs: readonly (Run | null)[]): Set<number> {
+export function touchedPassages(
+  collection: Collection,
+  sets: readonly QuerySet[],
+  runs: readonly (Run | null)[],
+): Set<number> {
   const out = new Set<number>();
   const add = (docid: string): void => {
     const p = collection.indexOf(docid);
@@ -72,17 +83,29 @@ export function touchedPassages(collection: Collection, sets: readonly QuerySet[
   return out;
 }
 
-export interface TrecDlFoldOptions { dataDir: string; train: TrecDlYear; test: TrecDlYear; validationFraction: number; seed: number; collection?: Collection }
+export interface TrecDlFoldOptions {
+  dataDir: string;
+  train: TrecDlYear;
+  test: TrecDlYear;
+  validationFraction: number;
+  seed: number;
+  collection?: Collection;
+}
 
 /** A TREC DL fold over trec-dl/ (the 30k-passage pool). */
 export async function trecDlFold(o: TrecDlFoldOptions): Promise<Fold> {
   const dl = join(o.dataDir, 'trec-dl');
   const poolPath = join(dl, 'collection.pool.tsv');
-  if (!existsSync(poolPath)) throw new UserError(`${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md)`);
+  if (!existsSync(poolPath))
+    throw new UserError(`${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md)`);
   const paths = {
     collection: poolPath,
-    trainQueries: join(dl, `queries.${o.train}.tsv`), trainQrels: join(dl, `qrels.${o.train}-passage.txt`), trainRun: join(dl, `run.${o.train}.bm25.top100.trec`),
-    testQueries: join(dl, `queries.${o.test}.tsv`), testQrels: join(dl, `qrels.${o.test}-passage.txt`), testRun: join(dl, `run.${o.test}.bm25.top100.trec`),
+    trainQueries: join(dl, `queries.${o.train}.tsv`),
+    trainQrels: join(dl, `qrels.${o.train}-passage.txt`),
+    trainRun: join(dl, `run.${o.train}.bm25.top100.trec`),
+    testQueries: join(dl, `queries.${o.test}.tsv`),
+    testQrels: join(dl, `qrels.${o.test}-passage.txt`),
+    testRun: join(dl, `run.${o.test}.bm25.top100.trec`),
   };
   const collection = o.collection ?? (await loadCollection(poolPath)).collection;
   const side: QuerySet = { queries: await loadQueries(paths.trainQueries), qrels: await loadQrels(paths.trainQrels) };
@@ -95,9 +118,20 @@ export async function trecDlFold(o: TrecDlFoldOptions): Promise<Fold> {
   const files: DataFile[] = [];
   for (const [role, path] of Object.entries(paths)) files.push(await dataFile(`${o.train}->${o.test} ${role}`, path));
   return {
-    name: `${o.train}->${o.test}`, trainName: o.train, testName: o.test, collection, collectionPath: poolPath,
-    training: subset(side, split.train), validation, test, trainRun, testRun,
+    name: `${o.train}->${o.test}`,
+    trainName: o.train,
+    testName: o.test,
+    collection,
+    collectionPath: poolPath,
+    training: subset(side, split.train),
+    validation,
+    test,
+    trainRun,
+    testRun,
     excluded: touchedPassages(collection, [test, validation], [testRun, trainRun]),
-    files, testQueriesPath: paths.testQueries, testQrelsPath: paths.testQrels, minGrade: 2,
+    files,
+    testQueriesPath: paths.testQueries,
+    testQrelsPath: paths.testQrels,
+    minGrade: 2,
   };
 }

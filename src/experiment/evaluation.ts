@@ -46,18 +46,36 @@ export function candidates(run: Run, set: QuerySet, depth: number): Run {
 
 export function rankingRun(ranking: Ranking, source: string): Run {
   const queries = new Map<string, Ranked[]>();
-  for (const [q, list] of ranking) queries.set(q, list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })));
+  for (const [q, list] of ranking)
+    queries.set(
+      q,
+      list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })),
+    );
   return { format: 'trec', queries, source };
 }
 
 /** The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's eq. 2, whatever the output normalisation). */
-export function rerankEvaluation(encoder: SentenceEncoder, set: QuerySet, collection: Collection, cands: Run, metrics: readonly string[], name: string): StoredEvaluation {
+export function rerankEvaluation(
+  encoder: SentenceEncoder,
+  set: QuerySet,
+  collection: Collection,
+  cands: Run,
+  metrics: readonly string[],
+  name: string,
+): StoredEvaluation {
   const ranking = rerank(encoder, set.queries, collection, cands, null, undefined, 'cosine');
   return storeEvaluation(evaluate(rankingRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
 }
 
 /** Dense retrieval over the whole collection (passage vectors cached per model in cacheDir). */
-export async function denseEvaluation(encoder: SentenceEncoder, set: QuerySet, collection: Collection, collectionPath: string, metrics: readonly string[], o: { cacheDir?: string | null; k?: number; onProgress?: (d: number, n: number) => void; name: string }): Promise<StoredEvaluation> {
+export async function denseEvaluation(
+  encoder: SentenceEncoder,
+  set: QuerySet,
+  collection: Collection,
+  collectionPath: string,
+  metrics: readonly string[],
+  o: { cacheDir?: string | null; k?: number; onProgress?: (d: number, n: number) => void; name: string },
+): Promise<StoredEvaluation> {
   const docs = embedCollection(encoder, collection, collectionPath, { cacheDir: o.cacheDir, onProgress: o.onProgress });
   const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000, undefined, 'cosine');
   return storeEvaluation(evaluate(rankingRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));

@@ -17,7 +17,10 @@ import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { exactSearch, type DocChunks } from '../retrieval/exact-search.ts';
 import { l2NormaliseRows, normalisesAtScoring, rowDot } from '../retrieval/similarity.ts';
 
-export interface Positive { qid: string; position: number }
+export interface Positive {
+  qid: string;
+  position: number;
+}
 
 export interface NegativeStats {
   triples: number;
@@ -30,21 +33,46 @@ export interface NegativeStats {
   excludedDropped: number; // candidates removed because a test/validation query touches them
 }
 
-export interface IdTriple { qid: string; positive: number; negative: number }
+export interface IdTriple {
+  qid: string;
+  positive: number;
+  negative: number;
+}
 
 export function emptyStats(): NegativeStats {
-  return { triples: 0, queries: 0, positives: 0, positivesExcluded: 0, shortPools: 0, guardDropped: 0, judgedDropped: 0, excludedDropped: 0 };
+  return {
+    triples: 0,
+    queries: 0,
+    positives: 0,
+    positivesExcluded: 0,
+    shortPools: 0,
+    guardDropped: 0,
+    judgedDropped: 0,
+    excludedDropped: 0,
+  };
 }
 
 /** Judged positives (grade >= minGrade, with text) of each query, minus excluded passages. */
-export function judgedPositives(queries: Queries, qrels: Qrels, collection: Collection, minGrade: number, excluded: ReadonlySet<number>, stats: NegativeStats): Positive[] {
+export function judgedPositives(
+  queries: Queries,
+  qrels: Qrels,
+  collection: Collection,
+  minGrade: number,
+  excluded: ReadonlySet<number>,
+  stats: NegativeStats,
+): Positive[] {
   const out: Positive[] = [];
   for (const qid of [...queries.keys()].sort()) {
-    for (const [docid, grade] of [...(qrels.get(qid) ?? new Map<string, number>())].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    for (const [docid, grade] of [...(qrels.get(qid) ?? new Map<string, number>())].sort((a, b) =>
+      a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
+    )) {
       if (grade < minGrade) continue;
       const p = collection.indexOf(docid);
       if (p < 0) continue;
-      if (excluded.has(p)) { stats.positivesExcluded++; continue; }
+      if (excluded.has(p)) {
+        stats.positivesExcluded++;
+        continue;
+      }
       out.push({ qid, position: p });
     }
   }
@@ -55,11 +83,23 @@ export function judgedPositives(queries: Queries, qrels: Qrels, collection: Coll
 
 function relevantPositions(qrels: Qrels, qid: string, collection: Collection): Set<number> {
   const s = new Set<number>();
-  for (const [d, g] of qrels.get(qid) ?? []) if (g >= 1) { const p = collection.indexOf(d); if (p >= 0) s.add(p); }
+  for (const [d, g] of qrels.get(qid) ?? [])
+    if (g >= 1) {
+      const p = collection.indexOf(d);
+      if (p >= 0) s.add(p);
+    }
   return s;
 }
 
-export interface RandomNegativeOptions { positives: Positive[]; qrels: Qrels; run: Run; collection: Collection; excluded: ReadonlySet<number>; seed: number; stats: NegativeStats }
+export interface RandomNegativeOptions {
+  positives: Positive[];
+  qrels: Qrels;
+  run: Run;
+  collection: Collection;
+  excluded: ReadonlySet<number>;
+  seed: number;
+  stats: NegativeStats;
+}
 
 export function randomNegatives(o: RandomNegativeOptions): IdTriple[] {
   const rng = new Random((o.seed ^ 0x7a4d) >>> 0);
@@ -70,10 +110,16 @@ export function randomNegatives(o: RandomNegativeOptions): IdTriple[] {
     for (const r of o.run.queries.get(pos.qid) ?? []) {
       const p = o.collection.indexOf(r.docid);
       if (p < 0 || relevant.has(p)) continue;
-      if (o.excluded.has(p)) { o.stats.excludedDropped++; continue; }
+      if (o.excluded.has(p)) {
+        o.stats.excludedDropped++;
+        continue;
+      }
       pool.push(p);
     }
-    if (pool.length === 0) { o.stats.shortPools++; continue; }
+    if (pool.length === 0) {
+      o.stats.shortPools++;
+      continue;
+    }
     out.push({ qid: pos.qid, positive: pos.position, negative: pool[rng.int(pool.length)]! });
   }
   o.stats.triples = out.length;
@@ -106,11 +152,24 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
   // scored as the model is (cosine over unnormalised vectors normalises both sides), as search and mining are
   const normalize = normalisesAtScoring(o.encoder.info);
   const scoreRows = (v: Float32Array): Float32Array => (normalize ? l2NormaliseRows(v, C) : v);
-  const qv = scoreRows(o.encoder.encode(qids.map((q) => o.queries.get(q)!), { batchSize: o.batchSize }));
+  const qv = scoreRows(
+    o.encoder.encode(
+      qids.map((q) => o.queries.get(q)!),
+      { batchSize: o.batchSize },
+    ),
+  );
   const top = await exactSearch(qv, C, o.docs, o.depth, { device: o.encoder.device, normalize });
   const qrow = new Map(qids.map((q, i) => [q, i]));
   const uniquePos = [...new Set(o.positives.map((p) => p.position))];
-  const pv = o.guardMargin === null ? null : scoreRows(o.encoder.encode(uniquePos.map((p) => o.collection.text(p)), { batchSize: o.batchSize }));
+  const pv =
+    o.guardMargin === null
+      ? null
+      : scoreRows(
+          o.encoder.encode(
+            uniquePos.map((p) => o.collection.text(p)),
+            { batchSize: o.batchSize },
+          ),
+        );
   const prow = new Map(uniquePos.map((p, i) => [p, i]));
   const out: IdTriple[] = [];
   for (const pos of o.positives) {
@@ -125,12 +184,24 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
       const row = top.indices[qi * top.k + r]!;
       if (row < 0) break;
       const p = o.rows ? o.rows[row]! : row;
-      if (relevant.has(p)) { o.stats.judgedDropped++; continue; }
-      if (o.excluded.has(p)) { o.stats.excludedDropped++; continue; }
-      if (o.guardMargin !== null && top.scores[qi * top.k + r]! > positiveScore - o.guardMargin) { o.stats.guardDropped++; continue; }
+      if (relevant.has(p)) {
+        o.stats.judgedDropped++;
+        continue;
+      }
+      if (o.excluded.has(p)) {
+        o.stats.excludedDropped++;
+        continue;
+      }
+      if (o.guardMargin !== null && top.scores[qi * top.k + r]! > positiveScore - o.guardMargin) {
+        o.stats.guardDropped++;
+        continue;
+      }
       pool.push(p);
     }
-    if (pool.length === 0) { o.stats.shortPools++; continue; }
+    if (pool.length === 0) {
+      o.stats.shortPools++;
+      continue;
+    }
     out.push({ qid: pos.qid, positive: pos.position, negative: pool[rng.int(pool.length)]! });
   }
   o.stats.triples = out.length;
@@ -138,5 +209,9 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
 }
 
 export function textTriples(ids: readonly IdTriple[], queries: Queries, collection: Collection): TextTriple[] {
-  return ids.map((t) => ({ query: queries.get(t.qid)!, positive: collection.text(t.positive), negative: collection.text(t.negative) }));
+  return ids.map((t) => ({
+    query: queries.get(t.qid)!,
+    positive: collection.text(t.positive),
+    negative: collection.text(t.negative),
+  }));
 }

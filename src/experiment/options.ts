@@ -38,12 +38,33 @@ export interface StudyOptions {
 
 /** Defaults of `--preset quick` (see the README's study section for why these fit 45 minutes). */
 export const QUICK_DEFAULTS = {
-  steps: 24, batchSize: 16, warmup: 0.1, dose: [0, 0.25, 0.5, 1], rerankDepth: 100, validationDepth: 30, miningDepth: 100, protocols: ['rerank'] as ('rerank' | 'dense')[],
-  timingQueries: 10_000, timingRepeats: 1, geometryPairs: 1000, validationFraction: 0.2,
+  steps: 24,
+  batchSize: 16,
+  warmup: 0.1,
+  dose: [0, 0.25, 0.5, 1],
+  rerankDepth: 100,
+  validationDepth: 30,
+  miningDepth: 100,
+  protocols: ['rerank'] as ('rerank' | 'dense')[],
+  timingQueries: 10_000,
+  timingRepeats: 1,
+  geometryPairs: 1000,
+  validationFraction: 0.2,
 };
 
 /** Defaults of `--preset paper`: the paper's hyperparameters. */
 export const PAPER_DEFAULTS = {
-  steps: 7812, batchSize: 128, warmup: 1000, dose: [0, 0.25, 0.5, 1], rerankDepth: 100, validationDepth: 100, miningDepth: 100, protocols: ['dense'] as ('rerank' | 'dense')[],
-  timingQueries: 10_000, timingRepeats: 3, geometryPairs: 1000, validationFraction: 0.2, paperTriples: 1_000_000,
+  steps: 7812,
+  batchSize: 128,
+  warmup: 1000,
+  dose: [0, 0.25, 0.5, 1],
+  rerankDepth: 100,
+  validationDepth: 100,
+  miningDepth: 100,
+  protocols: ['dense'] as ('rerank' | 'dense')[],
+  timingQueries: 10_000,
+  timingRepeats: 3,
+  geometryPairs: 1000,
+  validationFraction: 0.2,
+  paperTriples: 1_000_000,
 };

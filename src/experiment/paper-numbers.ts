@@ -5,7 +5,24 @@ export const PAPER_NUMBERS = {
   source: 'the paper under study, as quoted in ftlab issue 10 and ../shared/data/msmarco/README.md',
   tableI: { model: 'all-MiniLM-L6-v2 (base)', metric: 'MRR@10 on MS MARCO dev small, full corpus', value: 0.3026 },
   tableII: [{ label: 'paper (base model, dev small queries)', seconds: 303.9, qps: 32.9, hardware: 'NVIDIA A100' }],
-  tableIII: { finalTrainingLossRange: [0.79, 3.1] as [number, number], note: 'final training losses of the fine-tuned variants' },
-  hyperparameters: { triples: 1_000_000, batchSize: 128, lr: 2e-5, warmupSteps: 1000, maxGradNorm: 1, weightDecay: 0.01, hardNegativeRanks: [51, 200] },
-  reference: { model: 'sentence-transformers/all-MiniLM-L6-v2', metric: 'MTEB MS MARCO dev, full corpus', mrr10: 0.3056, mrr100: 0.3171, ndcg10: 0.3654 },
+  tableIII: {
+    finalTrainingLossRange: [0.79, 3.1] as [number, number],
+    note: 'final training losses of the fine-tuned variants',
+  },
+  hyperparameters: {
+    triples: 1_000_000,
+    batchSize: 128,
+    lr: 2e-5,
+    warmupSteps: 1000,
+    maxGradNorm: 1,
+    weightDecay: 0.01,
+    hardNegativeRanks: [51, 200],
+  },
+  reference: {
+    model: 'sentence-transformers/all-MiniLM-L6-v2',
+    metric: 'MTEB MS MARCO dev, full corpus',
+    mrr10: 0.3056,
+    mrr100: 0.3171,
+    ndcg10: 0.3654,
+  },
 } as const;

@@ -6,7 +6,10 @@ import type { Fold } from './data.ts';
 import type { StudyOptions } from './options.ts';
 import { doseSteps } from './fold-study.ts';
 
-export interface Throughput { passagesPerSecond: number; sample: number }
+export interface Throughput {
+  passagesPerSecond: number;
+  sample: number;
+}
 
 /**
  * Passages per second of the base model (a warm-up batch first, then a timed one). The
@@ -15,7 +18,10 @@ export interface Throughput { passagesPerSecond: number; sample: number }
  */
 export function measureThroughput(encoder: SentenceEncoder, collection: Collection, n = 256): Throughput {
   const step = Math.max(1, Math.floor(collection.size / (2 * n)));
-  const texts = (k: number): string[] => Array.from({ length: Math.min(n, collection.size) }, (_, i) => collection.text(((k * n + i) * step) % collection.size));
+  const texts = (k: number): string[] =>
+    Array.from({ length: Math.min(n, collection.size) }, (_, i) =>
+      collection.text(((k * n + i) * step) % collection.size),
+    );
   encoder.encode(texts(0).slice(0, 32));
   const sample = texts(1);
   const t0 = performance.now();
@@ -23,7 +29,11 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
   return { passagesPerSecond: sample.length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: sample.length };
 }
 
-export interface PlanLine { stage: string; passages: number; seconds: number }
+export interface PlanLine {
+  stage: string;
+  passages: number;
+  seconds: number;
+}
 
 /**
  * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
@@ -39,24 +49,50 @@ const UMAP_SECONDS_PER_POINT = 0.014;
 
 export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningPassages: number): PlanLine[] {
   const lines: PlanLine[] = [];
-  const add = (stage: string, passages: number, extraSeconds = 0): void => { lines.push({ stage, passages, seconds: passages / t.passagesPerSecond + extraSeconds }); };
+  const add = (stage: string, passages: number, extraSeconds = 0): void => {
+    lines.push({ stage, passages, seconds: passages / t.passagesPerSecond + extraSeconds });
+  };
   const trained = o.arms.filter((a) => a.kind !== 'base');
   for (const f of folds) {
-    const test = f.testRun ? [...f.test.queries.keys()].reduce((s, q) => s + Math.min(o.rerankDepth, f.testRun!.queries.get(q)?.length ?? 0), 0) : 0;
-    const val = f.trainRun ? [...f.validation.queries.keys()].reduce((s, q) => s + Math.min(o.rerankDepth, f.trainRun!.queries.get(q)?.length ?? 0), 0) : 0;
+    const test = f.testRun
+      ? [...f.test.queries.keys()].reduce(
+          (s, q) => s + Math.min(o.rerankDepth, f.testRun!.queries.get(q)?.length ?? 0),
+          0,
+        )
+      : 0;
+    const val = f.trainRun
+      ? [...f.validation.queries.keys()].reduce(
+          (s, q) => s + Math.min(o.rerankDepth, f.trainRun!.queries.get(q)?.length ?? 0),
+          0,
+        )
+      : 0;
     const dosePts = doseSteps(o.dose, o.steps).filter((d) => d.step > 0).length;
     const evalPts = Math.min(o.steps, 4);
     add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
     for (const a of trained) {
-      add(`${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ${dosePts} test snapshots + ${evalPts} validations`,
-        o.steps * o.batchSize * (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) + dosePts * test + evalPts * val);
+      add(
+        `${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ${dosePts} test snapshots + ${evalPts} validations`,
+        o.steps *
+          o.batchSize *
+          (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
+          dosePts * test +
+          evalPts * val,
+      );
     }
-    if (o.protocols.includes('dense')) add(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
+    if (o.protocols.includes('dense'))
+      add(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
   }
-  add(`timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`, Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST));
+  add(
+    `timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`,
+    Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST),
+  );
   const points = 2 * o.geometryPairs * o.arms.length; // a query and a passage per pair, per model
-  add(`geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`, points / 2, o.umap ? points * UMAP_SECONDS_PER_POINT : 0);
+  add(
+    `geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`,
+    points / 2,
+    o.umap ? points * UMAP_SECONDS_PER_POINT : 0,
+  );
   return lines;
 }
 
@@ -72,5 +108,9 @@ export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): s
 
 function fmt(secs: number): string {
   const s = Math.round(secs);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -38,12 +38,18 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const t = measureThroughput(base, folds[0]!.collection);
   const mining = o.preset === 'paper' ? folds[0]!.collection.size : plannedMiningPassages(folds[0]!, o);
   for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) o.log(line);
-  for (const f of folds) o.log(`fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries (held out by query), ${f.test.queries.size} test queries; ${f.excluded.size} passages never used in training`);
+  for (const f of folds)
+    o.log(
+      `fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries (held out by query), ${f.test.queries.size} test queries; ${f.excluded.size} passages never used in training`,
+    );
 
   const outcomes: FoldOutcome[] = [];
   try {
     for (const fold of folds) {
-      const mine = o.preset === 'paper' ? () => paperNegatives(fold, o.data, base, baseId, o, cache) : () => negativesStage(fold, base, baseId, o, cache);
+      const mine =
+        o.preset === 'paper'
+          ? () => paperNegatives(fold, o.data, base, baseId, o, cache)
+          : () => negativesStage(fold, base, baseId, o, cache);
       outcomes.push(await runFold(fold, base, mine, o, cache, metrics, baseId));
     }
   } finally {
@@ -54,14 +60,34 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   cache.timings.push({ name: 'analysis', seconds: (performance.now() - tAnalysis) / 1000, cached: false });
 
   const results: StudyResults = {
-    format: RESULTS_FORMAT, version: RESULTS_VERSION,
+    format: RESULTS_FORMAT,
+    version: RESULTS_VERSION,
     config: {
-      preset: o.preset, config: o.config, seed: o.seed,
+      preset: o.preset,
+      config: o.config,
+      seed: o.seed,
       folds: folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
       validationFraction: o.validationFraction,
-      arms: o.arms.map((a) => armRecord(a, o.config, armTrainConfig(a, o.config, { steps: o.steps, batchSize: o.batchSize, seed: o.seed, model: o.model, warmup: o.warmup, evalEvery: Math.max(1, Math.round(o.steps / 4)) }),
-        outcomes[0]!.arms.find((x) => x.arm.name === a.name)?.record ? outcomes[0]!.arms.find((x) => x.arm.name === a.name)!.modelPath : null)),
-      protocols: o.protocols, metrics, data: folds.flatMap((f) => f.files),
+      arms: o.arms.map((a) =>
+        armRecord(
+          a,
+          o.config,
+          armTrainConfig(a, o.config, {
+            steps: o.steps,
+            batchSize: o.batchSize,
+            seed: o.seed,
+            model: o.model,
+            warmup: o.warmup,
+            evalEvery: Math.max(1, Math.round(o.steps / 4)),
+          }),
+          outcomes[0]!.arms.find((x) => x.arm.name === a.name)?.record
+            ? outcomes[0]!.arms.find((x) => x.arm.name === a.name)!.modelPath
+            : null,
+        ),
+      ),
+      protocols: o.protocols,
+      metrics,
+      data: folds.flatMap((f) => f.files),
       notes: [...notes(o, outcomes), ...lossTrends(analysis.curves)],
       paper: { ...PAPER_NUMBERS },
     },
@@ -72,9 +98,18 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
     geometry: analysis.geometry,
     curves: analysis.curves,
     environment: {
-      ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
-      node: process.version, torch: engineInfo().torch, blas: engineReport().blas.split(' (')[0]!, threads: engineInfo().threads, device: o.device ?? 'cpu',
-      cpus: cpus().length, os: `${platform()} ${release()}`, startedAt: startedAt.toISOString(), wallSeconds: (performance.now() - t0) / 1000, stages: cache.timings,
+      ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+        .version,
+      node: process.version,
+      torch: engineInfo().torch,
+      blas: engineReport().blas.split(' (')[0]!,
+      threads: engineInfo().threads,
+      device: o.device ?? 'cpu',
+      cpus: cpus().length,
+      os: `${platform()} ${release()}`,
+      startedAt: startedAt.toISOString(),
+      wallSeconds: (performance.now() - t0) / 1000,
+      stages: cache.timings,
     },
   };
   const path = join(o.output, 'results.json');
@@ -98,36 +133,84 @@ function lossTrends(curves: CurvesResult | null): string[] {
 
 async function loadFolds(o: StudyOptions): Promise<Fold[]> {
   if (o.preset === 'paper') return [await paperFold(o.data, o)];
-  const first = await trecDlFold({ dataDir: o.data, train: 'dl20', test: 'dl19', validationFraction: o.validationFraction, seed: o.seed });
+  const first = await trecDlFold({
+    dataDir: o.data,
+    train: 'dl20',
+    test: 'dl19',
+    validationFraction: o.validationFraction,
+    seed: o.seed,
+  });
   if (o.folds === 'one') return [first];
-  return [first, await trecDlFold({ dataDir: o.data, train: 'dl19', test: 'dl20', validationFraction: o.validationFraction, seed: o.seed, collection: first.collection })];
+  return [
+    first,
+    await trecDlFold({
+      dataDir: o.data,
+      train: 'dl19',
+      test: 'dl20',
+      validationFraction: o.validationFraction,
+      seed: o.seed,
+      collection: first.collection,
+    }),
+  ];
 }
 
 function timingQueriesFile(o: StudyOptions): string | null {
-  return o.preset === 'paper' ? join(o.data, 'queries.dev.small.tsv') : join(o.data, 'dev-small', 'queries.dev.small.tsv');
+  return o.preset === 'paper'
+    ? join(o.data, 'queries.dev.small.tsv')
+    : join(o.data, 'dev-small', 'queries.dev.small.tsv');
 }
 
 /** Choices a reader must know, with the numbers that back them. */
 function notes(o: StudyOptions, folds: FoldOutcome[]): string[] {
   const out: string[] = [];
-  out.push(`Triplet arms use the ${o.config} configuration${o.config === 'paper-run' ? ' (euclidean distance, margin 5, unnormalised output: what the paper\'s code ran)' : ' (cosine distance, margin 0.2, normalised: what the paper\'s text states)'}; every model is scored by cosine similarity (the paper's eq. 2).`);
-  out.push(`Checkpoints are chosen by validation nDCG@10 (re-ranking the validation queries' BM25 top-${o.validationDepth}), evaluated at every quarter of training; the test fold is never used for a choice.`);
-  out.push(`Dose-response: each arm is re-ranking-evaluated on the test fold at ${o.dose.map((d) => `${d * 100}%`).join(', ')} of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), so the base's evaluation stands for it.`);
-  out.push(`LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`);
-  if (o.arms.some((a) => a.name === 'recipe')) out.push(`recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) between the model's and the frozen base's embeddings of the batch's texts.`);
-  if (o.arms.some((a) => a.name === 'recipe-l2sp')) out.push(`recipe-l2sp: the recipe with an L2-SP anchor instead, ${RECIPE_L2SP_WEIGHT} x sum of squared differences between the model's weights and the base's.`);
-  out.push(`Hard negatives: the base model's top-200 over ${o.miningPool === 'pool' ? 'the training part of the pool' : `the training queries' own candidates (BM25 top-${o.miningDepth}) and the positives`}, ranks 51-200, judged-relevant excluded, false-negative guard ${o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`}.`);
+  out.push(
+    `Triplet arms use the ${o.config} configuration${o.config === 'paper-run' ? " (euclidean distance, margin 5, unnormalised output: what the paper's code ran)" : " (cosine distance, margin 0.2, normalised: what the paper's text states)"}; every model is scored by cosine similarity (the paper's eq. 2).`,
+  );
+  out.push(
+    `Checkpoints are chosen by validation nDCG@10 (re-ranking the validation queries' BM25 top-${o.validationDepth}), evaluated at every quarter of training; the test fold is never used for a choice.`,
+  );
+  out.push(
+    `Dose-response: each arm is re-ranking-evaluated on the test fold at ${o.dose.map((d) => `${d * 100}%`).join(', ')} of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), so the base's evaluation stands for it.`,
+  );
+  out.push(
+    `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
+  );
+  if (o.arms.some((a) => a.name === 'recipe'))
+    out.push(
+      `recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) between the model's and the frozen base's embeddings of the batch's texts.`,
+    );
+  if (o.arms.some((a) => a.name === 'recipe-l2sp'))
+    out.push(
+      `recipe-l2sp: the recipe with an L2-SP anchor instead, ${RECIPE_L2SP_WEIGHT} x sum of squared differences between the model's weights and the base's.`,
+    );
+  out.push(
+    `Hard negatives: the base model's top-200 over ${o.miningPool === 'pool' ? 'the training part of the pool' : `the training queries' own candidates (BM25 top-${o.miningDepth}) and the positives`}, ranks 51-200, judged-relevant excluded, false-negative guard ${o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`}.`,
+  );
   for (const f of folds) {
     const s = f.negatives?.stats;
-    if (s) out.push(`${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ${s.hard.guardDropped} hard candidates; ${s.hard.positivesExcluded} positives and ${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped because a test or validation query touches them.`);
+    if (s)
+      out.push(
+        `${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ${s.hard.guardDropped} hard candidates; ${s.hard.positivesExcluded} positives and ${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped because a test or validation query touches them.`,
+      );
     for (const a of f.arms) {
       const r = a.record;
       if (!r) continue;
-      out.push(`${f.fold.name} ${a.arm.name}: ${r.chosen ? `chose step ${r.chosen.step} (${r.chosen.metric} ${r.chosen.value.toFixed(4)} on validation)` : 'final step'}; trained in ${r.trainSeconds.toFixed(0)} s.`);
+      out.push(
+        `${f.fold.name} ${a.arm.name}: ${r.chosen ? `chose step ${r.chosen.step} (${r.chosen.metric} ${r.chosen.value.toFixed(4)} on validation)` : 'final step'}; trained in ${r.trainSeconds.toFixed(0)} s.`,
+      );
     }
   }
-  if (o.preset === 'paper') out.push('Paper preset: dense retrieval over the whole collection on dev small; no dose-response (each point would re-encode the corpus) and checkpoints chosen by validation triplet accuracy (no candidate lists to re-rank).');
-  if (!o.protocols.includes('dense')) out.push('Dense retrieval over the pool was not run (--protocol rerank): it re-encodes the whole pool per model, beyond the quick preset\'s time budget.');
-  if (o.timingQueries > 0) out.push(`Timing searches ${o.timingQueries} dev-small queries against random vectors of the test pool's size (search cost does not depend on the values).`);
+  if (o.preset === 'paper')
+    out.push(
+      'Paper preset: dense retrieval over the whole collection on dev small; no dose-response (each point would re-encode the corpus) and checkpoints chosen by validation triplet accuracy (no candidate lists to re-rank).',
+    );
+  if (!o.protocols.includes('dense'))
+    out.push(
+      "Dense retrieval over the pool was not run (--protocol rerank): it re-encodes the whole pool per model, beyond the quick preset's time budget.",
+    );
+  if (o.timingQueries > 0)
+    out.push(
+      `Timing searches ${o.timingQueries} dev-small queries against random vectors of the test pool's size (search cost does not depend on the values).`,
+    );
   return out;
 }

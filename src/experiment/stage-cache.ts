@@ -6,7 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../io/atomic-file.ts';
 
-export interface StageTiming { name: string; seconds: number; cached: boolean }
+export interface StageTiming {
+  name: string;
+  seconds: number;
+  cached: boolean;
+}
 
 export function hashKey(key: unknown): string {
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
@@ -15,14 +19,22 @@ export function hashKey(key: unknown): string {
 export class StageCache {
   readonly timings: StageTiming[] = [];
 
-  constructor(readonly runDir: string, readonly log: (line: string) => void) {}
+  constructor(
+    readonly runDir: string,
+    readonly log: (line: string) => void,
+  ) {}
 
   path(name: string): string {
     return join(this.runDir, 'stages', `${name}.json`);
   }
 
   /** The stage's stored value when its key matches; else runs `compute` and stores its value. */
-  async run<T>(name: string, key: unknown, compute: () => Promise<T> | T, usable: (value: T) => boolean = () => true): Promise<T> {
+  async run<T>(
+    name: string,
+    key: unknown,
+    compute: () => Promise<T> | T,
+    usable: (value: T) => boolean = () => true,
+  ): Promise<T> {
     const t0 = performance.now();
     const hash = hashKey(key);
     const file = this.path(name);
@@ -33,7 +45,10 @@ export class StageCache {
         this.log(`stage ${name}: reused (inputs and configuration unchanged)`);
         this.timings.push({ name, seconds: (performance.now() - t0) / 1000, cached: true });
         return stored.value;
-      } else this.log(`stage ${name}: ${stored.key === hash ? 'its stored files are missing or changed' : 'inputs or configuration changed since the stored result'}; running it again`);
+      } else
+        this.log(
+          `stage ${name}: ${stored.key === hash ? 'its stored files are missing or changed' : 'inputs or configuration changed since the stored result'}; running it again`,
+        );
     }
     const value = await compute();
     writeAtomic(file, (f) => f.write(JSON.stringify({ key: hash, value })));

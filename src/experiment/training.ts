@@ -43,12 +43,16 @@ export function readRecord(dir: string): ArmTrainingRecord | null {
 }
 
 /** How a stored record's configuration differs from the wanted one (empty: the same training). */
-export function configDifferences(have: ArmTrainingRecord, want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>): string[] {
+export function configDifferences(
+  have: ArmTrainingRecord,
+  want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>,
+): string[] {
   const out: string[] = [];
   const a = have.config as unknown as Record<string, unknown>;
   const b = want.config as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null)) out.push(`${k} ${JSON.stringify(a[k] ?? null)} -> ${JSON.stringify(b[k] ?? null)}`);
+    if (JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null))
+      out.push(`${k} ${JSON.stringify(a[k] ?? null)} -> ${JSON.stringify(b[k] ?? null)}`);
   }
   if (have.triplesSha256 !== want.triplesSha256) out.push('training triples changed');
   if (have.evalKey !== want.evalKey) out.push('validation/test evaluation changed');
@@ -56,7 +60,10 @@ export function configDifferences(have: ArmTrainingRecord, want: Pick<ArmTrainin
 }
 
 /** Why a stored record cannot stand for the wanted training (empty: it can). */
-export function recordDifferences(have: ArmTrainingRecord | null, want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>): string[] {
+export function recordDifferences(
+  have: ArmTrainingRecord | null,
+  want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>,
+): string[] {
   if (!have) return ['no finished training recorded'];
   const diff = configDifferences(have, want);
   return diff.length === 0 && !have.finished ? ['the recorded training did not finish'] : diff;
@@ -96,12 +103,21 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     return { ...have!, reused: true };
   }
   const kind = o.cfg.regulariser?.kind ?? null;
-  if (kind !== null && kind !== 'weights-l2sp' && kind !== 'embedding-cosine') throw new Error(`unknown regulariser '${kind}'`);
+  if (kind !== null && kind !== 'weights-l2sp' && kind !== 'embedding-cosine')
+    throw new Error(`unknown regulariser '${kind}'`);
   // a trainer folder that finished without its study record (killed in between) is trained
   // again: the trainer's finished plan does not say which checkpoint validation chose
   const unrecorded = have !== null && !have.finished && existsSync(join(o.dir, 'ftlab.json'));
   const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !unrecorded;
-  const unfinished = (trainSeconds: number): ArmTrainingRecord => ({ ...want, triples: o.triples.length, finished: false, chosen: null, modelPath: o.dir, trainSeconds, dose: [] });
+  const unfinished = (trainSeconds: number): ArmTrainingRecord => ({
+    ...want,
+    triples: o.triples.length,
+    finished: false,
+    chosen: null,
+    modelPath: o.dir,
+    trainSeconds,
+    dose: [],
+  });
   if (resume) {
     o.log(`${o.name}: continuing the interrupted training in ${o.dir} (same configuration and triples)`);
   } else {
@@ -109,7 +125,8 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
       o.log(`${o.name}: ${o.dir} finished training but its study record was not written: retraining from scratch`);
     } else if (have) {
       const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
-      if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
+      if (o.onMismatch === 'error')
+        throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
       o.log(`${line}: retraining from scratch`);
     }
     rmSync(o.dir, { recursive: true, force: true });
@@ -120,21 +137,40 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
   const encoder = SentenceEncoder.load(o.cfg.model, { device: o.device });
   // the anchor copies the weights as loaded, before a resumed run restores its checkpoint: the start
-  const anchor = kind === 'weights-l2sp' ? new WeightAnchor(encoder.bert.params.values(), o.cfg.regulariser!.weight) : null;
-  const frozen = kind === 'embedding-cosine' ? SentenceEncoder.load(o.cfg.regulariser!.reference, { device: o.device }) : null;
-  const regulariser: Regulariser | undefined = anchor ? () => anchor.loss() : frozen ? preservation(frozen, o.cfg.regulariser!.weight) : undefined;
+  const anchor =
+    kind === 'weights-l2sp' ? new WeightAnchor(encoder.bert.params.values(), o.cfg.regulariser!.weight) : null;
+  const frozen =
+    kind === 'embedding-cosine' ? SentenceEncoder.load(o.cfg.regulariser!.reference, { device: o.device }) : null;
+  const regulariser: Regulariser | undefined = anchor
+    ? () => anchor.loss()
+    : frozen
+      ? preservation(frozen, o.cfg.regulariser!.weight)
+      : undefined;
   try {
     const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
-      output: o.dir, resume, signal: o.signal, retrievalEval: o.validationEval, bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy', regulariser,
+      output: o.dir,
+      resume,
+      signal: o.signal,
+      retrievalEval: o.validationEval,
+      bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy',
+      regulariser,
       notice: (line) => o.log(`${o.name}: ${line}`),
       onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
-      snapshots: { steps: o.doseSteps, take: async (enc, step) => { writeDose(o.dir, step, o.snapshot(enc)); } },
+      snapshots: {
+        steps: o.doseSteps,
+        take: async (enc, step) => {
+          writeDose(o.dir, step, o.snapshot(enc));
+        },
+      },
     });
     const best = r.best;
     const record: ArmTrainingRecord = {
-      ...want, triples: o.triples.length, finished: true,
+      ...want,
+      triples: o.triples.length,
+      finished: true,
       chosen: best ? { step: best.step, metric: best.metric, value: best.value } : null,
-      modelPath: best ? join(o.dir, 'best') : o.dir, trainSeconds: before + (performance.now() - t0) / 1000,
+      modelPath: best ? join(o.dir, 'best') : o.dir,
+      trainSeconds: before + (performance.now() - t0) / 1000,
       dose: readDoses(o.dir, o.doseSteps),
     };
     writeRecord(o.dir, record);
@@ -142,7 +178,9 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   } catch (e) {
     if (e instanceof Interrupted) {
       writeRecord(o.dir, unfinished(before + (performance.now() - t0) / 1000));
-      throw new Interrupted(`${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; ${HOW_TO_CONTINUE}`);
+      throw new Interrupted(
+        `${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; ${HOW_TO_CONTINUE}`,
+      );
     }
     throw e;
   } finally {

@@ -22,17 +22,23 @@ export interface ExportOptions {
   force?: boolean;
 }
 
-export interface ExportResult { output: string; format: ExportFormat; files: string[] }
+export interface ExportResult {
+  output: string;
+  format: ExportFormat;
+  files: string[];
+}
 
 export function parseFormat(format: string): ExportFormat {
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UserError(`--format ${format}: unknown format (st, onnx, peft)`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new UserError(`--format ${format}: unknown format (st, onnx, peft)`);
   return format as ExportFormat;
 }
 
 function checkOutput(output: string, force: boolean): void {
   if (!existsSync(output)) return;
   if (!statSync(output).isDirectory()) throw new UserError(`--output ${output} is a file, not a folder`);
-  if (readdirSync(output).length > 0 && !force) throw new UserError(`--output ${output} is not empty (give --force to replace it)`);
+  if (readdirSync(output).length > 0 && !force)
+    throw new UserError(`--output ${output} is not empty (give --force to replace it)`);
 }
 
 /** The model's fp32 weights as plain arrays, for the ONNX initializers. */
@@ -43,13 +49,21 @@ function weightArrays(encoder: SentenceEncoder): Map<string, Weight> {
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? [`${prefix}${e.name}/`, ...listFiles(join(dir, e.name), `${prefix}${e.name}/`)] : [`${prefix}${e.name}`]).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? [`${prefix}${e.name}/`, ...listFiles(join(dir, e.name), `${prefix}${e.name}/`)]
+        : [`${prefix}${e.name}`],
+    )
+    .sort();
 }
 
 function writeExport(tmp: string, o: ExportOptions, format: ExportFormat): void {
   const isLora = o.model !== 'default' && existsSync(join(o.model, 'adapter_config.json'));
-  if (format === 'peft' && !isLora) throw new UserError(`--format peft needs a LoRA folder (adapter_config.json); ${o.model} is a plain model: export it with --format st`);
+  if (format === 'peft' && !isLora)
+    throw new UserError(
+      `--format peft needs a LoRA folder (adapter_config.json); ${o.model} is a plain model: export it with --format st`,
+    );
   const encoder = SentenceEncoder.load(o.model);
   try {
     const ftlabPath = o.model === 'default' ? null : join(o.model, 'ftlab.json');
@@ -67,13 +81,26 @@ function writeExport(tmp: string, o: ExportOptions, format: ExportFormat): void 
         mkdirSync(join(tmp, 'onnx'));
         const weights = weightArrays(encoder);
         writeFileSync(join(tmp, 'onnx', 'model.onnx'), bertOnnxModel(encoder.bert.config, weights));
-        writeFileSync(join(tmp, 'onnx', 'model_quantized.onnx'), bertOnnxModel(encoder.bert.config, weights, { quantize: true }));
+        writeFileSync(
+          join(tmp, 'onnx', 'model_quantized.onnx'),
+          bertOnnxModel(encoder.bert.config, weights, { quantize: true }),
+        );
       }
     }
-    writeFileSync(join(tmp, 'README.md'), modelCard({
-      name: basename(resolve(o.output)), format, baseModel: base, dim: encoder.dim, maxLength: encoder.info.maxLength,
-      normalize: encoder.info.normalize, similarity, training, modelDir: o.model === 'default' ? null : resolve(o.model),
-    }));
+    writeFileSync(
+      join(tmp, 'README.md'),
+      modelCard({
+        name: basename(resolve(o.output)),
+        format,
+        baseModel: base,
+        dim: encoder.dim,
+        maxLength: encoder.info.maxLength,
+        normalize: encoder.info.normalize,
+        similarity,
+        training,
+        modelDir: o.model === 'default' ? null : resolve(o.model),
+      }),
+    );
   } finally {
     encoder.dispose();
   }

@@ -17,8 +17,15 @@ export interface ModelCardInput {
   modelDir: string | null; // where the model came from (to find a study's results.json)
 }
 
-interface MetricRow { mean: number; delta?: number | null; ci95?: [number, number] | null }
-interface StudyRow { model: string; metrics: Record<string, MetricRow> }
+interface MetricRow {
+  mean: number;
+  delta?: number | null;
+  ci95?: [number, number] | null;
+}
+interface StudyRow {
+  model: string;
+  metrics: Record<string, MetricRow>;
+}
 /** results.json "comparisons": per protocol, a ComparisonTable (rows[].model) or the earlier Comparison (runs[].run). */
 type StudyTable = { rows?: StudyRow[]; runs?: { run: string; metrics: Record<string, MetricRow> }[] };
 
@@ -40,9 +47,12 @@ export function studyMetrics(modelDir: string | null): { protocol: string; row: 
 }
 
 function trainingSection(training: unknown): string {
-  if (training === undefined || training === null || typeof training !== 'object') return 'No training record (ftlab.json has none): the weights are the base model\'s or came from elsewhere.\n';
+  if (training === undefined || training === null || typeof training !== 'object')
+    return "No training record (ftlab.json has none): the weights are the base model's or came from elsewhere.\n";
   const t = training as Record<string, unknown>;
-  const rows = Object.entries(t).filter(([, v]) => v !== null && typeof v !== 'object').map(([k, v]) => `| ${k} | ${String(v)} |`);
+  const rows = Object.entries(t)
+    .filter(([, v]) => v !== null && typeof v !== 'object')
+    .map(([k, v]) => `| ${k} | ${String(v)} |`);
   const lora = t.lora && typeof t.lora === 'object' ? `\nLoRA: ${JSON.stringify(t.lora)}\n` : '';
   return `Loss: **${String(t.loss ?? 'n/a')}**${t.distance ? ` (${String(t.distance)} distance${t.margin !== undefined ? `, margin ${String(t.margin)}` : ''})` : ''}; trained from \`${String(t.model ?? t.mergedFrom ?? 'n/a')}\`.\n\n| hyperparameter | value |\n|---|---|\n${rows.join('\n')}\n${lora}`;
 }
@@ -50,20 +60,42 @@ function trainingSection(training: unknown): string {
 function metricsSection(modelDir: string | null): string {
   const found = studyMetrics(modelDir);
   if (found.length === 0) return '';
-  const lines = found.flatMap(({ protocol, row }) => Object.entries(row.metrics).map(([m, s]) =>
-    `| ${protocol} | ${m} | ${s.mean.toFixed(4)} | ${typeof s.delta === 'number' ? s.delta.toFixed(4) : ''} | ${s.ci95 ? `[${s.ci95[0].toFixed(4)}, ${s.ci95[1].toFixed(4)}]` : ''} |`));
+  const lines = found.flatMap(({ protocol, row }) =>
+    Object.entries(row.metrics).map(
+      ([m, s]) =>
+        `| ${protocol} | ${m} | ${s.mean.toFixed(4)} | ${typeof s.delta === 'number' ? s.delta.toFixed(4) : ''} | ${s.ci95 ? `[${s.ci95[0].toFixed(4)}, ${s.ci95[1].toFixed(4)}]` : ''} |`,
+    ),
+  );
   return `\n## Evaluation (ftlab study, TREC DL19 passage)\n\n| protocol | metric | mean | delta vs base | 95% CI |\n|---|---|---|---|---|\n${lines.join('\n')}\n`;
 }
 
 export function modelCard(c: ModelCardInput): string {
   const trained = c.training !== undefined && c.training !== null;
-  const header = ['---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity', 'tags:', '- sentence-transformers',
-    '- feature-extraction', '- sentence-similarity', '- ftlab', ...(c.format === 'onnx' ? ['- onnx', '- transformers.js'] : []),
-    ...(c.format === 'peft' ? ['- peft', '- lora'] : []), `base_model: ${c.baseModel}`, 'datasets:', '- ms_marco', 'language: en', '---'];
-  const usage = c.format === 'peft'
-    ? `\`\`\`python\nfrom transformers import AutoModel\nfrom peft import PeftModel\nmodel = PeftModel.from_pretrained(AutoModel.from_pretrained("${c.baseModel}"), "${c.name}")\n\`\`\`\nMean-pool the last hidden state over the attention mask${c.normalize ? ', then L2-normalise' : ''}.`
-    : `\`\`\`python\nfrom sentence_transformers import SentenceTransformer\nmodel = SentenceTransformer("${c.name}")\nembeddings = model.encode(["This is an example sentence"])\n\`\`\`${c.format === 'onnx'
-      ? `\n\n\`\`\`js\nimport { pipeline } from '@huggingface/transformers';\nconst extract = await pipeline('feature-extraction', '${c.name}', { local_files_only: true });\nconst out = await extract(['This is an example sentence'], { pooling: 'mean', normalize: ${c.normalize} });\n\`\`\`` : ''}`;
+  const header = [
+    '---',
+    'library_name: sentence-transformers',
+    'pipeline_tag: sentence-similarity',
+    'tags:',
+    '- sentence-transformers',
+    '- feature-extraction',
+    '- sentence-similarity',
+    '- ftlab',
+    ...(c.format === 'onnx' ? ['- onnx', '- transformers.js'] : []),
+    ...(c.format === 'peft' ? ['- peft', '- lora'] : []),
+    `base_model: ${c.baseModel}`,
+    'datasets:',
+    '- ms_marco',
+    'language: en',
+    '---',
+  ];
+  const usage =
+    c.format === 'peft'
+      ? `\`\`\`python\nfrom transformers import AutoModel\nfrom peft import PeftModel\nmodel = PeftModel.from_pretrained(AutoModel.from_pretrained("${c.baseModel}"), "${c.name}")\n\`\`\`\nMean-pool the last hidden state over the attention mask${c.normalize ? ', then L2-normalise' : ''}.`
+      : `\`\`\`python\nfrom sentence_transformers import SentenceTransformer\nmodel = SentenceTransformer("${c.name}")\nembeddings = model.encode(["This is an example sentence"])\n\`\`\`${
+          c.format === 'onnx'
+            ? `\n\n\`\`\`js\nimport { pipeline } from '@huggingface/transformers';\nconst extract = await pipeline('feature-extraction', '${c.name}', { local_files_only: true });\nconst out = await extract(['This is an example sentence'], { pooling: 'mean', normalize: ${c.normalize} });\n\`\`\``
+            : ''
+        }`;
   return `${header.join('\n')}
 
 # ${c.name}
@@ -73,7 +105,7 @@ ${c.format === 'peft' ? 'PEFT LoRA adapter' : 'sentence-transformers model'}. It
 (mean pooling${c.normalize ? ', L2-normalised' : ''}, at most ${c.maxLength} tokens; similarity: ${c.similarity}).
 
 - Base model: \`${c.baseModel}\`
-- Training data: ${trained ? 'MS MARCO passage ranking (query, positive, negative) triples' : 'none by ftlab (the base model\'s weights)'}
+- Training data: ${trained ? 'MS MARCO passage ranking (query, positive, negative) triples' : "none by ftlab (the base model's weights)"}
 
 ## Usage
 

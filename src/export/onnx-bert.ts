@@ -20,10 +20,18 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 const INT8 = onnx.TensorProto.DataType.INT8;
 
 /** A weight's fp32 values and shape (row-major, as safetensors stores it). */
-export interface Weight { data: Float32Array; shape: number[] }
+export interface Weight {
+  data: Float32Array;
+  shape: number[];
+}
 
 function floatTensor(name: string, data: Float32Array, dims: number[]): TensorProto {
-  return onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  return onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: FLOAT,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  });
 }
 
 function int64Tensor(name: string, values: number[], dims: number[]): TensorProto {
@@ -59,7 +67,9 @@ function transposed(w: Weight): Float32Array {
 function attr(name: string, v: number | number[], float = false): Attr {
   const T = onnx.AttributeProto.AttributeType;
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
-  return float ? onnx.AttributeProto.create({ name, type: T.FLOAT, f: v }) : onnx.AttributeProto.create({ name, type: T.INT, i: v });
+  return float
+    ? onnx.AttributeProto.create({ name, type: T.FLOAT, f: v })
+    : onnx.AttributeProto.create({ name, type: T.INT, i: v });
 }
 
 /** Collects nodes and initializers; each op helper returns its output's name. */
@@ -73,7 +83,13 @@ class GraphBuilder {
   }
 
   /** A node with several outputs (DynamicQuantizeLinear): NAME, NAME_1, ... */
-  ops(opType: string, inputs: string[], outputs: number, attributes: Attr[] = [], name = `${opType.toLowerCase()}_${this.#n}`): string[] {
+  ops(
+    opType: string,
+    inputs: string[],
+    outputs: number,
+    attributes: Attr[] = [],
+    name = `${opType.toLowerCase()}_${this.#n}`,
+  ): string[] {
     this.#n++;
     const out = Array.from({ length: outputs }, (_, i) => (i === 0 ? name : `${name}_${i}`));
     this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: out, name, attribute: attributes }));
@@ -81,7 +97,14 @@ class GraphBuilder {
   }
 
   int8(name: string, data: Int8Array, dims: number[]): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: INT8, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: INT8,
+        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      }),
+    );
     return name;
   }
 
@@ -126,7 +149,11 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opt
   const dense = (m: string, x: string): string => {
     const wt = w(`${m}.weight`);
     const [out, inp] = wt.shape as [number, number];
-    if (!opts.quantize) return g.op('Add', [g.op('MatMul', [x, g.float(`${m}.weight.T`, transposed(wt), [inp, out])]), param(`${m}.bias`)]);
+    if (!opts.quantize)
+      return g.op('Add', [
+        g.op('MatMul', [x, g.float(`${m}.weight.T`, transposed(wt), [inp, out])]),
+        param(`${m}.bias`),
+      ]);
     const { q, scale } = quantizeRows(wt.data, out, inp); // per output row of W
     const qT = new Int8Array(inp * out); // W^T [in, out]
     for (let r = 0; r < out; r++) for (let c = 0; c < inp; c++) qT[c * out + r] = q[r * inp + c]!;
@@ -140,10 +167,22 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opt
     if (!opts.quantize) return param(name);
     const [rows, cols] = w(name).shape as [number, number];
     const { q, scale } = quantizeRows(w(name).data, rows, cols);
-    return g.op('DequantizeLinear', [g.int8(`${name}.int8`, q, [rows, cols]), g.float(`${name}.scale`, scale, [rows]), g.int8(`${name}.zero`, new Int8Array(rows), [rows])], [attr('axis', 0)]);
+    return g.op(
+      'DequantizeLinear',
+      [
+        g.int8(`${name}.int8`, q, [rows, cols]),
+        g.float(`${name}.scale`, scale, [rows]),
+        g.int8(`${name}.zero`, new Int8Array(rows), [rows]),
+      ],
+      [attr('axis', 0)],
+    );
   };
   const layerNorm = (m: string, x: string): string =>
-    g.op('LayerNormalization', [x, param(`${m}.weight`), param(`${m}.bias`)], [attr('axis', -1), attr('epsilon', eps, true)]);
+    g.op(
+      'LayerNormalization',
+      [x, param(`${m}.weight`), param(`${m}.bias`)],
+      [attr('axis', -1), attr('epsilon', eps, true)],
+    );
 
   // constants
   const zero = g.int64('const_0', [0], []);
@@ -180,7 +219,10 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opt
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, kT]), scale]), maskBias]); // [B, H, T, T]
     const ctx = g.op('MatMul', [g.op('Softmax', [scores], [attr('axis', -1)]), v]); // [B, H, T, D]
     const merged = g.op('Reshape', [g.op('Transpose', [ctx], [attr('perm', [0, 2, 1, 3])]), mergedShape]); // [B, T, C]
-    const a = layerNorm(`${p}.attention.output.LayerNorm`, g.op('Add', [x, dense(`${p}.attention.output.dense`, merged)]));
+    const a = layerNorm(
+      `${p}.attention.output.LayerNorm`,
+      g.op('Add', [x, dense(`${p}.attention.output.dense`, merged)]),
+    );
     const h = dense(`${p}.intermediate.dense`, a); // [B, T, F]
     const gelu = g.op('Mul', [g.op('Mul', [h, g.op('Add', [g.op('Erf', [g.op('Mul', [h, invSqrt2])]), oneF])]), half]); // 0.5 h (1 + erf(h / sqrt 2))
     const out = dense(`${p}.output.dense`, gelu); // [B, T, C]
@@ -188,14 +230,18 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opt
   }
   g.op('Identity', [x], [], 'last_hidden_state');
 
-  const dims = (...d: (number | string)[]) => ({ dim: d.map((v) => (typeof v === 'number' ? { dimValue: v } : { dimParam: v })) });
+  const dims = (...d: (number | string)[]) => ({
+    dim: d.map((v) => (typeof v === 'number' ? { dimValue: v } : { dimParam: v })),
+  });
   const io = (name: string, elemType: number, shape: ReturnType<typeof dims>) =>
     onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape } } });
   const graph = onnx.GraphProto.create({
     name: 'ftlab_bert',
     node: g.nodes,
     initializer: g.initializers,
-    input: ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => io(n, INT64, dims('batch_size', 'sequence_length'))),
+    input: ['input_ids', 'attention_mask', 'token_type_ids'].map((n) =>
+      io(n, INT64, dims('batch_size', 'sequence_length')),
+    ),
     output: [io('last_hidden_state', FLOAT, dims('batch_size', 'sequence_length', C))],
   });
   const model = onnx.ModelProto.create({

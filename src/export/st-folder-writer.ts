@@ -11,7 +11,13 @@ import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Similarity } from '../model/config.ts';
 import { InputError } from '../errors.ts';
 
-const SPECIAL_TOKENS = { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' };
+const SPECIAL_TOKENS = {
+  unk_token: '[UNK]',
+  sep_token: '[SEP]',
+  pad_token: '[PAD]',
+  cls_token: '[CLS]',
+  mask_token: '[MASK]',
+};
 
 function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
@@ -46,14 +52,29 @@ export function poolingConfig(dim: number): Record<string, unknown> {
  * vocab.txt (ids in order), tokenizer_config.json and special_tokens_map.json.
  */
 function writeTokenizerFiles(dir: string, tokenizerPath: string, maxLength: number): void {
-  const tok = JSON.parse(readFileSync(tokenizerPath, 'utf8')) as Record<string, unknown> & { model?: { vocab?: Record<string, number> } };
+  const tok = JSON.parse(readFileSync(tokenizerPath, 'utf8')) as Record<string, unknown> & {
+    model?: { vocab?: Record<string, number> };
+  };
   const vocab = tok.model?.vocab;
-  if (!vocab || typeof vocab !== 'object') throw new InputError(tokenizerPath, null, 'no model.vocab (a WordPiece tokenizer is needed for vocab.txt)');
+  if (!vocab || typeof vocab !== 'object')
+    throw new InputError(tokenizerPath, null, 'no model.vocab (a WordPiece tokenizer is needed for vocab.txt)');
   const tokens: string[] = [];
   for (const [t, id] of Object.entries(vocab)) tokens[id] = t;
-  if (tokens.length !== Object.keys(vocab).length || tokens.some((t) => t === undefined)) throw new InputError(tokenizerPath, null, 'vocabulary ids are not 0..V-1');
-  const normalizer = (tok.normalizer ?? {}) as { lowercase?: boolean; strip_accents?: boolean | null; handle_chinese_chars?: boolean };
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...tok, truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 }, padding: null }));
+  if (tokens.length !== Object.keys(vocab).length || tokens.some((t) => t === undefined))
+    throw new InputError(tokenizerPath, null, 'vocabulary ids are not 0..V-1');
+  const normalizer = (tok.normalizer ?? {}) as {
+    lowercase?: boolean;
+    strip_accents?: boolean | null;
+    handle_chinese_chars?: boolean;
+  };
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      ...tok,
+      truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
+      padding: null,
+    }),
+  );
   writeFileSync(join(dir, 'vocab.txt'), `${tokens.join('\n')}\n`);
   writeJson(join(dir, 'special_tokens_map.json'), SPECIAL_TOKENS);
   writeJson(join(dir, 'tokenizer_config.json'), {

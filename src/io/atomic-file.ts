@@ -2,7 +2,20 @@
 // rename (atomic on one filesystem). A failure removes the temp file; so does the process
 // exiting, and a temp file whose writer died (Ctrl-C, which ends a command at once: see
 // src/cli/interrupt.ts; kill -9) is removed by the next write of the same target.
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
 
@@ -25,7 +38,11 @@ export function untrackTemp(path: string): void {
 /** Removes every registered temp (synchronous: runs in the 'exit' handler). */
 export function removePendingTemps(): void {
   for (const p of pending) {
-    try { rmSync(p, { recursive: true, force: true }); } catch { /* best effort on the way out */ }
+    try {
+      rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* best effort on the way out */
+    }
   }
   pending.clear();
 }
@@ -44,7 +61,11 @@ export function removeStaleTemps(path: string): void {
   const dir = dirname(path);
   const prefix = `.${basename(path)}.`;
   let names: string[];
-  try { names = readdirSync(dir); } catch { return; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const n of names) {
     const m = n.startsWith(prefix) ? /^(\d+)\.\d+\.tmp$/.exec(n.slice(prefix.length)) : null;
     if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(dir, n), { force: true });
@@ -56,7 +77,8 @@ export function removeStaleTemps(path: string): void {
  * where a parent folder should be, and the nearest existing folder writable.
  */
 export function checkOutputPath(path: string, flag = '--output'): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`${flag} ${path} is a folder; give a file name`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UserError(`${flag} ${path} is a folder; give a file name`);
   let dir = dirname(path);
   while (!existsSync(dir)) dir = dirname(dir);
   if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${path}: ${dir} is a file, not a folder`);
@@ -69,8 +91,16 @@ export function checkOutputPath(path: string, flag = '--output'): void {
 
 function writeError(path: string, e: unknown): UserError {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a folder should be'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code ?? (e as Error).message;
+  const why =
+    code === 'EISDIR'
+      ? 'it is a folder'
+      : code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a file stands where a folder should be'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : (code ?? (e as Error).message);
   return new UserError(`cannot write ${path}: ${why}`);
 }
 
@@ -82,7 +112,8 @@ export class AtomicFile {
   constructor(readonly path: string) {
     const dir = dirname(path);
     try {
-      if (existsSync(path) && statSync(path).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      if (existsSync(path) && statSync(path).isDirectory())
+        throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
       mkdirSync(dir, { recursive: true });
       removeStaleTemps(path);
       this.tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
@@ -122,7 +153,11 @@ export class AtomicFile {
   abort(): void {
     if (this.#done) return;
     this.#done = true;
-    try { closeSync(this.#fd); } catch { /* already closed */ }
+    try {
+      closeSync(this.#fd);
+    } catch {
+      /* already closed */
+    }
     rmSync(this.tmp, { force: true });
     untrackTemp(this.tmp);
   }

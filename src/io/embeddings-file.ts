@@ -17,7 +17,12 @@ export class EmbeddingsWriter {
   #row = 0;
   readonly #numericIds: boolean;
 
-  constructor(readonly path: string, readonly n: number, readonly dim: number, readonly id: (i: number) => string) {
+  constructor(
+    readonly path: string,
+    readonly n: number,
+    readonly dim: number,
+    readonly id: (i: number) => string,
+  ) {
     this.#format = extname(path);
     if (!EMBEDDING_FORMATS.includes(this.#format)) throw new Error(`unknown embeddings format ${path}`);
     let numeric = true;
@@ -43,7 +48,8 @@ export class EmbeddingsWriter {
     const header: Record<string, unknown> = {
       embeddings: { dtype: 'F32', shape: [this.n, this.dim], data_offsets: [0, vecBytes] },
     };
-    if (this.#numericIds) header.ids = { dtype: 'I64', shape: [this.n], data_offsets: [vecBytes, vecBytes + this.n * 8] };
+    if (this.#numericIds)
+      header.ids = { dtype: 'I64', shape: [this.n], data_offsets: [vecBytes, vecBytes + this.n * 8] };
     else header.__metadata__ = { ids: JSON.stringify(Array.from({ length: this.n }, (_, i) => this.id(i))) };
     return encodeHeader(header);
   }
@@ -55,7 +61,9 @@ export class EmbeddingsWriter {
     if (this.#format === '.jsonl') {
       const lines: string[] = [];
       for (let r = 0; r < k; r++) {
-        lines.push(`${JSON.stringify({ id: this.id(this.#row + r), vector: Array.from(vectors.subarray(r * this.dim, (r + 1) * this.dim)) })}\n`);
+        lines.push(
+          `${JSON.stringify({ id: this.id(this.#row + r), vector: Array.from(vectors.subarray(r * this.dim, (r + 1) * this.dim)) })}\n`,
+        );
       }
       main.write(lines.join(''));
     } else {

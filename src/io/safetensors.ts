@@ -36,7 +36,13 @@ export class SafetensorsFile {
   readonly #fd: number;
   readonly #dataStart: number;
 
-  private constructor(readonly path: string, fd: number, tensors: Map<string, TensorInfo>, metadata: Record<string, string>, dataStart: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    tensors: Map<string, TensorInfo>,
+    metadata: Record<string, string>,
+    dataStart: number,
+  ) {
     this.#fd = fd;
     this.tensors = tensors;
     this.metadata = metadata;
@@ -53,7 +59,9 @@ export class SafetensorsFile {
     }
     try {
       const size = fstatSync(fd).size;
-      const bad = (why: string): never => { throw new InputError(path, null, `not a valid safetensors file: ${why}`); };
+      const bad = (why: string): never => {
+        throw new InputError(path, null, `not a valid safetensors file: ${why}`);
+      };
       if (size < 8) bad(`${size} bytes, shorter than the 8-byte header length`);
       const lenBuf = Buffer.alloc(8);
       readSync(fd, lenBuf, 0, 8, 0);
@@ -80,16 +88,20 @@ export class SafetensorsFile {
         const dt = typeof e?.dtype === 'string' ? DTYPES[e.dtype] : undefined;
         if (!dt) bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e?.dtype)}`);
         const shape = e.shape;
-        if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`tensor '${name}' has a bad shape`);
+        if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+          bad(`tensor '${name}' has a bad shape`);
         const offs = e.data_offsets;
         if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) {
           bad(`tensor '${name}' has bad data_offsets`);
         }
         const [begin, end] = offs as [number, number];
         const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-        if (end < begin || end > dataLen) bad(`tensor '${name}' bytes [${begin}, ${end}) lie outside the ${dataLen}-byte data section`);
+        if (end < begin || end > dataLen)
+          bad(`tensor '${name}' bytes [${begin}, ${end}) lie outside the ${dataLen}-byte data section`);
         if (end - begin !== numel * dt!.bytes) {
-          bad(`tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${e.dtype} needs ${numel * dt!.bytes}`);
+          bad(
+            `tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${e.dtype} needs ${numel * dt!.bytes}`,
+          );
         }
         tensors.set(name, { name, dtype: dt!.dtype, shape: shape as number[], begin, end });
       }
@@ -124,14 +136,18 @@ export class SafetensorsFile {
 }
 
 /** Reads every tensor (or those `keep` accepts) and closes the file. */
-export function loadSafetensors(path: string, opts: { as?: DType; keep?: (name: string) => boolean } = {}): Map<string, Tensor> {
+export function loadSafetensors(
+  path: string,
+  opts: { as?: DType; keep?: (name: string) => boolean } = {},
+): Map<string, Tensor> {
   const f = SafetensorsFile.open(path);
   try {
     const out = new Map<string, Tensor>();
     for (const name of f.tensors.keys()) {
       if (!opts.keep || opts.keep(name)) {
         const info = f.tensors.get(name)!;
-        const floating = info.dtype === 'float16' || info.dtype === 'bfloat16' || info.dtype === 'float32' || info.dtype === 'float64';
+        const floating =
+          info.dtype === 'float16' || info.dtype === 'bfloat16' || info.dtype === 'float32' || info.dtype === 'float64';
         out.set(name, f.read(name, floating ? opts.as : undefined));
       }
     }
@@ -156,7 +172,11 @@ export function encodeHeader(header: Record<string, unknown>): Uint8Array {
  * Writes tensors in name order (header padded with spaces to 8 bytes, as the reference
  * writer does), atomically. One tensor's bytes are in JS memory at a time.
  */
-export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Map<string, Tensor>,
+  metadata: Record<string, string> = {},
+): void {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;

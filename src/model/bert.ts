@@ -52,7 +52,10 @@ export class Bert {
   /** Dropout active (training) or not (inference). */
   training = false;
 
-  private constructor(readonly config: BertConfig, readonly params: Map<string, Tensor>) {}
+  private constructor(
+    readonly config: BertConfig,
+    readonly params: Map<string, Tensor>,
+  ) {}
 
   /**
    * Builds the model from checkpoint tensors; checks that every parameter is present with
@@ -64,16 +67,20 @@ export class Bert {
     const params = new Map<string, Tensor>();
     for (const [name, shape] of bertParameterShapes(config)) {
       const t = byName.get(name);
-      if (!t) throw new UserError(`${source}: missing tensor '${name}' (is this a BERT checkpoint matching its config.json?)`);
+      if (!t)
+        throw new UserError(
+          `${source}: missing tensor '${name}' (is this a BERT checkpoint matching its config.json?)`,
+        );
       if (t.shape.join(',') !== shape.join(',')) {
         throw new UserError(`${source}: tensor '${name}' has shape [${t.shape}] but config.json implies [${shape}]`);
       }
       params.set(name, t);
     }
-    for (const [name, t] of byName) if (!params.has(name)) {
-      if (!ignorable(name)) throw new UserError(`${source}: unexpected tensor '${name}' (not part of a BertModel)`);
-      t.dispose();
-    }
+    for (const [name, t] of byName)
+      if (!params.has(name)) {
+        if (!ignorable(name)) throw new UserError(`${source}: unexpected tensor '${name}' (not part of a BertModel)`);
+        t.dispose();
+      }
     return new Bert(config, params);
   }
 
@@ -83,7 +90,9 @@ export class Bert {
     return t;
   }
 
-  get device(): string { return this.p('embeddings.LayerNorm.weight').device; }
+  get device(): string {
+    return this.p('embeddings.LayerNorm.weight').device;
+  }
 
   /** y = x W^T + b (+ the adapter's low-rank term when one is attached to this module). */
   dense(module: string, x: Tensor): Tensor {
@@ -103,7 +112,8 @@ export class Bert {
   /** x = LN(E_word[ids] + E_pos[0..T) + E_type[0]); ids [B, T] int64 -> [B, T, C] */
   embeddings(ids: Tensor): Tensor {
     const T = ids.shape[1]!;
-    if (T > this.config.maxPositions) throw new UserError(`sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`);
+    if (T > this.config.maxPositions)
+      throw new UserError(`sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`);
     const positions = arange(0, T, 1, { device: ids.device }); // [T]
     const word = embedding(this.p('embeddings.word_embeddings.weight'), ids); // [B, T, C]
     const pos = embedding(this.p('embeddings.position_embeddings.weight'), positions); // [T, C]
@@ -132,8 +142,15 @@ export class Bert {
       const z = adapter ? y.add(adapter(x)) : y;
       return z.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
     };
-    const ctx = attention(part(0, 'query'), part(1, 'key'), part(2, 'value'), maskBias, 1 / Math.sqrt(D),
-      this.config.attentionDropout, this.training); // [B, H, T, D]
+    const ctx = attention(
+      part(0, 'query'),
+      part(1, 'key'),
+      part(2, 'value'),
+      maskBias,
+      1 / Math.sqrt(D),
+      this.config.attentionDropout,
+      this.training,
+    ); // [B, H, T, D]
     return ctx.permute([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]
   }
 

@@ -53,19 +53,26 @@ export function readBertConfig(path: string): BertConfig {
   const j = readJson(path);
   const int = (key: string, fallback?: number): number => {
     const v = j[key] ?? fallback;
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new InputError(path, null, `"${key}" must be a positive integer, got ${JSON.stringify(j[key])}`);
+    if (!Number.isInteger(v) || (v as number) <= 0)
+      throw new InputError(path, null, `"${key}" must be a positive integer, got ${JSON.stringify(j[key])}`);
     return v as number;
   };
   const num = (key: string, fallback: number): number => {
     const v = j[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InputError(path, null, `"${key}" must be a number >= 0`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new InputError(path, null, `"${key}" must be a number >= 0`);
     return v;
   };
   if (j.model_type !== undefined && j.model_type !== 'bert') {
-    throw new InputError(path, null, `model_type "${String(j.model_type)}" is not supported (ftlab runs BERT encoders)`);
+    throw new InputError(
+      path,
+      null,
+      `model_type "${String(j.model_type)}" is not supported (ftlab runs BERT encoders)`,
+    );
   }
   const act = j.hidden_act ?? 'gelu';
-  if (act !== 'gelu') throw new InputError(path, null, `hidden_act "${String(act)}" is not supported (only exact "gelu")`);
+  if (act !== 'gelu')
+    throw new InputError(path, null, `hidden_act "${String(act)}" is not supported (only exact "gelu")`);
   if (j.position_embedding_type !== undefined && j.position_embedding_type !== 'absolute') {
     throw new InputError(path, null, `position_embedding_type "${String(j.position_embedding_type)}" is not supported`);
   }
@@ -82,7 +89,12 @@ export function readBertConfig(path: string): BertConfig {
     attentionDropout: num('attention_probs_dropout_prob', 0.1),
     hiddenAct: 'gelu',
   };
-  if (cfg.hiddenSize % cfg.numHeads !== 0) throw new InputError(path, null, `hidden_size ${cfg.hiddenSize} is not a multiple of num_attention_heads ${cfg.numHeads}`);
+  if (cfg.hiddenSize % cfg.numHeads !== 0)
+    throw new InputError(
+      path,
+      null,
+      `hidden_size ${cfg.hiddenSize} is not a multiple of num_attention_heads ${cfg.numHeads}`,
+    );
   return cfg;
 }
 
@@ -109,13 +121,22 @@ export function bertConfigJson(c: BertConfig): Record<string, unknown> {
 
 /** ftlab.json when present; otherwise the sentence-transformers defaults for this family. */
 export function readFtlabInfo(path: string): FtlabModelInfo {
-  const defaults: FtlabModelInfo = { pooling: 'mean', normalize: true, similarity: 'cosine', maxLength: DEFAULT_MAX_LENGTH };
+  const defaults: FtlabModelInfo = {
+    pooling: 'mean',
+    normalize: true,
+    similarity: 'cosine',
+    maxLength: DEFAULT_MAX_LENGTH,
+  };
   if (!existsSync(path)) return defaults;
   const j = readJson(path);
-  if (j.pooling !== undefined && j.pooling !== 'mean') throw new InputError(path, null, `pooling "${String(j.pooling)}" is not supported (mean)`);
-  if (j.normalize !== undefined && typeof j.normalize !== 'boolean') throw new InputError(path, null, '"normalize" must be true or false');
-  if (j.similarity !== undefined && !SIMILARITIES.includes(j.similarity as Similarity)) throw new InputError(path, null, `"similarity" must be "cosine" or "dot", got ${JSON.stringify(j.similarity)}`);
-  if (j.maxLength !== undefined && (!Number.isInteger(j.maxLength) || (j.maxLength as number) < 2)) throw new InputError(path, null, '"maxLength" must be an integer >= 2');
+  if (j.pooling !== undefined && j.pooling !== 'mean')
+    throw new InputError(path, null, `pooling "${String(j.pooling)}" is not supported (mean)`);
+  if (j.normalize !== undefined && typeof j.normalize !== 'boolean')
+    throw new InputError(path, null, '"normalize" must be true or false');
+  if (j.similarity !== undefined && !SIMILARITIES.includes(j.similarity as Similarity))
+    throw new InputError(path, null, `"similarity" must be "cosine" or "dot", got ${JSON.stringify(j.similarity)}`);
+  if (j.maxLength !== undefined && (!Number.isInteger(j.maxLength) || (j.maxLength as number) < 2))
+    throw new InputError(path, null, '"maxLength" must be an integer >= 2');
   return {
     pooling: 'mean',
     normalize: (j.normalize as boolean | undefined) ?? true,

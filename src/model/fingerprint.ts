@@ -32,24 +32,38 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
   const lora = encoder.lora;
   if (lora && !lora.source) throw new Error('LoRA adapters built in memory have no fingerprint; save them first');
   // weights that train no longer match the files they were read from
-  const training = [...encoder.bert.params.values(), ...(lora ? [...lora.adapters.values()].flatMap((a) => [a.A, a.B]) : [])].some((t) => t.requiresGrad);
-  if (training) throw new Error('a model being trained has no fingerprint (its weights differ from its files): save it and load the folder, or use no cache');
+  const training = [
+    ...encoder.bert.params.values(),
+    ...(lora ? [...lora.adapters.values()].flatMap((a) => [a.A, a.B]) : []),
+  ].some((t) => t.requiresGrad);
+  if (training)
+    throw new Error(
+      'a model being trained has no fingerprint (its weights differ from its files): save it and load the folder, or use no cache',
+    );
   const { pooling, normalize, similarity, maxLength } = encoder.info;
   return {
     weights: fileDigest(f.weights),
     config: fileDigest(f.config),
     tokenizer: fileDigest(f.tokenizer),
     ftlab: fileDigest(f.ftlab),
-    lora: lora ? {
-      weights: fileDigest(lora.source!.weights),
-      config: fileDigest(lora.source!.config),
-      ftlab: fileDigest(lora.source!.ftlab),
-      merged: lora.merged,
-    } : null,
-    pooling, normalize, similarity, maxLength,
+    lora: lora
+      ? {
+          weights: fileDigest(lora.source!.weights),
+          config: fileDigest(lora.source!.config),
+          ftlab: fileDigest(lora.source!.ftlab),
+          merged: lora.merged,
+        }
+      : null,
+    pooling,
+    normalize,
+    similarity,
+    maxLength,
   };
 }
 
 export function modelFingerprint(encoder: SentenceEncoder): string {
-  return createHash('sha256').update(JSON.stringify(modelIdentity(encoder))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(modelIdentity(encoder)))
+    .digest('hex')
+    .slice(0, 16);
 }

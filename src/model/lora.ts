@@ -26,7 +26,10 @@ export function parseLoraSpec(spec: string): LoraConfig {
   const out: LoraConfig = { ...PAPER_LORA, targets: [...PAPER_LORA.targets] };
   let targets: string[] | null = null;
   let inTargets = false;
-  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const eq = part.indexOf('=');
     if (eq < 0) {
       if (!inTargets) throw new UserError(`--lora: '${part}' is not key=value (keys: r, alpha, dropout, targets)`);
@@ -39,7 +42,8 @@ export function parseLoraSpec(spec: string): LoraConfig {
     if (key === 'targets') targets = value.split(/[+ ]/).filter((x) => x.length > 0);
     else if (key === 'r' || key === 'alpha' || key === 'dropout') {
       const n = Number(value);
-      if (!Number.isFinite(n) || n < 0 || (key === 'r' && (!Number.isInteger(n) || n < 1))) throw new UserError(`--lora: bad ${key}=${value}`);
+      if (!Number.isFinite(n) || n < 0 || (key === 'r' && (!Number.isInteger(n) || n < 1)))
+        throw new UserError(`--lora: bad ${key}=${value}`);
       out[key] = n;
     } else throw new UserError(`--lora: unknown key '${key}' (keys: r, alpha, dropout, targets)`);
   }
@@ -58,16 +62,22 @@ export class Lora {
 
   constructor(readonly config: LoraConfig) {}
 
-  get scale(): number { return this.config.alpha / this.config.r; }
+  get scale(): number {
+    return this.config.alpha / this.config.r;
+  }
 
   /** Modules of `bert` whose last name part is a target (e.g. encoder.layer.3.attention.self.query). */
   static targetModules(bert: Bert, targets: string[]): string[] {
-    const modules = [...bert.params.keys()].filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length))
+    const modules = [...bert.params.keys()]
+      .filter((k) => k.endsWith('.weight'))
+      .map((k) => k.slice(0, -'.weight'.length))
       .filter((m) => bert.params.get(`${m}.weight`)!.rank === 2 && !m.includes('embeddings'));
     const out = modules.filter((m) => targets.some((t) => m === t || m.endsWith(`.${t}`)));
     for (const t of targets) {
       if (!out.some((m) => m === t || m.endsWith(`.${t}`))) {
-        throw new UserError(`--lora target '${t}' matches no linear module (e.g. query, key, value, attention.output.dense, intermediate.dense, output.dense)`);
+        throw new UserError(
+          `--lora target '${t}' matches no linear module (e.g. query, key, value, attention.output.dense, intermediate.dense, output.dense)`,
+        );
       }
     }
     return out;
@@ -123,18 +133,38 @@ export class Lora {
 
   save(dir: string, baseModel: string): void {
     saveSafetensors(join(dir, 'adapter_model.safetensors'), this.parameters(), { format: 'pt' });
-    writeFileSync(join(dir, 'adapter_config.json'), `${JSON.stringify({
-      peft_type: 'LORA', task_type: 'FEATURE_EXTRACTION', base_model_name_or_path: baseModel,
-      r: this.config.r, lora_alpha: this.config.alpha, lora_dropout: this.config.dropout,
-      target_modules: this.config.targets, bias: 'none', fan_in_fan_out: false, inference_mode: true,
-      init_lora_weights: true, modules_to_save: null,
-    }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'adapter_config.json'),
+      `${JSON.stringify(
+        {
+          peft_type: 'LORA',
+          task_type: 'FEATURE_EXTRACTION',
+          base_model_name_or_path: baseModel,
+          r: this.config.r,
+          lora_alpha: this.config.alpha,
+          lora_dropout: this.config.dropout,
+          target_modules: this.config.targets,
+          bias: 'none',
+          fan_in_fan_out: false,
+          inference_mode: true,
+          init_lora_weights: true,
+          modules_to_save: null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   }
 
   static load(dir: string, bert: Bert): Lora {
     const cfgPath = join(dir, 'adapter_config.json');
     if (!existsSync(cfgPath)) throw new UserError(`${dir}: no adapter_config.json`);
-    const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[] };
+    const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as {
+      r: number;
+      lora_alpha: number;
+      lora_dropout: number;
+      target_modules: string[];
+    };
     const lora = new Lora({ r: c.r, alpha: c.lora_alpha, dropout: c.lora_dropout, targets: c.target_modules });
     const weights = join(dir, 'adapter_model.safetensors');
     const w = loadSafetensors(weights, { as: 'float32' });

@@ -32,7 +32,9 @@ function defaultModelDir(): string {
 export function resolveModelFiles(spec: string): ModelFiles {
   const dir = spec === DEFAULT_MODEL ? defaultModelDir() : resolve(spec);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UserError(`--model ${spec}: no such model folder (give 'default' or an HF-format folder with config.json, *.safetensors, tokenizer.json)`);
+    throw new UserError(
+      `--model ${spec}: no such model folder (give 'default' or an HF-format folder with config.json, *.safetensors, tokenizer.json)`,
+    );
   }
   const need = (name: string): string => {
     const p = join(dir, name);
@@ -40,11 +42,24 @@ export function resolveModelFiles(spec: string): ModelFiles {
     return p;
   };
   const candidates = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== 'adapter_model.safetensors');
-  const weights = candidates.includes('model.safetensors') ? 'model.safetensors' : candidates.length === 1 ? candidates[0] : undefined;
+  const weights = candidates.includes('model.safetensors')
+    ? 'model.safetensors'
+    : candidates.length === 1
+      ? candidates[0]
+      : undefined;
   if (!weights) {
-    throw new UserError(candidates.length === 0
-      ? `--model ${spec}: no .safetensors weights in ${dir}`
-      : `--model ${spec}: several .safetensors files (${candidates.join(', ')}) and no model.safetensors`);
+    throw new UserError(
+      candidates.length === 0
+        ? `--model ${spec}: no .safetensors weights in ${dir}`
+        : `--model ${spec}: several .safetensors files (${candidates.join(', ')}) and no model.safetensors`,
+    );
   }
-  return { spec, dir, config: need('config.json'), weights: join(dir, weights), tokenizer: need('tokenizer.json'), ftlab: join(dir, 'ftlab.json') };
+  return {
+    spec,
+    dir,
+    config: need('config.json'),
+    weights: join(dir, weights),
+    tokenizer: need('tokenizer.json'),
+    ftlab: join(dir, 'ftlab.json'),
+  };
 }

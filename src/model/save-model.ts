@@ -9,7 +9,11 @@ import { saveSafetensors } from '../io/safetensors.ts';
 import type { SentenceEncoder } from './sentence-encoder.ts';
 import type { Lora } from './lora.ts';
 
-export function saveModelFolder(dir: string, encoder: SentenceEncoder, opts: { lora?: Lora; base?: string; training?: unknown } = {}): void {
+export function saveModelFolder(
+  dir: string,
+  encoder: SentenceEncoder,
+  opts: { lora?: Lora; base?: string; training?: unknown } = {},
+): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(bertConfigJson(encoder.bert.config), null, 2)}\n`);
   if (encoder.files) copyFileSync(encoder.files.tokenizer, join(dir, 'tokenizer.json'));

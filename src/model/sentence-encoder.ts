@@ -45,7 +45,8 @@ export class SentenceEncoder {
   ) {}
 
   static load(spec: string, opts: LoadOptions = {}): SentenceEncoder {
-    if (spec !== 'default' && existsSync(join(spec, 'adapter_config.json'))) return SentenceEncoder.loadLora(spec, opts);
+    if (spec !== 'default' && existsSync(join(spec, 'adapter_config.json')))
+      return SentenceEncoder.loadLora(spec, opts);
     const files = resolveModelFiles(spec);
     const config = readBertConfig(files.config);
     const info = readModelInfo(files);
@@ -72,7 +73,9 @@ export class SentenceEncoder {
     const info = readFtlabInfo(join(dir, 'ftlab.json'));
     let base = info.base;
     if (!base) {
-      const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as { base_model_name_or_path?: string };
+      const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as {
+        base_model_name_or_path?: string;
+      };
       base = cfg.base_model_name_or_path === DEFAULT_MODEL_NAME ? 'default' : cfg.base_model_name_or_path;
     }
     if (!base) throw new UserError(`${dir}: a LoRA folder needs its base model (ftlab.json "base")`);
@@ -83,8 +86,12 @@ export class SentenceEncoder {
     return enc;
   }
 
-  get dim(): number { return this.bert.config.hiddenSize; }
-  get device(): string { return this.bert.device; }
+  get dim(): number {
+    return this.bert.config.hiddenSize;
+  }
+  get device(): string {
+    return this.bert.device;
+  }
 
   tokenize(texts: readonly string[]): number[][] {
     return texts.map((t) => this.tokenizer.encode(t));
@@ -128,7 +135,8 @@ export class SentenceEncoder {
     if (lists.length <= chunk) return this.embedBatch(this.pad(lists));
     const order = lists.map((_, i) => i).sort((a, b) => lists[b]!.length - lists[a]!.length || a - b);
     const parts: Tensor[] = [];
-    for (let s = 0; s < order.length; s += chunk) parts.push(this.embedBatch(this.pad(order.slice(s, s + chunk).map((i) => lists[i]!))));
+    for (let s = 0; s < order.length; s += chunk)
+      parts.push(this.embedBatch(this.pad(order.slice(s, s + chunk).map((i) => lists[i]!))));
     const inverse = new Array<number>(order.length);
     order.forEach((i, k) => (inverse[i] = k));
     return cat(parts, 0).indexSelect(0, int64(inverse).to(this.device)); // [B, C] in input order
@@ -147,7 +155,10 @@ export class SentenceEncoder {
   encodeTokenized(lists: readonly number[][], opts: EncodeOptions = {}): Float32Array {
     const C = this.dim;
     const out = new Float32Array(lists.length * C);
-    const batches = planBatches(lists.map((l) => l.length), opts);
+    const batches = planBatches(
+      lists.map((l) => l.length),
+      opts,
+    );
     const wasTraining = this.bert.training;
     this.bert.training = false;
     let done = 0;
@@ -176,7 +187,8 @@ export class SentenceEncoder {
 export function planBatches(lengths: readonly number[], opts: EncodeOptions = {}): number[][] {
   const batchSize = opts.batchSize ?? 64;
   const maxTokens = opts.maxTokens ?? 4096;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const order = lengths.map((_, i) => i);
   if (opts.sort ?? true) order.sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const batches: number[][] = [];

@@ -9,7 +9,10 @@ import { DEFAULT_MAX_LENGTH, readFtlabInfo, type FtlabModelInfo, type Similarity
 import type { ModelFiles } from './model-files.ts';
 import { InputError } from '../errors.ts';
 
-interface StModule { type: string; path: string }
+interface StModule {
+  type: string;
+  path: string;
+}
 
 const TYPE = 'sentence_transformers.models.';
 
@@ -35,14 +38,20 @@ export function isSentenceTransformersFolder(dir: string): boolean {
 export function readSentenceTransformersInfo(dir: string): FtlabModelInfo {
   const modulesPath = join(dir, 'modules.json');
   const raw = readJsonFile(modulesPath);
-  if (!Array.isArray(raw) || raw.length === 0) throw new InputError(modulesPath, null, 'expected a non-empty array of modules');
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new InputError(modulesPath, null, 'expected a non-empty array of modules');
   const modules = raw.map((m, i): StModule => {
     const o = m as Partial<StModule> | null;
-    if (!o || typeof o.type !== 'string' || typeof o.path !== 'string') throw new InputError(modulesPath, null, `module ${i} needs "type" and "path"`);
+    if (!o || typeof o.type !== 'string' || typeof o.path !== 'string')
+      throw new InputError(modulesPath, null, `module ${i} needs "type" and "path"`);
     return { type: o.type.replace(TYPE, ''), path: o.path };
   });
   if (modules[0]!.type !== 'Transformer' || modules[0]!.path !== '') {
-    throw new InputError(modulesPath, null, 'ftlab reads folders whose first module is the Transformer at the folder root (path "")');
+    throw new InputError(
+      modulesPath,
+      null,
+      'ftlab reads folders whose first module is the Transformer at the folder root (path "")',
+    );
   }
   let pooled = false;
   let normalize = false;
@@ -51,7 +60,12 @@ export function readSentenceTransformersInfo(dir: string): FtlabModelInfo {
       checkMeanPooling(join(dir, m.path, 'config.json'));
       pooled = true;
     } else if (m.type === 'Normalize') normalize = true;
-    else throw new InputError(modulesPath, null, `module type ${m.type} is not supported (Transformer, Pooling, Normalize)`);
+    else
+      throw new InputError(
+        modulesPath,
+        null,
+        `module type ${m.type} is not supported (Transformer, Pooling, Normalize)`,
+      );
   }
   if (!pooled) throw new InputError(modulesPath, null, 'no Pooling module');
   return { pooling: 'mean', normalize, maxLength: readMaxSeqLength(dir), similarity: readSimilarity(dir) };
@@ -61,9 +75,15 @@ export function readSentenceTransformersInfo(dir: string): FtlabModelInfo {
 function checkMeanPooling(path: string): void {
   const c = objectAt(path);
   const mode = typeof c.pooling_mode === 'string' ? c.pooling_mode : null;
-  const others = Object.entries(c).filter(([k, v]) => k.startsWith('pooling_mode_') && k !== 'pooling_mode_mean_tokens' && v === true);
+  const others = Object.entries(c).filter(
+    ([k, v]) => k.startsWith('pooling_mode_') && k !== 'pooling_mode_mean_tokens' && v === true,
+  );
   if (mode !== null ? mode !== 'mean' : c.pooling_mode_mean_tokens !== true || others.length > 0) {
-    throw new InputError(path, null, `pooling ${mode ?? (others.map(([k]) => k).join('+') || 'none')} is not supported (mean tokens only)`);
+    throw new InputError(
+      path,
+      null,
+      `pooling ${mode ?? (others.map(([k]) => k).join('+') || 'none')} is not supported (mean tokens only)`,
+    );
   }
 }
 
@@ -72,7 +92,8 @@ function readMaxSeqLength(dir: string): number {
   if (!existsSync(path)) return DEFAULT_MAX_LENGTH;
   const v = objectAt(path).max_seq_length;
   if (v === undefined || v === null) return DEFAULT_MAX_LENGTH;
-  if (!Number.isInteger(v) || (v as number) < 2) throw new InputError(path, null, '"max_seq_length" must be an integer >= 2');
+  if (!Number.isInteger(v) || (v as number) < 2)
+    throw new InputError(path, null, '"max_seq_length" must be an integer >= 2');
   return v as number;
 }
 

@@ -11,8 +11,13 @@ export class BertTokenizer {
   readonly padId: number;
   readonly #tok: Tokenizer;
 
-  constructor(json: Record<string, unknown>, readonly maxLength: number, source = 'tokenizer.json') {
-    if (!Number.isInteger(maxLength) || maxLength < 2) throw new UserError(`max length must be an integer >= 2, got ${maxLength}`);
+  constructor(
+    json: Record<string, unknown>,
+    readonly maxLength: number,
+    source = 'tokenizer.json',
+  ) {
+    if (!Number.isInteger(maxLength) || maxLength < 2)
+      throw new UserError(`max length must be an integer >= 2, got ${maxLength}`);
     try {
       this.#tok = new Tokenizer(json as never, {});
     } catch (e) {
@@ -34,7 +39,9 @@ export class BertTokenizer {
       json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw code ? new UserError(`cannot read ${path}: ${code}`) : new InputError(path, null, `invalid JSON: ${(e as Error).message}`);
+      throw code
+        ? new UserError(`cannot read ${path}: ${code}`)
+        : new InputError(path, null, `invalid JSON: ${(e as Error).message}`);
     }
     return new BertTokenizer(json, maxLength, path);
   }

@@ -6,7 +6,11 @@ import type { TopLevelSpec } from 'vega-lite';
 export type Inline = string | { strong: string } | { code: string } | { em: string };
 export type Text = Inline[];
 
-export interface Cell { text: Text; note?: Text; numeric?: boolean }
+export interface Cell {
+  text: Text;
+  note?: Text;
+  numeric?: boolean;
+}
 
 export interface Table {
   id: string;

@@ -7,12 +7,14 @@ function escapeMd(s: string): string {
 }
 
 function inline(text: Text): string {
-  return text.map((i) => {
-    if (typeof i === 'string') return escapeMd(i);
-    if ('strong' in i) return `**${escapeMd(i.strong)}**`;
-    if ('code' in i) return `\`${i.code.replace(/`/g, "'")}\``;
-    return `*${escapeMd(i.em)}*`;
-  }).join('');
+  return text
+    .map((i) => {
+      if (typeof i === 'string') return escapeMd(i);
+      if ('strong' in i) return `**${escapeMd(i.strong)}**`;
+      if ('code' in i) return `\`${i.code.replace(/`/g, "'")}\``;
+      return `*${escapeMd(i.em)}*`;
+    })
+    .join('');
 }
 
 function cellMd(c: Cell): string {
@@ -21,23 +23,38 @@ function cellMd(c: Cell): string {
 
 function tableMd(t: Table): string {
   const align = t.rows[0]?.map((c, i) => (i > 0 && c.numeric ? '---:' : '---')) ?? t.head.map(() => '---');
-  return [inline(t.caption), '',
-    `| ${t.head.map(escapeMd).join(' | ')} |`, `| ${align.join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.map(cellMd).join(' | ')} |`)].join('\n');
+  return [
+    inline(t.caption),
+    '',
+    `| ${t.head.map(escapeMd).join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.map(cellMd).join(' | ')} |`),
+  ].join('\n');
 }
 
 function blockMd(b: Block): string {
   switch (b.kind) {
-    case 'paragraph': return inline(b.text);
-    case 'list': return b.items.map((i) => `- ${inline(i)}`).join('\n');
-    case 'table': return tableMd(b.table);
-    case 'figure': return `![${inline(b.figure.caption)}](${b.figure.id}.svg)\n\n*${inline(b.figure.caption)}* (Vega-Lite spec with its data: \`${b.figure.id}.vl.json\`)`;
-    case 'details': return `<details><summary>${b.summary}</summary>\n\n\`\`\`\n${b.body}\n\`\`\`\n\n</details>`;
-    case 'missing': return `*${MISSING_TEXT}*`;
+    case 'paragraph':
+      return inline(b.text);
+    case 'list':
+      return b.items.map((i) => `- ${inline(i)}`).join('\n');
+    case 'table':
+      return tableMd(b.table);
+    case 'figure':
+      return `![${inline(b.figure.caption)}](${b.figure.id}.svg)\n\n*${inline(b.figure.caption)}* (Vega-Lite spec with its data: \`${b.figure.id}.vl.json\`)`;
+    case 'details':
+      return `<details><summary>${b.summary}</summary>\n\n\`\`\`\n${b.body}\n\`\`\`\n\n</details>`;
+    case 'missing':
+      return `*${MISSING_TEXT}*`;
   }
 }
 
 export function pageMarkdown(title: string, subtitle: string, sections: Section[]): string {
-  return [`# ${title}`, '', subtitle, '',
-    ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.blocks.flatMap((b) => [blockMd(b), ''])])].join('\n');
+  return [
+    `# ${title}`,
+    '',
+    subtitle,
+    '',
+    ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.blocks.flatMap((b) => [blockMd(b), ''])]),
+  ].join('\n');
 }

@@ -23,7 +23,13 @@ function readText(path: string, runDir: string): string {
     return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, null, code === 'ENOENT' ? 'not found (has the study finished? it writes results.json at its end)' : `cannot read (${code})`);
+    throw new InputError(
+      path,
+      null,
+      code === 'ENOENT'
+        ? 'not found (has the study finished? it writes results.json at its end)'
+        : `cannot read (${code})`,
+    );
   }
 }
 
@@ -45,11 +51,23 @@ export function parseResults(text: string, path: string): StudyResults {
     const msg = (e as Error).message.split('\n')[0]!;
     throw new InputError(path, errorLine(text, msg), `not JSON (${msg.replace(/^Unexpected /, 'unexpected ')})`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError(path, null, 'expected a JSON object (a study\'s results.json)');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new InputError(path, null, "expected a JSON object (a study's results.json)");
   const obj = raw as Record<string, unknown>;
-  if (obj.format !== RESULTS_FORMAT) throw new InputError(path, null, `not a study's results (format is ${JSON.stringify(obj.format)}, expected "${RESULTS_FORMAT}")`);
-  if (typeof obj.version !== 'number' || !Number.isInteger(obj.version) || obj.version < 1) throw new InputError(path, null, `bad version ${JSON.stringify(obj.version)}`);
-  if (obj.version > RESULTS_VERSION) throw new InputError(path, null, `format version ${obj.version} is newer than this ftlab reads (${RESULTS_VERSION}); update ftlab to render it`);
+  if (obj.format !== RESULTS_FORMAT)
+    throw new InputError(
+      path,
+      null,
+      `not a study's results (format is ${JSON.stringify(obj.format)}, expected "${RESULTS_FORMAT}")`,
+    );
+  if (typeof obj.version !== 'number' || !Number.isInteger(obj.version) || obj.version < 1)
+    throw new InputError(path, null, `bad version ${JSON.stringify(obj.version)}`);
+  if (obj.version > RESULTS_VERSION)
+    throw new InputError(
+      path,
+      null,
+      `format version ${obj.version} is newer than this ftlab reads (${RESULTS_VERSION}); update ftlab to render it`,
+    );
   const wrong = mismatch(obj, STUDY_RESULTS_SHAPE, 'results');
   if (wrong) throw new InputError(path, null, `wrong format: ${wrong}`);
   return {

@@ -27,8 +27,19 @@ export interface RenderedReport {
 
 /** Results first (the summary and Table I), then figures and tables, then how it was run. */
 export function reportSections(r: StudyResults): Section[] {
-  return [summarySection, retrievalSection, doseSection, trainingSection, curvesSection, geometrySection, umapSection,
-    timingSection, configurationSection, provenanceSection, environmentSection].map((make) => make(r));
+  return [
+    summarySection,
+    retrievalSection,
+    doseSection,
+    trainingSection,
+    curvesSection,
+    geometrySection,
+    umapSection,
+    timingSection,
+    configurationSection,
+    provenanceSection,
+    environmentSection,
+  ].map((make) => make(r));
 }
 
 export function figuresOf(sections: Section[]): Figure[] {
@@ -39,8 +50,9 @@ export function reportTitle(r: StudyResults): { title: string; subtitle: string 
   const c = r.config;
   return {
     title: `ftlab study: fine-tuning a dense retriever (${c.preset} preset, ${c.config})`,
-    subtitle: `Started ${r.environment.startedAt}; ${seconds(r.environment.wallSeconds)} s wall time; ${c.arms.length} models; `
-      + `rendered from results.json (format version ${RESULTS_VERSION}).`,
+    subtitle:
+      `Started ${r.environment.startedAt}; ${seconds(r.environment.wallSeconds)} s wall time; ${c.arms.length} models; ` +
+      `rendered from results.json (format version ${RESULTS_VERSION}).`,
   };
 }
 

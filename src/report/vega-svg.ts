@@ -11,7 +11,9 @@ export function withSchema(spec: TopLevelSpec): TopLevelSpec {
 }
 
 const noNetwork = vega.loader();
-noNetwork.load = async (uri: string) => { throw new Error(`the report loads nothing (asked for ${uri})`); };
+noNetwork.load = async (uri: string) => {
+  throw new Error(`the report loads nothing (asked for ${uri})`);
+};
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const runtime = vega.parse(compile(spec).spec);
@@ -28,6 +30,5 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
  * itself, so the xmlns declarations (namespace names, not references) are dropped there.
  */
 export function inlineSvg(svg: string): string {
-  return svg.replace(/^<svg\b([^>]*)>/, (_m, attrs: string) =>
-    `<svg${attrs.replace(/\s+xmlns(:\w+)?="[^"]*"/g, '')}>`);
+  return svg.replace(/^<svg\b([^>]*)>/, (_m, attrs: string) => `<svg${attrs.replace(/\s+xmlns(:\w+)?="[^"]*"/g, '')}>`);
 }

@@ -7,7 +7,12 @@ import { readResults } from './read-results.ts';
 import { renderReport } from './render-report.ts';
 import { withSchema } from './vega-svg.ts';
 
-export interface WrittenReport { html: string; markdown: string; files: string[]; renderSeconds: number }
+export interface WrittenReport {
+  html: string;
+  markdown: string;
+  files: string[];
+  renderSeconds: number;
+}
 
 export async function writeReport(runDir: string, outDir = runDir): Promise<WrittenReport> {
   const t0 = performance.now();
@@ -23,5 +28,10 @@ export async function writeReport(runDir: string, outDir = runDir): Promise<Writ
     ['report.html', report.html], // last: its presence means the set is complete
   ];
   for (const [name, text] of outputs) writeAtomic(join(outDir, name), (f) => f.write(text));
-  return { html: join(outDir, 'report.html'), markdown: join(outDir, 'report.md'), files: outputs.map(([n]) => join(outDir, n)), renderSeconds };
+  return {
+    html: join(outDir, 'report.html'),
+    markdown: join(outDir, 'report.md'),
+    files: outputs.map(([n]) => join(outDir, n)),
+    renderSeconds,
+  };
 }

@@ -20,12 +20,26 @@ export interface RetrievalTiming {
  * Top-k passages per query by `similarity` (default: the model's), ties in trec_eval's
  * order. `docs` must hold this model's vectors (the cache is keyed by its fingerprint).
  */
-export async function denseRetrieve(encoder: SentenceEncoder, queries: Queries, collection: Collection, docs: CollectionEmbeddings, k: number, batchSize?: number, similarity: Similarity = encoder.info.similarity): Promise<{ ranking: Ranking; timing: RetrievalTiming }> {
+export async function denseRetrieve(
+  encoder: SentenceEncoder,
+  queries: Queries,
+  collection: Collection,
+  docs: CollectionEmbeddings,
+  k: number,
+  batchSize?: number,
+  similarity: Similarity = encoder.info.similarity,
+): Promise<{ ranking: Ranking; timing: RetrievalTiming }> {
   const qids = [...queries.keys()];
   const t0 = performance.now();
-  const qv = encoder.encode(qids.map((q) => queries.get(q)!), { batchSize });
+  const qv = encoder.encode(
+    qids.map((q) => queries.get(q)!),
+    { batchSize },
+  );
   const t1 = performance.now();
-  const top = await exactSearch(qv, encoder.dim, docs.chunks(), k, { device: encoder.device, normalize: normalisesAtScoring(encoder.info, similarity) });
+  const top = await exactSearch(qv, encoder.dim, docs.chunks(), k, {
+    device: encoder.device,
+    normalize: normalisesAtScoring(encoder.info, similarity),
+  });
   const t2 = performance.now();
   const ranking: Ranking = new Map();
   qids.forEach((qid, i) => {
@@ -44,14 +58,23 @@ export async function denseRetrieve(encoder: SentenceEncoder, queries: Queries, 
  * `similarity` (default: the model's). Passage vectors come from `docs` when given (the
  * collection cache), else are encoded here.
  */
-export function rerank(encoder: SentenceEncoder, queries: Queries, collection: Collection, run: Run, docs: CollectionEmbeddings | null, batchSize?: number, similarity: Similarity = encoder.info.similarity): Ranking {
+export function rerank(
+  encoder: SentenceEncoder,
+  queries: Queries,
+  collection: Collection,
+  run: Run,
+  docs: CollectionEmbeddings | null,
+  batchSize?: number,
+  similarity: Similarity = encoder.info.similarity,
+): Ranking {
   const needed = new Map<string, number>(); // docid -> collection position
   for (const [qid, list] of run.queries) {
     if (!queries.has(qid)) continue;
     for (const r of list) {
       if (needed.has(r.docid)) continue;
       const p = collection.indexOf(r.docid);
-      if (p < 0) throw new InputError(run.source, null, `passage ${r.docid} (query ${qid}) is not in ${collection.source}`);
+      if (p < 0)
+        throw new InputError(run.source, null, `passage ${r.docid} (query ${qid}) is not in ${collection.source}`);
       needed.set(r.docid, p);
     }
   }
@@ -59,15 +82,25 @@ export function rerank(encoder: SentenceEncoder, queries: Queries, collection: C
   const positions = docids.map((d) => needed.get(d)!);
   const C = encoder.dim;
   const normalise = normalisesAtScoring(encoder.info, similarity);
-  const rawDv = docs ? docs.gather(positions) : encoder.encode(positions.map((p) => collection.text(p)), { batchSize });
+  const rawDv = docs
+    ? docs.gather(positions)
+    : encoder.encode(
+        positions.map((p) => collection.text(p)),
+        { batchSize },
+      );
   const dv = normalise ? l2NormaliseRows(rawDv, C) : rawDv;
   const row = new Map(docids.map((d, i) => [d, i]));
   const qids = [...run.queries.keys()].filter((q) => queries.has(q));
-  const rawQv = encoder.encode(qids.map((q) => queries.get(q)!), { batchSize });
+  const rawQv = encoder.encode(
+    qids.map((q) => queries.get(q)!),
+    { batchSize },
+  );
   const qv = normalise ? l2NormaliseRows(rawQv, C) : rawQv;
   const ranking: Ranking = new Map();
   qids.forEach((qid, qi) => {
-    const scored = run.queries.get(qid)!.map((r) => ({ docid: r.docid, score: rowDot(qv, qi, dv, row.get(r.docid)!, C) }));
+    const scored = run.queries
+      .get(qid)!
+      .map((r) => ({ docid: r.docid, score: rowDot(qv, qi, dv, row.get(r.docid)!, C) }));
     ranking.set(qid, scored.sort(trecOrder));
   });
   return ranking;

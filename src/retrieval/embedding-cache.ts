@@ -3,7 +3,18 @@
 // shards of SHARD passages (.npy, atomically) as encoding goes: an interrupted run resumes
 // at the first missing shard. Search streams the shards back, one at a time.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Collection } from '../data/collection.ts';
@@ -27,7 +38,12 @@ export interface CacheOptions {
 }
 
 export class CollectionEmbeddings {
-  constructor(readonly dir: string | null, readonly size: number, readonly dim: number, readonly memory: Float32Array[] | null) {}
+  constructor(
+    readonly dir: string | null,
+    readonly size: number,
+    readonly dim: number,
+    readonly memory: Float32Array[] | null,
+  ) {}
 
   /** Shards of [rows, dim] float32, in collection order. */
   *chunks(): Generator<Float32Array> {
@@ -74,8 +90,12 @@ export function shardProblem(path: string, rows: number, dim: number): string | 
   if (size !== want) return `${size} bytes, expected ${want}${size < want ? ' (truncated)' : ''}`;
   const got = Buffer.alloc(header.length);
   const fd = openSync(path, 'r');
-  try { readSync(fd, got, 0, header.length, 0); } finally { closeSync(fd); }
-  return got.equals(Buffer.from(header)) ? null : 'its header is not this cache\'s (foreign or corrupt file)';
+  try {
+    readSync(fd, got, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return got.equals(Buffer.from(header)) ? null : "its header is not this cache's (foreign or corrupt file)";
 }
 
 function shardRows(s: number, n: number): number {
@@ -88,12 +108,21 @@ function collectionKey(path: string): string {
 }
 
 function cachePath(encoder: SentenceEncoder, collectionPath: string, cacheDir?: string): string {
-  const key = createHash('sha256').update(`${modelFingerprint(encoder)}|${collectionKey(collectionPath)}|${SHARD}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(`${modelFingerprint(encoder)}|${collectionKey(collectionPath)}|${SHARD}`)
+    .digest('hex')
+    .slice(0, 24);
   return join(cacheDir ?? defaultCacheDir(), 'embeddings', key);
 }
 
 /** The cached embeddings of this model and collection when every shard is there, else null. */
-export function cachedEmbeddings(encoder: SentenceEncoder, collection: Collection, collectionPath: string, cacheDir?: string, warn?: (line: string) => void): CollectionEmbeddings | null {
+export function cachedEmbeddings(
+  encoder: SentenceEncoder,
+  collection: Collection,
+  collectionPath: string,
+  cacheDir?: string,
+  warn?: (line: string) => void,
+): CollectionEmbeddings | null {
   const dir = cachePath(encoder, collectionPath, cacheDir);
   for (let s = 0; s * SHARD < collection.size; s++) {
     const path = join(dir, shardName(s));
@@ -108,7 +137,12 @@ export function cachedEmbeddings(encoder: SentenceEncoder, collection: Collectio
 }
 
 /** Encodes (or loads from the cache) every passage of the collection. */
-export function embedCollection(encoder: SentenceEncoder, collection: Collection, collectionPath: string, opts: CacheOptions = {}): CollectionEmbeddings {
+export function embedCollection(
+  encoder: SentenceEncoder,
+  collection: Collection,
+  collectionPath: string,
+  opts: CacheOptions = {},
+): CollectionEmbeddings {
   const dim = encoder.dim;
   const n = collection.size;
   const shards = Math.ceil(n / SHARD);
@@ -131,7 +165,14 @@ export function embedCollection(encoder: SentenceEncoder, collection: Collection
     mkdirSync(dir, { recursive: true });
   }
   if (!existsSync(manifest)) {
-    writeFileSync(manifest, JSON.stringify({ collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD }, null, 2));
+    writeFileSync(
+      manifest,
+      JSON.stringify(
+        { collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD },
+        null,
+        2,
+      ),
+    );
   }
   for (let s = 0; s < shards; s++) {
     const path = join(dir, shardName(s));

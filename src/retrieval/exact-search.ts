@@ -14,7 +14,10 @@ export interface TopK {
 }
 
 /** Seconds spent per stage, accumulated (the device is synchronised at each boundary). */
-export interface StageClock { similaritySeconds: number; topkSeconds: number }
+export interface StageClock {
+  similaritySeconds: number;
+  topkSeconds: number;
+}
 
 export interface SearchOptions {
   queryBlock?: number; // queries per matmul (default 1024)
@@ -28,7 +31,13 @@ export interface SearchOptions {
 /** A source of document chunks: [rows, dim] float32 each, in document order. */
 export type DocChunks = Iterable<Float32Array> | AsyncIterable<Float32Array>;
 
-export async function exactSearch(queries: Float32Array, dim: number, docs: DocChunks, k: number, opts: SearchOptions = {}): Promise<TopK> {
+export async function exactSearch(
+  queries: Float32Array,
+  dim: number,
+  docs: DocChunks,
+  k: number,
+  opts: SearchOptions = {},
+): Promise<TopK> {
   const s = new SearchState(queries, dim, k, opts);
   try {
     for await (const chunk of docs) s.add(chunk);
@@ -39,7 +48,13 @@ export async function exactSearch(queries: Float32Array, dim: number, docs: DocC
 }
 
 /** The same search over chunks already in memory, synchronously. */
-export function exactSearchSync(queries: Float32Array, dim: number, docs: Iterable<Float32Array>, k: number, opts: SearchOptions = {}): TopK {
+export function exactSearchSync(
+  queries: Float32Array,
+  dim: number,
+  docs: Iterable<Float32Array>,
+  k: number,
+  opts: SearchOptions = {},
+): TopK {
   const s = new SearchState(queries, dim, k, opts);
   try {
     for (const chunk of docs) s.add(chunk);
@@ -49,14 +64,23 @@ export function exactSearchSync(queries: Float32Array, dim: number, docs: Iterab
   }
 }
 
-interface Block { q: Tensor; values: Tensor | null; indices: Tensor | null }
+interface Block {
+  q: Tensor;
+  values: Tensor | null;
+  indices: Tensor | null;
+}
 
 class SearchState {
   private readonly blocks: Block[] = [];
   private readonly device: string;
   private offset = 0;
 
-  constructor(private readonly queries: Float32Array, private readonly dim: number, private readonly k: number, private readonly opts: SearchOptions) {
+  constructor(
+    private readonly queries: Float32Array,
+    private readonly dim: number,
+    private readonly k: number,
+    private readonly opts: SearchOptions,
+  ) {
     this.device = opts.device ?? 'cpu';
     const Q = queries.length / dim;
     const Qb = opts.queryBlock ?? 1024;
@@ -73,13 +97,15 @@ class SearchState {
   add(chunk: Float32Array): void {
     const rows = chunk.length / this.dim;
     if (rows === 0) return;
-    noGrad(() => tidy(() => {
-      const dT = this.timed('similaritySeconds', () => this.prepare(chunk, rows).transpose(0, 1)); // [C, N]
-      for (const b of this.blocks) {
-        const scores = this.timed('similaritySeconds', () => b.q.matmul(dT)); // [Qb, N]
-        this.timed('topkSeconds', () => this.merge(b, scores));
-      }
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const dT = this.timed('similaritySeconds', () => this.prepare(chunk, rows).transpose(0, 1)); // [C, N]
+        for (const b of this.blocks) {
+          const scores = this.timed('similaritySeconds', () => b.q.matmul(dT)); // [Qb, N]
+          this.timed('topkSeconds', () => this.merge(b, scores));
+        }
+      }),
+    );
     this.offset += rows;
     this.opts.onChunk?.(this.offset);
   }

@@ -10,7 +10,12 @@ import type { CollectionEmbeddings } from './embedding-cache.ts';
 import { denseRetrieve } from './dense-retrieval.ts';
 import { l2NormaliseRows, normalisesAtScoring, rowDot, type Similarity } from './similarity.ts';
 
-export interface MinedTriple { qid: string; positive: number; negative: number; rank?: number } // positions in the collection
+export interface MinedTriple {
+  qid: string;
+  positive: number;
+  negative: number;
+  rank?: number;
+} // positions in the collection
 
 export interface MiningOptions {
   strategy: 'hard' | 'random';
@@ -31,7 +36,12 @@ export interface MiningOptions {
   batchSize?: number;
 }
 
-export interface MiningResult { triples: MinedTriple[]; queries: number; positivesMissing: number; shortPools: number }
+export interface MiningResult {
+  triples: MinedTriple[];
+  queries: number;
+  positivesMissing: number;
+  shortPools: number;
+}
 
 export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
   const rng = new Random(o.seed);
@@ -58,7 +68,12 @@ export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
     for (const q of used) {
       const judged = judgedRelevant.get(q)!;
       for (const p of positives.get(q)!) {
-        const negs = sampleRandomNegatives(o.collection.size, (i) => judged.has(o.collection.id(i)), rng, o.perPositive);
+        const negs = sampleRandomNegatives(
+          o.collection.size,
+          (i) => judged.has(o.collection.id(i)),
+          rng,
+          o.perPositive,
+        );
         if (negs.length < o.perPositive) shortPools++;
         for (const n of negs) triples.push({ qid: q, positive: p, negative: n });
       }
@@ -73,7 +88,15 @@ export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
   // the margin compares a candidate's score with the positive's: both by the same similarity
   const normalise = normalisesAtScoring(o.encoder.info, similarity);
   const asScored = (v: Float32Array): Float32Array => (normalise ? l2NormaliseRows(v, C) : v);
-  const qv = o.margin === undefined ? null : asScored(o.encoder.encode(used.map((q) => o.queries.get(q)!), { batchSize: o.batchSize }));
+  const qv =
+    o.margin === undefined
+      ? null
+      : asScored(
+          o.encoder.encode(
+            used.map((q) => o.queries.get(q)!),
+            { batchSize: o.batchSize },
+          ),
+        );
   used.forEach((q, qi) => {
     const ranked = ranking.get(q)!;
     const judged = judgedRelevant.get(q)!;
@@ -81,10 +104,21 @@ export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
     const posVecs = qv ? asScored(o.docs!.gather(posList)) : null;
     posList.forEach((p, pi) => {
       const positiveScore = qv && posVecs ? rowDot(qv, qi, posVecs, pi, C) : undefined;
-      const negs = sampleHardNegatives(ranked, judged, rng, { lo: o.lo, hi: o.hi, count: o.perPositive, positiveScore, margin: o.margin });
+      const negs = sampleHardNegatives(ranked, judged, rng, {
+        lo: o.lo,
+        hi: o.hi,
+        count: o.perPositive,
+        positiveScore,
+        margin: o.margin,
+      });
       if (negs.length < o.perPositive) shortPools++;
       for (const n of negs) {
-        triples.push({ qid: q, positive: p, negative: o.collection.indexOf(n.docid), rank: ranked.findIndex((r) => r.docid === n.docid) + 1 });
+        triples.push({
+          qid: q,
+          positive: p,
+          negative: o.collection.indexOf(n.docid),
+          rank: ranked.findIndex((r) => r.docid === n.docid) + 1,
+        });
       }
     });
   });

@@ -6,7 +6,12 @@
 // parameter name.
 import { noGrad, tidy, zeros, type Tensor } from '../engine/index.ts';
 
-export interface AdamWOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
+export interface AdamWOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
 export const ADAMW_DEFAULTS: AdamWOptions = { lr: 2e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
 
 /** Biases and LayerNorm weights get no weight decay. */
@@ -19,7 +24,10 @@ export class AdamW {
   readonly m = new Map<string, Tensor>();
   readonly v = new Map<string, Tensor>();
 
-  constructor(readonly params: Map<string, Tensor>, readonly o: AdamWOptions = ADAMW_DEFAULTS) {
+  constructor(
+    readonly params: Map<string, Tensor>,
+    readonly o: AdamWOptions = ADAMW_DEFAULTS,
+  ) {
     for (const [name, p] of params) {
       this.m.set(name, zeros(p.shape, { device: p.device, dtype: p.dtype }));
       this.v.set(name, zeros(p.shape, { device: p.device, dtype: p.dtype }));

@@ -11,7 +11,11 @@ import type { AdamW } from './adamw.ts';
 import type { Best } from './train-config.ts';
 import type { TrainingRecord } from './training-identity.ts';
 
-export interface CheckpointMeta { step: number; best: Best | null; record: TrainingRecord }
+export interface CheckpointMeta {
+  step: number;
+  best: Best | null;
+  record: TrainingRecord;
+}
 
 export function checkpointRoot(output: string): string {
   return join(output, 'checkpoints');
@@ -19,7 +23,10 @@ export function checkpointRoot(output: string): string {
 
 export function listCheckpoints(root: string): string[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root).filter((d) => /^step-\d+$/.test(d)).sort().map((d) => join(root, d));
+  return readdirSync(root)
+    .filter((d) => /^step-\d+$/.test(d))
+    .sort()
+    .map((d) => join(root, d));
 }
 
 export function latestCheckpoint(root: string): string | null {
@@ -34,14 +41,22 @@ export function removeStaleCheckpoints(root: string): void {
 }
 
 export function readCheckpointMeta(dir: string): CheckpointMeta {
-  const raw = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as CheckpointMeta & { config?: TrainingRecord['config'] };
+  const raw = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as CheckpointMeta & {
+    config?: TrainingRecord['config'];
+  };
   // checkpoints written before the record existed hold the config alone
   const record = raw.record ?? { config: raw.config!, triplesSha256: '', triples: 0 };
   return { step: raw.step, best: raw.best, record };
 }
 
 /** Writes step-N atomically and keeps only the newest `keep` checkpoints. */
-export function writeCheckpoint(root: string, params: Map<string, Tensor>, opt: AdamW, meta: CheckpointMeta, keep: number): string {
+export function writeCheckpoint(
+  root: string,
+  params: Map<string, Tensor>,
+  opt: AdamW,
+  meta: CheckpointMeta,
+  keep: number,
+): string {
   mkdirSync(root, { recursive: true });
   const final = join(root, `step-${String(meta.step).padStart(7, '0')}`);
   const tmp = `${final}.tmp`;
@@ -73,7 +88,9 @@ export function restoreCheckpoint(dir: string, params: Map<string, Tensor>, opt:
   const o = loadSafetensors(join(dir, 'optimizer.safetensors'));
   const rng = loadSafetensors(join(dir, 'rng.safetensors'));
   try {
-    noGrad(() => { for (const [k, p] of params) p.copyFrom(w.get(k)!); });
+    noGrad(() => {
+      for (const [k, p] of params) p.copyFrom(w.get(k)!);
+    });
     opt.loadState(o, meta.step);
     setRngState(rng.get('torch')!);
   } finally {

@@ -4,8 +4,12 @@ import type { TrainConfig } from './train-config.ts';
 
 /** Throws a UserError naming the first nonsense setting (CLI flag names, since users see them). */
 export function checkTrainConfig(cfg: TrainConfig, limits: { maxPositions?: number } = {}): void {
-  const fail = (msg: string): never => { throw new UserError(msg); };
-  const positiveInt = (v: number, flag: string): void => { if (!Number.isInteger(v) || v < 1) fail(`${flag} must be an integer >= 1, got ${v}`); };
+  const fail = (msg: string): never => {
+    throw new UserError(msg);
+  };
+  const positiveInt = (v: number, flag: string): void => {
+    if (!Number.isInteger(v) || v < 1) fail(`${flag} must be an integer >= 1, got ${v}`);
+  };
   if (!(cfg.lr > 0) || !Number.isFinite(cfg.lr)) fail(`--lr must be a number > 0, got ${cfg.lr}`);
   if (!(cfg.margin >= 0)) fail(`--margin must be >= 0, got ${cfg.margin}`);
   if (!(cfg.weightDecay >= 0)) fail(`--weight-decay must be >= 0, got ${cfg.weightDecay}`);
@@ -17,7 +21,8 @@ export function checkTrainConfig(cfg: TrainConfig, limits: { maxPositions?: numb
   positiveInt(cfg.epochs, '--epochs');
   positiveInt(cfg.keepCheckpoints, '--keep-checkpoints');
   if (cfg.maxSteps !== null) positiveInt(cfg.maxSteps, '--max-steps');
-  if (cfg.saveEveryMinutes !== undefined && !(cfg.saveEveryMinutes >= 0)) fail(`--save-every-minutes must be >= 0, got ${cfg.saveEveryMinutes}`);
+  if (cfg.saveEveryMinutes !== undefined && !(cfg.saveEveryMinutes >= 0))
+    fail(`--save-every-minutes must be >= 0, got ${cfg.saveEveryMinutes}`);
   if (cfg.lora) {
     const { r, alpha, dropout } = cfg.lora;
     if (!Number.isInteger(r) || r < 1) fail(`--lora: r must be an integer >= 1, got ${r}`);

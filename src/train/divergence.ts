@@ -10,15 +10,19 @@ export class Diverged extends UserError {}
 export function assertFinite(value: number, what: string, step: number, ckptRoot: string): void {
   if (Number.isFinite(value)) return;
   const last = latestCheckpoint(ckptRoot);
-  throw new Diverged(`${what} is ${value} at step ${step}: training diverged and stopped, no model written; `
-    + `${last ? `the last good checkpoint is ${last} (lower --lr and start over, or --resume from it)` : 'no checkpoint was written yet (lower --lr)'}`);
+  throw new Diverged(
+    `${what} is ${value} at step ${step}: training diverged and stopped, no model written; ` +
+      `${last ? `the last good checkpoint is ${last} (lower --lr and start over, or --resume from it)` : 'no checkpoint was written yet (lower --lr)'}`,
+  );
 }
 
 /** The sum of every weight: finite iff no weight is NaN/inf (and none is absurdly large). */
 export function weightSum(params: Iterable<Tensor>): number {
-  return noGrad(() => tidy(() => {
-    let s = 0;
-    for (const p of params) s += p.sum().item();
-    return s;
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      let s = 0;
+      for (const p of params) s += p.sum().item();
+      return s;
+    }),
+  );
 }

@@ -12,7 +12,15 @@ export type OutputPlan =
   | { kind: 'resume'; checkpoint: string; differences: string[] }
   | { kind: 'finished'; step: number };
 
-const MODEL_FILES = ['ftlab.json', 'model.safetensors', 'adapter_model.safetensors', 'adapter_config.json', 'config.json', 'tokenizer.json', 'log.jsonl'];
+const MODEL_FILES = [
+  'ftlab.json',
+  'model.safetensors',
+  'adapter_model.safetensors',
+  'adapter_config.json',
+  'config.json',
+  'tokenizer.json',
+  'log.jsonl',
+];
 
 /** Decides from the folder's contents, the record and the flags; prepares the folder. */
 export function planOutput(record: TrainingRecord, opts: TrainerOptions): OutputPlan {
@@ -25,7 +33,10 @@ export function planOutput(record: TrainingRecord, opts: TrainerOptions): Output
   if (opts.resume && !opts.overwrite) {
     if (finished) {
       const diff = recordDifferences(finished, record);
-      if (diff.length > 0) throw new UserError(`--resume: ${out} holds a finished model trained with other settings (${diff.join('; ')}); --overwrite retrains it`);
+      if (diff.length > 0)
+        throw new UserError(
+          `--resume: ${out} holds a finished model trained with other settings (${diff.join('; ')}); --overwrite retrains it`,
+        );
       const step = (finished.config as { step?: number }).step ?? 0;
       note(`${out} already holds the finished model of this run (${step} steps); nothing to do`);
       return { kind: 'finished', step };
@@ -33,7 +44,9 @@ export function planOutput(record: TrainingRecord, opts: TrainerOptions): Output
     if (latest) {
       const diff = recordDifferences(readCheckpointMeta(latest).record, record);
       if (diff.length > 0 && !opts.allowConfigChange) {
-        throw new UserError(`--resume: ${latest} was trained with other settings: ${diff.join('; ')} (--allow-config-change continues anyway, --overwrite starts over)`);
+        throw new UserError(
+          `--resume: ${latest} was trained with other settings: ${diff.join('; ')} (--allow-config-change continues anyway, --overwrite starts over)`,
+        );
       }
       if (diff.length > 0) note(`resuming ${latest} with changed settings: ${diff.join('; ')} (recorded in log.jsonl)`);
       return { kind: 'resume', checkpoint: latest, differences: diff };
@@ -53,9 +66,11 @@ export function planOutput(record: TrainingRecord, opts: TrainerOptions): Output
 export function checkOutputFree(out: string, opts: { resume: boolean; overwrite?: boolean }): void {
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--output ${out} is a file; give a folder`);
   if (opts.resume || opts.overwrite) return;
-  if (holdsModel(out)) throw new UserError(`${out} already holds a model; --overwrite replaces it (or --resume continues the same run)`);
+  if (holdsModel(out))
+    throw new UserError(`${out} already holds a model; --overwrite replaces it (or --resume continues the same run)`);
   const latest = latestCheckpoint(checkpointRoot(out));
-  if (latest) throw new UserError(`${out} holds a checkpoint (${latest}); --resume continues it, --overwrite starts over`);
+  if (latest)
+    throw new UserError(`${out} holds a checkpoint (${latest}); --resume continues it, --overwrite starts over`);
 }
 
 /** Removes what a previous run left (model files, checkpoints, best/, log). */
@@ -70,6 +85,8 @@ function clearFolder(out: string): void {
 /** Keeps the log lines up to `step`, so a resumed log reads as one uninterrupted run. */
 export function truncateLog(logPath: string, step: number): void {
   if (!existsSync(logPath)) return;
-  const kept = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.length > 0 && (JSON.parse(l) as { step: number }).step <= step);
+  const kept = readFileSync(logPath, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0 && (JSON.parse(l) as { step: number }).step <= step);
   writeFileSync(logPath, kept.map((l) => `${l}\n`).join(''));
 }

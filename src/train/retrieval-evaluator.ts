@@ -12,13 +12,25 @@ import type { RetrievalEvaluator } from './train-config.ts';
 
 function scoreRanking(ranking: Ranking, qrels: Qrels, metrics: string): Record<string, number> {
   const parsed = parseMetrics(metrics);
-  const run: Run = { format: 'trec', source: 'eval', queries: new Map([...ranking].map(([qid, l]) => [qid, l.map((r, i) => ({ ...r, rank: i + 1 }))])) };
+  const run: Run = {
+    format: 'trec',
+    source: 'eval',
+    queries: new Map([...ranking].map(([qid, l]) => [qid, l.map((r, i) => ({ ...r, rank: i + 1 }))])),
+  };
   const e = evaluate(run, qrels, parsed, 'eval qrels');
   return Object.fromEntries(e.metrics.map((m, i) => [m, e.mean[i]!]));
 }
 
 /** Dense retrieval of the top k (default: 100, or the largest metric cutoff) over `collection`. */
-export function denseEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; collectionPath: string; metrics: string; k?: number; batchSize?: number }): RetrievalEvaluator {
+export function denseEvaluator(o: {
+  queries: Queries;
+  qrels: Qrels;
+  collection: Collection;
+  collectionPath: string;
+  metrics: string;
+  k?: number;
+  batchSize?: number;
+}): RetrievalEvaluator {
   const k = o.k ?? Math.max(100, ...parseMetrics(o.metrics).map((m) => m.cutoff ?? 100));
   return async (encoder) => {
     const docs = embedCollection(encoder, o.collection, o.collectionPath, { cacheDir: null, batchSize: o.batchSize });
@@ -28,7 +40,15 @@ export function denseEvaluator(o: { queries: Queries; qrels: Qrels; collection: 
 }
 
 /** Re-ranks each query's candidates from `candidates` with the model being trained. */
-export function rerankEvaluator(o: { queries: Queries; qrels: Qrels; collection: Collection; candidates: Run; metrics: string; batchSize?: number }): RetrievalEvaluator {
+export function rerankEvaluator(o: {
+  queries: Queries;
+  qrels: Qrels;
+  collection: Collection;
+  candidates: Run;
+  metrics: string;
+  batchSize?: number;
+}): RetrievalEvaluator {
   parseMetrics(o.metrics); // a bad metric fails now, not at the first evaluation
-  return async (encoder) => scoreRanking(rerank(encoder, o.queries, o.collection, o.candidates, null, o.batchSize), o.qrels, o.metrics);
+  return async (encoder) =>
+    scoreRanking(rerank(encoder, o.queries, o.collection, o.candidates, null, o.batchSize), o.qrels, o.metrics);
 }

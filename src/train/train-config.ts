@@ -67,7 +67,11 @@ export interface ConfigChangeLog {
 /** A retrieval metric computed on an eval set: returns {metricName: value}. */
 export type RetrievalEvaluator = (encoder: SentenceEncoder) => Promise<Record<string, number>>;
 
-export interface Best { metric: string; value: number; step: number }
+export interface Best {
+  metric: string;
+  value: number;
+  step: number;
+}
 
 export interface TrainerOptions {
   output: string;

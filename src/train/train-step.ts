@@ -35,9 +35,10 @@ function microStep(c: StepContext, batch: TextTriple[]): { value: number; tokens
     const eq = encoder.embedLists(q); // [B, C]
     const ep = encoder.embedLists(p);
     const en = encoder.embedLists(n);
-    const main = cfg.loss === 'triplet'
-      ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })
-      : mnrlLoss(eq, ep, en, cfg.mnrlScale);
+    const main =
+      cfg.loss === 'triplet'
+        ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })
+        : mnrlLoss(eq, ep, en, cfg.mnrlScale);
     const loss = c.regulariser ? main.add(c.regulariser(batch, eq, ep, en)) : main;
     const value = loss.item();
     if (!Number.isFinite(value)) return { value, tokens: 0 };
@@ -55,7 +56,10 @@ export function trainStep(c: StepContext, done: number): StepLog {
   let tokens = 0;
   for (let a = 0; a < cfg.gradAccumulation; a++) {
     const idx = c.plan.batch(done * cfg.gradAccumulation + a);
-    const r = microStep(c, Array.from(idx, (i) => c.trainSet[i]!));
+    const r = microStep(
+      c,
+      Array.from(idx, (i) => c.trainSet[i]!),
+    );
     if (!Number.isFinite(r.value)) c.opt.zeroGrad();
     assertFinite(r.value, 'loss', step, c.ckptRoot);
     lossSum += r.value;
@@ -70,7 +74,13 @@ export function trainStep(c: StepContext, done: number): StepLog {
   assertFinite(weightSum(c.params.values()), 'the sum of the weights', step, c.ckptRoot);
   const secs = (performance.now() - t0) / 1000;
   return {
-    type: 'step', step, epoch: Math.floor((step * cfg.gradAccumulation - 1) / c.plan.microPerEpoch),
-    loss: lossSum / cfg.gradAccumulation, lr, gradNorm, tokensPerSec: tokens / secs, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    type: 'step',
+    step,
+    epoch: Math.floor((step * cfg.gradAccumulation - 1) / c.plan.microPerEpoch),
+    loss: lossSum / cfg.gradAccumulation,
+    lr,
+    gradNorm,
+    tokensPerSec: tokens / secs,
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
   };
 }

@@ -23,9 +23,25 @@ import { assertFinite, weightSum } from './divergence.ts';
 import { planOutput, truncateLog } from './output-folder.ts';
 import { trainStep, type StepContext } from './train-step.ts';
 import { trainingRecord, type TrainingRecord } from './training-identity.ts';
-import type { Best, ConfigChangeLog, EvalLog, StepLog, TrainConfig, TrainerOptions, TrainResult } from './train-config.ts';
+import type {
+  Best,
+  ConfigChangeLog,
+  EvalLog,
+  StepLog,
+  TrainConfig,
+  TrainerOptions,
+  TrainResult,
+} from './train-config.ts';
 
-export type { TrainConfig, StepLog, EvalLog, RetrievalEvaluator, TrainerOptions, TrainResult, Regulariser } from './train-config.ts';
+export type {
+  TrainConfig,
+  StepLog,
+  EvalLog,
+  RetrievalEvaluator,
+  TrainerOptions,
+  TrainResult,
+  Regulariser,
+} from './train-config.ts';
 export { latestCheckpoint } from './checkpoint.ts';
 
 export const DEFAULT_SAVE_EVERY_MINUTES = 10;
@@ -44,10 +60,17 @@ interface Run extends StepContext {
   log(entry: StepLog | EvalLog | ConfigChangeLog): void;
 }
 
-export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTriple[], cfg: TrainConfig, opts: TrainerOptions): Promise<TrainResult> {
+export async function train(
+  encoder: SentenceEncoder,
+  trainSet: TextTriple[],
+  evalSet: TextTriple[],
+  cfg: TrainConfig,
+  opts: TrainerOptions,
+): Promise<TrainResult> {
   checkTrainConfig(cfg, { maxPositions: encoder.bert.config.maxPositions });
   if (trainSet.length === 0) throw new UserError('no training triples');
-  if (trainSet.length < cfg.batchSize) throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
+  if (trainSet.length < cfg.batchSize)
+    throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
   const run = setUp(encoder, trainSet, evalSet, cfg, opts);
   const plan = planOutput(run.record, opts);
   if (plan.kind === 'finished') return result(run, plan.step);
@@ -57,8 +80,15 @@ export async function train(encoder: SentenceEncoder, trainSet: TextTriple[], ev
   return result(run, run.state.step);
 }
 
-function setUp(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTriple[], cfg: TrainConfig, opts: TrainerOptions): Run {
-  if (Boolean(cfg.regulariser) !== Boolean(opts.regulariser)) throw new Error('cfg.regulariser and opts.regulariser go together');
+function setUp(
+  encoder: SentenceEncoder,
+  trainSet: TextTriple[],
+  evalSet: TextTriple[],
+  cfg: TrainConfig,
+  opts: TrainerOptions,
+): Run {
+  if (Boolean(cfg.regulariser) !== Boolean(opts.regulariser))
+    throw new Error('cfg.regulariser and opts.regulariser go together');
   encoder.info.normalize = cfg.normalize;
   manualSeed(cfg.seed);
   const bert = encoder.bert;
@@ -66,11 +96,23 @@ function setUp(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTr
   const params: Map<string, Tensor> = lora ? lora.parameters() : bert.params;
   for (const p of bert.params.values()) p.setRequiresGrad(!lora);
   const plan = batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
-  if (plan.stepsPerEpoch < 1) throw new UserError(`batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`);
+  if (plan.stepsPerEpoch < 1)
+    throw new UserError(
+      `batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`,
+    );
   const totalSteps = cfg.maxSteps ?? cfg.epochs * plan.stepsPerEpoch;
   const logPath = join(opts.output, 'log.jsonl');
   return {
-    encoder, trainSet, evalSet, cfg, opts, plan, params, lora, totalSteps, regulariser: opts.regulariser,
+    encoder,
+    trainSet,
+    evalSet,
+    cfg,
+    opts,
+    plan,
+    params,
+    lora,
+    totalSteps,
+    regulariser: opts.regulariser,
     opt: new AdamW(params, { lr: cfg.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: cfg.weightDecay }),
     warmup: warmupSteps(cfg.warmup, totalSteps),
     ckptRoot: checkpointRoot(opts.output),
@@ -78,7 +120,8 @@ function setUp(encoder: SentenceEncoder, trainSet: TextTriple[], evalSet: TextTr
     trainable: countParameters(params.values()),
     total: countParameters(bert.params.values()) + (lora ? countParameters(params.values()) : 0),
     state: { step: 0, best: null, savedAt: now(opts) },
-    stepLogs: [], evalLogs: [],
+    stepLogs: [],
+    evalLogs: [],
     log: (entry) => appendFileSync(logPath, `${JSON.stringify(entry)}\n`),
   };
 }
@@ -103,7 +146,8 @@ function resumeFrom(run: Run, checkpoint: string, differences: string[]): void {
   run.state.best = meta.best;
   // a best/ saved after this checkpoint (the killed run got further) describes no step of the
   // resumed run: drop it; the replay saves it again when it beats the checkpoint's best
-  if (meta.best === null || readBestStep(join(run.opts.output, 'best')) !== meta.best.step) rmSync(join(run.opts.output, 'best'), { recursive: true, force: true });
+  if (meta.best === null || readBestStep(join(run.opts.output, 'best')) !== meta.best.step)
+    rmSync(join(run.opts.output, 'best'), { recursive: true, force: true });
   truncateLog(join(run.opts.output, 'log.jsonl'), meta.step);
   if (differences.length > 0) run.log({ type: 'config-change', step: meta.step, differences });
 }
@@ -122,7 +166,8 @@ async function loop(run: Run): Promise<void> {
       run.log(entry);
       opts.onStep?.(entry, run.totalSteps);
       const end = state.step === run.totalSteps;
-      if ((run.cfg.evalEvery > 0 && state.step % run.cfg.evalEvery === 0) || end) await inEvalMode(run, () => evaluate(run));
+      if ((run.cfg.evalEvery > 0 && state.step % run.cfg.evalEvery === 0) || end)
+        await inEvalMode(run, () => evaluate(run));
       await snapshot(run);
       await yieldToEventLoop(); // signal handlers (Ctrl-C) run only between macrotasks
       if (dueForCheckpoint(run, end)) saved = checkpoint(run);
@@ -162,30 +207,48 @@ function dueForCheckpoint(run: Run, end: boolean): boolean {
 
 function checkpoint(run: Run): string {
   const { state } = run;
-  const dir = writeCheckpoint(run.ckptRoot, run.params, run.opt, { step: state.step, best: state.best, record: run.record }, run.cfg.keepCheckpoints);
+  const dir = writeCheckpoint(
+    run.ckptRoot,
+    run.params,
+    run.opt,
+    { step: state.step, best: state.best, record: run.record },
+    run.cfg.keepCheckpoints,
+  );
   state.savedAt = now(run.opts);
   return dir;
 }
 
 function interrupt(run: Run, dir: string): never {
-  throw new Interrupted(`interrupted at step ${run.state.step} of ${run.totalSteps}: checkpoint saved in ${dir}; run the same command with --resume to continue`);
+  throw new Interrupted(
+    `interrupted at step ${run.state.step} of ${run.totalSteps}: checkpoint saved in ${dir}; run the same command with --resume to continue`,
+  );
 }
 
 async function evaluate(run: Run): Promise<void> {
   const { evalSet, opts, state, encoder, cfg } = run;
   if (evalSet.length === 0 && !opts.retrievalEval) return;
   const entry: EvalLog = {
-    type: 'eval', step: state.step, tripletAccuracy: NaN, evalLoss: NaN,
-    evalTriples: evalSet.length, evalQueries: new Set(evalSet.map((t) => t.query)).size,
+    type: 'eval',
+    step: state.step,
+    tripletAccuracy: NaN,
+    evalLoss: NaN,
+    evalTriples: evalSet.length,
+    evalQueries: new Set(evalSet.map((t) => t.query)).size,
   };
   if (evalSet.length > 0) {
     Object.assign(entry, tripletAccuracy(encoder, evalSet, cfg));
     assertFinite(entry.evalLoss, 'evaluation loss', state.step, run.ckptRoot);
   }
   if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder));
-  const metric = opts.bestMetric ?? Object.keys(entry).find((k) => !['type', 'step', 'tripletAccuracy', 'evalLoss', 'evalTriples', 'evalQueries'].includes(k)) ?? 'tripletAccuracy';
+  const metric =
+    opts.bestMetric ??
+    Object.keys(entry).find(
+      (k) => !['type', 'step', 'tripletAccuracy', 'evalLoss', 'evalTriples', 'evalQueries'].includes(k),
+    ) ??
+    'tripletAccuracy';
   const value = entry[metric];
-  if (typeof value !== 'number') throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(entry).join(', ')})`);
+  if (typeof value !== 'number')
+    throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(entry).join(', ')})`);
   if (!state.best || value > state.best.value) {
     state.best = { metric, value, step: state.step };
     saveModel(run, join(opts.output, 'best'));
@@ -198,7 +261,14 @@ async function evaluate(run: Run): Promise<void> {
 function saveModel(run: Run, dir: string): void {
   const { cfg, state, record } = run;
   assertFinite(weightSum(run.params.values()), 'the sum of the weights', state.step, run.ckptRoot);
-  const training = { ...cfg, step: state.step, trainable: run.trainable, total: run.total, triplesSha256: record.triplesSha256, triples: record.triples };
+  const training = {
+    ...cfg,
+    step: state.step,
+    trainable: run.trainable,
+    total: run.total,
+    triplesSha256: record.triplesSha256,
+    triples: record.triples,
+  };
   saveModelFolder(dir, run.encoder, { lora: run.lora ?? undefined, base: cfg.model, training });
 }
 
@@ -209,5 +279,12 @@ function finish(run: Run): void {
 }
 
 function result(run: Run, steps: number): TrainResult {
-  return { steps, trainable: run.trainable, total: run.total, best: run.state.best, stepLogs: run.stepLogs, evalLogs: run.evalLogs };
+  return {
+    steps,
+    trainable: run.trainable,
+    total: run.total,
+    best: run.state.best,
+    stepLogs: run.stepLogs,
+    evalLogs: run.evalLogs,
+  };
 }

@@ -8,12 +8,32 @@ import type { TextTriple } from '../data/triples.ts';
 import type { TrainConfig } from './train-config.ts';
 import { latestCheckpoint, readCheckpointMeta } from './checkpoint.ts';
 
-export interface TrainingRecord { config: TrainConfig; triplesSha256: string; triples: number }
+export interface TrainingRecord {
+  config: TrainConfig;
+  triplesSha256: string;
+  triples: number;
+}
 
 /** Settings that decide the weights. Schedules of saving and evaluating do not. */
 const IDENTITY_KEYS = [
-  'model', 'loss', 'distance', 'margin', 'mnrlScale', 'normalize', 'batchSize', 'gradAccumulation', 'lr', 'warmup',
-  'epochs', 'maxSteps', 'weightDecay', 'maxGradNorm', 'lora', 'seed', 'maxLength', 'regulariser',
+  'model',
+  'loss',
+  'distance',
+  'margin',
+  'mnrlScale',
+  'normalize',
+  'batchSize',
+  'gradAccumulation',
+  'lr',
+  'warmup',
+  'epochs',
+  'maxSteps',
+  'weightDecay',
+  'maxGradNorm',
+  'lora',
+  'seed',
+  'maxLength',
+  'regulariser',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
@@ -29,7 +49,8 @@ export function trainingRecord(cfg: TrainConfig, triples: readonly TextTriple[])
 /** `setting recorded -> wanted` for each setting that differs. */
 export function recordDifferences(had: TrainingRecord, want: TrainingRecord): string[] {
   const out: string[] = [];
-  const show = (v: unknown): string => (v === undefined ? 'unset' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  const show = (v: unknown): string =>
+    v === undefined ? 'unset' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   for (const k of IDENTITY_KEYS) {
     const a = had.config[k];
     const b = want.config[k];
@@ -37,7 +58,9 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
     if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
-    out.push(`training triples ${had.triples} (sha256 ${had.triplesSha256.slice(0, 12)}) -> ${want.triples} (sha256 ${want.triplesSha256.slice(0, 12)})`);
+    out.push(
+      `training triples ${had.triples} (sha256 ${had.triplesSha256.slice(0, 12)}) -> ${want.triples} (sha256 ${want.triplesSha256.slice(0, 12)})`,
+    );
   }
   return out;
 }
@@ -46,7 +69,9 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
 export function finishedRecord(dir: string): TrainingRecord | null {
   const path = join(dir, 'ftlab.json');
   if (!existsSync(path)) return null;
-  const info = JSON.parse(readFileSync(path, 'utf8')) as { training?: TrainConfig & { triplesSha256?: string; triples?: number } };
+  const info = JSON.parse(readFileSync(path, 'utf8')) as {
+    training?: TrainConfig & { triplesSha256?: string; triples?: number };
+  };
   if (!info.training) return null;
   const { triplesSha256: sha = '', triples = 0, ...config } = info.training;
   return { config, triplesSha256: sha, triples };
@@ -58,7 +83,10 @@ export function holdsModel(dir: string): boolean {
 }
 
 /** Compares a folder's recorded training (ftlab.json "training" / checkpoint) with `want`. */
-export function compareTrainingRecord(dir: string, want: TrainingRecord): { state: 'missing' | 'finished' | 'partial'; differences: string[] } {
+export function compareTrainingRecord(
+  dir: string,
+  want: TrainingRecord,
+): { state: 'missing' | 'finished' | 'partial'; differences: string[] } {
   const finished = finishedRecord(dir);
   if (finished) return { state: 'finished', differences: recordDifferences(finished, want) };
   const latest = latestCheckpoint(join(dir, 'checkpoints'));

@@ -6,27 +6,66 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/tiny-model.ts';
 import {
-  alignment, anisotropy, cosineMatrix, drift, effectiveRank, meanOtherCosine, meanPairCosine, nearest, neighbourOverlap,
-  normalizeRows, uniformity,
+  alignment,
+  anisotropy,
+  cosineMatrix,
+  drift,
+  effectiveRank,
+  meanOtherCosine,
+  meanPairCosine,
+  nearest,
+  neighbourOverlap,
+  normalizeRows,
+  uniformity,
 } from '../../src/analysis/geometry-measures.ts';
 import { symmetricEigenvalues } from '../../src/analysis/symmetric-eigenvalues.ts';
 
-interface Expected { alignment: number; uniformity: number; anisotropy: number; meanPairCosine: number; meanOtherCosine: number; effectiveRank: number; drift?: number; neighbourOverlap?: number }
-interface Case { n: number; dim: number; base: number[][]; model: number[][]; expectedBase: Expected; expectedModel: Expected }
-const fixture = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'geometry-reference.json'), 'utf8')) as { cases: Case[] };
+interface Expected {
+  alignment: number;
+  uniformity: number;
+  anisotropy: number;
+  meanPairCosine: number;
+  meanOtherCosine: number;
+  effectiveRank: number;
+  drift?: number;
+  neighbourOverlap?: number;
+}
+interface Case {
+  n: number;
+  dim: number;
+  base: number[][];
+  model: number[][];
+  expectedBase: Expected;
+  expectedModel: Expected;
+}
+const fixture = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'geometry-reference.json'), 'utf8')) as {
+  cases: Case[];
+};
 
 function close(actual: number, expected: number, what: string, tol = 1e-9): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs numpy ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} vs numpy ${expected}`,
+  );
 }
 
-function numbers(rows: number[][], n: number, dim: number): { u: ReturnType<typeof normalizeRows>; g: Float64Array; got: Expected } {
+function numbers(
+  rows: number[][],
+  n: number,
+  dim: number,
+): { u: ReturnType<typeof normalizeRows>; g: Float64Array; got: Expected } {
   const u = normalizeRows(rows.flat(), 2 * n, dim);
   const g = cosineMatrix(u);
   return {
-    u, g,
+    u,
+    g,
     got: {
-      alignment: alignment(g, n), uniformity: uniformity(g, 2 * n), anisotropy: anisotropy(g, 2 * n),
-      meanPairCosine: meanPairCosine(g, n), meanOtherCosine: meanOtherCosine(g, n), effectiveRank: effectiveRank(u),
+      alignment: alignment(g, n),
+      uniformity: uniformity(g, 2 * n),
+      anisotropy: anisotropy(g, 2 * n),
+      meanPairCosine: meanPairCosine(g, n),
+      meanOtherCosine: meanOtherCosine(g, n),
+      effectiveRank: effectiveRank(u),
     },
   };
 }
@@ -61,6 +100,8 @@ test('effective rank: d orthogonal unit rows give d; one repeated direction give
 });
 
 test('nearest: k largest, the lower index first on ties, self excluded', () => {
-  const g = Float64Array.from([1, 0.5, 0.9, 0.5, 0.7, 0.5, 1, 0, 0, 0, 0.9, 0, 1, 0, 0, 0.5, 0, 0, 1, 0, 0.7, 0, 0, 0, 1]);
+  const g = Float64Array.from([
+    1, 0.5, 0.9, 0.5, 0.7, 0.5, 1, 0, 0, 0, 0.9, 0, 1, 0, 0, 0.5, 0, 0, 1, 0, 0.7, 0, 0, 0, 1,
+  ]);
   assert.deepEqual(nearest(g, 5, 0, 3), [2, 4, 1]); // 0.9, 0.7, then 0.5 from rows 1 and 3: row 1
 });

@@ -22,16 +22,43 @@ const loraDir = join(dir, 'lora');
 {
   const enc = SentenceEncoder.load(model);
   const lora = Lora.create(enc.bert, { r: 4, alpha: 8, dropout: 0, targets: ['query', 'value'] });
-  for (const { B } of lora.adapters.values()) { const r = randn(B.shape); B.setRequiresGrad(false).addInPlace(r, 0.5); r.dispose(); }
+  for (const { B } of lora.adapters.values()) {
+    const r = randn(B.shape);
+    B.setRequiresGrad(false).addInPlace(r, 0.5);
+    r.dispose();
+  }
   saveModelFolder(loraDir, enc, { lora, base: model });
 }
-const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau'.split(' ');
-writeFileSync(join(dir, 'queries.tsv'), words.slice(0, 7).map((w, i) => `q${i}\twhere is the ${w} ${words[(i * 3) % words.length]}`).join('\n') + '\n');
-writeFileSync(join(dir, 'collection.tsv'), Array.from({ length: 300 }, (_, i) => `${1000 + i}\t${words[i % 19]} ${words[(i * 7) % 19]} passage ${i} about ${words[(i * 5) % 19]}`).join('\n') + '\n');
+const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau'.split(
+  ' ',
+);
+writeFileSync(
+  join(dir, 'queries.tsv'),
+  `${words
+    .slice(0, 7)
+    .map((w, i) => `q${i}\twhere is the ${w} ${words[(i * 3) % words.length]}`)
+    .join('\n')}\n`,
+);
+writeFileSync(
+  join(dir, 'collection.tsv'),
+  `${Array.from(
+    { length: 300 },
+    (_, i) => `${1000 + i}\t${words[i % 19]} ${words[(i * 7) % 19]} passage ${i} about ${words[(i * 5) % 19]}`,
+  ).join('\n')}\n`,
+);
 
 const base = (over: Partial<TimingOptions> = {}): TimingOptions => ({
-  models: [{ label: 'tiny', spec: model, variant: 'base' }], queriesFile: join(dir, 'queries.tsv'), n: 20, k: 5, repeats: 2,
-  passages: { collectionPath: join(dir, 'collection.tsv') }, paperProtocol: false, seed: 1, cacheDir: join(dir, 'cache'), device: 'cpu', ...over,
+  models: [{ label: 'tiny', spec: model, variant: 'base' }],
+  queriesFile: join(dir, 'queries.tsv'),
+  n: 20,
+  k: 5,
+  repeats: 2,
+  passages: { collectionPath: join(dir, 'collection.tsv') },
+  paperProtocol: false,
+  seed: 1,
+  cacheDir: join(dir, 'cache'),
+  device: 'cpu',
+  ...over,
 });
 
 test('spread: median of odd and even counts, min, max', () => {
@@ -52,9 +79,13 @@ test('queries are cycled in file order with distinct run ids, and the result say
   assert.equal(r.passages, 300);
   assert.equal(r.dim, 16);
   const row = r.rows[0]!;
-  assert.deepEqual(row.stages.map((s) => s.name), ['tokenize', 'encode', 'similarity', 'topk']);
+  assert.deepEqual(
+    row.stages.map((s) => s.name),
+    ['tokenize', 'encode', 'similarity', 'topk'],
+  );
   assert.equal(row.qps, 20 / row.totalMedianSeconds);
-  for (const s of row.stages) assert.ok(s.minSeconds <= s.medianSeconds && s.medianSeconds <= s.maxSeconds && s.minSeconds > 0);
+  for (const s of row.stages)
+    assert.ok(s.minSeconds <= s.medianSeconds && s.medianSeconds <= s.maxSeconds && s.minSeconds > 0);
 });
 
 test('the staged search returns exactly what exactSearch returns', async () => {
@@ -80,13 +111,19 @@ test('per-stage medians add up to within 10% of the end-to-end clock (tiny model
   const row = r.rows[0]!;
   const sum = row.stages.reduce((a, s) => a + s.medianSeconds, 0);
   const gap = Math.abs(sum - row.totalMedianSeconds) / row.totalMedianSeconds;
-  assert.ok(gap <= 0.1, `stage sum ${sum} s differs from the end-to-end ${row.totalMedianSeconds} s by ${(100 * gap).toFixed(1)}%`);
+  assert.ok(
+    gap <= 0.1,
+    `stage sum ${sum} s differs from the end-to-end ${row.totalMedianSeconds} s by ${(100 * gap).toFixed(1)}%`,
+  );
 });
 
 test('synthetic vectors: seeded, unit length, streamed in chunks', () => {
   const a = syntheticChunks(1000, 16, 9, 300);
   const b = syntheticChunks(1000, 16, 9, 300);
-  assert.deepEqual(a.chunks.map((c) => c.length), [4800, 4800, 4800, 1600]);
+  assert.deepEqual(
+    a.chunks.map((c) => c.length),
+    [4800, 4800, 4800, 1600],
+  );
   assert.deepEqual(a.chunks, b.chunks);
   const c = a.chunks[3]!;
   for (let i = 0; i < 100; i++) {
@@ -103,18 +140,35 @@ test('LoRA merged in memory gives the unmerged vectors; paper-protocol and synth
   const me = loadVariant({ label: 'm', spec: loraDir, variant: 'lora-merged' }, 'cpu').encode(texts);
   const plain = SentenceEncoder.load(model).encode(texts);
   un.forEach((v, i) => assert.ok(Math.abs(v - me[i]!) < 1e-4, `${v} vs ${me[i]}`));
-  assert.ok(un.some((v, i) => Math.abs(v - plain[i]!) > 1e-3), 'the adapters change the vectors');
+  assert.ok(
+    un.some((v, i) => Math.abs(v - plain[i]!) > 1e-3),
+    'the adapters change the vectors',
+  );
   assert.throws(() => loadVariant({ label: 'x', spec: model, variant: 'lora-merged' }, 'cpu'), /needs a LoRA folder/);
 
-  const r = await runTiming(base({
-    models: [{ label: 'lora', spec: loraDir, variant: 'lora-unmerged' }, { label: 'lora merged', spec: loraDir, variant: 'lora-merged' }],
-    paperProtocol: true, repeats: 1,
-  }));
-  assert.deepEqual(r.rows.map((x) => [x.model, x.protocol, x.variant]), [
-    ['lora', 'ftlab', 'lora-unmerged'], ['lora (paper protocol)', 'paper', 'lora-unmerged'],
-    ['lora merged', 'ftlab', 'lora-merged'], ['lora merged (paper protocol)', 'paper', 'lora-merged'],
-  ]);
-  assert.deepEqual(r.rows[1]!.stages.map((s) => s.name), ['load-model', 'read-embeddings', 'tokenize', 'encode', 'similarity', 'topk', 'write-run']);
+  const r = await runTiming(
+    base({
+      models: [
+        { label: 'lora', spec: loraDir, variant: 'lora-unmerged' },
+        { label: 'lora merged', spec: loraDir, variant: 'lora-merged' },
+      ],
+      paperProtocol: true,
+      repeats: 1,
+    }),
+  );
+  assert.deepEqual(
+    r.rows.map((x) => [x.model, x.protocol, x.variant]),
+    [
+      ['lora', 'ftlab', 'lora-unmerged'],
+      ['lora (paper protocol)', 'paper', 'lora-unmerged'],
+      ['lora merged', 'ftlab', 'lora-merged'],
+      ['lora merged (paper protocol)', 'paper', 'lora-merged'],
+    ],
+  );
+  assert.deepEqual(
+    r.rows[1]!.stages.map((s) => s.name),
+    ['load-model', 'read-embeddings', 'tokenize', 'encode', 'similarity', 'topk', 'write-run'],
+  );
   const s = await runTiming(base({ passages: { synthetic: 5000 }, paperProtocol: true, repeats: 1 }));
   assert.equal(s.passages, 5000);
   assert.equal(s.synthetic, true);
@@ -128,8 +182,14 @@ test('passages from a .npy file: the same vectors for every model; a width misma
   writeAtomic(path, (f) => writeNpyF32(f, m.chunks[0]!, [700, 16]));
   const r = await runTiming(base({ passages: { embeddingsNpy: path }, paperProtocol: true, repeats: 1 }));
   assert.equal(r.passages, 700);
-  assert.deepEqual(r.rows.map((x) => x.protocol), ['ftlab', 'paper']);
+  assert.deepEqual(
+    r.rows.map((x) => x.protocol),
+    ['ftlab', 'paper'],
+  );
   const wide = join(dir, 'wide.npy');
   writeAtomic(wide, (f) => writeNpyF32(f, new Float32Array(8 * 32), [8, 32]));
-  await assert.rejects(runTiming(base({ passages: { embeddingsNpy: wide } })), /width 16, but the passage vectors have 32/);
+  await assert.rejects(
+    runTiming(base({ passages: { embeddingsNpy: wide } })),
+    /width 16, but the passage vectors have 32/,
+  );
 });

@@ -7,18 +7,38 @@ import { readCurves, ema } from '../../src/analysis/curves.ts';
 import { UserError } from '../../src/errors.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 
-const TRAINING = { model: 'default', loss: 'triplet', distance: 'euclidean', margin: 5, mnrlScale: 20, lora: null, seed: 1 };
+const TRAINING = {
+  model: 'default',
+  loss: 'triplet',
+  distance: 'euclidean',
+  margin: 5,
+  mnrlScale: 20,
+  lora: null,
+  seed: 1,
+};
 
 function run(lines: object[], training: object | null = TRAINING, extra: Record<string, string> = {}): string {
   const dir = tmpDir('ftlab-summary-');
   writeFileSync(join(dir, 'log.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  writeFileSync(join(dir, 'ftlab.json'), JSON.stringify({ pooling: 'mean', normalize: false, maxLength: 256, ...(training ? { training } : {}) }));
+  writeFileSync(
+    join(dir, 'ftlab.json'),
+    JSON.stringify({ pooling: 'mean', normalize: false, maxLength: 256, ...(training ? { training } : {}) }),
+  );
   for (const [k, v] of Object.entries(extra)) writeFileSync(join(dir, k), v);
   return dir;
 }
 
 const steps = (n: number, loss: (i: number) => number): object[] =>
-  Array.from({ length: n }, (_, i) => ({ type: 'step', step: i + 1, epoch: 0, loss: loss(i + 1), lr: 1e-5, gradNorm: 2, tokensPerSec: 100, rssMiB: 10 }));
+  Array.from({ length: n }, (_, i) => ({
+    type: 'step',
+    step: i + 1,
+    epoch: 0,
+    loss: loss(i + 1),
+    lr: 1e-5,
+    gradNorm: 2,
+    tokensPerSec: 100,
+    rssMiB: 10,
+  }));
 
 test('final loss is the mean of the last 1% of steps (rounded up, at least one)', () => {
   assert.equal(finalLossWindow(1), 1);
@@ -26,7 +46,10 @@ test('final loss is the mean of the last 1% of steps (rounded up, at least one)'
   assert.equal(finalLossWindow(101), 2);
   assert.equal(finalLossWindow(250), 3);
   // losses 1..250: the last 3 are 248, 249, 250 -> mean 249
-  const dir = run([...steps(250, (s) => s), { type: 'eval', step: 250, tripletAccuracy: 0.9, evalLoss: 1.5, evalTriples: 40, evalQueries: 12, 'RR@10': 0.3 }]);
+  const dir = run([
+    ...steps(250, (s) => s),
+    { type: 'eval', step: 250, tripletAccuracy: 0.9, evalLoss: 1.5, evalTriples: 40, evalQueries: 12, 'RR@10': 0.3 },
+  ]);
   const s = summarizeTraining(dir, 'full-hard');
   assert.equal(s.finalLoss, 249);
   assert.equal(s.finalLossSteps, 3);
@@ -40,11 +63,15 @@ test('final loss is the mean of the last 1% of steps (rounded up, at least one)'
 });
 
 test('triplet accuracy is the last eval; validation the best eval of the retrieval metric; LoRA detected', () => {
-  const dir = run([
-    ...steps(20, () => 1),
-    { type: 'eval', step: 10, tripletAccuracy: 0.7, evalLoss: 2, 'RR@10': 0.35 },
-    { type: 'eval', step: 20, tripletAccuracy: 0.8, evalLoss: 1, 'RR@10': 0.31 },
-  ], { ...TRAINING, loss: 'mnrl', lora: { r: 16 } }, { 'adapter_config.json': '{}' });
+  const dir = run(
+    [
+      ...steps(20, () => 1),
+      { type: 'eval', step: 10, tripletAccuracy: 0.7, evalLoss: 2, 'RR@10': 0.35 },
+      { type: 'eval', step: 20, tripletAccuracy: 0.8, evalLoss: 1, 'RR@10': 0.31 },
+    ],
+    { ...TRAINING, loss: 'mnrl', lora: { r: 16 } },
+    { 'adapter_config.json': '{}' },
+  );
   const s = summarizeTraining(dir, 'lora');
   assert.equal(s.tripletAccuracy, 0.8);
   assert.deepEqual(s.validation, { metric: 'RR@10', value: 0.35, step: 10 });
@@ -54,7 +81,10 @@ test('triplet accuracy is the last eval; validation the best eval of the retriev
 });
 
 test('no eval lines: accuracy and validation are null; NaN (logged as null) is null', () => {
-  const s = summarizeTraining(run([...steps(3, () => 2), { type: 'eval', step: 3, tripletAccuracy: null, evalLoss: null }]), 'x');
+  const s = summarizeTraining(
+    run([...steps(3, () => 2), { type: 'eval', step: 3, tripletAccuracy: null, evalLoss: null }]),
+    'x',
+  );
   assert.equal(s.tripletAccuracy, null);
   assert.equal(s.validation, null);
   assert.equal(s.finalLoss, 2);
@@ -62,19 +92,41 @@ test('no eval lines: accuracy and validation are null; NaN (logged as null) is n
 
 test('bad folders: missing log, no steps, bad line (file and line named), no training record', () => {
   const empty = tmpDir('ftlab-summary-');
-  assert.throws(() => summarizeTraining(empty, 'x'), (e: Error) => e instanceof UserError && /no log\.jsonl/.test(e.message));
+  assert.throws(
+    () => summarizeTraining(empty, 'x'),
+    (e: Error) => e instanceof UserError && /no log\.jsonl/.test(e.message),
+  );
   assert.throws(() => summarizeTraining(run([]), 'x'), /no training steps/);
   const bad = run(steps(2, () => 1));
   writeFileSync(join(bad, 'log.jsonl'), '{"type":"step","step":1,"loss":1}\n{oops\n');
   assert.throws(() => summarizeTraining(bad, 'x'), /log\.jsonl:2: not valid JSON/);
-  assert.throws(() => summarizeTraining(run(steps(2, () => 1), null), 'x'), /no "training" record/);
+  assert.throws(
+    () =>
+      summarizeTraining(
+        run(
+          steps(2, () => 1),
+          null,
+        ),
+        'x',
+      ),
+    /no "training" record/,
+  );
 });
 
 test('curves: raw and EMA-smoothed loss, lr, grad norm, evals with metrics', () => {
   assert.deepEqual(ema([4, 0, 0], 0.5), [4, 2, 1]);
-  const a = run([...steps(3, (s) => 10 * s), { type: 'eval', step: 3, tripletAccuracy: 0.5, evalLoss: 1, evalTriples: 4, 'nDCG@10': 0.4 }]);
+  const a = run([
+    ...steps(3, (s) => 10 * s),
+    { type: 'eval', step: 3, tripletAccuracy: 0.5, evalLoss: 1, evalTriples: 4, 'nDCG@10': 0.4 },
+  ]);
   const b = run(steps(2, () => 1));
-  const c = readCurves([{ label: 'a', dir: a }, { label: 'b', dir: b }], 0.5);
+  const c = readCurves(
+    [
+      { label: 'a', dir: a },
+      { label: 'b', dir: b },
+    ],
+    0.5,
+  );
   assert.deepEqual(c.smoothing, { method: 'ema', alpha: 0.5 });
   assert.deepEqual(c.series[0]!.steps, [1, 2, 3]);
   assert.deepEqual(c.series[0]!.loss, [10, 20, 30]);

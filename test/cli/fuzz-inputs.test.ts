@@ -17,15 +17,20 @@ const lines = {
   collection: Array.from({ length: N }, (_, i) => `${100 + i}\tpassage number ${i} about rivers`),
   queries: Array.from({ length: N }, (_, i) => `${i + 1}\tquery ${i}`),
   qrels: Array.from({ length: N }, (_, i) => `${(i % 6) + 1} 0 ${100 + i} ${i % 3}`),
-  run: Array.from({ length: N }, (_, i) => `${(i % 6) + 1} Q0 ${100 + i} ${Math.floor(i / 6) + 1} ${(10 - i / 6).toFixed(3)} bm25`),
+  run: Array.from(
+    { length: N },
+    (_, i) => `${(i % 6) + 1} Q0 ${100 + i} ${Math.floor(i / 6) + 1} ${(10 - i / 6).toFixed(3)} bm25`,
+  ),
   triples: triplesTsv(synthTriples(N)).trim().split('\n'),
 };
 type Kind = keyof typeof lines;
-const good = Object.fromEntries(Object.entries(lines).map(([k, v]) => {
-  const p = join(dir, `good.${k}`);
-  writeFileSync(p, `${v.join('\n')}\n`);
-  return [k, p];
-})) as Record<Kind, string>;
+const good = Object.fromEntries(
+  Object.entries(lines).map(([k, v]) => {
+    const p = join(dir, `good.${k}`);
+    writeFileSync(p, `${v.join('\n')}\n`);
+    return [k, p];
+  }),
+) as Record<Kind, string>;
 
 /** Corruptions that make a line invalid for its format, whatever line they hit. */
 function corrupt(kind: Kind, all: string[], i: number, rng: Random): string {
@@ -44,7 +49,10 @@ function corrupt(kind: Kind, all: string[], i: number, rng: Random): string {
     case 'qrels':
       if (pick === 0) return f.slice(0, 3).join(' ');
       if (pick === 1) return [...f.slice(0, 3), '1.5'].join(' ');
-      { const g = all[other(() => true)]!.split(' '); return [...g.slice(0, 3), String(Number(g[3]) + 1)].join(' '); } // a conflicting grade
+      {
+        const g = all[other(() => true)]!.split(' ');
+        return [...g.slice(0, 3), String(Number(g[3]) + 1)].join(' ');
+      } // a conflicting grade
     case 'queries':
       if (pick === 0) return line.replace('\t', ' ');
       if (pick === 1) return `${line}\textra`;
@@ -63,13 +71,42 @@ function corrupt(kind: Kind, all: string[], i: number, rng: Random): string {
 function command(kind: Kind, bad: string, out: string, rng: Random): string[] {
   const model_ = ['--model', model, '--threads', '1', '--quiet'];
   switch (kind) {
-    case 'run': return ['eval', '--qrels', good.qrels, '--run', bad, '--metrics', 'RR@10'];
-    case 'qrels': return ['eval', '--qrels', bad, '--run', good.run, '--metrics', 'RR@10'];
-    case 'queries': return ['search', '--collection', good.collection, '--queries', bad, '--rerank', good.run, '--output', out, '--no-cache', ...model_];
-    case 'collection': return ['search', '--collection', bad, '--queries', good.queries, '--rerank', good.run, '--output', out, '--no-cache', ...model_];
-    case 'triples': return rng.int(2) === 0
-      ? ['sample', '--triples', bad, '--n', '5', '--output', out, '--quiet']
-      : ['train', '--train', bad, '--output', out, '--max-steps', '1', '--batch-size', '2', ...model_];
+    case 'run':
+      return ['eval', '--qrels', good.qrels, '--run', bad, '--metrics', 'RR@10'];
+    case 'qrels':
+      return ['eval', '--qrels', bad, '--run', good.run, '--metrics', 'RR@10'];
+    case 'queries':
+      return [
+        'search',
+        '--collection',
+        good.collection,
+        '--queries',
+        bad,
+        '--rerank',
+        good.run,
+        '--output',
+        out,
+        '--no-cache',
+        ...model_,
+      ];
+    case 'collection':
+      return [
+        'search',
+        '--collection',
+        bad,
+        '--queries',
+        good.queries,
+        '--rerank',
+        good.run,
+        '--output',
+        out,
+        '--no-cache',
+        ...model_,
+      ];
+    case 'triples':
+      return rng.int(2) === 0
+        ? ['sample', '--triples', bad, '--n', '5', '--output', out, '--quiet']
+        : ['train', '--train', bad, '--output', out, '--max-steps', '1', '--batch-size', '2', ...model_];
   }
 }
 

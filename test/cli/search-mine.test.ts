@@ -11,7 +11,13 @@ const model = writeTinyModel(join(dir, 'model'));
 const cache = join(dir, 'cache');
 const words = ['river', 'bank', 'money', 'loan', 'fish', 'water', 'city', 'tax', 'school', 'music', 'piano', 'guitar'];
 const collection = join(dir, 'collection.tsv');
-writeFileSync(collection, Array.from({ length: 120 }, (_, i) => `${1000 + i}\t${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} about ${words[(i * 5) % 12]}`).join('\n') + '\n');
+writeFileSync(
+  collection,
+  `${Array.from(
+    { length: 120 },
+    (_, i) => `${1000 + i}\t${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} about ${words[(i * 5) % 12]}`,
+  ).join('\n')}\n`,
+);
 const queries = join(dir, 'queries.tsv');
 writeFileSync(queries, '1\triver water\n2\tpiano music\n3\ttax money loan\n');
 const qrels = join(dir, 'qrels.txt');
@@ -31,24 +37,48 @@ function readRun(path: string): Map<string, string[]> {
 
 test('search writes a ranked TREC run and caches the collection embeddings', () => {
   const out = join(dir, 'run.trec');
-  const r = ftlab(['search', '--collection', collection, '--queries', queries, '--k', '50', '--output', out, ...common]);
+  const r = ftlab([
+    'search',
+    '--collection',
+    collection,
+    '--queries',
+    queries,
+    '--k',
+    '50',
+    '--output',
+    out,
+    ...common,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const run = readRun(out);
   assert.deepEqual([...run.keys()], ['1', '2', '3']);
   assert.equal(run.get('1')!.length, 50);
-  const scores = readFileSync(out, 'utf8').trim().split('\n').filter((l) => l.startsWith('1 ')).map((l) => Number(l.split(' ')[4]));
-  assert.ok(scores.every((s, i) => i === 0 || s <= scores[i - 1]!), 'scores descend');
+  const scores = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('1 '))
+    .map((l) => Number(l.split(' ')[4]));
+  assert.ok(
+    scores.every((s, i) => i === 0 || s <= scores[i - 1]!),
+    'scores descend',
+  );
   const shards = readdirSync(join(cache, 'embeddings')).flatMap((k) => readdirSync(join(cache, 'embeddings', k)));
   assert.ok(shards.includes('shard-00000.npy') && shards.includes('manifest.json'));
   // a second search reads the cache and gives the same run
   const out2 = join(dir, 'run2.trec');
-  assert.equal(ftlab(['search', '--collection', collection, '--queries', queries, '--k', '50', '--output', out2, ...common]).code, 0);
+  assert.equal(
+    ftlab(['search', '--collection', collection, '--queries', queries, '--k', '50', '--output', out2, ...common]).code,
+    0,
+  );
   assert.equal(readFileSync(out2, 'utf8'), readFileSync(out, 'utf8'));
   // re-ranking: the same candidates, re-ordered by the model
   const rr = join(dir, 'rerank.trec');
   const bm = join(dir, 'bm.trec');
   writeFileSync(bm, '1 Q0 1003 1 9 bm25\n1 Q0 1000 2 8 bm25\n1 Q0 1005 3 7 bm25\n');
-  assert.equal(ftlab(['search', '--collection', collection, '--queries', queries, '--rerank', bm, '--output', rr, ...common]).code, 0);
+  assert.equal(
+    ftlab(['search', '--collection', collection, '--queries', queries, '--rerank', bm, '--output', rr, ...common]).code,
+    0,
+  );
   const rerun = readRun(rr);
   assert.deepEqual([...rerun.get('1')!].sort(), ['1000', '1003', '1005']);
   const full = run.get('1')!.filter((d) => ['1000', '1003', '1005'].includes(d));
@@ -57,13 +87,37 @@ test('search writes a ranked TREC run and caches the collection embeddings', () 
 
 test('mine: hard negatives come from ranks LO-HI of that query and are never judged relevant', () => {
   const out = join(dir, 'hard.tsv');
-  const r = ftlab(['mine', '--collection', collection, '--queries', queries, '--qrels', qrels, '--depth', '30', '--range', '11-30',
-    '--negatives-per-query', '2', '--ids', '--output', out, ...common]);
+  const r = ftlab([
+    'mine',
+    '--collection',
+    collection,
+    '--queries',
+    queries,
+    '--qrels',
+    qrels,
+    '--depth',
+    '30',
+    '--range',
+    '11-30',
+    '--negatives-per-query',
+    '2',
+    '--ids',
+    '--output',
+    out,
+    ...common,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const runPath = join(dir, 'run30.trec');
-  assert.equal(ftlab(['search', '--collection', collection, '--queries', queries, '--k', '30', '--output', runPath, ...common]).code, 0);
+  assert.equal(
+    ftlab(['search', '--collection', collection, '--queries', queries, '--k', '30', '--output', runPath, ...common])
+      .code,
+    0,
+  );
   const run = readRun(runPath);
-  const triples = readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const triples = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   // positives (grade >= 1, in the collection): q1 1000, 1005; q2 1011; q3 1002 (9999 missing) -> 4 pairs x 2
   assert.equal(triples.length, 8);
   const relevant = new Set(['1000', '1005', '1011', '1002']);
@@ -73,11 +127,50 @@ test('mine: hard negatives come from ranks LO-HI of that query and are never jud
     assert.ok(!relevant.has(neg!) && pos !== neg);
   }
   const again = join(dir, 'hard2.tsv');
-  ftlab(['mine', '--collection', collection, '--queries', queries, '--qrels', qrels, '--depth', '30', '--range', '11-30', '--negatives-per-query', '2', '--ids', '--output', again, ...common]);
+  ftlab([
+    'mine',
+    '--collection',
+    collection,
+    '--queries',
+    queries,
+    '--qrels',
+    qrels,
+    '--depth',
+    '30',
+    '--range',
+    '11-30',
+    '--negatives-per-query',
+    '2',
+    '--ids',
+    '--output',
+    again,
+    ...common,
+  ]);
   assert.equal(readFileSync(again, 'utf8'), readFileSync(out, 'utf8'), 'same seed, same triples');
   const text = join(dir, 'random.tsv');
-  assert.equal(ftlab(['mine', '--strategy', 'random', '--min-grade', '2', '--collection', collection, '--queries', queries, '--qrels', qrels, '--output', text, '--quiet']).code, 0);
-  const rows = readFileSync(text, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(
+    ftlab([
+      'mine',
+      '--strategy',
+      'random',
+      '--min-grade',
+      '2',
+      '--collection',
+      collection,
+      '--queries',
+      queries,
+      '--qrels',
+      qrels,
+      '--output',
+      text,
+      '--quiet',
+    ]).code,
+    0,
+  );
+  const rows = readFileSync(text, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   assert.equal(rows.length, 1, 'only q1 has a grade-2 positive');
   assert.equal(rows[0]![0], 'river water');
   assert.match(rows[0]![1]!, /passage 5 /);
@@ -86,7 +179,26 @@ test('mine: hard negatives come from ranks LO-HI of that query and are never jud
 test('search and mine reject bad input with one line and write nothing', () => {
   const out = join(dir, 'never.trec');
   writeFileSync(join(dir, 'badq.tsv'), 'no tab\n');
-  assertOneLineError(ftlab(['search', '--collection', collection, '--queries', join(dir, 'badq.tsv'), '--output', out, ...common]), /badq\.tsv:1: expected qid<TAB>query/);
-  assertOneLineError(ftlab(['mine', '--collection', collection, '--queries', queries, '--qrels', qrels, '--range', '5-300', '--output', out, ...common]), /--range 5-300 reaches past --depth 200/);
+  assertOneLineError(
+    ftlab(['search', '--collection', collection, '--queries', join(dir, 'badq.tsv'), '--output', out, ...common]),
+    /badq\.tsv:1: expected qid<TAB>query/,
+  );
+  assertOneLineError(
+    ftlab([
+      'mine',
+      '--collection',
+      collection,
+      '--queries',
+      queries,
+      '--qrels',
+      qrels,
+      '--range',
+      '5-300',
+      '--output',
+      out,
+      ...common,
+    ]),
+    /--range 5-300 reaches past --depth 200/,
+  );
   assert.equal(existsSync(out), false);
 });

@@ -58,16 +58,30 @@ test('queries, qrels (tabs or spaces), runs (TREC and MS MARCO detected)', async
 
 test('bad inputs in each format name file and line', async () => {
   await assert.rejects(loadQueries(file('bq.tsv', '1\tok\nbroken\n')), /bq\.tsv:2: expected qid<TAB>query/);
-  await assert.rejects(loadQrels(file('bqr.txt', '1 0 7 1\n1 0 8 x\n')), /bqr\.txt:2: grade must be an integer, got 'x'/);
-  await assert.rejects(loadQrels(file('bqr2.txt', '1 0 7\n')), /bqr2\.txt:1: expected 'qid 0 docid grade' \(4 fields\), got 3/);
+  await assert.rejects(
+    loadQrels(file('bqr.txt', '1 0 7 1\n1 0 8 x\n')),
+    /bqr\.txt:2: grade must be an integer, got 'x'/,
+  );
+  await assert.rejects(
+    loadQrels(file('bqr2.txt', '1 0 7\n')),
+    /bqr2\.txt:1: expected 'qid 0 docid grade' \(4 fields\), got 3/,
+  );
   await assert.rejects(loadRun(file('empty.trec', '')), /empty\.trec: empty run/);
   await assert.rejects(loadRun(file('br.trec', '1 Q0 7 1 2.5 t\n1 Q0 8 2 t\n')), /br\.trec:2: expected 6 fields/);
   await assert.rejects(loadRun(file('bs.trec', '1 Q0 7 1 high t\n')), /bs\.trec:1: score must be a number/);
   await assert.rejects(loadRun(file('dupr.trec', '1 Q0 7 1 2 t\n1 Q0 7 2 1 t\n')), /lists document 7 twice/);
-  await assert.rejects(loadTextTriples(file('bt.tsv', 'q\tp\tn\nq\tp\n')), /bt\.tsv:2: expected query<TAB>positive<TAB>negative/);
+  await assert.rejects(
+    loadTextTriples(file('bt.tsv', 'q\tp\tn\nq\tp\n')),
+    /bt\.tsv:2: expected query<TAB>positive<TAB>negative/,
+  );
   await assert.rejects(loadQueries(join(dir, 'missing.tsv')), /missing\.tsv: no such file/);
-  await assert.rejects(loadIdTriples(file('bid.tsv', '1\t2\t3\n1\t2 x\t3\n')), /bid\.tsv:2: expected qid<TAB>pid\+<TAB>pid-/);
-  assert.deepEqual(await loadIdTriples(file('id.tsv.gz', gzipSync('5\t7\t9\n'))), [{ qid: '5', positive: '7', negative: '9' }]);
+  await assert.rejects(
+    loadIdTriples(file('bid.tsv', '1\t2\t3\n1\t2 x\t3\n')),
+    /bid\.tsv:2: expected qid<TAB>pid\+<TAB>pid-/,
+  );
+  assert.deepEqual(await loadIdTriples(file('id.tsv.gz', gzipSync('5\t7\t9\n'))), [
+    { qid: '5', positive: '7', negative: '9' },
+  ]);
 });
 
 test('the triples archive as distributed (.tar.gz) streams its first file', async () => {

@@ -44,7 +44,10 @@ test('ftlab sample: same seed same file, other seed other file, lines from the s
   const pos = got.map((l) => lines.indexOf(l));
   assert.ok(pos.every((p, i) => p >= 0 && (i === 0 || p > pos[i - 1]!)));
   writeFileSync(join(dir, 'bad.tsv'), 'q\tp\tn\nq\tp\n');
-  assertOneLineError(ftlab(['sample', '--triples', join(dir, 'bad.tsv'), '--n', '1', '--output', join(dir, 'o.tsv')]), /bad\.tsv:2: expected query<TAB>positive<TAB>negative/);
+  assertOneLineError(
+    ftlab(['sample', '--triples', join(dir, 'bad.tsv'), '--n', '1', '--output', join(dir, 'o.tsv')]),
+    /bad\.tsv:2: expected query<TAB>positive<TAB>negative/,
+  );
   assert.equal(existsSync(join(dir, 'o.tsv')), false);
 });
 
@@ -59,6 +62,12 @@ test('hard negatives: only from the rank range, never judged relevant, margin gu
   }
   const all = sampleHardNegatives(ranking, judged, rng, { lo: 5, hi: 15, count: 100 });
   assert.equal(all.length, 8, '11 candidates minus 3 judged');
-  const guarded = sampleHardNegatives(ranking, judged, rng, { lo: 1, hi: 20, count: 100, positiveScore: 0.95, margin: 0.05 });
+  const guarded = sampleHardNegatives(ranking, judged, rng, {
+    lo: 1,
+    hi: 20,
+    count: 100,
+    positiveScore: 0.95,
+    margin: 0.05,
+  });
   assert.ok(guarded.every((c) => c.score <= 0.9 + 1e-12));
 });

@@ -25,7 +25,11 @@ test('engineReport names the running libtorch, its BLAS and threads', () => {
 });
 
 test('ftlab doctor --json reports the same engine', () => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bin/ftlab.js', 'doctor', '--json', '--threads', '1'], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'bin/ftlab.js', 'doctor', '--json', '--threads', '1'],
+    { encoding: 'utf8' },
+  );
   const r = JSON.parse(out) as { torch: string; threads: number; warnings: string[] };
   assert.equal(r.torch, engineReport().torch);
   assert.equal(r.threads, 1);

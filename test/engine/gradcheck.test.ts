@@ -2,7 +2,17 @@
 // finite differences, on a tiny random BERT in float64, dropout on (reseeded per pass).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { int64, manualSeed, randn, tensor, tidy, noGrad, fromBytes, attention, type Tensor } from '../../src/engine/index.ts';
+import {
+  int64,
+  manualSeed,
+  randn,
+  tensor,
+  tidy,
+  noGrad,
+  fromBytes,
+  attention,
+  type Tensor,
+} from '../../src/engine/index.ts';
 import { Bert } from '../../src/model/bert.ts';
 import { meanPool, l2Normalize } from '../../src/model/pooling.ts';
 import { randomWeights, tinyConfig } from '../helpers/tiny-model.ts';
@@ -14,7 +24,14 @@ function oneHot(shape: number[], index: number): Tensor {
 }
 
 test('BERT forward + mean pooling + normalise: autograd equals finite differences (float64)', () => {
-  const cfg = tinyConfig({ hiddenSize: 8, numHeads: 2, intermediateSize: 12, numLayers: 2, hiddenDropout: 0.1, attentionDropout: 0.2 });
+  const cfg = tinyConfig({
+    hiddenSize: 8,
+    numHeads: 2,
+    intermediateSize: 12,
+    numLayers: 2,
+    hiddenDropout: 0.1,
+    attentionDropout: 0.2,
+  });
   const bert = Bert.fromWeights(cfg, randomWeights(cfg, 3, 'float64'));
   bert.training = true;
   const ids = int64([101, 2023, 2003, 102, 101, 7592, 102, 0], [2, 4]);
@@ -29,10 +46,15 @@ test('BERT forward + mean pooling + normalise: autograd equals finite difference
   for (const p of bert.params.values()) p.setRequiresGrad(true);
   tidy(() => loss().backward());
   const checked = [
-    'embeddings.word_embeddings.weight', 'embeddings.position_embeddings.weight', 'embeddings.LayerNorm.weight',
-    'encoder.layer.0.attention.self.query.weight', 'encoder.layer.0.attention.self.key.bias',
-    'encoder.layer.1.attention.self.value.weight', 'encoder.layer.1.attention.output.dense.weight',
-    'encoder.layer.1.intermediate.dense.weight', 'encoder.layer.1.output.LayerNorm.bias',
+    'embeddings.word_embeddings.weight',
+    'embeddings.position_embeddings.weight',
+    'embeddings.LayerNorm.weight',
+    'encoder.layer.0.attention.self.query.weight',
+    'encoder.layer.0.attention.self.key.bias',
+    'encoder.layer.1.attention.self.value.weight',
+    'encoder.layer.1.attention.output.dense.weight',
+    'encoder.layer.1.intermediate.dense.weight',
+    'encoder.layer.1.output.LayerNorm.bias',
   ];
   let worst = 0;
   for (const name of checked) {
@@ -40,18 +62,21 @@ test('BERT forward + mean pooling + normalise: autograd equals finite difference
     const g = p.grad!.f64();
     const n = p.size;
     // entries that the input touches: for word embeddings, row 2023 of the vocabulary
-    const indices = name === 'embeddings.word_embeddings.weight' ? [2023 * 8, 2023 * 8 + 5] : [0, Math.floor(n / 2), n - 1];
+    const indices =
+      name === 'embeddings.word_embeddings.weight' ? [2023 * 8, 2023 * 8 + 5] : [0, Math.floor(n / 2), n - 1];
     for (const i of indices) {
       const h = 1e-6;
-      const fd = noGrad(() => tidy(() => {
-        const d = oneHot(p.shape, i);
-        p.addInPlace(d, h);
-        const up = loss().item();
-        p.addInPlace(d, -2 * h);
-        const down = loss().item();
-        p.addInPlace(d, h);
-        return (up - down) / (2 * h);
-      }));
+      const fd = noGrad(() =>
+        tidy(() => {
+          const d = oneHot(p.shape, i);
+          p.addInPlace(d, h);
+          const up = loss().item();
+          p.addInPlace(d, -2 * h);
+          const down = loss().item();
+          p.addInPlace(d, h);
+          return (up - down) / (2 * h);
+        }),
+      );
       const err = Math.abs(fd - g[i]!) / Math.max(1e-3, Math.abs(fd));
       worst = Math.max(worst, err);
       assert.ok(err < 1e-5, `${name}[${i}]: autograd ${g[i]} vs finite difference ${fd}`);
@@ -76,7 +101,8 @@ test('fused attention equals the unfused formula, forward and backward', () => {
   const ref = q.matmul(k.transpose(-1, -2)).mul(0.5).add(bias).softmax(-1).matmul(v);
   ref.mul(w).sum().backward();
   const gRef = [q.grad!.f64(), k.grad!.f64(), v.grad!.f64()];
-  const maxDiff = (a: Float64Array, b: Float64Array): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+  const maxDiff = (a: Float64Array, b: Float64Array): number =>
+    a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
   assert.ok(maxDiff(fused.f64(), ref.f64()) < 1e-12);
   for (let i = 0; i < 3; i++) assert.ok(maxDiff(gFused[i]!, gRef[i]!) < 1e-12, `gradient ${i}`);
 });

@@ -11,7 +11,10 @@ test('10,000 forward passes keep resident memory flat', () => {
   const cfg = tinyConfig({ vocabSize: 1000 });
   const bert = Bert.fromWeights(cfg, randomWeights(cfg, 1));
   for (const p of bert.params.values()) p.setRequiresGrad(true);
-  const ids = int64(Array.from({ length: 4 * 16 }, (_, i) => (i * 7) % 1000), [4, 16]);
+  const ids = int64(
+    Array.from({ length: 4 * 16 }, (_, i) => (i * 7) % 1000),
+    [4, 16],
+  );
   const mask = tensor(new Float32Array(64).fill(1), [4, 16]);
   const live = liveTensors();
   const step = (i: number): void => {

@@ -1,8 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  tensor, int64, fromBytes, zeros, randn, tidy, keep, noGrad, isGradEnabled, manualSeed, liveTensors,
-  setThreads, getThreads, resolveDevice, linear, layerNorm, crossEntropy, embedding, cat, getRngState, setRngState,
+  tensor,
+  int64,
+  fromBytes,
+  zeros,
+  randn,
+  tidy,
+  keep,
+  noGrad,
+  isGradEnabled,
+  manualSeed,
+  liveTensors,
+  setThreads,
+  getThreads,
+  resolveDevice,
+  linear,
+  layerNorm,
+  crossEntropy,
+  embedding,
+  cat,
+  getRngState,
+  setRngState,
 } from '../../src/engine/index.ts';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): void => {
@@ -37,14 +56,27 @@ test('the ArrayBuffer from data() outlives dispose()', () => {
 test('arithmetic, matmul, reductions and shapes', () => {
   const a = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
   const b = tensor([1, 0, 0, 1, 1, 1], [3, 2]);
-  assert.deepEqual(a.matmul(b).toNested(), [[4, 5], [10, 11]]);
+  assert.deepEqual(a.matmul(b).toNested(), [
+    [4, 5],
+    [10, 11],
+  ]);
   assert.deepEqual(a.sum(1).toNested(), [6, 15]);
   assert.deepEqual(a.mean(0).toNested(), [2.5, 3.5, 4.5]);
   assert.deepEqual(a.transpose(0, 1).shape, [3, 2]);
-  assert.deepEqual(a.reshape([3, 2]).toNested(), [[1, 2], [3, 4], [5, 6]]);
-  assert.deepEqual(a.mul(2).sub(1).toNested(), [[1, 3, 5], [7, 9, 11]]);
+  assert.deepEqual(a.reshape([3, 2]).toNested(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  assert.deepEqual(a.mul(2).sub(1).toNested(), [
+    [1, 3, 5],
+    [7, 9, 11],
+  ]);
   assert.deepEqual(cat([a, a], 0).shape, [4, 3]);
-  assert.deepEqual(a.slice(1, 1, 3).toNested(), [[2, 3], [5, 6]]);
+  assert.deepEqual(a.slice(1, 1, 3).toNested(), [
+    [2, 3],
+    [5, 6],
+  ]);
   const { values, indices } = tensor([0.1, 0.9, 0.5, 0.7], [1, 4]).topk(2);
   close(values.f32(), [0.9, 0.7]);
   assert.deepEqual(Array.from(indices.i64()), [1n, 3n]);
@@ -57,11 +89,19 @@ test('nn ops: linear, layer norm, softmax, gelu, normalize, embedding, cross-ent
   assert.deepEqual(linear(x, w, tensor([0.5, 0], [2])).toNested(), [[3.5, 0]]);
   const ln = layerNorm(tensor([1, 3], [1, 2]), null, null, 0).f32();
   close(ln, [-1, 1]);
-  close(tensor([0, Math.log(3)], [2]).softmax(0).f32(), [0.25, 0.75]);
+  close(
+    tensor([0, Math.log(3)], [2])
+      .softmax(0)
+      .f32(),
+    [0.25, 0.75],
+  );
   // gelu(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.841344746
   close(tensor([1], [1]).gelu().f32(), [0.8413447]);
   close(tensor([3, 4], [1, 2]).normalize().f32(), [0.6, 0.8]);
-  assert.deepEqual(embedding(tensor([1, 2, 3, 4], [2, 2]), int64([1, 0], [2])).toNested(), [[3, 4], [1, 2]]);
+  assert.deepEqual(embedding(tensor([1, 2, 3, 4], [2, 2]), int64([1, 0], [2])).toNested(), [
+    [3, 4],
+    [1, 2],
+  ]);
   // CE of logits [0, ln 3] at class 1 = -log(3/4)
   close(crossEntropy(tensor([0, Math.log(3)], [1, 2]), int64([1], [1])).f32(), [-Math.log(0.75)]);
 });
@@ -91,7 +131,13 @@ test('noGrad turns autograd off and restores it, also on a throw', () => {
   const x = tensor([1], [1]).setRequiresGrad();
   const y = noGrad(() => x.mul(2));
   assert.equal(y.requiresGrad, false);
-  assert.throws(() => noGrad(() => { throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      noGrad(() => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(isGradEnabled(), true);
 });
 
@@ -109,7 +155,14 @@ test('tidy disposes what it made except its result and kept tensors', () => {
   out.b.dispose();
   kept!.dispose();
   assert.equal(liveTensors(), before);
-  assert.throws(() => tidy(() => { tensor([1], [1]); throw new Error('inner'); }), /inner/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        tensor([1], [1]);
+        throw new Error('inner');
+      }),
+    /inner/,
+  );
   assert.equal(liveTensors(), before);
 });
 

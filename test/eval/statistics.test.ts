@@ -30,7 +30,10 @@ test('randomisation: exact mode equals the enumeration of all 2^n sign flips', (
   // 'auto' enumerates whenever 2^n <= trials (4096 <= 10000)
   assert.equal(pairedRandomisation(base12, model12, 10000, 1), want);
   // 10 queries, a second case: 1024 assignments
-  assert.equal(pairedRandomisation(base12.slice(0, 10), model12.slice(0, 10), 1024, 3), enumerateSignFlips(d.slice(0, 10)));
+  assert.equal(
+    pairedRandomisation(base12.slice(0, 10), model12.slice(0, 10), 1024, 3),
+    enumerateSignFlips(d.slice(0, 10)),
+  );
 });
 
 test('randomisation: Monte Carlo p is within 4 standard errors of the exact enumeration', () => {
@@ -40,9 +43,16 @@ test('randomisation: Monte Carlo p is within 4 standard errors of the exact enum
   const tol = 4 * Math.sqrt((exact * (1 - exact)) / trials) + 1 / trials; // 4 SE of a binomial share (+ the counted observation)
   for (const seed of [1, 2, 3]) {
     const p = pairedRandomisation(base12, model12, trials, seed, false);
-    assert.ok(Math.abs(p - exact) < tol, `seed ${seed}: Monte Carlo ${p} vs exact ${exact} (tolerance ${tol.toFixed(4)})`);
+    assert.ok(
+      Math.abs(p - exact) < tol,
+      `seed ${seed}: Monte Carlo ${p} vs exact ${exact} (tolerance ${tol.toFixed(4)})`,
+    );
   }
-  assert.equal(pairedRandomisation(base12, model12, trials, 9, false), pairedRandomisation(base12, model12, trials, 9, false), 'seeded');
+  assert.equal(
+    pairedRandomisation(base12, model12, trials, 9, false),
+    pairedRandomisation(base12, model12, trials, 9, false),
+    'seeded',
+  );
 });
 
 test('bootstrap: percentile CI worked by hand on d = [0, 1, 2] (all 27 resamples)', () => {
@@ -77,15 +87,29 @@ test('Holm-Bonferroni: a worked example', () => {
 
 function evaluation(metrics: string[], values: number[][]): Evaluation {
   const queries = values.map((_, i) => `q${String(i).padStart(2, '0')}`);
-  return { metrics, queries, perQuery: new Map(queries.map((q, i) => [q, values[i]!])), mean: metrics.map((_, m) => values.reduce((s, v) => s + v[m]!, 0) / values.length) };
+  return {
+    metrics,
+    queries,
+    perQuery: new Map(queries.map((q, i) => [q, values[i]!])),
+    mean: metrics.map((_, m) => values.reduce((s, v) => s + v[m]!, 0) / values.length),
+  };
 }
 
 test('compareTable: means, deltas, CIs, p-values, Holm over the table, identical metrics without p', () => {
   const metrics = ['nDCG@10', 'R@100'];
   const recall = base12.map((x) => (x > 0.4 ? 1 : 0.5));
-  const base = evaluation(metrics, base12.map((x, i) => [x, recall[i]!]));
-  const a = evaluation(metrics, model12.map((x, i) => [x, recall[i]!]));
-  const b = evaluation(metrics, base12.map((x, i) => [x, recall[i]!]));
+  const base = evaluation(
+    metrics,
+    base12.map((x, i) => [x, recall[i]!]),
+  );
+  const a = evaluation(
+    metrics,
+    model12.map((x, i) => [x, recall[i]!]),
+  );
+  const b = evaluation(
+    metrics,
+    base12.map((x, i) => [x, recall[i]!]),
+  );
   const t = compareTable(['base', 'a', 'b'], [base, a, b], { identical: ['R@100'], seed: 7 });
   assert.equal(t.queries, 12);
   assert.equal(t.adjustment.comparisons, 2, 'two models x nDCG@10; R@100 is identical by construction');
@@ -95,12 +119,23 @@ test('compareTable: means, deltas, CIs, p-values, Holm over the table, identical
   assert.equal(na.pRandomisation, enumerateSignFlips(d));
   assert.ok(na.ci95![0] < na.delta! && na.delta! < na.ci95![1]);
   const nb = t.rows[2]!.metrics['nDCG@10']!;
-  assert.deepEqual([nb.delta, nb.pTTest, nb.pRandomisation, nb.ci95], [0, 1, 1, [0, 0]], 'an all-zero delta still gets p = 1');
+  assert.deepEqual(
+    [nb.delta, nb.pTTest, nb.pRandomisation, nb.ci95],
+    [0, 1, 1, [0, 0]],
+    'an all-zero delta still gets p = 1',
+  );
   assert.equal(na.pHolm, Math.min(1, 2 * na.pRandomisation!), 'the smaller p is multiplied by m = 2');
   assert.equal(nb.pHolm, 1);
   const r = t.rows[1]!.metrics['R@100']!;
   assert.deepEqual([r.pTTest, r.pRandomisation, r.pHolm, r.identicalByConstruction], [null, null, null, true]);
   assert.equal(t.rows[0]!.metrics['nDCG@10']!.delta, null);
-  assert.deepEqual(compareTable(['base', 'a', 'b'], [base, a, b], { identical: ['R@100'], seed: 7 }), t, 'same seed, same table');
-  assert.throws(() => compareTable(['base', 'a'], [base, a], { identical: ['nDCG@10'] }), /declared identical by construction but a differs/);
+  assert.deepEqual(
+    compareTable(['base', 'a', 'b'], [base, a, b], { identical: ['R@100'], seed: 7 }),
+    t,
+    'same seed, same table',
+  );
+  assert.throws(
+    () => compareTable(['base', 'a'], [base, a], { identical: ['nDCG@10'] }),
+    /declared identical by construction but a differs/,
+  );
 });

@@ -16,10 +16,30 @@ function fixture(): { c: Collection; qrels: Qrels; run: Run; testQrels: Qrels } 
   const c = new Collection('pool');
   for (let i = 0; i < 8; i++) c.add(`d${i}`, `text ${i}`);
   // training query q1: d0 relevant (2), d1 judged 0; its BM25 candidates d1, d2, d3
-  const qrels: Qrels = new Map([['q1', new Map([['d0', 2], ['d1', 0]])]]);
+  const qrels: Qrels = new Map([
+    [
+      'q1',
+      new Map([
+        ['d0', 2],
+        ['d1', 0],
+      ]),
+    ],
+  ]);
   // test query t1 judged d2 (grade 0!) and d3: neither may be used in training
-  const testQrels: Qrels = new Map([['t1', new Map([['d2', 0], ['d3', 1]])]]);
-  const run: Run = { format: 'trec', source: 'bm25', queries: new Map([['q1', ['d1', 'd2', 'd3'].map((d, i) => ({ docid: d, score: 10 - i, rank: i + 1 }))]]) };
+  const testQrels: Qrels = new Map([
+    [
+      't1',
+      new Map([
+        ['d2', 0],
+        ['d3', 1],
+      ]),
+    ],
+  ]);
+  const run: Run = {
+    format: 'trec',
+    source: 'bm25',
+    queries: new Map([['q1', ['d1', 'd2', 'd3'].map((d, i) => ({ docid: d, score: 10 - i, rank: i + 1 }))]]),
+  };
   return { c, qrels, run, testQrels };
 }
 
@@ -37,7 +57,17 @@ test('random negatives: a passage judged for a test query (any grade) is never s
   }
   // without the exclusion, d2 and d3 do get sampled: the fixture can fail
   const seen = new Set<number>();
-  for (let seed = 0; seed < 20; seed++) for (const t of randomNegatives({ positives: [{ qid: 'q1', position: 0 }], qrels, run, collection: c, excluded: new Set(), seed, stats: emptyStats() })) seen.add(t.negative);
+  for (let seed = 0; seed < 20; seed++)
+    for (const t of randomNegatives({
+      positives: [{ qid: 'q1', position: 0 }],
+      qrels,
+      run,
+      collection: c,
+      excluded: new Set(),
+      seed,
+      stats: emptyStats(),
+    }))
+      seen.add(t.negative);
   assert.ok(seen.has(2) || seen.has(3));
 });
 
@@ -53,21 +83,60 @@ test('hard negatives: ranks lo..hi, judged-relevant and test passages excluded, 
   const c = new Collection('pool');
   for (let i = 0; i < 6; i++) c.add(`d${i}`, `p${i}`);
   // 2-d vectors: query (1, 0); scores are the first coordinate
-  const vec: Record<string, [number, number]> = { q: [1, 0], p0: [0.5, 0.8], p1: [0.9, 0.1], p2: [0.8, 0.2], p3: [0.7, 0.3], p4: [0.6, 0.4], p5: [0.3, 0.9] };
+  const vec: Record<string, [number, number]> = {
+    q: [1, 0],
+    p0: [0.5, 0.8],
+    p1: [0.9, 0.1],
+    p2: [0.8, 0.2],
+    p3: [0.7, 0.3],
+    p4: [0.6, 0.4],
+    p5: [0.3, 0.9],
+  };
   // info: a normalising model, so scores are the raw inner products of these vectors
-  const encoder = { dim: 2, device: 'cpu', info: { normalize: true, similarity: 'cosine' }, encode: (texts: string[]) => Float32Array.from(texts.flatMap((t) => vec[t]!)) } as unknown as SentenceEncoder;
+  const encoder = {
+    dim: 2,
+    device: 'cpu',
+    info: { normalize: true, similarity: 'cosine' },
+    encode: (texts: string[]) => Float32Array.from(texts.flatMap((t) => vec[t]!)),
+  } as unknown as SentenceEncoder;
   const docs = [Float32Array.from(['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].flatMap((t) => vec[t]!))];
-  const qrels: Qrels = new Map([['q1', new Map([['d0', 2], ['d4', 1]])]]);
+  const qrels: Qrels = new Map([
+    [
+      'q1',
+      new Map([
+        ['d0', 2],
+        ['d4', 1],
+      ]),
+    ],
+  ]);
   const queries = new Map([['q1', 'q']]);
   // ranking by score: d1 .9, d2 .8, d3 .7, d4 .6, d0 .5, d5 .3; ranks 1..6; positive d0 scores 0.5
   const run = async (guard: number | null, excluded: Set<number>) => {
     const stats = emptyStats();
-    const out = await hardNegatives({ positives: [{ qid: 'q1', position: 0 }], queries, qrels, collection: c, encoder, docs, rows: null, excluded, depth: 6, lo: 2, hi: 6, guardMargin: guard, seed: 1, stats });
+    const out = await hardNegatives({
+      positives: [{ qid: 'q1', position: 0 }],
+      queries,
+      qrels,
+      collection: c,
+      encoder,
+      docs,
+      rows: null,
+      excluded,
+      depth: 6,
+      lo: 2,
+      hi: 6,
+      guardMargin: guard,
+      seed: 1,
+      stats,
+    });
     return { out, stats };
   };
   // ranks 2-6 = d2 d3 d4 d0 d5; judged-relevant d4, d0 out; guard 0: d2 (.8) and d3 (.7) score above the positive (.5)
   const g = await run(0, new Set());
-  assert.deepEqual(g.out.map((t) => t.negative), [5]);
+  assert.deepEqual(
+    g.out.map((t) => t.negative),
+    [5],
+  );
   assert.equal(g.stats.guardDropped, 2);
   assert.equal(g.stats.judgedDropped, 2);
   // no guard, d2 excluded as a test passage: d3 or d5
@@ -92,33 +161,87 @@ test('capped positives: a seeded subset in the original order, or all when fewer
   assert.equal(capped(pos, 20, 1), pos);
   const c = capped(pos, 4, 1);
   assert.equal(c.length, 4);
-  assert.deepEqual(c, [...c].sort((x, y) => x.position - y.position));
+  assert.deepEqual(
+    c,
+    [...c].sort((x, y) => x.position - y.position),
+  );
   assert.deepEqual(capped(pos, 4, 1), c);
 });
 
 test('a training record stands for a run only when configuration, triples and evaluation all match', () => {
-  const cfg = armTrainConfig(ARMS.find((a) => a.name === 'full-hard')!, 'paper-run', { steps: 8, batchSize: 4, seed: 42, model: 'default', warmup: 0.1, evalEvery: 2 })!;
-  const rec: ArmTrainingRecord = { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e', finished: true, chosen: null, modelPath: 'x', trainSeconds: 1, dose: [] };
+  const cfg = armTrainConfig(ARMS.find((a) => a.name === 'full-hard')!, 'paper-run', {
+    steps: 8,
+    batchSize: 4,
+    seed: 42,
+    model: 'default',
+    warmup: 0.1,
+    evalEvery: 2,
+  })!;
+  const rec: ArmTrainingRecord = {
+    config: cfg,
+    triplesSha256: 'abc',
+    triples: 10,
+    evalKey: 'e',
+    finished: true,
+    chosen: null,
+    modelPath: 'x',
+    trainSeconds: 1,
+    dose: [],
+  };
   assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), []);
-  assert.deepEqual(recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', evalKey: 'e' }), ['seed 42 -> 7']);
-  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', evalKey: 'e' }), ['training triples changed']);
-  assert.deepEqual(recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), ['the recorded training did not finish']);
-  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), ['no finished training recorded']);
+  assert.deepEqual(recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', evalKey: 'e' }), [
+    'seed 42 -> 7',
+  ]);
+  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', evalKey: 'e' }), [
+    'training triples changed',
+  ]);
+  assert.deepEqual(
+    recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }),
+    ['the recorded training did not finish'],
+  );
+  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), [
+    'no finished training recorded',
+  ]);
 });
 
 test('dose points: 0, 25, 50, 100% of the steps (at least step 1 after 0)', () => {
-  assert.deepEqual(doseSteps([0, 0.25, 0.5, 1], 32).map((d) => d.step), [0, 8, 16, 32]);
-  assert.deepEqual(doseSteps([0, 0.25, 0.5, 1], 2).map((d) => d.step), [0, 1, 1, 2]);
+  assert.deepEqual(
+    doseSteps([0, 0.25, 0.5, 1], 32).map((d) => d.step),
+    [0, 8, 16, 32],
+  );
+  assert.deepEqual(
+    doseSteps([0, 0.25, 0.5, 1], 2).map((d) => d.step),
+    [0, 1, 1, 2],
+  );
 });
 
 test('arms: the default study leaves out the variant recipe-l2sp; naming it gives the L2-SP anchor, and a different identity from recipe', () => {
-  assert.equal(selectArms(undefined).some((a) => a.name === 'recipe-l2sp'), false);
-  assert.deepEqual(selectArms('recipe-l2sp').map((a) => a.name), ['base', 'recipe-l2sp']);
+  assert.equal(
+    selectArms(undefined).some((a) => a.name === 'recipe-l2sp'),
+    false,
+  );
+  assert.deepEqual(
+    selectArms('recipe-l2sp').map((a) => a.name),
+    ['base', 'recipe-l2sp'],
+  );
   const shape = { steps: 8, batchSize: 4, seed: 42, model: 'default', warmup: 0.1, evalEvery: 2 };
   const l2sp = armTrainConfig(ARMS.find((a) => a.name === 'recipe-l2sp')!, 'paper-run', shape)!;
   const recipe = armTrainConfig(ARMS.find((a) => a.name === 'recipe')!, 'paper-run', shape)!;
   assert.equal(l2sp.regulariser!.kind, 'weights-l2sp');
   assert.equal(recipe.regulariser!.kind, 'embedding-cosine');
-  const rec: ArmTrainingRecord = { config: recipe, triplesSha256: 'abc', triples: 10, evalKey: 'e', finished: true, chosen: null, modelPath: 'x', trainSeconds: 1, dose: [] };
-  assert.match(recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', evalKey: 'e' }).join(' '), /regulariser .*embedding-cosine.* -> .*weights-l2sp/);
+  const rec: ArmTrainingRecord = {
+    config: recipe,
+    triplesSha256: 'abc',
+    triples: 10,
+    evalKey: 'e',
+    finished: true,
+    chosen: null,
+    modelPath: 'x',
+    trainSeconds: 1,
+    dose: [],
+  };
+  assert.match(
+    recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', evalKey: 'e' }).join(' '),
+    /regulariser .*embedding-cosine.* -> .*weights-l2sp/,
+  );
 });

@@ -16,9 +16,40 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   const mini = await writeMsmarcoMiniature(join(root, 'msmarco'));
   const model = writeTinyModel(join(root, 'model'));
   const out = join(root, 'run');
-  const args = ['study', '--preset', 'paper', '--data', mini.dir, '--output', out, '--model', model, '--steps', '3', '--batch-size', '4', '--warmup', '1',
-    '--paper-triples', '300', '--timing-queries', '20', '--timing-repeats', '1', '--geometry-pairs', '12', '--no-umap', '--device', 'cpu', '--threads', '1',
-    '--arms', 'full-random,full-hard,lora-hard,recipe', '--cache-dir', join(root, 'cache')];
+  const args = [
+    'study',
+    '--preset',
+    'paper',
+    '--data',
+    mini.dir,
+    '--output',
+    out,
+    '--model',
+    model,
+    '--steps',
+    '3',
+    '--batch-size',
+    '4',
+    '--warmup',
+    '1',
+    '--paper-triples',
+    '300',
+    '--timing-queries',
+    '20',
+    '--timing-repeats',
+    '1',
+    '--geometry-pairs',
+    '12',
+    '--no-umap',
+    '--device',
+    'cpu',
+    '--threads',
+    '1',
+    '--arms',
+    'full-random,full-hard,lora-hard,recipe',
+    '--cache-dir',
+    join(root, 'cache'),
+  ];
   const r = ftlab(args);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /study plan \(preset paper/);
@@ -28,7 +59,10 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.equal(res.config.preset, 'paper');
   assert.deepEqual(res.config.metrics, ['RR@10', 'RR@100', 'nDCG@10', 'R@100']);
   const dense = res.retrieval.find((s) => s.protocol === 'dense')!;
-  assert.deepEqual(dense.table.rows.map((x) => x.model), ['base', 'full-random', 'full-hard', 'lora-hard', 'recipe']);
+  assert.deepEqual(
+    dense.table.rows.map((x) => x.model),
+    ['base', 'full-random', 'full-hard', 'lora-hard', 'recipe'],
+  );
   assert.equal(dense.table.queries, mini.devQueries);
   assert.equal(res.training.length, 4);
   assert.ok(res.training.every((t) => t.steps === 3));
@@ -36,13 +70,27 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.equal(res.geometry!.models.length, 5);
   assert.ok(existsSync(join(out, 'report.md')) && existsSync(join(out, 'report.html')));
   // hygiene: no passage judged for a dev query appears in any training triple
-  const devPids = new Set(readFileSync(join(mini.dir, 'qrels.dev.small.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t')[2]!));
-  const texts = new Map(readFileSync(join(mini.dir, 'collection.tsv'), 'utf8').trim().split('\n').map((l) => [l.split('\t')[0]!, l.split('\t')[1]!]));
+  const devPids = new Set(
+    readFileSync(join(mini.dir, 'qrels.dev.small.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[2]!),
+  );
+  const texts = new Map(
+    readFileSync(join(mini.dir, 'collection.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.split('\t')[0]!, l.split('\t')[1]!]),
+  );
   const devTexts = new Set([...devPids].map((p) => texts.get(p)!));
   for (const f of ['paper.train.random.tsv', 'paper.train.hard.tsv']) {
-    const rows = readFileSync(join(out, 'triples', f), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    const rows = readFileSync(join(out, 'triples', f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.ok(rows.length >= 4, `${f}: ${rows.length} triples`);
-    for (const [, pos, neg] of rows) assert.ok(!devTexts.has(pos!) && !devTexts.has(neg!), `${f} uses a dev-judged passage`);
+    for (const [, pos, neg] of rows)
+      assert.ok(!devTexts.has(pos!) && !devTexts.has(neg!), `${f} uses a dev-judged passage`);
   }
   // rerun with the same flags: nothing retrained, every stage reused
   const again = ftlab(args);

@@ -12,12 +12,20 @@ import { REPO, tmpDir } from '../helpers/tiny-model.ts';
 const python = process.env.FTLAB_PEERS_PYTHON ?? join(REPO, '.cache', 'peers-venv', 'bin', 'python');
 const have = existsSync(python);
 
-test('sentence-transformers, onnxruntime and PEFT load the exports and give ftlab\'s vectors', { skip: !have && `needs ${python} (bash scripts/ci-peers.sh)` }, () => {
+test("sentence-transformers, onnxruntime and PEFT load the exports and give ftlab's vectors", {
+  skip: !have && `needs ${python} (bash scripts/ci-peers.sh)`,
+}, () => {
   const dir = tmpDir();
-  const make = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/peers/make-fixtures.ts'), dir], { cwd: REPO, encoding: 'utf8' });
+  const make = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/peers/make-fixtures.ts'), dir], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   assert.equal(make.status, 0, make.stderr);
   const check = spawnSync(python, [join(REPO, 'scripts/peers/check_peers.py'), dir], { encoding: 'utf8' });
-  const result = JSON.parse(check.stdout.trim().split('\n').at(-1)!) as { ok: boolean; peers: Record<string, { minCosine?: number; differsFromBase?: boolean; error?: string } | string | number> };
+  const result = JSON.parse(check.stdout.trim().split('\n').at(-1)!) as {
+    ok: boolean;
+    peers: Record<string, { minCosine?: number; differsFromBase?: boolean; error?: string } | string | number>;
+  };
   for (const name of ['sentenceTransformers', 'onnxruntime', 'peft']) {
     const r = result.peers[name] as { minCosine?: number; differsFromBase?: boolean; error?: string };
     assert.equal(r.error, undefined, `${name}: ${r.error}`);

@@ -3,11 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from './tiny-model.ts';
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function ftlab(args: string[], input?: string): CliResult {
   const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...args], {
-    input, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, FTLAB_DEBUG: '' },
+    input,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, FTLAB_DEBUG: '' },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -29,7 +36,10 @@ export async function ftlabInProcess(args: string[]): Promise<CliResult> {
   const { main } = await import('../../src/cli/main.ts');
   const err: string[] = [];
   const ew = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string | Uint8Array) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    err.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await main(args);
     return { code, stdout: '', stderr: err.join('') };

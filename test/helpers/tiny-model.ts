@@ -16,8 +16,18 @@ export const hasShared = existsSync(SHARED_MSMARCO);
 
 export function tinyConfig(over: Partial<BertConfig> = {}): BertConfig {
   return {
-    vocabSize: 30522, hiddenSize: 16, numLayers: 2, numHeads: 2, intermediateSize: 32, maxPositions: 512,
-    typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.1, attentionDropout: 0.1, hiddenAct: 'gelu', ...over,
+    vocabSize: 30522,
+    hiddenSize: 16,
+    numLayers: 2,
+    numHeads: 2,
+    intermediateSize: 32,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    hiddenDropout: 0.1,
+    attentionDropout: 0.1,
+    hiddenAct: 'gelu',
+    ...over,
   };
 }
 

@@ -1,7 +1,22 @@
 // Synthetic training triples for tiny-model tests.
 import type { TextTriple } from '../../src/data/triples.ts';
 
-const WORDS = ['river', 'bank', 'money', 'loan', 'fish', 'water', 'city', 'tax', 'school', 'music', 'piano', 'guitar', 'rain', 'cloud'];
+const WORDS = [
+  'river',
+  'bank',
+  'money',
+  'loan',
+  'fish',
+  'water',
+  'city',
+  'tax',
+  'school',
+  'music',
+  'piano',
+  'guitar',
+  'rain',
+  'cloud',
+];
 
 export function synthTriples(n: number): TextTriple[] {
   return Array.from({ length: n }, (_, i) => ({

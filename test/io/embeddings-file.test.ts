@@ -25,8 +25,17 @@ test('streamed in pieces, every format reads back whole', () => {
   assert.deepEqual(JSON.parse(f.metadata.ids!), ids);
   f.close();
   assert.deepEqual(Array.from(loadSafetensors(join(dir, 'v.safetensors')).get('embeddings')!.f32()), Array.from(rows));
-  assert.deepEqual(Array.from(loadSafetensors(join(dir, 'n.safetensors')).get('ids')!.i64()), [100n, 101n, 102n, 103n, 104n]);
-  const lines = readFileSync(join(dir, 'v.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; vector: number[] });
+  assert.deepEqual(Array.from(loadSafetensors(join(dir, 'n.safetensors')).get('ids')!.i64()), [
+    100n,
+    101n,
+    102n,
+    103n,
+    104n,
+  ]);
+  const lines = readFileSync(join(dir, 'v.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; vector: number[] });
   assert.equal(lines[4]!.id, 'e');
   assert.ok(Math.abs(lines[4]!.vector[2]! - 1.4) < 1e-6);
 });

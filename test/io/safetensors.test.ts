@@ -25,7 +25,10 @@ test('round-trips f32, f16, bf16, i64 with names, shapes and metadata', () => {
   assert.equal(f.tensors.get('h')!.dtype, 'float16');
   f.close();
   const back = loadSafetensors(path, { as: 'float32' });
-  assert.deepEqual(back.get('w')!.toNested(), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(back.get('w')!.toNested(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(Array.from(back.get('h')!.f32()), [1, 2]);
   assert.equal(back.get('h')!.dtype, 'float32', 'fp16 upcast on load');
   assert.deepEqual(Array.from(back.get('b')!.f32()), [1, 3]);
@@ -39,15 +42,36 @@ test('corrupt files give one clear error naming the file', () => {
   const cases: [string, Buffer, RegExp][] = [
     ['short', Buffer.from([1, 2, 3]), /shorter than the 8-byte header length/],
     ['huge-len', Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0]), Buffer.from('{}')]), /does not fit/],
-    ['not-json', (() => { const h = Buffer.from('{nope'); const l = Buffer.alloc(8); l.writeBigUInt64LE(BigInt(h.length)); return Buffer.concat([l, h]); })(), /header is not JSON/],
+    [
+      'not-json',
+      (() => {
+        const h = Buffer.from('{nope');
+        const l = Buffer.alloc(8);
+        l.writeBigUInt64LE(BigInt(h.length));
+        return Buffer.concat([l, h]);
+      })(),
+      /header is not JSON/,
+    ],
     ['bad-dtype', header({ x: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, 4), /unsupported dtype "Q7"/],
-    ['bad-size', header({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4), /has 4 bytes but shape \[2\] of F32 needs 8/],
-    ['out-of-range', header({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 4), /outside the 4-byte data section/],
+    [
+      'bad-size',
+      header({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4),
+      /has 4 bytes but shape \[2\] of F32 needs 8/,
+    ],
+    [
+      'out-of-range',
+      header({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 4),
+      /outside the 4-byte data section/,
+    ],
   ];
   for (const [name, bytes, re] of cases) {
     const p = join(dir, `${name}.safetensors`);
     writeFileSync(p, bytes);
-    assert.throws(() => SafetensorsFile.open(p), (e: Error) => re.test(e.message) && e.message.includes(p) && !e.message.includes('\n'), name);
+    assert.throws(
+      () => SafetensorsFile.open(p),
+      (e: Error) => re.test(e.message) && e.message.includes(p) && !e.message.includes('\n'),
+      name,
+    );
   }
   assert.throws(() => SafetensorsFile.open(join(dir, 'missing.safetensors')), /cannot open .*ENOENT/);
 });

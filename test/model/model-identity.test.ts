@@ -64,7 +64,10 @@ test('base, two LoRA folders with different adapters and a merged folder: four d
 });
 
 test('a LoRA folder records its similarity; adapters built in memory have no identity', () => {
-  assert.equal((JSON.parse(readFileSync(join(lora1, 'ftlab.json'), 'utf8')) as { similarity: string }).similarity, 'cosine');
+  assert.equal(
+    (JSON.parse(readFileSync(join(lora1, 'ftlab.json'), 'utf8')) as { similarity: string }).similarity,
+    'cosine',
+  );
   const enc = SentenceEncoder.load(model);
   enc.lora = Lora.create(enc.bert, { r: 2, alpha: 2, dropout: 0, targets: ['query'] });
   assert.throws(() => modelFingerprint(enc), /LoRA adapters built in memory have no fingerprint/);
@@ -72,14 +75,49 @@ test('a LoRA folder records its similarity; adapters built in memory have no ide
 });
 
 test('ftlab search --model LORA_DIR: a cache warmed by the base model gives the same run as --no-cache', () => {
-  const words = ['river', 'bank', 'money', 'loan', 'fish', 'water', 'city', 'tax', 'school', 'music', 'piano', 'guitar'];
+  const words = [
+    'river',
+    'bank',
+    'money',
+    'loan',
+    'fish',
+    'water',
+    'city',
+    'tax',
+    'school',
+    'music',
+    'piano',
+    'guitar',
+  ];
   const collection = join(dir, 'collection.tsv');
-  writeFileSync(collection, Array.from({ length: 60 }, (_, i) => `${1000 + i}\t${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} about ${words[(i * 5) % 12]}`).join('\n') + '\n');
+  writeFileSync(
+    collection,
+    `${Array.from(
+      { length: 60 },
+      (_, i) => `${1000 + i}\t${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} about ${words[(i * 5) % 12]}`,
+    ).join('\n')}\n`,
+  );
   const queries = join(dir, 'queries.tsv');
   writeFileSync(queries, '1\triver water\n2\tpiano music\n3\ttax money loan\n');
   const cache = join(dir, 'cache');
   const search = (m: string, out: string, extra: string[]): string => {
-    const r = ftlab(['search', '--model', m, '--collection', collection, '--queries', queries, '--k', '20', '--output', join(dir, out), '--quiet', '--threads', '1', ...extra]);
+    const r = ftlab([
+      'search',
+      '--model',
+      m,
+      '--collection',
+      collection,
+      '--queries',
+      queries,
+      '--k',
+      '20',
+      '--output',
+      join(dir, out),
+      '--quiet',
+      '--threads',
+      '1',
+      ...extra,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return readFileSync(join(dir, out), 'utf8');
   };

@@ -17,12 +17,14 @@ test('reference ids for "This is an example sentence"', () => {
 });
 
 test('tricky strings match the reference BERT tokenizer (scripts/fixtures/tokenizer_reference.py)', () => {
-  const fixture = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'tokenizer-cases.json'), 'utf8')) as { cases: { text: string; ids: number[] }[] };
+  const fixture = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'tokenizer-cases.json'), 'utf8')) as {
+    cases: { text: string; ids: number[] }[];
+  };
   assert.ok(fixture.cases.length >= 15);
   for (const c of fixture.cases) assert.deepEqual(unlimited.encode(c.text), c.ids, JSON.stringify(c.text.slice(0, 50)));
 });
 
-test('truncates at 256 (not tokenizer.json\'s 128), keeping [SEP]', () => {
+test("truncates at 256 (not tokenizer.json's 128), keeping [SEP]", () => {
   const tok = BertTokenizer.fromFile(tokenizerPath, 256);
   const text = Array.from({ length: 300 }, (_, i) => `word${i}`).join(' ');
   const full = unlimited.encode(text);
@@ -34,8 +36,12 @@ test('truncates at 256 (not tokenizer.json\'s 128), keeping [SEP]', () => {
   assert.equal(BertTokenizer.fromFile(tokenizerPath, 8).encode(text).length, 8);
 });
 
-test('real MS MARCO passages (mis-encoded characters included) match the reference', { skip: !hasShared && 'needs ../shared/data/msmarco' }, () => {
-  const lines = readFileSync(join(SHARED_MSMARCO, 'trec-dl', 'collection.pool.tsv'), 'utf8').split('\n').slice(0, 300);
+test('real MS MARCO passages (mis-encoded characters included) match the reference', {
+  skip: !hasShared && 'needs ../shared/data/msmarco',
+}, () => {
+  const lines = readFileSync(join(SHARED_MSMARCO, 'trec-dl', 'collection.pool.tsv'), 'utf8')
+    .split('\n')
+    .slice(0, 300);
   const texts = lines.filter((l) => l.includes('\t')).map((l) => l.slice(l.indexOf('\t') + 1));
   const script = `
 import json, sys
@@ -49,7 +55,12 @@ for t in json.load(sys.stdin):
         ids.extend(vocab.get(p, 100) for p in wordpiece(w, vocab))
     out.append(ids + [102])
 print(json.dumps(out))`;
-  const ref = JSON.parse(execFileSync('python3', ['-c', script, tokenizerPath], { input: JSON.stringify(texts), maxBuffer: 64 << 20 }).toString()) as number[][];
+  const ref = JSON.parse(
+    execFileSync('python3', ['-c', script, tokenizerPath], {
+      input: JSON.stringify(texts),
+      maxBuffer: 64 << 20,
+    }).toString(),
+  ) as number[][];
   texts.forEach((t, i) => assert.deepEqual(unlimited.encode(t), ref[i], t.slice(0, 60)));
 });
 

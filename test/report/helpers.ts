@@ -22,7 +22,8 @@ export function externalReferences(html: string): string[] {
   const tags = [...html.matchAll(/<[^>]*>/g)].map((m) => m[0]);
   const found: string[] = [];
   for (const s of [...style, ...tags]) {
-    for (const m of s.matchAll(/https?:\/\/[^\s"'<>)]*|url\([^)]*\)|\bsrc\s*=\s*"[^"]*"|\bhref\s*=\s*"(?!#)[^"]*"/gi)) found.push(m[0]);
+    for (const m of s.matchAll(/https?:\/\/[^\s"'<>)]*|url\([^)]*\)|\bsrc\s*=\s*"[^"]*"|\bhref\s*=\s*"(?!#)[^"]*"/gi))
+      found.push(m[0]);
   }
   return found;
 }

@@ -18,7 +18,8 @@ function importGraph(entry: string): Set<string> {
     if (seen.has(file)) continue;
     seen.add(file);
     const src = readFileSync(file, 'utf8');
-    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) stack.push(resolve(dirname(file), m[1]!));
+    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g))
+      stack.push(resolve(dirname(file), m[1]!));
   }
   return seen;
 }
@@ -26,14 +27,20 @@ function importGraph(entry: string): Set<string> {
 test('statically: src/report imports nothing under src/engine or native/', () => {
   const files = [...importGraph(join(REPO, 'src', 'report', 'index.ts'))].map((f) => relative(REPO, f));
   assert.ok(files.includes('src/report/sections/umap-figure.ts'), 'the walk reaches the sections');
-  assert.deepEqual(files.filter((f) => f.startsWith('src/engine') || f.startsWith('native') || f.startsWith('src/model')), []);
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('src/engine') || f.startsWith('native') || f.startsWith('src/model')),
+    [],
+  );
 });
 
 const probe = (imports: string): string[] => {
   const code = `${imports}
 const objs = process.report.getReport().sharedObjects;
 console.log(JSON.stringify(objs.filter((o) => /ftlab_native|torch/.test(o))));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
 };
@@ -46,5 +53,8 @@ await m.renderReport(fixtureResults(1, 5));`);
   // the CLI's entry imports every command, yet loads the addon only at the first tensor op
   assert.deepEqual(probe(`const { main } = await import('./src/cli/main.ts'); await main(['report', '--help']);`), []);
   const engine = probe(`const e = await import('./src/engine/index.ts'); e.zeros([1]);`);
-  assert.ok(engine.some((o) => o.includes('ftlab_native')), `the probe sees the addon when it is loaded: ${engine.join(', ')}`);
+  assert.ok(
+    engine.some((o) => o.includes('ftlab_native')),
+    `the probe sees the addon when it is loaded: ${engine.join(', ')}`,
+  );
 });

@@ -9,7 +9,12 @@ import { fixtureResults } from './fixture.ts';
 import { runDirWith } from './helpers.ts';
 
 function errorOf(fn: () => unknown): UserError {
-  try { fn(); } catch (e) { if (e instanceof UserError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof UserError) return e;
+    throw e;
+  }
   assert.fail('expected a UserError');
 }
 
@@ -36,18 +41,28 @@ test('broken JSON names the line', () => {
 });
 
 test('another format, a future version, a bad version: refused in one line', () => {
-  assert.match(errorOf(() => readResults(runDirWith({ format: 'something-else', version: 1 }))).message, /not a study's results/);
+  assert.match(
+    errorOf(() => readResults(runDirWith({ format: 'something-else', version: 1 }))).message,
+    /not a study's results/,
+  );
   const future = { ...fixtureResults(), version: 99 };
-  assert.match(errorOf(() => readResults(runDirWith(future))).message, /format version 99 is newer than this ftlab reads \(1\)/);
+  assert.match(
+    errorOf(() => readResults(runDirWith(future))).message,
+    /format version 99 is newer than this ftlab reads \(1\)/,
+  );
   assert.match(errorOf(() => readResults(runDirWith({ ...fixtureResults(), version: '1' }))).message, /bad version/);
-  assert.match(errorOf(() => readResults(runDirWith("[1, 2]"))).message, /expected a JSON object/);
+  assert.match(errorOf(() => readResults(runDirWith('[1, 2]'))).message, /expected a JSON object/);
 });
 
 test('a wrong field is named by its path', () => {
-  const r = fixtureResults() as unknown as { retrieval: { table: { rows: { metrics: Record<string, { mean: unknown }> }[] } }[] };
+  const r = fixtureResults() as unknown as {
+    retrieval: { table: { rows: { metrics: Record<string, { mean: unknown }> }[] } }[];
+  };
   r.retrieval[1]!.table.rows[2]!.metrics['nDCG@10']!.mean = 'high';
-  assert.match(errorOf(() => readResults(runDirWith(r as never))).message,
-    /wrong format: results\.retrieval\[1\]\.table\.rows\[2\]\.metrics\.nDCG@10\.mean: expected a number, got string/);
+  assert.match(
+    errorOf(() => readResults(runDirWith(r as never))).message,
+    /wrong format: results\.retrieval\[1\]\.table\.rows\[2\]\.metrics\.nDCG@10\.mean: expected a number, got string/,
+  );
   const noConfig = { ...fixtureResults(), config: undefined };
   assert.match(errorOf(() => readResults(runDirWith(noConfig as never))).message, /results: missing field "config"/);
 });

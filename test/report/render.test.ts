@@ -13,8 +13,15 @@ import { fixtureResults } from './fixture.ts';
 import { externalReferences, runDirWith } from './helpers.ts';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
 
-const stats = (delta: number, lo: number, hi: number, pHolm: number | null): MetricStats =>
-  ({ mean: 0.5 + delta, delta, ci95: [lo, hi], pTTest: pHolm, pRandomisation: pHolm, pHolm, identicalByConstruction: false });
+const stats = (delta: number, lo: number, hi: number, pHolm: number | null): MetricStats => ({
+  mean: 0.5 + delta,
+  delta,
+  ci95: [lo, hi],
+  pTTest: pHolm,
+  pRandomisation: pHolm,
+  pHolm,
+  identicalByConstruction: false,
+});
 
 test('verdict: a CI covering 0 is never a difference, however small p is; Holm p decides the rest', () => {
   assert.equal(verdict(stats(0.02, 0.01, 0.03, 0.01)), 'above');
@@ -25,7 +32,9 @@ test('verdict: a CI covering 0 is never a difference, however small p is; Holm p
 });
 
 function sectionText(s: Section): string {
-  return s.blocks.map((b) => (b.kind === 'paragraph' ? plain(b.text) : b.kind === 'list' ? b.items.map(plain).join('\n') : '')).join('\n');
+  return s.blocks
+    .map((b) => (b.kind === 'paragraph' ? plain(b.text) : b.kind === 'list' ? b.items.map(plain).join('\n') : ''))
+    .join('\n');
 }
 
 test('the summary says, for every arm of every table, what its own numbers say', () => {
@@ -40,15 +49,27 @@ test('the summary says, for every arm of every table, what its own numbers say',
       const line = items[i++]!;
       const v = verdict(s);
       seen.add(v);
-      const want = { above: 'beat the base', below: 'fell below the base', 'no-difference': 'showed no significant difference',
-        'not-significant-after-adjustment': 'but not significantly after Holm adjustment' }[v];
-      assert.ok(line.includes(want), `${section.fold}/${section.protocol}/${row.model}: "${line}" should say "${want}"`);
-      for (const n of [signed(s.delta), ci(s.ci95), pValue(s.pHolm), fixed(s.mean)]) assert.ok(line.includes(n), `"${line}" lacks ${n}`);
+      const want = {
+        above: 'beat the base',
+        below: 'fell below the base',
+        'no-difference': 'showed no significant difference',
+        'not-significant-after-adjustment': 'but not significantly after Holm adjustment',
+      }[v];
+      assert.ok(
+        line.includes(want),
+        `${section.fold}/${section.protocol}/${row.model}: "${line}" should say "${want}"`,
+      );
+      for (const n of [signed(s.delta), ci(s.ci95), pValue(s.pHolm), fixed(s.mean)])
+        assert.ok(line.includes(n), `"${line}" lacks ${n}`);
       if (s.ci95![0] <= 0 && s.ci95![1] >= 0) assert.ok(!/beat|fell below/.test(line));
     }
   }
   assert.equal(items.length, i);
-  assert.deepEqual([...seen].sort(), ['above', 'below', 'no-difference', 'not-significant-after-adjustment'], 'the fixture exercises every wording');
+  assert.deepEqual(
+    [...seen].sort(),
+    ['above', 'below', 'no-difference', 'not-significant-after-adjustment'],
+    'the fixture exercises every wording',
+  );
 });
 
 test('a full fixture renders every section and figure, deterministically, with no external reference', async () => {
@@ -56,12 +77,25 @@ test('a full fixture renders every section and figure, deterministically, with n
   const a = await renderReport(r);
   const b = await renderReport(r);
   assert.equal(a.html, b.html);
-  assert.deepEqual(a.figures.map((f) => f.id), ['figure-3-dose', 'figure-2-curves', 'figure-1-umap']);
+  assert.deepEqual(
+    a.figures.map((f) => f.id),
+    ['figure-3-dose', 'figure-2-curves', 'figure-1-umap'],
+  );
   for (const f of a.figures) assert.match(f.svg!, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.ok(!a.html.includes(MISSING_TEXT));
   assert.deepEqual(externalReferences(a.html), []);
   assert.ok(!/<script|<link|<img|<iframe/i.test(a.html));
-  for (const id of ['table-1-1', 'table-1-4', 'table-2', 'table-2-paper', 'table-3', 'table-geometry', 'table-data', 'table-stages']) assert.ok(a.html.includes(`data-table="${id}"`), id);
+  for (const id of [
+    'table-1-1',
+    'table-1-4',
+    'table-2',
+    'table-2-paper',
+    'table-3',
+    'table-geometry',
+    'table-data',
+    'table-stages',
+  ])
+    assert.ok(a.html.includes(`data-table="${id}"`), id);
   // the markdown holds the same tables, one line per row, and links the figure files
   assert.equal(a.markdown.split('\n').filter((l) => l.startsWith('| Full FT, hard negatives')).length, 4 + 1 + 1);
   for (const f of a.figures) assert.ok(a.markdown.includes(`](${f.id}.svg)`));
@@ -80,9 +114,15 @@ test('an older run without geometry, timing or curves: those sections say so, th
   const r = { ...older, timing: null, curves: null } as never;
   const out = await renderReport(r);
   const sections = reportSections(r);
-  const missing = sections.filter((s) => s.blocks.some((b) => b.kind === 'missing')).map((s) => s.id).sort();
+  const missing = sections
+    .filter((s) => s.blocks.some((b) => b.kind === 'missing'))
+    .map((s) => s.id)
+    .sort();
   assert.deepEqual(missing, ['figure-1', 'figure-2', 'geometry', 'timing']);
-  assert.deepEqual(out.figures.map((f) => f.id), ['figure-3-dose']);
+  assert.deepEqual(
+    out.figures.map((f) => f.id),
+    ['figure-3-dose'],
+  );
   assert.equal(out.html.split(MISSING_TEXT).length - 1, 4);
   assert.ok(out.markdown.includes(MISSING_TEXT));
   assert.ok(sectionText(sections.find((s) => s.id === 'summary')!).includes('beat the base'));
@@ -93,9 +133,21 @@ test('ftlab report RUN_DIR writes report.html, report.md and each figure as .svg
   const r = ftlab(['report', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rendered in \d+\.\d\d s/);
-  assert.deepEqual(readdirSync(dir).sort(), ['figure-1-umap.svg', 'figure-1-umap.vl.json', 'figure-2-curves.svg', 'figure-2-curves.vl.json',
-    'figure-3-dose.svg', 'figure-3-dose.vl.json', 'report.html', 'report.md', 'results.json']);
-  const spec = JSON.parse(readFileSync(join(dir, 'figure-1-umap.vl.json'), 'utf8')) as { $schema: string; data: { values: unknown[] } };
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'figure-1-umap.svg',
+    'figure-1-umap.vl.json',
+    'figure-2-curves.svg',
+    'figure-2-curves.vl.json',
+    'figure-3-dose.svg',
+    'figure-3-dose.vl.json',
+    'report.html',
+    'report.md',
+    'results.json',
+  ]);
+  const spec = JSON.parse(readFileSync(join(dir, 'figure-1-umap.vl.json'), 'utf8')) as {
+    $schema: string;
+    data: { values: unknown[] };
+  };
   assert.match(spec.$schema, /vega-lite/);
   assert.equal(spec.data.values.length, 3 * 2 * 60);
   assert.deepEqual(externalReferences(readFileSync(join(dir, 'report.html'), 'utf8')), []);

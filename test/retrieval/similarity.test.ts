@@ -25,7 +25,11 @@ test('ftlab.json "similarity": cosine by default, dot when written, anything els
   const dir = tmpDir();
   assert.equal(readFtlabInfo(join(dir, 'absent.json')).similarity, 'cosine');
   writeFileSync(join(dir, 'a.json'), '{"normalize": false}');
-  assert.equal(readFtlabInfo(join(dir, 'a.json')).similarity, 'cosine', 'unnormalised (paper-run) models are scored by cosine too');
+  assert.equal(
+    readFtlabInfo(join(dir, 'a.json')).similarity,
+    'cosine',
+    'unnormalised (paper-run) models are scored by cosine too',
+  );
   writeFileSync(join(dir, 'b.json'), '{"normalize": false, "similarity": "dot"}');
   assert.equal(readFtlabInfo(join(dir, 'b.json')).similarity, 'dot');
   writeFileSync(join(dir, 'c.json'), '{"similarity": "euclidean"}');
@@ -40,13 +44,29 @@ test('an unnormalised model: search by cosine ranks as its L2-normalised twin, b
   mkdirSync(unit);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) copyFileSync(join(raw, f), join(unit, f));
   writeFileSync(join(unit, 'ftlab.json'), JSON.stringify({ pooling: 'mean', normalize: true, maxLength: 64 }));
-  const words = ['river', 'bank', 'money', 'loan', 'fish', 'water', 'city', 'tax', 'school', 'music', 'piano', 'guitar'];
-  const passages = Array.from({ length: 80 }, (_, i) => `${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} ${'about '.repeat(i % 5)}${words[(i * 5) % 12]}`);
+  const words = [
+    'river',
+    'bank',
+    'money',
+    'loan',
+    'fish',
+    'water',
+    'city',
+    'tax',
+    'school',
+    'music',
+    'piano',
+    'guitar',
+  ];
+  const passages = Array.from(
+    { length: 80 },
+    (_, i) => `${words[i % 12]} ${words[(i * 7) % 12]} passage ${i} ${'about '.repeat(i % 5)}${words[(i * 5) % 12]}`,
+  );
   const collection = join(dir, 'collection.tsv');
-  writeFileSync(collection, passages.map((p, i) => `${1000 + i}\t${p}`).join('\n') + '\n');
+  writeFileSync(collection, `${passages.map((p, i) => `${1000 + i}\t${p}`).join('\n')}\n`);
   const queries = join(dir, 'queries.tsv');
   const qtexts = ['river water', 'piano music', 'tax money loan'];
-  writeFileSync(queries, qtexts.map((q, i) => `${i + 1}\t${q}`).join('\n') + '\n');
+  writeFileSync(queries, `${qtexts.map((q, i) => `${i + 1}\t${q}`).join('\n')}\n`);
   const docids = (out: string): string[][] => {
     const byQ = new Map<string, string[]>();
     for (const l of readFileSync(join(dir, out), 'utf8').trim().split('\n')) {
@@ -56,7 +76,24 @@ test('an unnormalised model: search by cosine ranks as its L2-normalised twin, b
     return [...byQ.values()];
   };
   const search = (m: string, out: string, extra: string[] = []): string[][] => {
-    const r = ftlab(['search', '--model', m, '--collection', collection, '--queries', queries, '--k', '80', '--output', join(dir, out), '--no-cache', '--quiet', '--threads', '1', ...extra]);
+    const r = ftlab([
+      'search',
+      '--model',
+      m,
+      '--collection',
+      collection,
+      '--queries',
+      queries,
+      '--k',
+      '80',
+      '--output',
+      join(dir, out),
+      '--no-cache',
+      '--quiet',
+      '--threads',
+      '1',
+      ...extra,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return docids(out);
   };
@@ -69,21 +106,77 @@ test('an unnormalised model: search by cosine ranks as its L2-normalised twin, b
   const qv = enc.encode(qtexts);
   const dv = enc.encode(passages);
   enc.dispose();
-  const expected = qtexts.map((_, qi) => passages.map((_, p) => {
-    let s = 0;
-    for (let c = 0; c < C; c++) s += qv[qi * C + c]! * dv[p * C + c]!;
-    return { docid: String(1000 + p), s };
-  }).sort((a, b) => b.s - a.s).map((x) => x.docid));
+  const expected = qtexts.map((_, qi) =>
+    passages
+      .map((_, p) => {
+        let s = 0;
+        for (let c = 0; c < C; c++) s += qv[qi * C + c]! * dv[p * C + c]!;
+        return { docid: String(1000 + p), s };
+      })
+      .sort((a, b) => b.s - a.s)
+      .map((x) => x.docid),
+  );
   assert.deepEqual(dot, expected);
   assert.notDeepEqual(dot, cosine, 'passage norms differ, so dot and cosine order them differently');
   // re-ranking follows the same similarity
   const bm = join(dir, 'bm.trec');
-  writeFileSync(bm, cosine.map((list, qi) => list.slice(0, 30).map((d, i) => `${qi + 1} Q0 ${d} ${i + 1} ${30 - i} bm25\n`).join('')).join(''));
+  writeFileSync(
+    bm,
+    cosine
+      .map((list, qi) =>
+        list
+          .slice(0, 30)
+          .map((d, i) => `${qi + 1} Q0 ${d} ${i + 1} ${30 - i} bm25\n`)
+          .join(''),
+      )
+      .join(''),
+  );
   const rr = (m: string, out: string, extra: string[] = []): string[][] => {
-    assert.equal(ftlab(['search', '--model', m, '--collection', collection, '--queries', queries, '--rerank', bm, '--output', join(dir, out), '--no-cache', '--quiet', '--threads', '1', ...extra]).code, 0);
+    assert.equal(
+      ftlab([
+        'search',
+        '--model',
+        m,
+        '--collection',
+        collection,
+        '--queries',
+        queries,
+        '--rerank',
+        bm,
+        '--output',
+        join(dir, out),
+        '--no-cache',
+        '--quiet',
+        '--threads',
+        '1',
+        ...extra,
+      ]).code,
+      0,
+    );
     return docids(out);
   };
-  assert.deepEqual(rr(raw, 'rr-cos.trec'), cosine.map((l) => l.slice(0, 30)));
-  assert.deepEqual(rr(raw, 'rr-dot.trec', ['--similarity', 'dot']), expected.map((l) => l.filter((d) => cosine[expected.indexOf(l)]!.slice(0, 30).includes(d))));
-  assertOneLineError(ftlab(['search', '--model', raw, '--collection', collection, '--queries', queries, '--output', join(dir, 'x.trec'), '--similarity', 'l2']), /--similarity must be cosine or dot, got 'l2'/);
+  assert.deepEqual(
+    rr(raw, 'rr-cos.trec'),
+    cosine.map((l) => l.slice(0, 30)),
+  );
+  assert.deepEqual(
+    rr(raw, 'rr-dot.trec', ['--similarity', 'dot']),
+    expected.map((l) => l.filter((d) => cosine[expected.indexOf(l)]!.slice(0, 30).includes(d))),
+  );
+  assertOneLineError(
+    ftlab([
+      'search',
+      '--model',
+      raw,
+      '--collection',
+      collection,
+      '--queries',
+      queries,
+      '--output',
+      join(dir, 'x.trec'),
+      '--similarity',
+      'l2',
+    ]),
+    /--similarity must be cosine or dot, got 'l2'/,
+  );
 });

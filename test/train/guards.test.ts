@@ -16,13 +16,32 @@ const common = ['--model', model, '--threads', '1', '--batch-size', '4', '--quie
 
 test('--lr 1e9 diverges: exit 1 naming the step, the last good checkpoint stays, no model is written', () => {
   const out = join(dir, 'diverged');
-  const r = ftlab(['train', '--train', triples, '--output', out, '--lr', '1e9', '--warmup-steps', '0', '--save-every', '1', '--max-steps', '6', ...common]);
+  const r = ftlab([
+    'train',
+    '--train',
+    triples,
+    '--output',
+    out,
+    '--lr',
+    '1e9',
+    '--warmup-steps',
+    '0',
+    '--save-every',
+    '1',
+    '--max-steps',
+    '6',
+    ...common,
+  ]);
   assert.equal(r.code, 1, r.stderr);
-  assertOneLineError(r, /is (NaN|-?Infinity) at step (\d+): training diverged and stopped, no model written; the last good checkpoint is .*step-\d+/);
+  assertOneLineError(
+    r,
+    /is (NaN|-?Infinity) at step (\d+): training diverged and stopped, no model written; the last good checkpoint is .*step-\d+/,
+  );
   const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
   assert.ok(step >= 2 && step <= 6, `diverged at step ${step}`);
   assert.deepEqual(readdirSync(join(out, 'checkpoints')), [`step-${String(step - 1).padStart(7, '0')}`]);
-  for (const f of ['ftlab.json', 'model.safetensors', 'config.json']) assert.equal(existsSync(join(out, f)), false, `${f} was written`);
+  for (const f of ['ftlab.json', 'model.safetensors', 'config.json'])
+    assert.equal(existsSync(join(out, f)), false, `${f} was written`);
 });
 
 test('nonsense hyperparameters are refused before any work (the training file is never read)', async () => {
@@ -42,7 +61,19 @@ test('nonsense hyperparameters are refused before any work (the training file is
     [['--lr', 'fast'], /--lr must be a number, got 'fast'/],
   ];
   for (const [flags, re] of cases) {
-    const r = await ftlabInProcess(['train', '--train', missing, '--output', join(dir, 'never'), '--model', model, '--threads', '1', '--quiet', ...flags]);
+    const r = await ftlabInProcess([
+      'train',
+      '--train',
+      missing,
+      '--output',
+      join(dir, 'never'),
+      '--model',
+      model,
+      '--threads',
+      '1',
+      '--quiet',
+      ...flags,
+    ]);
     assert.equal(r.code, 1, `${flags.join(' ')}: exit ${r.code} ${r.stderr}`);
     assertOneLineError(r, re);
   }
@@ -51,7 +82,18 @@ test('nonsense hyperparameters are refused before any work (the training file is
 
 test('--max-length within the limit trains; the recorded length is part of the run', async () => {
   const out = join(dir, 'ok');
-  const r = await ftlabInProcess(['train', '--train', triples, '--output', out, '--max-steps', '2', '--max-length', '64', ...common]);
+  const r = await ftlabInProcess([
+    'train',
+    '--train',
+    triples,
+    '--output',
+    out,
+    '--max-steps',
+    '2',
+    '--max-length',
+    '64',
+    ...common,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(out, 'model.safetensors')));
   const info = JSON.parse(readFileSync(join(out, 'ftlab.json'), 'utf8')) as { training: { maxLength: number } };

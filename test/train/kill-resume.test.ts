@@ -16,13 +16,37 @@ const model = writeTinyModel(join(dir, 'model'));
 const triples = join(dir, 'triples.tsv');
 writeFileSync(triples, triplesTsv(synthTriples(64)));
 const STEPS = 80;
-const args = (out: string): string[] => [join(REPO, 'bin', 'ftlab.js'), 'train', '--train', triples, '--output', out, '--model', model,
-  '--threads', '1', '--batch-size', '4', '--max-steps', String(STEPS), '--lr', '1e-3', '--warmup-steps', '5', '--eval-fraction', '0',
-  '--save-every-minutes', '0.00001', '--quiet'];
+const args = (out: string): string[] => [
+  join(REPO, 'bin', 'ftlab.js'),
+  'train',
+  '--train',
+  triples,
+  '--output',
+  out,
+  '--model',
+  model,
+  '--threads',
+  '1',
+  '--batch-size',
+  '4',
+  '--max-steps',
+  String(STEPS),
+  '--lr',
+  '1e-3',
+  '--warmup-steps',
+  '5',
+  '--eval-fraction',
+  '0',
+  '--save-every-minutes',
+  '0.00001',
+  '--quiet',
+];
 
 function stepsLogged(out: string): number {
   try {
-    return readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).length;
+    return readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"type":"step"')).length;
   } catch {
     return 0;
   }
@@ -34,7 +58,9 @@ async function killAtStep(out: string, step: number): Promise<number> {
   const child = spawn(process.execPath, [...args(out), '--resume'], { stdio: 'ignore' });
   const exited = new Promise<void>((res) => child.on('exit', () => res()));
   let done = false;
-  void exited.then(() => { done = true; });
+  void exited.then(() => {
+    done = true;
+  });
   while (!done && stepsLogged(out) < want) await new Promise((r) => setTimeout(r, 5));
   child.kill('SIGKILL');
   await exited;
@@ -42,8 +68,16 @@ async function killAtStep(out: string, step: number): Promise<number> {
 }
 
 function finalLoss(out: string): number {
-  const steps = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; loss: number }).filter((l) => l.type === 'step');
-  assert.deepEqual(steps.map((s) => s.step), Array.from({ length: STEPS }, (_, i) => i + 1), 'the log reads as one run');
+  const steps = readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step: number; loss: number })
+    .filter((l) => l.type === 'step');
+  assert.deepEqual(
+    steps.map((s) => s.step),
+    Array.from({ length: STEPS }, (_, i) => i + 1),
+    'the log reads as one run',
+  );
   return steps[steps.length - 1]!.loss;
 }
 
@@ -56,8 +90,15 @@ test('kill -9 at 5 random steps, then --resume: final loss and weights equal an 
   const targets = Array.from({ length: 5 }, (_, i) => 1 + i * 12 + rng.int(10)); // one in each of 5 spans of 12 steps
   const killedAt: number[] = [];
   for (const t of targets) killedAt.push(await killAtStep(out, t));
-  assert.equal(existsSync(join(out, 'model.safetensors')), false, `the kills (at logged steps ${killedAt.join(', ')}) stopped the run before its end`);
-  assert.ok(killedAt.every((s, i) => i === 0 || s > killedAt[i - 1]!), `each kill came after new steps: ${killedAt.join(', ')}`);
+  assert.equal(
+    existsSync(join(out, 'model.safetensors')),
+    false,
+    `the kills (at logged steps ${killedAt.join(', ')}) stopped the run before its end`,
+  );
+  assert.ok(
+    killedAt.every((s, i) => i === 0 || s > killedAt[i - 1]!),
+    `each kill came after new steps: ${killedAt.join(', ')}`,
+  );
   const fin = spawnSync(process.execPath, [...args(out), '--resume'], { encoding: 'utf8' });
   assert.equal(fin.status, 0, fin.stderr);
   assert.equal(finalLoss(out), finalLoss(straight));

@@ -41,11 +41,11 @@ test('MNRL: cross-entropy over scaled cosine similarities, by hand', () => {
   // q1 = (1,0), q2 = (0,1); p1 = (1,0), p2 = (1,1)/sqrt2; no negatives; scale 1
   // s = [[1, 0.7071], [0, 0.7071]]; L1 = -1 + log(e^1 + e^0.7071); L2 = -0.7071 + log(e^0 + e^0.7071)
   const s = Math.SQRT1_2;
-  const want = ((-1 + Math.log(Math.E + Math.exp(s))) + (-s + Math.log(1 + Math.exp(s)))) / 2;
+  const want = (-1 + Math.log(Math.E + Math.exp(s)) + (-s + Math.log(1 + Math.exp(s)))) / 2;
   close(mnrlLoss(tensor([1, 0, 0, 1], [2, 2]), tensor([1, 0, 1, 1], [2, 2]), null, 1).item(), want, 1e-6);
   // with a hard negative n = (0,1),(1,0) the candidate set grows to 4 columns
   const n = tensor([0, 1, 1, 0], [2, 2]);
-  const want2 = ((-1 + Math.log(Math.E + Math.exp(s) + 1 + Math.E)) + (-s + Math.log(1 + Math.exp(s) + Math.E + 1))) / 2;
+  const want2 = (-1 + Math.log(Math.E + Math.exp(s) + 1 + Math.E) + (-s + Math.log(1 + Math.exp(s) + Math.E + 1))) / 2;
   close(mnrlLoss(tensor([1, 0, 0, 1], [2, 2]), tensor([1, 0, 1, 1], [2, 2]), n, 1).item(), want2, 1e-6);
 });
 
@@ -57,7 +57,11 @@ test('AdamW: one step equals the hand computation, with no decay for biases and 
   const w = tensor([1], [1]).setRequiresGrad();
   const b = tensor([1], [1]).setRequiresGrad();
   const ln = tensor([1], [1]).setRequiresGrad();
-  const params = new Map([['layer.dense.weight', w], ['layer.dense.bias', b], ['layer.LayerNorm.weight', ln]]);
+  const params = new Map([
+    ['layer.dense.weight', w],
+    ['layer.dense.bias', b],
+    ['layer.LayerNorm.weight', ln],
+  ]);
   for (const p of params.values()) p.mul(0.5).sum().backward();
   const opt = new AdamW(params, { lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
   opt.update(0.1);
@@ -78,7 +82,10 @@ test('AdamW: one step equals the hand computation, with no decay for biases and 
 test('global-norm clipping and the warm-up/decay schedule', () => {
   const a = zeros([2]).setRequiresGrad();
   const c = zeros([1]).setRequiresGrad();
-  a.mul(tensor([3, 0], [2])).sum().add(c.mul(4).sum()).backward(); // grads (3, 0) and (4): norm 5
+  a.mul(tensor([3, 0], [2]))
+    .sum()
+    .add(c.mul(4).sum())
+    .backward(); // grads (3, 0) and (4): norm 5
   close(clipGradNorm([a, c], 1), 5);
   close(a.grad!.f32()[0]!, 3 / (5 + 1e-6));
   close(c.grad!.f32()[0]!, 4 / (5 + 1e-6));

@@ -33,7 +33,10 @@ test('weight anchor (L2-SP): weight * sum ||theta - theta0||^2 by hand, its grad
   const anchor = new WeightAnchor([a, b], 2);
   close(anchor.loss().item(), 0, 0);
   // move the parameters in place, as the optimizer does: a -> (1.5, 2), b -> (0, -1, 2, 0.5)
-  noGrad(() => { a.addInPlace(tensor([0.5, 0], [2])); b.addInPlace(tensor([0, 0, -1, 0], [2, 2])); });
+  noGrad(() => {
+    a.addInPlace(tensor([0.5, 0], [2]));
+    b.addInPlace(tensor([0, 0, -1, 0], [2, 2]));
+  });
   // 2 * (0.5^2 + 1^2) = 2.5; gradient 2 * 2 * (theta - theta0): a (2, 0), b (0, 0, -4, 0)
   const loss = anchor.loss();
   close(loss.item(), 2.5);

@@ -18,7 +18,10 @@ const dir = tmpDir();
 const model = writeTinyModel(join(dir, 'model'));
 const words = ['river', 'bank', 'money', 'loan', 'fish', 'water', 'city', 'tax'];
 const cPath = join(dir, 'c.tsv');
-writeFileSync(cPath, Array.from({ length: 30 }, (_, i) => `${200 + i}\t${words[i % 8]} ${words[(i * 3) % 8]} text ${i}`).join('\n') + '\n');
+writeFileSync(
+  cPath,
+  `${Array.from({ length: 30 }, (_, i) => `${200 + i}\t${words[i % 8]} ${words[(i * 3) % 8]} text ${i}`).join('\n')}\n`,
+);
 const qPath = join(dir, 'q.tsv');
 writeFileSync(qPath, '1\triver bank\n2\tcity tax\n3\tfish water\n');
 const qrPath = join(dir, 'qrels');
@@ -42,12 +45,40 @@ test('ftlab train --eval-candidates logs the re-ranking metric with the eval set
   const t = join(dir, 't.tsv');
   writeFileSync(t, triplesTsv(synthTriples(20)));
   const cands = join(dir, 'cands.trec');
-  writeFileSync(cands, ['1 Q0 201 1 3 x', '1 Q0 200 2 2 x', '2 Q0 206 1 3 x', '3 Q0 204 1 1 x'].join('\n') + '\n');
+  writeFileSync(cands, `${['1 Q0 201 1 3 x', '1 Q0 200 2 2 x', '2 Q0 206 1 3 x', '3 Q0 204 1 1 x'].join('\n')}\n`);
   const out = join(dir, 'out');
-  const r = await ftlabInProcess(['train', '--train', t, '--output', out, '--model', model, '--threads', '1', '--batch-size', '4', '--max-steps', '2',
-    '--eval-fraction', '0.2', '--eval-queries', qPath, '--eval-qrels', qrPath, '--eval-collection', cPath, '--eval-candidates', cands, '--quiet']);
+  const r = await ftlabInProcess([
+    'train',
+    '--train',
+    t,
+    '--output',
+    out,
+    '--model',
+    model,
+    '--threads',
+    '1',
+    '--batch-size',
+    '4',
+    '--max-steps',
+    '2',
+    '--eval-fraction',
+    '0.2',
+    '--eval-queries',
+    qPath,
+    '--eval-qrels',
+    qrPath,
+    '--eval-collection',
+    cPath,
+    '--eval-candidates',
+    cands,
+    '--quiet',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const ev = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>).filter((l) => l.type === 'eval');
+  const ev = readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number | string>)
+    .filter((l) => l.type === 'eval');
   assert.equal(ev.length, 1);
   assert.equal(ev[0]!.evalTriples, 4);
   const q = ev[0]!.evalQueries as number;

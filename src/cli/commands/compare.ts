@@ -40,13 +40,19 @@ seeds both resamplings.
   async run(values, runs) {
     if (runs.length < 2) throw new UserError('give at least two runs to compare');
     const metrics = parseMetrics(str(values, 'metrics') ?? DEFAULT_METRICS);
-    const identical = (str(values, 'identical') ?? '').split(',').filter((s) => s.trim().length > 0).map((s) => metricString(parseMetric(s)));
+    const identical = (str(values, 'identical') ?? '')
+      .split(',')
+      .filter((s) => s.trim().length > 0)
+      .map((s) => metricString(parseMetric(s)));
     const qrelsPath = required(values, 'qrels');
     const qrels = await loadQrels(qrelsPath);
     const evals = [];
     for (const r of runs) evals.push(evaluate(await loadRun(r), qrels, metrics, qrelsPath));
     const table = compareTable(runs, evals, {
-      trials: int(values, 'trials'), resamples: int(values, 'resamples'), seed: int(values, 'seed', 0), identical,
+      trials: int(values, 'trials'),
+      resamples: int(values, 'resamples'),
+      seed: int(values, 'seed', 0),
+      identical,
     });
     if (values.json === true) {
       process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
@@ -61,14 +67,24 @@ const signed = (x: number | null): string => (x === null ? '' : `${x >= 0 ? '+' 
 
 function cells(model: string, metric: string, v: MetricStats): string[] {
   const p = (x: number | null): string => (v.identicalByConstruction && v.delta !== null ? 'identical' : fixed(x));
-  return [model, metric, fixed(v.mean), signed(v.delta), v.ci95 ? `[${signed(v.ci95[0])}, ${signed(v.ci95[1])}]` : '',
-    p(v.pTTest), p(v.pRandomisation), p(v.pHolm)];
+  return [
+    model,
+    metric,
+    fixed(v.mean),
+    signed(v.delta),
+    v.ci95 ? `[${signed(v.ci95[0])}, ${signed(v.ci95[1])}]` : '',
+    p(v.pTTest),
+    p(v.pRandomisation),
+    p(v.pHolm),
+  ];
 }
 
 function formatComparison(t: ComparisonTable): string {
   const rows = t.rows.flatMap((r) => t.metrics.map((m) => cells(r.model, m, r.metrics[m]!)));
-  return `${t.queries} queries shared by all runs; baseline ${t.baseline}; `
-    + `95% CI: paired bootstrap, ${t.bootstrap.resamples} resamples; randomisation ${t.randomisation.trials} trials; `
-    + `Holm over ${t.adjustment.comparisons} comparisons (randomisation p); seed ${t.bootstrap.seed}\n`
-    + formatTable(['run', 'metric', 'mean', 'delta', '95% CI of delta', 'p (t-test)', 'p (random.)', 'p (Holm)'], rows);
+  return (
+    `${t.queries} queries shared by all runs; baseline ${t.baseline}; ` +
+    `95% CI: paired bootstrap, ${t.bootstrap.resamples} resamples; randomisation ${t.randomisation.trials} trials; ` +
+    `Holm over ${t.adjustment.comparisons} comparisons (randomisation p); seed ${t.bootstrap.seed}\n` +
+    formatTable(['run', 'metric', 'mean', 'delta', '95% CI of delta', 'p (t-test)', 'p (random.)', 'p (Holm)'], rows)
+  );
 }

@@ -22,7 +22,8 @@ accuracy, eval loss and retrieval metrics.
   async run(values, positionals) {
     if (positionals.length === 0) throw new UserError('give at least one RUN_DIR (ftlab curves --help)');
     const labels = strs(values, 'label');
-    if (labels.length > 0 && labels.length !== positionals.length) throw new UserError(`${labels.length} --label for ${positionals.length} runs`);
+    if (labels.length > 0 && labels.length !== positionals.length)
+      throw new UserError(`${labels.length} --label for ${positionals.length} runs`);
     const runs = positionals.map((dir, i) => ({ dir, label: labels[i] ?? basename(resolve(dir)) }));
     const text = `${JSON.stringify(readCurves(runs, num(values, 'alpha') ?? DEFAULT_ALPHA))}\n`;
     const out = str(values, 'json');

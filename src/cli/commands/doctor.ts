@@ -5,7 +5,7 @@ import { engineReport, setThreads } from '../../engine/index.ts';
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'print the engine\'s libtorch, BLAS, threads and devices, with warnings',
+  summary: "print the engine's libtorch, BLAS, threads and devices, with warnings",
   usage: `ftlab doctor [--threads N] [--json]
 
 Prints the libtorch version and addon file, its BLAS / MKL / oneDNN and OpenMP runtime as loaded

@@ -40,7 +40,8 @@ Examples:
     const input = str(values, 'input');
     const output = str(values, 'output');
     const json = values.json === true;
-    if ((texts.length > 0) === (input !== undefined)) throw new UserError('give either --text (repeatable) or --input FILE');
+    if (texts.length > 0 === (input !== undefined))
+      throw new UserError('give either --text (repeatable) or --input FILE');
     if (!output && !json) throw new UserError('give --output FILE or --json');
     if (output && !EMBEDDING_FORMATS.includes(extname(output))) {
       throw new UserError(`--output ${output}: the name must end in ${EMBEDDING_FORMATS.join(', ')}`);
@@ -62,9 +63,14 @@ Examples:
     try {
       for (let s = 0; s < n; s += SHARD) {
         const batch = Array.from({ length: Math.min(SHARD, n - s) }, (_, k) => source.text(s + k));
-        const vectors = encoder.encode(batch, { batchSize: int(values, 'batch-size'), onProgress: (d) => progress.update(s + d) });
+        const vectors = encoder.encode(batch, {
+          batchSize: int(values, 'batch-size'),
+          onProgress: (d) => progress.update(s + d),
+        });
         writer?.append(vectors);
-        if (json) for (let r = 0; r < batch.length; r++) rows.push(`[${Array.from(vectors.subarray(r * encoder.dim, (r + 1) * encoder.dim)).join(',')}]`);
+        if (json)
+          for (let r = 0; r < batch.length; r++)
+            rows.push(`[${Array.from(vectors.subarray(r * encoder.dim, (r + 1) * encoder.dim)).join(',')}]`);
       }
       writer?.commit();
     } catch (e) {

@@ -38,18 +38,30 @@ trec_eval; MS MARCO runs by rank over every qrels query, as the official evaluat
     const e = evaluate(run, qrels, metrics, qrelsPath);
     const answered = [...run.queries.keys()].filter((q) => qrels.has(q)).length;
     if (run.format === 'msmarco' && answered < qrels.size) {
-      process.stderr.write(`eval: MS MARCO run: the run answers ${answered} of the ${qrels.size} judged queries; as the official evaluator, the mean divides by all ${qrels.size} (a missing query scores 0)\n`);
+      process.stderr.write(
+        `eval: MS MARCO run: the run answers ${answered} of the ${qrels.size} judged queries; as the official evaluator, the mean divides by all ${qrels.size} (a missing query scores 0)\n`,
+      );
     }
-    const given = (str(values, 'metrics') ?? DEFAULT_METRICS).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const given = (str(values, 'metrics') ?? DEFAULT_METRICS)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (values.json === true) {
       const mean = Object.fromEntries(given.map((m, i) => [m, e.mean[i]]));
-      const out = values['per-query'] === true
-        ? { ...mean, perQuery: Object.fromEntries([...e.perQuery].map(([q, v]) => [q, Object.fromEntries(given.map((m, i) => [m, v[i]]))])) }
-        : mean;
+      const out =
+        values['per-query'] === true
+          ? {
+              ...mean,
+              perQuery: Object.fromEntries(
+                [...e.perQuery].map(([q, v]) => [q, Object.fromEntries(given.map((m, i) => [m, v[i]]))]),
+              ),
+            }
+          : mean;
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
     }
-    const rows = values['per-query'] === true ? [...e.perQuery].map(([q, v]) => [q, ...v.map((x) => x.toFixed(4))]) : [];
+    const rows =
+      values['per-query'] === true ? [...e.perQuery].map(([q, v]) => [q, ...v.map((x) => x.toFixed(4))]) : [];
     rows.push([`all (${e.queries.length} queries)`, ...e.mean.map((x) => x.toFixed(4))]);
     process.stdout.write(formatTable(['query', ...e.metrics], rows));
   },

@@ -30,7 +30,12 @@ Example:
   },
   async run(values) {
     setThreads(int(values, 'threads'));
-    const r = exportModel({ model: str(values, 'model') ?? 'default', format: str(values, 'format') ?? 'st', output: required(values, 'output'), force: values.force === true });
+    const r = exportModel({
+      model: str(values, 'model') ?? 'default',
+      format: str(values, 'format') ?? 'st',
+      output: required(values, 'output'),
+      force: values.force === true,
+    });
     process.stdout.write(`exported ${r.format}: ${r.output} (${r.files.filter((f) => !f.endsWith('/')).join(', ')})\n`);
   },
 };

@@ -32,21 +32,38 @@ its passage and with other passages, drift from the base (mean cosine of the sam
 vectors) and neighbour overlap with the base (mean Jaccard of 10 nearest neighbours).
 UMAP: umap-js, 15 neighbours, min_dist 0.1, cosine, seeded; the same for every model.`,
   options: {
-    model: { type: 'string', multiple: true }, queries: { type: 'string' }, qrels: { type: 'string' }, collection: { type: 'string' },
-    n: { type: 'string' }, 'min-grade': { type: 'string' }, seed: { type: 'string' }, 'no-umap': { type: 'boolean', default: false },
-    json: { type: 'string' }, quiet: { type: 'boolean', default: false }, device: { type: 'string', default: 'auto' }, threads: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    queries: { type: 'string' },
+    qrels: { type: 'string' },
+    collection: { type: 'string' },
+    n: { type: 'string' },
+    'min-grade': { type: 'string' },
+    seed: { type: 'string' },
+    'no-umap': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
   },
   async run(values) {
     const models = strs(values, 'model').map(parseModelArg);
     if (models.length === 0) throw new UserError('give at least one --model');
     const out = required(values, 'json');
     const minGrade = str(values, 'min-grade') === undefined ? 2 : Number(str(values, 'min-grade'));
-    if (!Number.isInteger(minGrade)) throw new UserError(`--min-grade must be an integer, got '${str(values, 'min-grade')}'`);
+    if (!Number.isInteger(minGrade))
+      throw new UserError(`--min-grade must be an integer, got '${str(values, 'min-grade')}'`);
     setThreads(int(values, 'threads'));
     const result = await runGeometry({
-      models, queriesFile: required(values, 'queries'), qrelsFile: required(values, 'qrels'), collectionPath: required(values, 'collection'),
-      n: int(values, 'n') ?? 1000, minGrade, seed: int(values, 'seed', 0) ?? 42, umap: values['no-umap'] !== true,
-      device: resolveDevice(str(values, 'device')), log: values.quiet === true ? undefined : (l) => process.stderr.write(`geometry: ${l}\n`),
+      models,
+      queriesFile: required(values, 'queries'),
+      qrelsFile: required(values, 'qrels'),
+      collectionPath: required(values, 'collection'),
+      n: int(values, 'n') ?? 1000,
+      minGrade,
+      seed: int(values, 'seed', 0) ?? 42,
+      umap: values['no-umap'] !== true,
+      device: resolveDevice(str(values, 'device')),
+      log: values.quiet === true ? undefined : (l) => process.stderr.write(`geometry: ${l}\n`),
     });
     writeAtomic(out, (f) => f.write(`${JSON.stringify(result)}\n`));
     process.stdout.write(geometryTable(result));
@@ -55,9 +72,33 @@ UMAP: umap-js, 15 neighbours, min_dist 0.1, cosine, seeded; the same for every m
 
 function geometryTable(r: GeometryResult): string {
   const f = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
-  const rows = r.models.map((m) => [m.model, f(m.alignment), f(m.uniformity), f(m.anisotropy), m.effectiveRank.toFixed(1),
-    f(m.meanPairCosine), f(m.meanOtherCosine), f(m.driftFromBase), f(m.neighbourOverlapWithBase)]);
-  return `${r.pairs} pairs (grade >= ${r.minGrade}, seed ${r.seed})\n`
-    + formatTable(['model', 'alignment', 'uniformity', 'anisotropy', 'eff. rank', 'cos(q,p+)', 'cos(q,other p)', 'drift', 'nn overlap'], rows)
-    + (r.notes ?? []).map((n) => `note: ${n}\n`).join('');
+  const rows = r.models.map((m) => [
+    m.model,
+    f(m.alignment),
+    f(m.uniformity),
+    f(m.anisotropy),
+    m.effectiveRank.toFixed(1),
+    f(m.meanPairCosine),
+    f(m.meanOtherCosine),
+    f(m.driftFromBase),
+    f(m.neighbourOverlapWithBase),
+  ]);
+  return (
+    `${r.pairs} pairs (grade >= ${r.minGrade}, seed ${r.seed})\n` +
+    formatTable(
+      [
+        'model',
+        'alignment',
+        'uniformity',
+        'anisotropy',
+        'eff. rank',
+        'cos(q,p+)',
+        'cos(q,other p)',
+        'drift',
+        'nn overlap',
+      ],
+      rows,
+    ) +
+    (r.notes ?? []).map((n) => `note: ${n}\n`).join('')
+  );
 }

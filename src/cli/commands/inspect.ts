@@ -25,8 +25,11 @@ Reads MODEL_DIR/log.jsonl and MODEL_DIR/ftlab.json (written by ftlab train):
   --json              print the summary as JSON
   --device D --threads N   for --held-out`,
   options: {
-    'held-out': { type: 'string' }, label: { type: 'string' }, json: { type: 'boolean', default: false },
-    device: { type: 'string', default: 'auto' }, threads: { type: 'string' },
+    'held-out': { type: 'string' },
+    label: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
   },
   allowPositionals: true,
   async run(values, positionals) {
@@ -38,7 +41,11 @@ Reads MODEL_DIR/log.jsonl and MODEL_DIR/ftlab.json (written by ftlab train):
       setThreads(int(values, 'threads'));
       const { triples } = await loadTextTriples(heldOut);
       const r = heldOutAccuracy(dir, triples, readTrainingConfig(dir), resolveDevice(str(values, 'device')));
-      Object.assign(summary, { tripletAccuracy: r.tripletAccuracy, heldOutTriples: r.triples, heldOutQueries: r.queries });
+      Object.assign(summary, {
+        tripletAccuracy: r.tripletAccuracy,
+        heldOutTriples: r.triples,
+        heldOutQueries: r.queries,
+      });
     }
     process.stdout.write(values.json === true ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary));
   },
@@ -46,9 +53,19 @@ Reads MODEL_DIR/log.jsonl and MODEL_DIR/ftlab.json (written by ftlab train):
 
 function summaryTable(s: TrainingSummary): string {
   const f = (x: number | null, d = 4): string => (x === null ? '-' : x.toFixed(d));
-  return formatTable(['model', 'method', 'loss', 'steps', 'final loss', 'held-out triples', 'triplet acc', 'validation'], [[
-    s.model, s.method, s.loss, String(s.steps), `${f(s.finalLoss)} (last ${s.finalLossSteps})`,
-    s.heldOutTriples > 0 ? `${s.heldOutTriples} (${s.heldOutQueries} queries)` : 'not logged', f(s.tripletAccuracy),
-    s.validation ? `${s.validation.metric} ${f(s.validation.value)} @${s.validation.step}` : '-',
-  ]]);
+  return formatTable(
+    ['model', 'method', 'loss', 'steps', 'final loss', 'held-out triples', 'triplet acc', 'validation'],
+    [
+      [
+        s.model,
+        s.method,
+        s.loss,
+        String(s.steps),
+        `${f(s.finalLoss)} (last ${s.finalLossSteps})`,
+        s.heldOutTriples > 0 ? `${s.heldOutTriples} (${s.heldOutQueries} queries)` : 'not logged',
+        f(s.tripletAccuracy),
+        s.validation ? `${s.validation.metric} ${f(s.validation.value)} @${s.validation.step}` : '-',
+      ],
+    ],
+  );
 }

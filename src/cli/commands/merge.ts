@@ -19,7 +19,8 @@ ${modelHelp}`,
   async run(values) {
     const dir = required(values, 'model');
     const output = required(values, 'output');
-    if (!existsSync(join(dir, 'adapter_config.json'))) throw new UserError(`--model ${dir} is not a LoRA folder (no adapter_config.json)`);
+    if (!existsSync(join(dir, 'adapter_config.json')))
+      throw new UserError(`--model ${dir} is not a LoRA folder (no adapter_config.json)`);
     const encoder = loadEncoder(values);
     encoder.lora!.merge(encoder.bert);
     saveModelFolder(output, encoder, { training: { mergedFrom: dir } });

@@ -2,8 +2,21 @@
 // negatives from the collection — for every judged query with a positive in the collection.
 import type { Command } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
-import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
+import {
+  checkModelOptions,
+  loadEncoder,
+  modelHelp,
+  modelOptions,
+  similarityFlag,
+  similarityHelp,
+  similarityOptions,
+} from '../shared-options.ts';
+import {
+  cacheHelp,
+  cacheOptions,
+  embedCollectionWithProgress,
+  loadCollectionWithProgress,
+} from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
 import { loadQrels } from '../../data/qrels.ts';
 import { mineTriples, type MinedTriple } from '../../retrieval/mining.ts';
@@ -48,11 +61,13 @@ ${modelHelp}`,
   },
   async run(values) {
     const strategy = str(values, 'strategy') ?? 'hard';
-    if (strategy !== 'hard' && strategy !== 'random') throw new UserError(`--strategy must be hard or random, got '${strategy}'`);
+    if (strategy !== 'hard' && strategy !== 'random')
+      throw new UserError(`--strategy must be hard or random, got '${strategy}'`);
     const depth = int(values, 'depth') ?? 200;
     const range = str(values, 'range') ?? '51-200';
     const m = /^(\d+)-(\d+)$/.exec(range);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UserError(`--range must be LO-HI with 1 <= LO <= HI, got '${range}'`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
+      throw new UserError(`--range must be LO-HI with 1 <= LO <= HI, got '${range}'`);
     const [lo, hi] = [Number(m[1]), Number(m[2])];
     if (strategy === 'hard' && hi > depth) throw new UserError(`--range ${range} reaches past --depth ${depth}`);
     const output = required(values, 'output');
@@ -73,26 +88,47 @@ ${modelHelp}`,
     const encoder = strategy === 'hard' ? loadEncoder(values) : null;
     const docs = encoder ? embedCollectionWithProgress(encoder, collection, collectionPath, values) : null;
     const result = await mineTriples({
-      strategy, queries, qrels, collection, encoder, docs, depth, lo, hi,
-      perPositive, minGrade, margin, seed, similarity,
+      strategy,
+      queries,
+      qrels,
+      collection,
+      encoder,
+      docs,
+      depth,
+      lo,
+      hi,
+      perPositive,
+      minGrade,
+      margin,
+      seed,
+      similarity,
       batchSize: int(values, 'batch-size'),
     });
     if (result.triples.length === 0) {
-      throw new UserError(`mine: 0 triples (${result.queries} queries with a positive of grade >= ${minGrade} in the collection, `
-        + `${result.positivesMissing} positives missing from it, ${result.shortPools} pairs without enough candidates); nothing written to ${output}`);
+      throw new UserError(
+        `mine: 0 triples (${result.queries} queries with a positive of grade >= ${minGrade} in the collection, ` +
+          `${result.positivesMissing} positives missing from it, ${result.shortPools} pairs without enough candidates); nothing written to ${output}`,
+      );
     }
     const ids = values.ids === true;
     writeAtomic(output, (f) => {
       for (const t of result.triples) f.write(formatTriple(t, ids, queries, collection));
     });
     if (values.quiet !== true) {
-      process.stderr.write(`mine: ${result.triples.length} triples for ${result.queries} queries (${strategy}); `
-        + `${result.positivesMissing} positives not in the collection, ${result.shortPools} (query, positive) pairs without enough candidates\n`);
+      process.stderr.write(
+        `mine: ${result.triples.length} triples for ${result.queries} queries (${strategy}); ` +
+          `${result.positivesMissing} positives not in the collection, ${result.shortPools} (query, positive) pairs without enough candidates\n`,
+      );
     }
   },
 };
 
-function formatTriple(t: MinedTriple, ids: boolean, queries: Map<string, string>, collection: { text(i: number): string; id(i: number): string }): string {
+function formatTriple(
+  t: MinedTriple,
+  ids: boolean,
+  queries: Map<string, string>,
+  collection: { text(i: number): string; id(i: number): string },
+): string {
   if (ids) return `${t.qid}\t${collection.id(t.positive)}\t${collection.id(t.negative)}\n`;
   return `${queries.get(t.qid)}\t${collection.text(t.positive)}\t${collection.text(t.negative)}\n`;
 }

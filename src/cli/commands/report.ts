@@ -6,7 +6,7 @@ import { writeReport } from '../../report/write-report.ts';
 
 export const report: Command = {
   name: 'report',
-  summary: 'render a study folder\'s results.json as report.html and report.md',
+  summary: "render a study folder's results.json as report.html and report.md",
   usage: `ftlab report RUN_DIR [--out DIR]
 
 Reads RUN_DIR/results.json (written by ftlab study) and writes report.html (one
@@ -19,6 +19,8 @@ and no engine, so a report can be rebuilt or restyled without rerunning the stud
     if (positionals.length !== 1) throw new UserError('give exactly one run folder (ftlab report RUN_DIR)');
     const runDir = positionals[0]!;
     const written = await writeReport(runDir, str(values, 'out') ?? runDir);
-    process.stdout.write(`${written.html}\n${written.markdown}\n(${written.files.length - 2} figure files beside them; rendered in ${written.renderSeconds.toFixed(2)} s)\n`);
+    process.stdout.write(
+      `${written.html}\n${written.markdown}\n(${written.files.length - 2} figure files beside them; rendered in ${written.renderSeconds.toFixed(2)} s)\n`,
+    );
   },
 };

@@ -33,7 +33,10 @@ The sample keeps the source file's order; lines are copied byte for byte.`,
     const seed = int(values, 'seed', 0) ?? 42;
     checkOutputPath(output);
     const { reservoir, skipped } = await sampleTriples(path, n, seed, values['skip-bad'] === true);
-    if (reservoir.seen === 0) throw new UserError(`${displayName(path)}: no triples${skipped ? ` (${skipped} malformed lines skipped)` : ''}; nothing written`);
+    if (reservoir.seen === 0)
+      throw new UserError(
+        `${displayName(path)}: no triples${skipped ? ` (${skipped} malformed lines skipped)` : ''}; nothing written`,
+      );
     if (reservoir.seen < n) process.stderr.write(`sample: only ${reservoir.seen} triples in ${path}; keeping all\n`);
     writeAtomic(output, (f) => {
       for (const line of reservoir.inStreamOrder()) {
@@ -42,7 +45,9 @@ The sample keeps the source file's order; lines are copied byte for byte.`,
       }
     });
     if (values.quiet !== true) {
-      process.stderr.write(`sample: kept ${reservoir.items.length} of ${reservoir.seen} triples (seed ${seed})${skipped ? `, skipped ${skipped} malformed lines` : ''}\n`);
+      process.stderr.write(
+        `sample: kept ${reservoir.items.length} of ${reservoir.seen} triples (seed ${seed})${skipped ? `, skipped ${skipped} malformed lines` : ''}\n`,
+      );
     }
   },
 };

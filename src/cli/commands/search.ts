@@ -1,11 +1,24 @@
 // ftlab search: dense retrieval over a collection, or re-ranking of a run's candidates.
 import type { Command } from '../command.ts';
 import { int, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions, similarityFlag, similarityHelp, similarityOptions } from '../shared-options.ts';
+import {
+  checkModelOptions,
+  loadEncoder,
+  modelHelp,
+  modelOptions,
+  similarityFlag,
+  similarityHelp,
+  similarityOptions,
+} from '../shared-options.ts';
 import { checkOutputPath } from '../../io/atomic-file.ts';
-import { cacheHelp, cacheOptions, embedCollectionWithProgress, loadCollectionWithProgress } from '../collection-loading.ts';
+import {
+  cacheHelp,
+  cacheOptions,
+  embedCollectionWithProgress,
+  loadCollectionWithProgress,
+} from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
-import { loadRun, writeTrecRun } from '../../data/run.ts';
+import { loadRun, type Ranking, writeTrecRun } from '../../data/run.ts';
 import { cachedEmbeddings } from '../../retrieval/embedding-cache.ts';
 import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
 
@@ -50,17 +63,29 @@ ${modelHelp}`,
     const encoder = loadEncoder(values);
     const batchSize = int(values, 'batch-size');
     const similarity = similarityOverride ?? encoder.info.similarity;
-    let ranking;
+    let ranking: Ranking;
     if (run) {
-      const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
-      const cached = values['no-cache'] === true ? null : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'), warn);
-      ranking = new Map([...rerank(encoder, queries, collection, run, cached, batchSize, similarity)].map(([q, l]) => [q, l.slice(0, k)]));
+      const warn = (line: string): void => {
+        process.stderr.write(`${line}\n`);
+      };
+      const cached =
+        values['no-cache'] === true
+          ? null
+          : cachedEmbeddings(encoder, collection, collectionPath, str(values, 'cache-dir'), warn);
+      ranking = new Map(
+        [...rerank(encoder, queries, collection, run, cached, batchSize, similarity)].map(([q, l]) => [
+          q,
+          l.slice(0, k),
+        ]),
+      );
     } else {
       const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values);
       const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
       if (values.quiet !== true) {
-        process.stderr.write(`search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`);
+        process.stderr.write(
+          `search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`,
+        );
       }
     }
     writeTrecRun(output, ranking, str(values, 'tag') ?? 'ftlab');

@@ -40,13 +40,35 @@ Ctrl-C, or one in any other stage, stops at once.
   --no-retrain            a model trained under another configuration is an error, not retrained
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
-    output: { type: 'string' }, data: { type: 'string' }, preset: { type: 'string' }, arms: { type: 'string' }, config: { type: 'string' },
-    folds: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, warmup: { type: 'string' }, dose: { type: 'string' },
-    protocol: { type: 'string' }, 'rerank-depth': { type: 'string' }, 'validation-depth': { type: 'string' }, 'mining-depth': { type: 'string' }, 'mining-pool': { type: 'string' }, 'guard-margin': { type: 'string' },
-    'no-guard': { type: 'boolean', default: false }, 'timing-queries': { type: 'string' }, 'timing-repeats': { type: 'string' },
-    'geometry-pairs': { type: 'string' }, 'no-umap': { type: 'boolean', default: false }, 'paper-triples': { type: 'string' },
-    'no-retrain': { type: 'boolean', default: false }, model: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-    device: { type: 'string' }, 'cache-dir': { type: 'string' }, quiet: { type: 'boolean', default: false },
+    output: { type: 'string' },
+    data: { type: 'string' },
+    preset: { type: 'string' },
+    arms: { type: 'string' },
+    config: { type: 'string' },
+    folds: { type: 'string' },
+    steps: { type: 'string' },
+    'batch-size': { type: 'string' },
+    warmup: { type: 'string' },
+    dose: { type: 'string' },
+    protocol: { type: 'string' },
+    'rerank-depth': { type: 'string' },
+    'validation-depth': { type: 'string' },
+    'mining-depth': { type: 'string' },
+    'mining-pool': { type: 'string' },
+    'guard-margin': { type: 'string' },
+    'no-guard': { type: 'boolean', default: false },
+    'timing-queries': { type: 'string' },
+    'timing-repeats': { type: 'string' },
+    'geometry-pairs': { type: 'string' },
+    'no-umap': { type: 'boolean', default: false },
+    'paper-triples': { type: 'string' },
+    'no-retrain': { type: 'boolean', default: false },
+    model: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    device: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
   },
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
@@ -54,24 +76,41 @@ Ctrl-C, or one in any other stage, stops at once.
     const d = preset === 'paper' ? PAPER_DEFAULTS : QUICK_DEFAULTS;
     const protocol = oneOf(values, 'protocol', ['rerank', 'dense', 'both'] as const, d.protocols[0]!);
     const dose = (str(values, 'dose') ?? d.dose.join(',')).split(',').map(Number);
-    if (dose.some((x) => !(x >= 0 && x <= 1))) throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
+    if (dose.some((x) => !(x >= 0 && x <= 1)))
+      throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
     const quiet = values.quiet === true;
     await runStudy({
-      preset, data: str(values, 'data') ?? (preset === 'paper' ? required(values, 'data') : '../shared/data/msmarco'), output: required(values, 'output'),
+      preset,
+      data: str(values, 'data') ?? (preset === 'paper' ? required(values, 'data') : '../shared/data/msmarco'),
+      output: required(values, 'output'),
       config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
-      folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'), arms: selectArms(str(values, 'arms')),
-      steps: int(values, 'steps') ?? d.steps, batchSize: int(values, 'batch-size') ?? d.batchSize, warmup: num(values, 'warmup') ?? d.warmup,
-      seed: int(values, 'seed', 0) ?? 42, validationFraction: d.validationFraction, dose,
-      rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth, validationDepth: int(values, 'validation-depth') ?? d.validationDepth,
-      miningDepth: int(values, 'mining-depth') ?? d.miningDepth, protocols: protocol === 'both' ? ['rerank', 'dense'] : [protocol],
+      folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'),
+      arms: selectArms(str(values, 'arms')),
+      steps: int(values, 'steps') ?? d.steps,
+      batchSize: int(values, 'batch-size') ?? d.batchSize,
+      warmup: num(values, 'warmup') ?? d.warmup,
+      seed: int(values, 'seed', 0) ?? 42,
+      validationFraction: d.validationFraction,
+      dose,
+      rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth,
+      validationDepth: int(values, 'validation-depth') ?? d.validationDepth,
+      miningDepth: int(values, 'mining-depth') ?? d.miningDepth,
+      protocols: protocol === 'both' ? ['rerank', 'dense'] : [protocol],
       miningPool: oneOf(values, 'mining-pool', ['candidates', 'pool'] as const, 'candidates'),
-      guardMargin: values['no-guard'] === true ? null : num(values, 'guard-margin') ?? 0,
-      timingQueries: int(values, 'timing-queries', 0) ?? d.timingQueries, timingRepeats: int(values, 'timing-repeats') ?? d.timingRepeats,
-      geometryPairs: int(values, 'geometry-pairs', 0) ?? d.geometryPairs, umap: values['no-umap'] !== true,
-      paperTriples: int(values, 'paper-triples') ?? PAPER_DEFAULTS.paperTriples, model: str(values, 'model') ?? 'default',
-      device: resolveDevice(str(values, 'device') ?? 'auto'), cacheDir: str(values, 'cache-dir'),
-      onMismatch: values['no-retrain'] === true ? 'error' : 'retrain', gracefully: ctx.gracefully,
-      log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); },
+      guardMargin: values['no-guard'] === true ? null : (num(values, 'guard-margin') ?? 0),
+      timingQueries: int(values, 'timing-queries', 0) ?? d.timingQueries,
+      timingRepeats: int(values, 'timing-repeats') ?? d.timingRepeats,
+      geometryPairs: int(values, 'geometry-pairs', 0) ?? d.geometryPairs,
+      umap: values['no-umap'] !== true,
+      paperTriples: int(values, 'paper-triples') ?? PAPER_DEFAULTS.paperTriples,
+      model: str(values, 'model') ?? 'default',
+      device: resolveDevice(str(values, 'device') ?? 'auto'),
+      cacheDir: str(values, 'cache-dir'),
+      onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
+      gracefully: ctx.gracefully,
+      log: (l) => {
+        if (!quiet) process.stderr.write(`${l}\n`);
+      },
       progress: (label, total, unit) => new Progress(label, total, unit, process.stderr, !quiet),
     });
   },
@@ -80,6 +119,7 @@ Ctrl-C, or one in any other stage, stops at once.
 function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
   const v = values[name];
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
+  if (typeof v !== 'string' || !allowed.includes(v as T))
+    throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
   return v as T;
 }

@@ -34,25 +34,49 @@ export const timing: Command = {
 Stages: tokenize, encode (the model), similarity (vectors to the device and the score
 matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around them all.`,
   options: {
-    model: { type: 'string', multiple: true }, queries: { type: 'string' }, n: { type: 'string' }, k: { type: 'string' },
-    repeats: { type: 'string' }, collection: { type: 'string' }, embeddings: { type: 'string' }, synthetic: { type: 'string' },
-    'paper-protocol': { type: 'boolean', default: false }, seed: { type: 'string' }, json: { type: 'string' },
-    'cache-dir': { type: 'string' }, 'no-cache': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
-    device: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'batch-size': { type: 'string' },
+    model: { type: 'string', multiple: true },
+    queries: { type: 'string' },
+    n: { type: 'string' },
+    k: { type: 'string' },
+    repeats: { type: 'string' },
+    collection: { type: 'string' },
+    embeddings: { type: 'string' },
+    synthetic: { type: 'string' },
+    'paper-protocol': { type: 'boolean', default: false },
+    seed: { type: 'string' },
+    json: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    'no-cache': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
+    'batch-size': { type: 'string' },
   },
   async run(values) {
     const specs = strs(values, 'model');
     if (specs.length === 0) throw new UserError('give at least one --model');
     const sources = (['collection', 'embeddings', 'synthetic'] as const).filter((s) => values[s] !== undefined);
     if (sources.length !== 1) throw new UserError('give exactly one of --collection, --embeddings, --synthetic');
-    const passages: TimingOptions['passages'] = sources[0] === 'collection' ? { collectionPath: required(values, 'collection') }
-      : sources[0] === 'embeddings' ? { embeddingsNpy: required(values, 'embeddings') } : { synthetic: int(values, 'synthetic')! };
+    const passages: TimingOptions['passages'] =
+      sources[0] === 'collection'
+        ? { collectionPath: required(values, 'collection') }
+        : sources[0] === 'embeddings'
+          ? { embeddingsNpy: required(values, 'embeddings') }
+          : { synthetic: int(values, 'synthetic')! };
     setThreads(int(values, 'threads'));
     const result = await runTiming({
-      models: timingModels(specs), queriesFile: required(values, 'queries'), n: int(values, 'n') ?? 10_000, k: int(values, 'k') ?? 200,
-      repeats: int(values, 'repeats') ?? 3, passages, paperProtocol: values['paper-protocol'] === true, seed: int(values, 'seed', 0) ?? 42,
-      cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'), device: resolveDevice(str(values, 'device')),
-      batchSize: int(values, 'batch-size'), log: values.quiet === true ? undefined : (l) => process.stderr.write(`timing: ${l}\n`),
+      models: timingModels(specs),
+      queriesFile: required(values, 'queries'),
+      n: int(values, 'n') ?? 10_000,
+      k: int(values, 'k') ?? 200,
+      repeats: int(values, 'repeats') ?? 3,
+      passages,
+      paperProtocol: values['paper-protocol'] === true,
+      seed: int(values, 'seed', 0) ?? 42,
+      cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
+      device: resolveDevice(str(values, 'device')),
+      batchSize: int(values, 'batch-size'),
+      log: values.quiet === true ? undefined : (l) => process.stderr.write(`timing: ${l}\n`),
     });
     const out = str(values, 'json');
     if (out !== undefined) writeAtomic(out, (f) => f.write(`${JSON.stringify(result, null, 2)}\n`));
@@ -63,12 +87,18 @@ matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around
 function timingTable(r: TimingResult): string {
   const names = [...new Set(r.rows.flatMap((row) => row.stages.map((s) => s.name)))];
   const rows = r.rows.map((row) => [
-    row.model, row.protocol,
-    ...names.map((n) => { const s = row.stages.find((x) => x.name === n); return s ? s.medianSeconds.toFixed(3) : '-'; }),
-    `${row.totalMedianSeconds.toFixed(3)} [${row.totalMinSeconds.toFixed(3)}, ${row.totalMaxSeconds.toFixed(3)}]`, row.qps.toFixed(1),
+    row.model,
+    row.protocol,
+    ...names.map((n) => {
+      const s = row.stages.find((x) => x.name === n);
+      return s ? s.medianSeconds.toFixed(3) : '-';
+    }),
+    `${row.totalMedianSeconds.toFixed(3)} [${row.totalMinSeconds.toFixed(3)}, ${row.totalMaxSeconds.toFixed(3)}]`,
+    row.qps.toFixed(1),
   ]);
-  const head = `${r.queries} queries (${r.distinctQueries} distinct), ${r.passages} ${r.synthetic ? 'synthetic ' : ''}passages x ${r.dim}, k=${r.k}; `
-    + `median of ${r.repeats} after a warm-up, seconds; ${r.environment.device}, ${r.environment.threads} threads, libtorch ${r.environment.torch}\n`;
+  const head =
+    `${r.queries} queries (${r.distinctQueries} distinct), ${r.passages} ${r.synthetic ? 'synthetic ' : ''}passages x ${r.dim}, k=${r.k}; ` +
+    `median of ${r.repeats} after a warm-up, seconds; ${r.environment.device}, ${r.environment.threads} threads, libtorch ${r.environment.torch}\n`;
   const notes = (r.notes ?? []).map((n) => `note: ${n}\n`).join('');
   return head + formatTable(['model', 'protocol', ...names, 'total [min, max]', 'QPS'], rows) + notes;
 }

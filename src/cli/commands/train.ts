@@ -66,19 +66,41 @@ Checkpoints and logs:
   evaluation; DIR is a model folder (\`ftlab embed --model DIR\`), DIR/best the best one.
 ${modelHelp}`,
   options: {
-    train: { type: 'string' }, eval: { type: 'string' }, 'eval-fraction': { type: 'string' },
-    'eval-queries': { type: 'string' }, 'eval-qrels': { type: 'string' }, 'eval-collection': { type: 'string' },
-    'eval-candidates': { type: 'string' }, 'eval-metric': { type: 'string' }, 'best-metric': { type: 'string' },
-    preset: { type: 'string' }, loss: { type: 'string' }, distance: { type: 'string' }, margin: { type: 'string' },
-    scale: { type: 'string' }, normalize: { type: 'string' },
-    'grad-accumulation': { type: 'string' }, lr: { type: 'string' }, 'warmup-steps': { type: 'string' },
-    'warmup-ratio': { type: 'string' }, epochs: { type: 'string' }, 'max-steps': { type: 'string' },
-    'weight-decay': { type: 'string' }, 'max-grad-norm': { type: 'string' }, seed: { type: 'string' },
-    lora: { type: 'string' }, 'eval-every': { type: 'string' }, 'save-every': { type: 'string' },
-    'save-every-minutes': { type: 'string' }, 'keep-optimizer-state': { type: 'boolean', default: false },
-    'keep-checkpoints': { type: 'string' }, resume: { type: 'boolean', default: false },
-    overwrite: { type: 'boolean', default: false }, 'allow-config-change': { type: 'boolean', default: false },
-    output: { type: 'string' }, quiet: { type: 'boolean', default: false },
+    train: { type: 'string' },
+    eval: { type: 'string' },
+    'eval-fraction': { type: 'string' },
+    'eval-queries': { type: 'string' },
+    'eval-qrels': { type: 'string' },
+    'eval-collection': { type: 'string' },
+    'eval-candidates': { type: 'string' },
+    'eval-metric': { type: 'string' },
+    'best-metric': { type: 'string' },
+    preset: { type: 'string' },
+    loss: { type: 'string' },
+    distance: { type: 'string' },
+    margin: { type: 'string' },
+    scale: { type: 'string' },
+    normalize: { type: 'string' },
+    'grad-accumulation': { type: 'string' },
+    lr: { type: 'string' },
+    'warmup-steps': { type: 'string' },
+    'warmup-ratio': { type: 'string' },
+    epochs: { type: 'string' },
+    'max-steps': { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'max-grad-norm': { type: 'string' },
+    seed: { type: 'string' },
+    lora: { type: 'string' },
+    'eval-every': { type: 'string' },
+    'save-every': { type: 'string' },
+    'save-every-minutes': { type: 'string' },
+    'keep-optimizer-state': { type: 'boolean', default: false },
+    'keep-checkpoints': { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
+    'allow-config-change': { type: 'boolean', default: false },
+    output: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
     ...modelOptions,
   },
   async run(values, _positionals, ctx) {
@@ -86,7 +108,11 @@ ${modelHelp}`,
     const trainPath = required(values, 'train');
     const cfg = trainConfig(values);
     checkTrainConfig(cfg, { maxPositions: checkModelOptions(values).maxPositions });
-    const flags = { resume: values.resume === true, overwrite: values.overwrite === true, allowConfigChange: values['allow-config-change'] === true };
+    const flags = {
+      resume: values.resume === true,
+      overwrite: values.overwrite === true,
+      allowConfigChange: values['allow-config-change'] === true,
+    };
     checkOutputFree(output, flags);
     const fraction = evalFraction(values);
     const metrics = str(values, 'eval-metric') ?? 'RR@10';
@@ -97,42 +123,65 @@ ${modelHelp}`,
     const encoder = loadEncoder(values);
     const quiet = values.quiet === true;
     const progress = new Progress('train', 0, 'steps', process.stderr, !quiet);
-    const result = await ctx.gracefully((signal) => train(encoder, trainSet, evalSet, cfg, {
-      output, ...flags, retrievalEval, bestMetric: str(values, 'best-metric'), signal,
-      notice: (line) => process.stderr.write(`train: ${line}\n`),
-      onStep: (s, total) => {
-        progress.total = total;
-        progress.update(s.step, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${s.tokensPerSec.toFixed(0)} tok/s`);
-      },
-      onEval: (e) => { if (!quiet) process.stderr.write(`eval @${e.step}: ${Object.entries(e).filter(([k]) => k !== 'type' && k !== 'step').map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}\n`); },
-    }));
+    const result = await ctx.gracefully((signal) =>
+      train(encoder, trainSet, evalSet, cfg, {
+        output,
+        ...flags,
+        retrievalEval,
+        bestMetric: str(values, 'best-metric'),
+        signal,
+        notice: (line) => process.stderr.write(`train: ${line}\n`),
+        onStep: (s, total) => {
+          progress.total = total;
+          progress.update(
+            s.step,
+            `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${s.tokensPerSec.toFixed(0)} tok/s`,
+          );
+        },
+        onEval: (e) => {
+          if (!quiet)
+            process.stderr.write(
+              `eval @${e.step}: ${Object.entries(e)
+                .filter(([k]) => k !== 'type' && k !== 'step')
+                .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`)
+                .join(', ')}\n`,
+            );
+        },
+      }),
+    );
     if (!quiet) {
-      process.stderr.write(`train: ${result.steps} steps; trainable ${result.trainable.toLocaleString('en')} of ${result.total.toLocaleString('en')} parameters `
-        + `(${(100 * result.trainable / result.total).toFixed(2)}%)${result.best ? `; best ${result.best.metric} ${result.best.value.toFixed(4)} at step ${result.best.step}` : ''}\n`);
+      process.stderr.write(
+        `train: ${result.steps} steps; trainable ${result.trainable.toLocaleString('en')} of ${result.total.toLocaleString('en')} parameters ` +
+          `(${((100 * result.trainable) / result.total).toFixed(2)}%)${result.best ? `; best ${result.best.metric} ${result.best.value.toFixed(4)} at step ${result.best.step}` : ''}\n`,
+      );
     }
   },
 };
 
 export function trainConfig(values: Values): TrainConfig {
   const presetName = str(values, 'preset');
-  if (presetName !== undefined && !(presetName in TRIPLET_PRESETS)) throw new UserError(`unknown --preset '${presetName}' (paper-text or paper-run)`);
+  if (presetName !== undefined && !(presetName in TRIPLET_PRESETS))
+    throw new UserError(`unknown --preset '${presetName}' (paper-text or paper-run)`);
   const preset = presetName ? TRIPLET_PRESETS[presetName as keyof typeof TRIPLET_PRESETS] : null;
   const loss = str(values, 'loss') ?? 'triplet';
   if (loss !== 'triplet' && loss !== 'mnrl') throw new UserError(`--loss must be triplet or mnrl, got '${loss}'`);
   const distance = str(values, 'distance') ?? preset?.distance ?? 'cosine';
-  if (!['cosine', 'euclidean', 'manhattan'].includes(distance)) throw new UserError(`--distance must be cosine, euclidean or manhattan, got '${distance}'`);
+  if (!['cosine', 'euclidean', 'manhattan'].includes(distance))
+    throw new UserError(`--distance must be cosine, euclidean or manhattan, got '${distance}'`);
   const normalizeFlag = str(values, 'normalize');
-  if (normalizeFlag !== undefined && normalizeFlag !== 'true' && normalizeFlag !== 'false') throw new UserError('--normalize must be true or false');
+  if (normalizeFlag !== undefined && normalizeFlag !== 'true' && normalizeFlag !== 'false')
+    throw new UserError('--normalize must be true or false');
   const lora = str(values, 'lora') !== undefined ? parseLoraSpec(str(values, 'lora')!) : null;
   const warmupRatio = num(values, 'warmup-ratio');
-  if (warmupRatio !== undefined && (warmupRatio < 0 || warmupRatio >= 1)) throw new UserError('--warmup-ratio must be in [0, 1)');
+  if (warmupRatio !== undefined && (warmupRatio < 0 || warmupRatio >= 1))
+    throw new UserError('--warmup-ratio must be in [0, 1)');
   return {
     model: str(values, 'model') ?? 'default',
     loss,
     distance: distance as Distance,
     margin: num(values, 'margin') ?? preset?.margin ?? 0.2,
     mnrlScale: num(values, 'scale') ?? 20,
-    normalize: normalizeFlag !== undefined ? normalizeFlag === 'true' : preset?.normalize ?? true,
+    normalize: normalizeFlag !== undefined ? normalizeFlag === 'true' : (preset?.normalize ?? true),
     batchSize: int(values, 'batch-size') ?? (preset ? (lora ? preset.batchSizeLora : preset.batchSizeFull) : 128),
     gradAccumulation: int(values, 'grad-accumulation') ?? 1,
     lr: num(values, 'lr') ?? 2e-5,
@@ -158,7 +207,12 @@ function evalFraction(values: Values): number {
   return fraction;
 }
 
-async function split(values: Values, triples: TextTriple[], seed: number, fraction: number): Promise<{ trainSet: TextTriple[]; evalSet: TextTriple[] }> {
+async function split(
+  values: Values,
+  triples: TextTriple[],
+  seed: number,
+  fraction: number,
+): Promise<{ trainSet: TextTriple[]; evalSet: TextTriple[] }> {
   const evalPath = str(values, 'eval');
   if (evalPath) return { trainSet: triples, evalSet: (await loadTextTriples(evalPath)).triples };
   const nEval = fraction === 0 ? 0 : Math.min(1000, Math.max(1, Math.round(triples.length * fraction)));
@@ -173,10 +227,28 @@ async function retrievalEvaluator(values: Values, metrics: string): Promise<Retr
   const c = str(values, 'eval-collection');
   const candidatesPath = str(values, 'eval-candidates');
   if (!q && !qr && !c && !candidatesPath) return undefined;
-  if (!q || !qr || !c) throw new UserError('--eval-queries, --eval-qrels and --eval-collection go together (--eval-candidates needs them too)');
+  if (!q || !qr || !c)
+    throw new UserError(
+      '--eval-queries, --eval-qrels and --eval-collection go together (--eval-candidates needs them too)',
+    );
   const queries = await loadQueries(q);
   const qrels = await loadQrels(qr);
   const { collection } = await loadCollection(c);
-  if (candidatesPath) return rerankEvaluator({ queries, qrels, collection, candidates: await loadRun(candidatesPath), metrics, batchSize: int(values, 'batch-size') });
-  return denseEvaluator({ queries, qrels, collection, collectionPath: c, metrics, batchSize: int(values, 'batch-size') });
+  if (candidatesPath)
+    return rerankEvaluator({
+      queries,
+      qrels,
+      collection,
+      candidates: await loadRun(candidatesPath),
+      metrics,
+      batchSize: int(values, 'batch-size'),
+    });
+  return denseEvaluator({
+    queries,
+    qrels,
+    collection,
+    collectionPath: c,
+    metrics,
+    batchSize: int(values, 'batch-size'),
+  });
 }

@@ -8,12 +8,20 @@ import { count, fixed, sci } from '../format.ts';
 function settingsTable(r: StudyResults): Table {
   const c = r.config;
   const rows: [string, string][] = [
-    ['Preset', c.preset], ['Configuration', c.config], ['Seed', String(c.seed)],
+    ['Preset', c.preset],
+    ['Configuration', c.config],
+    ['Seed', String(c.seed)],
     ['Folds (train → test)', c.folds.map((f) => `${f.name} (${f.train} → ${f.test})`).join('; ')],
     ['Validation share of training queries', fixed(c.validationFraction, 2)],
-    ['Protocols', c.protocols.join(', ')], ['Metrics', c.metrics.join(', ')],
+    ['Protocols', c.protocols.join(', ')],
+    ['Metrics', c.metrics.join(', ')],
   ];
-  return { id: 'table-settings', caption: ['Study settings.'], head: ['Setting', 'Value'], rows: rows.map(([k, v]) => [cell(k), cell(v)]) };
+  return {
+    id: 'table-settings',
+    caption: ['Study settings.'],
+    head: ['Setting', 'Value'],
+    rows: rows.map(([k, v]) => [cell(k), cell(v)]),
+  };
 }
 
 function armsTable(r: StudyResults): Table {
@@ -22,17 +30,41 @@ function armsTable(r: StudyResults): Table {
     caption: ['Arms: what each model is.'],
     head: ['Arm', 'Label', 'Method', 'Negatives', 'Loss', 'LR', 'Steps', 'Batch', 'Model folder'],
     rows: r.config.arms.map((a) => [
-      cell([{ code: a.name }]), cell(a.label), cell(a.method), cell(a.negatives ?? '–'), cell(a.loss),
-      num(sci(a.lr)), num(count(a.steps)), num(count(a.batchSize)), cell(a.modelPath ? [{ code: a.modelPath }] : '–'),
+      cell([{ code: a.name }]),
+      cell(a.label),
+      cell(a.method),
+      cell(a.negatives ?? '–'),
+      cell(a.loss),
+      num(sci(a.lr)),
+      num(count(a.steps)),
+      num(count(a.batchSize)),
+      cell(a.modelPath ? [{ code: a.modelPath }] : '–'),
     ]),
   };
 }
 
 export function configurationSection(r: StudyResults): Section {
-  const blocks: Block[] = [{ kind: 'table', table: settingsTable(r) }, { kind: 'table', table: armsTable(r) }];
-  if (r.config.notes.length) blocks.push({ kind: 'paragraph', text: [{ strong: 'Notes.' }] }, { kind: 'list', items: r.config.notes.map((n) => [n]) });
+  const blocks: Block[] = [
+    { kind: 'table', table: settingsTable(r) },
+    { kind: 'table', table: armsTable(r) },
+  ];
+  if (r.config.notes.length)
+    blocks.push(
+      { kind: 'paragraph', text: [{ strong: 'Notes.' }] },
+      { kind: 'list', items: r.config.notes.map((n) => [n]) },
+    );
   const configs = Object.fromEntries(r.config.arms.filter((a) => a.trainConfig).map((a) => [a.name, a.trainConfig]));
-  if (Object.keys(configs).length) blocks.push({ kind: 'details', summary: 'Trainer configuration of each arm (JSON)', body: JSON.stringify(configs, null, 2) });
-  if (r.config.paper) blocks.push({ kind: 'details', summary: 'The paper\'s reported numbers, as recorded by the study (JSON)', body: JSON.stringify(r.config.paper, null, 2) });
+  if (Object.keys(configs).length)
+    blocks.push({
+      kind: 'details',
+      summary: 'Trainer configuration of each arm (JSON)',
+      body: JSON.stringify(configs, null, 2),
+    });
+  if (r.config.paper)
+    blocks.push({
+      kind: 'details',
+      summary: "The paper's reported numbers, as recorded by the study (JSON)",
+      body: JSON.stringify(r.config.paper, null, 2),
+    });
   return { id: 'configuration', title: 'Configuration', blocks };
 }

@@ -7,7 +7,14 @@ import type { StudyResults } from '../schema.ts';
 import { armLabel, primaryMetric } from '../arms.ts';
 import { CHART_CONFIG } from '../palette.ts';
 
-interface DoseDatum { fold: string; series: 'arm' | 'base'; arm: string; fraction: number; step: number; value: number }
+interface DoseDatum {
+  fold: string;
+  series: 'arm' | 'base';
+  arm: string;
+  fraction: number;
+  step: number;
+  value: number;
+}
 
 export function doseMetric(results: StudyResults): string | undefined {
   const keys = [...new Set(results.dose.flatMap((d) => Object.keys(d.metrics)))];
@@ -21,9 +28,16 @@ function baseValue(results: StudyResults, fold: string, metric: string): number 
 }
 
 export function doseData(results: StudyResults, metric: string): DoseDatum[] {
-  const points: DoseDatum[] = results.dose.filter((d) => d.metrics[metric] !== undefined).map((d) => ({
-    fold: d.fold, series: 'arm', arm: armLabel(results, d.arm), fraction: d.fraction, step: d.step, value: d.metrics[metric]!,
-  }));
+  const points: DoseDatum[] = results.dose
+    .filter((d) => d.metrics[metric] !== undefined)
+    .map((d) => ({
+      fold: d.fold,
+      series: 'arm',
+      arm: armLabel(results, d.arm),
+      fraction: d.fraction,
+      step: d.step,
+      value: d.metrics[metric]!,
+    }));
   const folds = [...new Set(points.map((p) => p.fold))];
   const bases = folds.flatMap((fold) => {
     const v = baseValue(results, fold, metric);
@@ -39,16 +53,29 @@ export function doseSpec(results: StudyResults, metric: string): TopLevelSpec {
     data: { values: data },
     facet: { column: { field: 'fold', type: 'nominal', title: null, sort: results.config.folds.map((f) => f.name) } },
     spec: {
-      width: 300, height: 220,
+      width: 300,
+      height: 220,
       layer: [
-        { transform: [{ filter: "datum.series === 'base'" }], mark: { type: 'rule', strokeDash: [5, 4], color: '#555' },
-          encoding: { y: { field: 'value', type: 'quantitative' } } },
-        { transform: [{ filter: "datum.series === 'arm'" }], mark: { type: 'line', point: true },
+        {
+          transform: [{ filter: "datum.series === 'base'" }],
+          mark: { type: 'rule', strokeDash: [5, 4], color: '#555' },
+          encoding: { y: { field: 'value', type: 'quantitative' } },
+        },
+        {
+          transform: [{ filter: "datum.series === 'arm'" }],
+          mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'fraction', type: 'quantitative', title: 'share of the arm\'s training steps', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+            x: {
+              field: 'fraction',
+              type: 'quantitative',
+              title: "share of the arm's training steps",
+              axis: { format: '.0%' },
+              scale: { domain: [0, 1] },
+            },
             y: { field: 'value', type: 'quantitative', title: `test ${metric}`, scale: { zero: false } },
             color: { field: 'arm', type: 'nominal', title: 'Arm', sort: arms },
-          } },
+          },
+        },
       ],
     },
     config: CHART_CONFIG,
@@ -61,8 +88,11 @@ export function doseSection(results: StudyResults): Section {
   if (!metric) return missingSection('figure-3', title);
   const figure: Figure = {
     id: 'figure-3-dose',
-    caption: [{ strong: 'Figure 3.' }, ` Test ${metric} (re-ranking protocol) of snapshots taken along each arm's training, against the share of its steps done; `
-      + 'the dashed line is the base model. One panel per fold.'],
+    caption: [
+      { strong: 'Figure 3.' },
+      ` Test ${metric} (re-ranking protocol) of snapshots taken along each arm's training, against the share of its steps done; ` +
+        'the dashed line is the base model. One panel per fold.',
+    ],
     spec: doseSpec(results, metric),
   };
   return { id: 'figure-3', title, blocks: [{ kind: 'figure', figure }] };

@@ -7,10 +7,24 @@ import { count } from '../format.ts';
 export function provenanceSection(r: StudyResults): Section {
   const title = 'Data provenance';
   if (r.config.data.length === 0) return missingSection('provenance', title);
-  return { id: 'provenance', title, blocks: [{ kind: 'table', table: {
-    id: 'table-data',
-    caption: ['Input files, as read by the study (SHA-256 of the bytes).'],
-    head: ['Role', 'Path', 'Lines', 'SHA-256'],
-    rows: r.config.data.map((d) => [cell(d.role), cell([{ code: d.path }]), num(count(d.lines)), cell([{ code: d.sha256 }])]),
-  } }] };
+  return {
+    id: 'provenance',
+    title,
+    blocks: [
+      {
+        kind: 'table',
+        table: {
+          id: 'table-data',
+          caption: ['Input files, as read by the study (SHA-256 of the bytes).'],
+          head: ['Role', 'Path', 'Lines', 'SHA-256'],
+          rows: r.config.data.map((d) => [
+            cell(d.role),
+            cell([{ code: d.path }]),
+            num(count(d.lines)),
+            cell([{ code: d.sha256 }]),
+          ]),
+        },
+      },
+    ],
+  };
 }

@@ -42,9 +42,12 @@ export function retrievalTable(results: StudyResults, r: RetrievalSection, index
   const t = r.table;
   return {
     id: `table-1-${index + 1}`,
-    caption: [{ strong: `Table I.${index + 1}` }, ` ${r.fold}, ${r.protocol}: ${r.description}. ${t.queries} queries shared by all models; `
-      + `Δ is the paired mean difference to ${armLabel(results, t.baseline)} with its 95% bootstrap CI (${t.bootstrap.resamples} resamples, seed ${t.bootstrap.seed}); `
-      + `p is the randomisation test (${t.randomisation.trials} trials) Holm-adjusted over ${t.adjustment.comparisons} comparisons. Bold Δ: significant (CI excludes 0 and Holm p < 0.05).`],
+    caption: [
+      { strong: `Table I.${index + 1}` },
+      ` ${r.fold}, ${r.protocol}: ${r.description}. ${t.queries} queries shared by all models; ` +
+        `Δ is the paired mean difference to ${armLabel(results, t.baseline)} with its 95% bootstrap CI (${t.bootstrap.resamples} resamples, seed ${t.bootstrap.seed}); ` +
+        `p is the randomisation test (${t.randomisation.trials} trials) Holm-adjusted over ${t.adjustment.comparisons} comparisons. Bold Δ: significant (CI excludes 0 and Holm p < 0.05).`,
+    ],
     head: ['Model', `Δ ${primary} [95% CI]`, 'p (Holm)', primary, ...t.metrics.filter((x) => x !== primary)],
     rows: t.rows.map((m) => row(results, r, m, primary)),
   };
@@ -53,5 +56,9 @@ export function retrievalTable(results: StudyResults, r: RetrievalSection, index
 export function retrievalSection(results: StudyResults): Section {
   const title = 'Retrieval quality (Table I)';
   if (results.retrieval.length === 0) return missingSection('retrieval', title);
-  return { id: 'retrieval', title, blocks: results.retrieval.map((r, i) => ({ kind: 'table', table: retrievalTable(results, r, i) })) };
+  return {
+    id: 'retrieval',
+    title,
+    blocks: results.retrieval.map((r, i) => ({ kind: 'table', table: retrievalTable(results, r, i) })),
+  };
 }

@@ -14,10 +14,14 @@ function stats(s: MetricStats, base: number): string {
 
 function armSentence(label: string, metric: string, s: MetricStats, base: number): Text {
   const v = verdict(s);
-  const what = v === 'above' ? ` beat the base on ${metric}: `
-    : v === 'below' ? ` fell below the base on ${metric}: `
-      : v === 'no-difference' ? ` showed no significant difference from the base on ${metric}: `
-        : ` differed from the base on ${metric} but not significantly after Holm adjustment: `;
+  const what =
+    v === 'above'
+      ? ` beat the base on ${metric}: `
+      : v === 'below'
+        ? ` fell below the base on ${metric}: `
+        : v === 'no-difference'
+          ? ` showed no significant difference from the base on ${metric}: `
+          : ` differed from the base on ${metric} but not significantly after Holm adjustment: `;
   return [{ strong: label }, what, `${stats(s, base)}.`];
 }
 
@@ -31,26 +35,36 @@ function sectionBlocks(results: StudyResults, r: RetrievalSection): Block[] {
   const metric = primaryMetric(r.table);
   const baseRow = r.table.rows.find((row) => row.model === r.table.baseline) ?? r.table.rows[0];
   const head: Text = [{ strong: `${r.fold}, ${r.protocol}` }, ` — ${describeSection(r)}. `];
-  if (!metric || !baseRow?.metrics[metric]) return [{ kind: 'paragraph', text: [...head, 'No primary metric in this table.'] }];
+  if (!metric || !baseRow?.metrics[metric])
+    return [{ kind: 'paragraph', text: [...head, 'No primary metric in this table.'] }];
   const base = baseRow.metrics[metric]!.mean;
   const arms = r.table.rows.filter((row) => row !== baseRow && row.metrics[metric]);
   const verdicts = arms.map((row) => verdict(row.metrics[metric]!));
   const n = (v: Verdict): number => verdicts.filter((x) => x === v).length;
-  const tally = `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: `
-    + `${n('above')} above, ${n('below')} below, ${n('no-difference') + n('not-significant-after-adjustment')} without a significant difference.`;
+  const tally =
+    `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: ` +
+    `${n('above')} above, ${n('below')} below, ${n('no-difference') + n('not-significant-after-adjustment')} without a significant difference.`;
   return [
     { kind: 'paragraph', text: [...head, tally] },
-    { kind: 'list', items: arms.map((row) => armSentence(armLabel(results, row.model), metric, row.metrics[metric]!, base)) },
+    {
+      kind: 'list',
+      items: arms.map((row) => armSentence(armLabel(results, row.model), metric, row.metrics[metric]!, base)),
+    },
   ];
 }
 
 export function summarySection(results: StudyResults): Section {
   const c = results.config;
-  const blocks: Block[] = [{ kind: 'paragraph', text: [
-    `A ${c.preset} study (${c.config}, seed ${c.seed}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, `
-    + `over ${c.folds.map((f) => f.name).join(', ') || 'no folds'} and the ${c.protocols.join(' and ')} protocol${c.protocols.length === 1 ? '' : 's'}. `
-    + 'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table.',
-  ] }];
+  const blocks: Block[] = [
+    {
+      kind: 'paragraph',
+      text: [
+        `A ${c.preset} study (${c.config}, seed ${c.seed}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, ` +
+          `over ${c.folds.map((f) => f.name).join(', ') || 'no folds'} and the ${c.protocols.join(' and ')} protocol${c.protocols.length === 1 ? '' : 's'}. ` +
+          'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table.',
+      ],
+    },
+  ];
   if (results.retrieval.length === 0) blocks.push({ kind: 'missing' });
   for (const r of results.retrieval) blocks.push(...sectionBlocks(results, r));
   return { id: 'summary', title: 'Summary', blocks };

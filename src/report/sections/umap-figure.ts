@@ -8,8 +8,13 @@ import type { GeometryResult } from '../../analysis/types.ts';
 import { armLabel } from '../arms.ts';
 import { CHART_CONFIG, QUERY_PASSAGE } from '../palette.ts';
 
-export function umapData(results: StudyResults, g: GeometryResult): { model: string; x: number; y: number; kind: string; pair: number }[] {
-  return g.models.flatMap((m) => m.umap.map((p) => ({ model: armLabel(results, m.model), x: p.x, y: p.y, kind: p.kind, pair: p.pair })));
+export function umapData(
+  results: StudyResults,
+  g: GeometryResult,
+): { model: string; x: number; y: number; kind: string; pair: number }[] {
+  return g.models.flatMap((m) =>
+    m.umap.map((p) => ({ model: armLabel(results, m.model), x: p.x, y: p.y, kind: p.kind, pair: p.pair })),
+  );
 }
 
 export function umapSpec(results: StudyResults, g: GeometryResult): TopLevelSpec {
@@ -19,7 +24,8 @@ export function umapSpec(results: StudyResults, g: GeometryResult): TopLevelSpec
     facet: { field: 'model', type: 'nominal', sort: models, title: null },
     columns: Math.min(3, models.length),
     spec: {
-      width: 250, height: 250,
+      width: 250,
+      height: 250,
       mark: { type: 'point', filled: true, size: 12, opacity: 0.6 },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: 'UMAP 1', scale: { zero: false }, axis: { grid: false } },
@@ -38,9 +44,12 @@ export function umapSection(results: StudyResults): Section {
   const u = g.umapParams;
   const figure: Figure = {
     id: 'figure-1-umap',
-    caption: [{ strong: 'Figure 1.' }, ` ${g.pairs} query–passage pairs per model projected with ${u.library} ${u.version} `
-      + `(${u.nNeighbors} neighbours, min. distance ${u.minDist}, ${u.metric}, seed ${u.seed}); one panel per model, all on the same axes. `
-      + 'UMAP positions are comparable within a panel only: read the clusters, not the coordinates.'],
+    caption: [
+      { strong: 'Figure 1.' },
+      ` ${g.pairs} query–passage pairs per model projected with ${u.library} ${u.version} ` +
+        `(${u.nNeighbors} neighbours, min. distance ${u.minDist}, ${u.metric}, seed ${u.seed}); one panel per model, all on the same axes. ` +
+        'UMAP positions are comparable within a panel only: read the clusters, not the coordinates.',
+    ],
     spec: umapSpec(results, g),
   };
   return { id: 'figure-1', title, blocks: [{ kind: 'figure', figure }] };

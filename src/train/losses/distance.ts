@@ -8,7 +8,12 @@ export type Distance = 'cosine' | 'euclidean' | 'manhattan';
 export function distance(kind: Distance, a: Tensor, b: Tensor): Tensor {
   switch (kind) {
     case 'cosine':
-      return a.normalize(2, -1, 1e-8).mul(b.normalize(2, -1, 1e-8)).sum(-1).neg().add(1);
+      return a
+        .normalize(2, -1, 1e-8)
+        .mul(b.normalize(2, -1, 1e-8))
+        .sum(-1)
+        .neg()
+        .add(1);
     case 'euclidean':
       return a.sub(b).add(1e-6).norm(2, -1);
     case 'manhattan':

@@ -16,7 +16,10 @@ export class WeightAnchor {
   readonly #start: [Tensor, Tensor][];
 
   /** Copies the parameters' current values (call before training). */
-  constructor(params: Iterable<Tensor>, readonly weight: number) {
+  constructor(
+    params: Iterable<Tensor>,
+    readonly weight: number,
+  ) {
     this.#start = noGrad(() => [...params].map((p) => [p, p.detach().clone()] as [Tensor, Tensor]));
   }
 
