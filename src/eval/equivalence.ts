@@ -17,6 +17,7 @@
 //   not equivalent, different          -> 'better' (CI above 0) or 'worse' (CI below 0)
 //   neither                            -> 'inconclusive': the data cannot tell; never read
 //                                          "not significant" as "matches the base".
+// Over seeds, pass seedBootstrapCI(deltas, { level: 1 - 2 alpha }) and (..., { level: 1 - alpha }).
 // A multiple-comparison correction is the caller's: pass the corrected alpha.
 import { tCdf, tQuantile } from './distributions.ts';
 
