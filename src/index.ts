@@ -50,10 +50,47 @@ export type { ComparisonRow, ComparisonTable, MetricStats } from './eval/compari
 export { pairedRandomisation, pairedTTest } from './eval/significance.ts';
 export { bootstrapCI } from './eval/bootstrap.ts';
 export { holmAdjust } from './eval/holm.ts';
+export {
+  equivalenceTest,
+  pairedTInterval,
+  pairedTost,
+  verdict,
+  type EquivalenceTest,
+  type Tost,
+  type Verdict,
+  type VerdictResult,
+} from './eval/equivalence.ts';
+export {
+  minimumDetectableEffect,
+  minimumEquivalenceMargin,
+  tostPower,
+  tTestPower,
+  type Design,
+} from './eval/power.ts';
+export { seedBootstrapCI, seedSummary, type SeedBootstrapOptions, type SeedSummary } from './eval/seed-bootstrap.ts';
+export { cohensDz, winTieLoss, type WinTieLoss } from './eval/effect-size.ts';
 
 // training
 export { latestCheckpoint, train, type TrainConfig, type TrainerOptions, type TrainResult } from './train/trainer.ts';
 export { TRIPLET_PRESETS, type TripletPreset } from './train/losses/triplet-loss.ts';
+export { chooseCheckpoint, type CheckpointChoice, type StepScore } from './train/checkpoint-choice.ts';
+export {
+  noDuplicateBatches,
+  noDuplicateBatchPlan,
+  tripleItems,
+  type BatchItem,
+  type EpochBatches,
+} from './train/no-duplicate-batches.ts';
+
+// analysis
+export {
+  distribution,
+  firstStageRanks,
+  negativesProfile,
+  type Distribution,
+  type NegativeObservation,
+  type NegativesProfile,
+} from './analysis/negatives-profile.ts';
 
 // engine settings and errors
 export { cudaAvailable, engineInfo, resolveDevice, setThreads } from './engine/index.ts';

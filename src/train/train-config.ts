@@ -34,6 +34,8 @@ export interface TrainConfig {
   maxLength?: number;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
+  /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */
+  batchSampler?: 'shuffle' | 'no-duplicates';
 }
 
 export interface StepLog {

@@ -17,6 +17,7 @@ import { AdamW } from './adamw.ts';
 import { warmupSteps } from './lr-schedule.ts';
 import { tripletAccuracy } from './triplet-accuracy.ts';
 import { batchPlan } from './batch-order.ts';
+import { noDuplicateBatchPlan, tripleItems } from './no-duplicate-batches.ts';
 import { checkpointRoot, restoreCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { checkTrainConfig } from './config-guards.ts';
 import { assertFinite, weightSum } from './divergence.ts';
@@ -95,7 +96,10 @@ function setUp(
   const lora = cfg.lora ? Lora.create(bert, cfg.lora) : null;
   const params: Map<string, Tensor> = lora ? lora.parameters() : bert.params;
   for (const p of bert.params.values()) p.setRequiresGrad(!lora);
-  const plan = batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
+  const plan =
+    cfg.batchSampler === 'no-duplicates'
+      ? noDuplicateBatchPlan(tripleItems(trainSet), cfg.batchSize, cfg.gradAccumulation, cfg.seed, cfg.epochs)
+      : batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
   if (plan.stepsPerEpoch < 1)
     throw new UserError(
       `batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`,
