@@ -55,6 +55,16 @@ export { holmAdjust } from './eval/holm.ts';
 export { latestCheckpoint, train, type TrainConfig, type TrainerOptions, type TrainResult } from './train/trainer.ts';
 export { TRIPLET_PRESETS, type TripletPreset } from './train/losses/triplet-loss.ts';
 
+// a study's results.json: its schema (types, validator, JSON Schema), reader and writer
+export {
+  RESULTS_VERSION,
+  resultsJsonSchema,
+  StudyResultsSchema,
+  type StudyResults,
+} from './report/schema.ts';
+export { readResults } from './report/read-results.ts';
+export { writeResults } from './report/write-results.ts';
+
 // engine settings and errors
 export { cudaAvailable, engineInfo, resolveDevice, setThreads } from './engine/index.ts';
 export { InputError, UserError } from './errors.ts';
