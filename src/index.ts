@@ -92,6 +92,16 @@ export {
   type NegativesProfile,
 } from './analysis/negatives-profile.ts';
 
+// a study's results.json: its schema (types, validator, JSON Schema), reader and writer
+export {
+  RESULTS_VERSION,
+  resultsJsonSchema,
+  StudyResultsSchema,
+  type StudyResults,
+} from './report/schema.ts';
+export { readResults } from './report/read-results.ts';
+export { writeResults } from './report/write-results.ts';
+
 // engine settings and errors
 export { cudaAvailable, engineInfo, resolveDevice, setThreads } from './engine/index.ts';
 export { InputError, UserError } from './errors.ts';

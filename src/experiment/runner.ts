@@ -4,12 +4,12 @@
 import { mkdirSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { FTLAB_VERSION } from '../version.ts';
 import { engineInfo, engineReport } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
-import { writeAtomic } from '../io/atomic-file.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
+import { writeResults } from '../report/write-results.ts';
 import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_L2SP_WEIGHT, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
 import { trecDlFold, type Fold } from './data.ts';
 import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
@@ -98,8 +98,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
     geometry: analysis.geometry,
     curves: analysis.curves,
     environment: {
-      ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-        .version,
+      ftlab: FTLAB_VERSION,
       node: process.version,
       torch: engineInfo().torch,
       blas: engineReport().blas.split(' (')[0]!,
@@ -112,8 +111,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
       stages: cache.timings,
     },
   };
-  const path = join(o.output, 'results.json');
-  writeAtomic(path, (f) => f.write(`${JSON.stringify(results, null, 2)}\n`));
+  const path = writeResults(o.output, results);
   o.log(`study: wrote ${path} (${results.environment.wallSeconds.toFixed(0)} s)`);
   const report = await renderStudyReport(o.output);
   o.log(`study: wrote ${report.html} and ${report.markdown}`);
