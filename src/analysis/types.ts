@@ -53,9 +53,21 @@ export interface TrainingSummary {
   finalLossSteps: number; // how many steps that mean covers
   heldOutTriples: number; // triples of held-out queries (split by query)
   heldOutQueries: number;
-  tripletAccuracy: number | null; // cosine triplet accuracy on the held-out triples, final model
+  tripletAccuracy: number | null; // cosine triplet accuracy on the held-out triples at the last evaluation (= final.tripletAccuracy in a finished run)
   validation: { metric: string; value: number; step: number } | null; // retrieval metric on validation queries (best / chosen checkpoint)
   trainSeconds: number | null;
+  /** The validation-chosen checkpoint (step 0 = the base): held-out accuracy and loss there. Absent in older results. */
+  chosen?: HeldOutAt | null;
+  /** The final step's held-out accuracy and loss. Absent in older results. */
+  final?: HeldOutAt | null;
+}
+
+/** Table III at one evaluated step: the held-out triples' cosine accuracy and loss, the validation metrics. */
+export interface HeldOutAt {
+  step: number;
+  tripletAccuracy: number | null; // null: not computed (no held-out triples)
+  evalLoss: number | null;
+  metrics: Record<string, number>; // retrieval metrics on the validation queries, e.g. {"nDCG@10": 0.61}
 }
 
 /** Figure 2: curves read from log.jsonl files. */
