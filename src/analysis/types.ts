@@ -65,6 +65,15 @@ export const TimingResultSchema = z.object({
 export type TimingResult = z.infer<typeof TimingResultSchema>;
 
 /** Table III: one trained model's summary. */
+/** Table III at one evaluated step: the held-out triples' cosine accuracy and loss, the validation metrics. */
+export const HeldOutAtSchema = z.object({
+  step: z.number(),
+  tripletAccuracy: nullableNumber, // null: not computed (no held-out triples)
+  evalLoss: nullableNumber,
+  metrics: z.record(z.string(), z.number()), // retrieval metrics on the validation queries, e.g. {"nDCG@10": 0.61}
+});
+export type HeldOutAt = z.infer<typeof HeldOutAtSchema>;
+
 export const TrainingSummarySchema = z.object({
   model: z.string(), // arm / label
   modelPath: z.string(),
@@ -75,10 +84,15 @@ export const TrainingSummarySchema = z.object({
   finalLossSteps: z.number(), // how many steps that mean covers
   heldOutTriples: z.number(), // triples of held-out queries (split by query)
   heldOutQueries: z.number(),
-  tripletAccuracy: nullableNumber, // cosine triplet accuracy on the held-out triples, final model
+  // cosine triplet accuracy on the held-out triples at the last evaluation (= final.tripletAccuracy when finished)
+  tripletAccuracy: nullableNumber,
   // retrieval metric on validation queries (best / chosen checkpoint)
   validation: z.object({ metric: z.string(), value: z.number(), step: z.number() }).nullable(),
   trainSeconds: nullableNumber,
+  /** The validation-chosen checkpoint (step 0 = the base): held-out accuracy and loss there. Absent in older results. */
+  chosen: HeldOutAtSchema.nullable().optional(),
+  /** The final step's held-out accuracy and loss. Absent in older results. */
+  final: HeldOutAtSchema.nullable().optional(),
 });
 export type TrainingSummary = z.infer<typeof TrainingSummarySchema>;
 

@@ -75,6 +75,12 @@ export interface Best {
   step: number;
 }
 
+/** The validation-chosen checkpoint (checkpoint-choice.ts: step 0 a candidate, ties to the earlier step). */
+export interface ChosenCheckpoint extends Best {
+  base: boolean; // step 0 was chosen: best/ holds the model as loaded
+  entry: EvalLog; // its evaluation line
+}
+
 export interface TrainerOptions {
   output: string;
   resume: boolean;
@@ -111,7 +117,14 @@ export interface TrainResult {
   steps: number;
   trainable: number;
   total: number;
+  /** The chosen checkpoint's step, metric and value (as `chosen`, without its entry); null: nothing evaluated. */
   best: Best | null;
+  /** The checkpoint validation chose (saved in DIR/best); null when the run evaluated nothing. */
+  chosen: ChosenCheckpoint | null;
+  /** The final model's evaluation (step === totalSteps); null when nothing was evaluated or the run stopped early. */
+  final: EvalLog | null;
+  /** Optimizer steps done in this process. */
   stepLogs: StepLog[];
+  /** Every evaluation of the run in step order, those logged before a resume included (step 0 first). */
   evalLogs: EvalLog[];
 }
