@@ -16,8 +16,8 @@ test('package.json "exports" resolves, and its API embeds, searches, evaluates a
     'The bank raised its interest rates on loans.',
     'Pianos have 88 keys.',
   ];
-  const dv = enc.encode(docs);
-  const qv = enc.encode(['piano keys', 'mortgage interest']);
+  const dv = enc.encode(docs, 'passage');
+  const qv = enc.encode(['piano keys', 'mortgage interest'], 'query');
   const top = await ftlab.exactSearch(qv, enc.dim, [dv], 1);
   assert.deepEqual(Array.from(top.indices), [2, 1]);
   const ranking: import('../../src/index.ts').Ranking = new Map([

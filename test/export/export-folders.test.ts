@@ -65,8 +65,8 @@ test('LoRA folder: export (merged on the way) equals export of `ftlab merge` out
       ),
     ),
   );
-  const adapted = SentenceEncoder.load(lora).encode(texts);
-  const back = SentenceEncoder.load(a).encode(texts);
+  const adapted = SentenceEncoder.load(lora).encode(texts, 'passage');
+  const back = SentenceEncoder.load(a).encode(texts, 'passage');
   for (let i = 0; i < adapted.length; i++) assert.ok(Math.abs(adapted[i]! - back[i]!) < 1e-5);
 
   const p = join(tmpDir(), 'peft');
@@ -103,8 +103,8 @@ test('a model without normalisation, dot similarity, max length 64: the ST folde
   assert.deepEqual(info, { pooling: 'mean', normalize: false, maxLength: 64, similarity: 'dot' });
   const long = ['word '.repeat(200)];
   assert.deepEqual(
-    SentenceEncoder.load(out).encode([...texts, ...long]),
-    SentenceEncoder.load(dir).encode([...texts, ...long]),
+    SentenceEncoder.load(out).encode([...texts, ...long], 'passage'),
+    SentenceEncoder.load(dir).encode([...texts, ...long], 'passage'),
   );
 });
 
