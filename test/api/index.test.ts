@@ -45,5 +45,7 @@ test('package.json "exports" resolves, and its API embeds, searches, evaluates a
   assert.deepEqual(base.mean, [0.75]);
   const table = ftlab.compareTable(['base', 'same'], [base, base]);
   assert.equal(table.rows[1]!.metrics['RR@10']!.pRandomisation, 1);
+  const data = await ftlab.loadDataset(join(REPO, 'test', 'fixtures', 'manifest', 'manifest.json'));
+  assert.equal(data.splits.test.judgedQueries, 1);
   enc.dispose();
 });

@@ -150,3 +150,14 @@ test('--query-prompt / --passage-prompt override the folder; --role picks the pr
     /--role must be query or passage/,
   );
 });
+
+test('prompt overrides are part of a training run identity; no override equals an older record without one', async () => {
+  const { recordDifferences } = await import('../../src/train/training-identity.ts');
+  const base = { config: { model: 'm', seed: 1 }, triplesSha256: 'x', triples: 1 } as unknown as Parameters<
+    typeof recordDifferences
+  >[0];
+  const withPrompt = { ...base, config: { ...base.config, prompts: { query: 'query: ' } } };
+  assert.deepEqual(recordDifferences(base, base), []);
+  assert.deepEqual(recordDifferences(base, { ...base, config: { ...base.config, prompts: {} } }), []);
+  assert.deepEqual(recordDifferences(base, withPrompt), ['prompts unset -> {"query":"query: "}']);
+});
