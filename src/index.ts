@@ -19,10 +19,28 @@ export {
 } from './data/run.ts';
 export { loadIdTriples, loadTextTriples, type IdTriple, type TextTriple } from './data/triples.ts';
 export { Random } from './data/random.ts';
+export {
+  loadDataset,
+  readManifest,
+  type Dataset,
+  type Manifest,
+  type SplitData,
+  type SplitFiles,
+  type SplitName,
+} from './data/manifest.ts';
 
 // model
 export { SentenceEncoder, type EncodeOptions, type LoadOptions } from './model/sentence-encoder.ts';
-export { readFtlabInfo, SIMILARITIES, type FtlabModelInfo, type Similarity } from './model/config.ts';
+export {
+  POOLINGS,
+  readFtlabInfo,
+  SIMILARITIES,
+  type FtlabModelInfo,
+  type Pooling,
+  type Prompts,
+  type Similarity,
+  type TextRole,
+} from './model/config.ts';
 export { DEFAULT_MODEL, DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model/model-files.ts';
 export { Lora, PAPER_LORA, parseLoraSpec, type LoraConfig } from './model/lora.ts';
 export { saveModelFolder } from './model/save-model.ts';

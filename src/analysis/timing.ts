@@ -286,7 +286,7 @@ async function repeat(repeats: number, pass: () => Promise<Pass>): Promise<Pass[
 
 async function ftlabPass(encoder: SentenceEncoder, chunks: Float32Array[], w: Workload): Promise<Pass> {
   const start = performance.now();
-  const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts));
+  const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts, 'query'));
   const [vectors, encode] = await timed(() => encoder.encodeTokenized(lists, { batchSize: w.batchSize }));
   const s = stagedSearch(vectors, w.dim, chunks, w.k, searchOptions(encoder, w));
   return { stages: { tokenize, encode, similarity: s.similaritySeconds, topk: s.topkSeconds }, total: elapsed(start) };
@@ -305,7 +305,7 @@ async function paperPass(
     const [encoder, load] = await timed(() => loadVariant(m, w.device));
     try {
       const [passages, readSeconds] = await timed(read);
-      const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts));
+      const [lists, tokenize] = await timed(() => encoder.tokenize(w.texts, 'query'));
       const [vectors, encode] = await timed(() => encoder.encodeTokenized(lists, { batchSize: w.batchSize }));
       const s = stagedSearch(vectors, w.dim, passages.chunks, w.k, searchOptions(encoder, w));
       const [, write] = await timed(() => writeRun(join(dir, 'run.trec'), s.result, w.qids, docid));

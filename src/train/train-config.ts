@@ -5,6 +5,7 @@ import type { Tensor } from '../engine/index.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { LoraConfig } from '../model/lora.ts';
 import type { Distance } from './losses/distance.ts';
+import type { Prompts } from '../model/config.ts';
 
 export interface TrainConfig {
   model: string; // the model spec it started from
@@ -32,6 +33,8 @@ export interface TrainConfig {
   keepOptimizerState?: boolean;
   /** Tokens per text; part of the run's identity when given. */
   maxLength?: number;
+  /** --query-prompt / --passage-prompt overrides of the model's prompts; part of the run's identity. */
+  prompts?: Partial<Prompts>;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
   /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */

@@ -33,6 +33,7 @@ const IDENTITY_KEYS = [
   'lora',
   'seed',
   'maxLength',
+  'prompts',
   'regulariser',
   'batchSampler',
 ] as const satisfies readonly (keyof TrainConfig)[];
@@ -59,7 +60,8 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
     const a = had.config[k] === undefined ? UNSET_MEANS[k] : had.config[k];
     const b = want.config[k] === undefined ? UNSET_MEANS[k] : want.config[k];
     if (k === 'maxLength' && (a === undefined || b === undefined)) continue; // not recorded: not compared
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
+    const none = k === 'prompts' ? {} : null; // no override recorded = the model's own prompts
+    if (JSON.stringify(a ?? none) !== JSON.stringify(b ?? none)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
     out.push(
