@@ -54,6 +54,10 @@ export const StudyConfigRecordSchema = z.object({
   data: z.array(DataFileSchema),
   notes: z.array(z.string()), // choices a reader must know (what was skipped for time, which LoRA lr, ...)
   paper: z.record(z.string(), z.unknown()).optional(), // the paper's own Table I-III numbers, for side-by-side display
+  seeds: z.array(z.number()).optional(), // training seeds of every trained arm (absent in older results: one, `seed`)
+  equivalenceMargin: z.number().optional(), // declared before the run, on `primaryMetric`
+  alpha: z.number().optional(), // family-wise, shared by the verdict table (Bonferroni)
+  primaryMetric: z.string().optional(), // the metric verdicts are given on, e.g. nDCG@10
 });
 export type StudyConfigRecord = z.infer<typeof StudyConfigRecordSchema>;
 
@@ -70,9 +74,98 @@ export const DosePointSchema = z.object({
   arm: z.string(),
   fraction: z.number(), // 0, 0.25, 0.5, 1 of the arm's steps
   step: z.number(),
-  metrics: z.record(z.string(), z.number()), // test means (re-ranking protocol)
+  metrics: z.record(z.string(), z.number()), // test means (re-ranking protocol), over seeds
+  seeds: z.number().optional(), // how many seeds the means cover
+  // the primary metric's delta to the base at this point, its CI (level 1 - alpha / tests) and paired t p
+  delta: z.number().optional(),
+  ci: z.tuple([z.number(), z.number()]).optional(),
+  p: z.number().optional(),
 });
 export type DosePoint = z.infer<typeof DosePointSchema>;
+
+/** One arm against the base on the primary metric: the verdict table's row (analysis/arm-verdict.ts). */
+export const VerdictRowSchema = z.object({
+  fold: z.string(), // a fold's name, or "pooled" (every fold's test queries together)
+  protocol: z.enum(['rerank', 'dense']),
+  arm: z.string(),
+  checkpoint: z.enum(['chosen', 'final']), // validation-chosen (step 0 = the base may win) or the last step
+  metric: z.string(),
+  seeds: z.number(),
+  queries: z.number(),
+  baseMean: z.number(),
+  armMean: z.number(),
+  delta: z.number(),
+  perSeed: z.array(z.number()),
+  seedSd: z.number().nullable(),
+  alpha: z.number(), // per-verdict alpha (family-wise alpha / tests)
+  ciDifference: z.tuple([z.number(), z.number()]), // level 1 - alpha
+  ciEquivalence: z.tuple([z.number(), z.number()]), // level 1 - 2 alpha
+  ciMethod: z.string(),
+  tost: z.object({ p: z.number(), pLower: z.number(), pUpper: z.number() }),
+  pDifference: z.number(),
+  verdict: z.enum(['worse', 'equivalent', 'better', 'inconclusive']),
+  equivalent: z.boolean(),
+  different: z.boolean(),
+  dz: z.number().nullable(),
+  wins: z.number(),
+  ties: z.number(),
+  losses: z.number(),
+  perQuery: z.array(z.object({ qid: z.string(), base: z.number(), arm: z.number() })),
+  chosenSteps: z.array(z.number()).optional(), // per seed, for the chosen checkpoint (0 = the base won)
+});
+export type VerdictRow = z.infer<typeof VerdictRowSchema>;
+
+/** What the design can detect, computed before the run from a pilot's (or the base's) per-query spread. */
+export const DesignRecordSchema = z.object({
+  metric: z.string(),
+  queries: z.number(), // test queries per verdict
+  tests: z.number(), // verdicts sharing alpha
+  alpha: z.number(),
+  power: z.number(),
+  sd: z.number(), // sd of per-query differences assumed
+  sdSource: z.string(), // where that sd comes from
+  mde: z.number(), // smallest |delta| the paired t-test detects with `power`
+  equivalenceMargin: z.number(), // declared
+  minimumMargin: z.number(), // smallest margin TOST shows equivalence at with `power` when delta = 0
+  note: z.string(),
+});
+export type DesignRecord = z.infer<typeof DesignRecordSchema>;
+
+const DistributionSchema = z.object({
+  count: z.number(),
+  min: z.number(),
+  p10: z.number(),
+  p25: z.number(),
+  median: z.number(),
+  p75: z.number(),
+  p90: z.number(),
+  max: z.number(),
+  mean: z.number(),
+});
+
+/** How hard a fold's training negatives are (analysis/negatives-profile.ts). */
+export const NegativesRecordSchema = z.object({
+  fold: z.string(),
+  kind: z.enum(['random', 'hard']),
+  triples: z.number(),
+  score: DistributionSchema, // the base model's cosine of (query, negative)
+  bm25Rank: DistributionSchema.nullable(),
+  notInRun: z.number(),
+  margin: DistributionSchema.nullable(), // score(positive) - score(negative)
+});
+export type NegativesRecord = z.infer<typeof NegativesRecordSchema>;
+
+/** A hyperparameter chosen on validation only: the values tried, their scores, the choice. */
+export const SweepRecordSchema = z.object({
+  fold: z.string(),
+  arm: z.string(),
+  parameter: z.string(), // "lr", "preserve weight", ...
+  metric: z.string(), // validation metric
+  values: z.array(z.number()),
+  scores: z.array(z.number()),
+  chosen: z.number(),
+});
+export type SweepRecord = z.infer<typeof SweepRecordSchema>;
 
 export const EnvironmentRecordSchema = z.object({
   ftlab: z.string(),
@@ -97,6 +190,10 @@ export const StudyResultsSchema = z
     config: StudyConfigRecordSchema,
     retrieval: z.array(RetrievalSectionSchema).default([]),
     dose: z.array(DosePointSchema).default([]),
+    verdicts: z.array(VerdictRowSchema).default([]),
+    design: DesignRecordSchema.nullable().default(null),
+    negatives: z.array(NegativesRecordSchema).default([]),
+    sweeps: z.array(SweepRecordSchema).default([]),
     timing: TimingResultSchema.nullable().default(null),
     training: z.array(TrainingSummarySchema).default([]),
     geometry: GeometryResultSchema.nullable().default(null),
