@@ -2,11 +2,11 @@
 // BM25 candidates), dense retrieval over the whole collection, and evaluations stored as
 // JSON (per-query values kept: the paired statistics need them).
 import type { Collection } from '../data/collection.ts';
-import type { Ranked, Run } from '../data/run.ts';
+import { rankingToRun, type Ranked, type Run } from '../data/run.ts';
 import { evaluate, type Evaluation } from '../eval/evaluate.ts';
 import { parseMetrics } from '../eval/metric.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { denseRetrieve, rerank, type Ranking } from '../retrieval/dense-retrieval.ts';
+import { denseRetrieve, rerank } from '../retrieval/dense-retrieval.ts';
 import { embedCollection } from '../retrieval/embedding-cache.ts';
 import type { QuerySet } from './data.ts';
 
@@ -44,16 +44,6 @@ export function candidates(run: Run, set: QuerySet, depth: number): Run {
   return { format: run.format, queries, source: run.source };
 }
 
-export function rankingRun(ranking: Ranking, source: string): Run {
-  const queries = new Map<string, Ranked[]>();
-  for (const [q, list] of ranking)
-    queries.set(
-      q,
-      list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })),
-    );
-  return { format: 'trec', queries, source };
-}
-
 /** The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's eq. 2, whatever the output normalisation). */
 export function rerankEvaluation(
   encoder: SentenceEncoder,
@@ -64,7 +54,7 @@ export function rerankEvaluation(
   name: string,
 ): StoredEvaluation {
   const ranking = rerank(encoder, set.queries, collection, cands, null, undefined, 'cosine');
-  return storeEvaluation(evaluate(rankingRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
+  return storeEvaluation(evaluate(rankingToRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
 }
 
 /** Dense retrieval over the whole collection (passage vectors cached per model in cacheDir). */
@@ -78,5 +68,5 @@ export async function denseEvaluation(
 ): Promise<StoredEvaluation> {
   const docs = embedCollection(encoder, collection, collectionPath, { cacheDir: o.cacheDir, onProgress: o.onProgress });
   const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000, undefined, 'cosine');
-  return storeEvaluation(evaluate(rankingRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
+  return storeEvaluation(evaluate(rankingToRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
 }

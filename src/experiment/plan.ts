@@ -1,5 +1,6 @@
 // The plan printed at start: stages, arms, and an estimated time from throughput measured
 // on this machine (the base model encoding a sample of the collection's passages).
+import { formatDuration } from '../duration.ts';
 import type { Collection } from '../data/collection.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
@@ -101,16 +102,7 @@ export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): s
   return [
     `study plan (preset ${o.preset}, config ${o.config}, seed ${o.seed}; arms: ${o.arms.map((a) => a.name).join(', ')})`,
     `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${o.device ?? 'cpu'} (${t.sample} passages)`,
-    ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${fmt(l.seconds)}`),
-    `  estimated total: ~${fmt(total)} (stages found in the run folder's cache are skipped)`,
+    ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${formatDuration(l.seconds)}`),
+    `  estimated total: ~${formatDuration(total)} (stages found in the run folder's cache are skipped)`,
   ];
-}
-
-function fmt(secs: number): string {
-  const s = Math.round(secs);
-  return s < 60
-    ? `${s}s`
-    : s < 3600
-      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

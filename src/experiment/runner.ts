@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { FTLAB_VERSION } from '../version.ts';
 import { engineInfo, engineReport } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
@@ -98,8 +98,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
     geometry: analysis.geometry,
     curves: analysis.curves,
     environment: {
-      ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-        .version,
+      ftlab: FTLAB_VERSION,
       node: process.version,
       torch: engineInfo().torch,
       blas: engineReport().blas.split(' (')[0]!,

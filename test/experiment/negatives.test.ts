@@ -188,18 +188,24 @@ test('a training record stands for a run only when configuration, triples and ev
     trainSeconds: 1,
     dose: [],
   };
-  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), []);
-  assert.deepEqual(recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', evalKey: 'e' }), [
-    'seed 42 -> 7',
-  ]);
-  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', evalKey: 'e' }), [
-    'training triples changed',
-  ]);
+  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }), []);
   assert.deepEqual(
-    recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }),
+    recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', triples: 10, evalKey: 'e' }),
+    ['seed 42 -> 7'],
+  );
+  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', triples: 10, evalKey: 'e' }), [
+    'training triples 10 (sha256 abc) -> 10 (sha256 def)',
+  ]);
+  // the study's additions to the trainer's rule: the evaluation schedule and the evaluations
+  assert.deepEqual(
+    recordDifferences(rec, { config: { ...cfg, evalEvery: 3 }, triplesSha256: 'abc', triples: 10, evalKey: 'f' }),
+    ['evalEvery 2 -> 3', 'validation/test evaluation changed'],
+  );
+  assert.deepEqual(
+    recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }),
     ['the recorded training did not finish'],
   );
-  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), [
+  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }), [
     'no finished training recorded',
   ]);
 });
@@ -241,7 +247,7 @@ test('arms: the default study leaves out the variant recipe-l2sp; naming it give
     dose: [],
   };
   assert.match(
-    recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', evalKey: 'e' }).join(' '),
+    recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', triples: 10, evalKey: 'e' }).join(' '),
     /regulariser .*embedding-cosine.* -> .*weights-l2sp/,
   );
 });
