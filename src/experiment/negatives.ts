@@ -17,6 +17,9 @@ import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { exactSearch, type DocChunks } from '../retrieval/exact-search.ts';
 import { l2NormaliseRows, normalisesAtScoring, rowDot } from '../retrieval/similarity.ts';
 
+/** Hard negatives: the base model's top-200, ranks 51-200 (the paper's recipe). */
+export const HARD = { depth: 200, lo: 51, hi: 200 };
+
 export interface Positive {
   qid: string;
   position: number;
