@@ -11,15 +11,13 @@ import type { StudyContext } from './context.ts';
 import type { Fold, QuerySet } from './data.ts';
 import {
   emptyStats,
-  HARD,
   hardNegatives,
   judgedPositives,
-  randomNegatives,
-  textTriples,
-  type IdTriple,
+  type MinedTriple,
   type NegativeStats,
   type Positive,
-} from './negatives.ts';
+} from '../retrieval/mining.ts';
+import { HARD, randomNegatives, textTriples } from './negatives.ts';
 import { Random } from '../data/random.ts';
 import type { StudyOptions } from './options.ts';
 import { candidateNegativesKey } from './stage-keys.ts';
@@ -91,7 +89,7 @@ async function mine(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
 /** Training sees steps x batch triples (less than an epoch here): mining more positives than that changes nothing. */
 function trainingSide(fold: Fold, o: StudyOptions, stats: NegativeStats): Side {
   const c = fold.collection;
-  const all = judgedPositives(fold.training.queries, fold.training.qrels, c, fold.minGrade, fold.excluded, stats);
+  const all = judgedPositives(fold.training, c, { minGrade: fold.minGrade, excluded: fold.excluded }, stats);
   return {
     name: 'train',
     set: fold.training,
@@ -103,7 +101,7 @@ function trainingSide(fold: Fold, o: StudyOptions, stats: NegativeStats): Side {
 function validationSide(fold: Fold, o: StudyOptions): Side {
   const excluded = testPassages(fold);
   const set = fold.validation;
-  const all = judgedPositives(set.queries, set.qrels, fold.collection, fold.minGrade, excluded, emptyStats());
+  const all = judgedPositives(set, fold.collection, { minGrade: fold.minGrade, excluded }, emptyStats());
   const n = Math.max(8, Math.ceil((o.steps * o.batchSize) / 4));
   return { name: 'validation', set, positives: capped(all, n, o.seed), excluded };
 }
@@ -115,7 +113,7 @@ interface MineRequest {
   searched: { rows: number[]; vectors: Float32Array };
 }
 
-function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<IdTriple[]> | IdTriple[] {
+function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedTriple[]> | MinedTriple[] {
   const { side, stats } = r;
   const common = { positives: side.positives, qrels: side.set.qrels, collection: fold.collection };
   if (r.kind === 'random')
@@ -134,7 +132,7 @@ function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<IdTrip
   });
 }
 
-function writeSide(ctx: StudyContext, fold: Fold, w: { side: Side; kind: Kind; ids: IdTriple[] }): TriplesFile {
+function writeSide(ctx: StudyContext, fold: Fold, w: { side: Side; kind: Kind; ids: MinedTriple[] }): TriplesFile {
   const path = join(ctx.options.output, 'triples', `${foldTag(fold)}.${w.side.name}.${w.kind}.tsv`);
   return writeTriples(path, textTriples(w.ids, w.side.set.queries, fold.collection));
 }

@@ -15,7 +15,8 @@ import { UserError } from '../errors.ts';
 import { splitByQuery, subset, touchedPassages, type Fold, type QuerySet } from './data.ts';
 import { dataFile } from './provenance.ts';
 import type { StudyContext } from './context.ts';
-import { emptyStats, HARD, hardNegatives, judgedPositives, textTriples, type NegativeStats } from './negatives.ts';
+import { emptyStats, hardNegatives, judgedPositives, type NegativeStats } from '../retrieval/mining.ts';
+import { HARD, textTriples } from './negatives.ts';
 import { writeTriples, type NegativesOutput } from './negatives-stage.ts';
 import { collectionNegativesKey } from './stage-keys.ts';
 
@@ -164,7 +165,7 @@ interface CollectionMining {
 
 async function mineOver(ctx: StudyContext, fold: Fold, m: CollectionMining): Promise<TextTriple[]> {
   const c = fold.collection;
-  const positives = judgedPositives(m.queries, m.qrels, c, fold.minGrade, m.excluded, m.stats);
+  const positives = judgedPositives(m, c, { minGrade: fold.minGrade, excluded: m.excluded }, m.stats);
   const ids = await hardNegatives({
     positives,
     queries: m.queries,

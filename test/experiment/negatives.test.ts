@@ -5,7 +5,8 @@ import { Collection } from '../../src/data/collection.ts';
 import type { Qrels } from '../../src/data/qrels.ts';
 import type { Run } from '../../src/data/run.ts';
 import { splitByQuery, touchedPassages } from '../../src/experiment/data.ts';
-import { emptyStats, hardNegatives, judgedPositives, randomNegatives } from '../../src/experiment/negatives.ts';
+import { randomNegatives } from '../../src/experiment/negatives.ts';
+import { emptyStats, hardNegatives, judgedPositives } from '../../src/retrieval/mining.ts';
 import { capped } from '../../src/experiment/negatives-stage.ts';
 import { recordDifferences, type ArmTrainingRecord } from '../../src/experiment/training.ts';
 import { armTrainConfig, ARMS, selectArms } from '../../src/experiment/arms.ts';
@@ -50,7 +51,7 @@ test('random negatives: a passage judged for a test query (any grade) is never s
   const queries = new Map([['q1', 'query one']]);
   for (let seed = 0; seed < 20; seed++) {
     const stats = emptyStats();
-    const pos = judgedPositives(queries, qrels, c, 2, excluded, stats);
+    const pos = judgedPositives({ queries, qrels }, c, { minGrade: 2, excluded }, stats);
     const t = randomNegatives({ positives: pos, qrels, run, collection: c, excluded, seed, stats });
     assert.deepEqual(t, [{ qid: 'q1', positive: 0, negative: 1 }]); // d1: the only candidate left
     assert.equal(stats.excludedDropped, 2);
@@ -74,7 +75,12 @@ test('random negatives: a passage judged for a test query (any grade) is never s
 test('a positive judged for a test query is dropped and counted', () => {
   const { c, qrels } = fixture();
   const stats = emptyStats();
-  const pos = judgedPositives(new Map([['q1', 'q']]), qrels, c, 2, new Set([0]), stats);
+  const pos = judgedPositives(
+    { queries: new Map([['q1', 'q']]), qrels },
+    c,
+    { minGrade: 2, excluded: new Set([0]) },
+    stats,
+  );
   assert.deepEqual(pos, []);
   assert.equal(stats.positivesExcluded, 1);
 });
