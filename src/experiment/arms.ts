@@ -148,7 +148,9 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
 export function lossDescription(arm: ArmSpec, config: TripletConfigName): string {
   if (arm.kind === 'base') return 'none';
   if (arm.kind === 'recipe') {
-    return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`}`;
+    const anchor =
+      arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`;
+    return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${anchor}`;
   }
   const p = TRIPLET_PRESETS[config];
   return `triplet(${p.distance}, margin ${p.margin}${p.normalize ? ', normalised' : ', unnormalised'})`;

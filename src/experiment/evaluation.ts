@@ -44,29 +44,46 @@ export function candidates(run: Run, set: QuerySet, depth: number): Run {
   return { format: run.format, queries, source: run.source };
 }
 
-/** The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's eq. 2, whatever the output normalisation). */
+/** Queries re-ranked over their first-stage candidates. */
+export interface RerankTask {
+  set: QuerySet;
+  collection: Collection;
+  candidates: Run;
+}
+
+/**
+ * The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's
+ * eq. 2, whatever the output normalisation).
+ */
 export function rerankEvaluation(
   encoder: SentenceEncoder,
-  set: QuerySet,
-  collection: Collection,
-  cands: Run,
+  task: RerankTask,
   metrics: readonly string[],
   name: string,
 ): StoredEvaluation {
-  const ranking = rerank(encoder, set.queries, collection, cands, null, undefined, 'cosine');
-  return storeEvaluation(evaluate(rankingToRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
+  const ranking = rerank(encoder, task.set.queries, task.collection, task.candidates, null, undefined, 'cosine');
+  return storeEvaluation(evaluate(rankingToRun(ranking, name), task.set.qrels, parseMetrics(metrics.join(','))));
+}
+
+/** Queries searched over a whole collection (its file names the embedding cache). */
+export interface DenseTask {
+  set: QuerySet;
+  collection: Collection;
+  collectionPath: string;
 }
 
 /** Dense retrieval over the whole collection (passage vectors cached per model in cacheDir). */
 export async function denseEvaluation(
   encoder: SentenceEncoder,
-  set: QuerySet,
-  collection: Collection,
-  collectionPath: string,
+  task: DenseTask,
   metrics: readonly string[],
   o: { cacheDir?: string | null; k?: number; onProgress?: (d: number, n: number) => void; name: string },
 ): Promise<StoredEvaluation> {
-  const docs = embedCollection(encoder, collection, collectionPath, { cacheDir: o.cacheDir, onProgress: o.onProgress });
+  const { set, collection } = task;
+  const docs = embedCollection(encoder, collection, task.collectionPath, {
+    cacheDir: o.cacheDir,
+    onProgress: o.onProgress,
+  });
   const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000, undefined, 'cosine');
   return storeEvaluation(evaluate(rankingToRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
 }

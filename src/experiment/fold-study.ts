@@ -3,7 +3,6 @@
 // test evaluations (re-ranking; dense where asked), and the paired comparison tables.
 import { join } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
-import type { Run } from '../data/run.ts';
 import type { RetrievalEvaluator } from '../train/trainer.ts';
 import type { DosePoint, RetrievalSection } from '../report/schema.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
@@ -15,6 +14,7 @@ import {
   loadEvaluation,
   means,
   rerankEvaluation,
+  type RerankTask,
   type StoredEvaluation,
 } from './evaluation.ts';
 import { compareTable } from './external.ts';
@@ -50,8 +50,8 @@ export interface StudyUnit {
 interface FoldSetup {
   fold: Fold;
   tag: string;
-  testCands: Run | null;
-  valCands: Run | null;
+  test: RerankTask | null; // the test queries' candidates (null: no re-ranking protocol)
+  validation: RerankTask | null; // the validation queries' candidates (null: none to choose by)
   evalKey: string;
   baseTest: StoredEvaluation | null;
 }
@@ -88,16 +88,20 @@ export async function runFold(
 async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
   const o = ctx.options;
   const rerankable = fold.testRun !== null && o.protocols.includes('rerank');
-  const testCands = rerankable ? candidates(fold.testRun!, fold.test, o.rerankDepth) : null;
+  const c = fold.collection;
+  const test = rerankable
+    ? { set: fold.test, collection: c, candidates: candidates(fold.testRun!, fold.test, o.rerankDepth) }
+    : null;
   const valCands = fold.trainRun ? candidates(fold.trainRun, fold.validation, o.validationDepth) : null;
+  const validation = valCands ? { set: fold.validation, collection: c, candidates: valCands } : null;
   const tag = foldTag(fold);
-  const baseTest = testCands
+  const baseTest = test
     ? await ctx.cache.run(`eval.${tag}.rerank.base`, baseRerankKey(fold, o, ctx.metrics, ctx.baseId), () =>
-        rerankEvaluation(ctx.base, fold.test, fold.collection, testCands, ctx.metrics, 'base'),
+        rerankEvaluation(ctx.base, test, ctx.metrics, 'base'),
       )
     : null;
   const evalKey = evaluationKey(fold, o, ctx.metrics, ctx.baseId);
-  return { fold, tag, testCands, valCands, evalKey, baseTest };
+  return { fold, tag, test, validation, evalKey, baseTest };
 }
 
 /**
@@ -135,7 +139,7 @@ async function trainUnit(
   const dir = join(o.output, 'models', setup.tag, arm.name);
   const bar = ctx.progress(`train ${arm.name} (${fold.name})`, o.steps, 'steps');
   const tArm = performance.now();
-  const points = setup.testCands ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
+  const points = setup.test ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
   const record = await trainArm({
     name: `${arm.name} (${fold.name})`,
     dir,
@@ -147,7 +151,7 @@ async function trainUnit(
     validationEval: validationEvaluator(setup),
     evalKey: setup.evalKey,
     doseSteps: points.map((d) => d.step),
-    snapshot: (enc) => rerankEvaluation(enc, fold.test, fold.collection, setup.testCands!, ctx.metrics, arm.name),
+    snapshot: (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, arm.name),
     onMismatch: o.onMismatch,
     device: ctx.device,
     log: ctx.log,
@@ -169,16 +173,16 @@ function checkedTriples(o: StudyOptions, unit: StudyUnit, negatives: NegativesOu
         'raise --mining-depth or use --mining-pool pool)'
       : '';
   throw new UserError(
-    `${arm.name} (${fold.name}): ${f.count} ${arm.negatives} training triples, fewer than one batch of ${o.batchSize}${hint}`,
+    `${arm.name} (${fold.name}): ${f.count} ${arm.negatives} training triples, ` +
+      `fewer than one batch of ${o.batchSize}${hint}`,
   );
 }
 
 /** Validation nDCG@10 re-ranking the validation queries' candidates (chooses checkpoints; never the test fold). */
 function validationEvaluator(setup: FoldSetup): RetrievalEvaluator | undefined {
-  const { fold, valCands } = setup;
-  if (!valCands || fold.validation.queries.size === 0) return undefined;
-  return async (enc) =>
-    means(rerankEvaluation(enc, fold.validation, fold.collection, valCands, ['nDCG@10'], 'validation'));
+  const task = setup.validation;
+  if (!task || task.set.queries.size === 0) return undefined;
+  return async (enc) => means(rerankEvaluation(enc, task, ['nDCG@10'], 'validation'));
 }
 
 function dosePoints(o: Pick<StudyOptions, 'dose' | 'steps'>, setup: FoldSetup, a: ArmOutcome): DosePoint[] {
@@ -211,9 +215,7 @@ async function finalRerank(ctx: StudyContext, setup: FoldSetup, a: TrainedArm & 
   const snap = r.dose.find((d) => d.step === at);
   if (snap) return snap.evaluation;
   return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}`, finalRerankKey(a), () =>
-    withModel(ctx, a.modelPath, (enc) =>
-      rerankEvaluation(enc, setup.fold.test, setup.fold.collection, setup.testCands!, ctx.metrics, a.arm.name),
-    ),
+    withModel(ctx, a.modelPath, (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, a.arm.name)),
   );
 }
 
@@ -224,7 +226,8 @@ async function finalDense(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): P
     withModel(ctx, a.modelPath, (enc) => {
       const bar = ctx.progress(`encode collection (${a.arm.name})`, fold.collection.size, 'passages');
       // trained models are not cached across runs: the stage cache keeps their results instead
-      return denseEvaluation(enc, fold.test, fold.collection, fold.collectionPath, ctx.metrics, {
+      const task = { set: fold.test, collection: fold.collection, collectionPath: fold.collectionPath };
+      return denseEvaluation(enc, task, ctx.metrics, {
         cacheDir: a.record ? null : ctx.options.cacheDir,
         onProgress: (d) => bar.update(d),
         name: a.arm.name,

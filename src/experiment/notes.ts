@@ -23,18 +23,23 @@ function designNotes(o: StudyOptions): string[] {
     o.config === 'paper-run'
       ? " (euclidean distance, margin 5, unnormalised output: what the paper's code ran)"
       : " (cosine distance, margin 0.2, normalised: what the paper's text states)";
+  const percents = o.dose.map((d) => `${d * 100}%`).join(', ');
   const out = [
-    `Triplet arms use the ${o.config} configuration${config}; every model is scored by cosine similarity (the paper's eq. 2).`,
-    `Checkpoints are chosen by validation nDCG@10 (re-ranking the validation queries' BM25 top-${o.validationDepth}), ` +
+    `Triplet arms use the ${o.config} configuration${config}; ` +
+      "every model is scored by cosine similarity (the paper's eq. 2).",
+    'Checkpoints are chosen by validation nDCG@10 ' +
+      `(re-ranking the validation queries' BM25 top-${o.validationDepth}), ` +
       'evaluated at every quarter of training; the test fold is never used for a choice.',
-    `Dose-response: each arm is re-ranking-evaluated on the test fold at ${o.dose.map((d) => `${d * 100}%`).join(', ')} ` +
-      `of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), so the base's evaluation stands for it.`,
+    `Dose-response: each arm is re-ranking-evaluated on the test fold at ${percents} ` +
+      `of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), ` +
+      "so the base's evaluation stands for it.",
     `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
   ];
   if (o.arms.some((a) => a.name === 'recipe'))
     out.push(
-      'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) and a preservation ' +
-        `penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) between the model's and the frozen base's embeddings of the batch's texts.`,
+      'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) ' +
+        `and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) ` +
+        "between the model's and the frozen base's embeddings of the batch's texts.",
     );
   if (o.arms.some((a) => a.name === 'recipe-l2sp'))
     out.push(
@@ -48,7 +53,8 @@ function designNotes(o: StudyOptions): string[] {
   const guard =
     o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`;
   out.push(
-    `Hard negatives: the base model's top-200 over ${searched}, ranks 51-200, judged-relevant excluded, false-negative guard ${guard}.`,
+    `Hard negatives: the base model's top-200 over ${searched}, ranks 51-200, judged-relevant excluded, ` +
+      `false-negative guard ${guard}.`,
   );
   return out;
 }
@@ -60,7 +66,8 @@ function foldNotes(f: FoldOutcome): string[] {
     out.push(
       `${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ` +
         `${s.hard.guardDropped} hard candidates; ${s.hard.positivesExcluded} positives and ` +
-        `${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped because a test or validation query touches them.`,
+        `${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped ` +
+        'because a test or validation query touches them.',
     );
   for (const a of f.arms) {
     const r = a.record;
@@ -96,6 +103,7 @@ function lossTrends(curves: CurvesResult | null): string[] {
     const first = avg(c.loss.slice(0, q));
     const last = avg(c.loss.slice(-q));
     const trend = `${last < first ? 'falls' : 'does not fall'} by ${((100 * (first - last)) / first).toFixed(1)}%`;
-    return `${c.model}: training loss ${first.toFixed(4)} (first quarter of steps) -> ${last.toFixed(4)} (last quarter), ${trend}.`;
+    const span = `${first.toFixed(4)} (first quarter of steps) -> ${last.toFixed(4)} (last quarter)`;
+    return `${c.model}: training loss ${span}, ${trend}.`;
   });
 }

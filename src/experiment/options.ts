@@ -21,7 +21,8 @@ export interface StudyOptions {
   validationDepth: number; // validation queries' BM25 candidates re-ranked to choose checkpoints
   miningDepth: number; // candidates mode: BM25 candidates per training query searched for hard negatives
   protocols: ('rerank' | 'dense')[];
-  miningPool: 'candidates' | 'pool'; // hard negatives searched among the training queries' candidates, or the whole training part of the pool
+  /** Hard negatives searched among the training queries' candidates, or the whole training part of the pool. */
+  miningPool: 'candidates' | 'pool';
   guardMargin: number | null; // false-negative guard; null turns it off
   timingQueries: number;
   timingRepeats: number;

@@ -77,7 +77,8 @@ async function minePaper(ctx: StudyContext, fold: Fold): Promise<NegativesOutput
   const random = await sampleOfficial(ctx, fold);
   ctx.log(
     `negatives paper random: ${random.train.length} training + ${random.validation.length} validation triples ` +
-      `sampled; ${random.stats.excludedDropped} dropped (a dev-judged passage, or a validation-judged one in a training triple)`,
+      `sampled; ${random.stats.excludedDropped} dropped ` +
+      '(a dev-judged passage, or a validation-judged one in a training triple)',
   );
   const c = fold.collection;
   const bar = ctx.progress('encode collection (base, hard negatives)', c.size, 'passages');

@@ -151,7 +151,8 @@ function prepareFolder(o: ArmTrainingOptions, have: ArmTrainingRecord | null, wa
     o.log(`${o.name}: ${o.dir} finished training but its study record was not written: retraining from scratch`);
   } else if (have) {
     const why = recordDifferences(have, want);
-    const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
+    const shown = `${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''}`;
+    const line = `${o.name}: ${o.dir} was trained differently (${shown})`;
     if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
     o.log(`${line}: retraining from scratch`);
   }
