@@ -12,6 +12,22 @@ export type StageKey = Record<string, unknown>;
 
 const hashes = (fold: Pick<Fold, 'files'>): string[] => fold.files.map((f) => f.sha256);
 
+/** What every negatives stage reads: the fold's files, the validation split, the base model, the guard. */
+function minerKey(
+  fold: Pick<Fold, 'files'>,
+  o: Pick<StudyOptions, 'seed' | 'validationFraction' | 'guardMargin'>,
+  baseId: string,
+): StageKey {
+  return {
+    fold: hashes(fold),
+    seed: o.seed,
+    validation: o.validationFraction,
+    base: baseId,
+    guard: o.guardMargin,
+    hard: HARD,
+  };
+}
+
 export type CandidateNegativesInputs = Pick<
   StudyOptions,
   'seed' | 'validationFraction' | 'guardMargin' | 'miningPool' | 'miningDepth' | 'steps' | 'batchSize'
@@ -24,15 +40,10 @@ export function candidateNegativesKey(
   baseId: string,
 ): StageKey {
   return {
-    fold: hashes(fold),
-    seed: o.seed,
-    validation: o.validationFraction,
-    base: baseId,
-    guard: o.guardMargin,
+    ...minerKey(fold, o, baseId),
     pool: o.miningPool,
     depth: o.miningDepth,
     need: o.steps * o.batchSize, // training reads at most this many positives
-    hard: HARD,
     minGrade: fold.minGrade,
   };
 }
@@ -48,15 +59,7 @@ export function collectionNegativesKey(
   o: CollectionNegativesInputs,
   baseId: string,
 ): StageKey {
-  return {
-    fold: hashes(fold),
-    seed: o.seed,
-    validation: o.validationFraction,
-    base: baseId,
-    guard: o.guardMargin,
-    n: o.paperTriples,
-    hard: HARD,
-  };
+  return { ...minerKey(fold, o, baseId), n: o.paperTriples };
 }
 
 export type EvaluationInputs = Pick<StudyOptions, 'rerankDepth' | 'validationDepth' | 'dose' | 'protocols'>;
