@@ -1,5 +1,4 @@
-// ftlab's version, read once from package.json: the CLI's --version, results.json's
-// environment and the ONNX producer all say the same.
+// ftlab's version, read once from package.json (the CLI's --version, results.json, ONNX exports).
 import { readFileSync } from 'node:fs';
 
 export const FTLAB_VERSION: string = (

@@ -1,8 +1,8 @@
 // The ftlab command line: dispatches to one file per command (src/cli/commands/).
 import { parseArgs } from 'node:util';
-import { FTLAB_VERSION } from '../version.ts';
 import type { Command } from './command.ts';
 import { Interrupted, UserError } from '../errors.ts';
+import { FTLAB_VERSION } from '../version.ts';
 import { joinNegativeValues } from './command.ts';
 import { gracefully, INTERRUPT_EXIT } from './interrupt.ts';
 import { embed } from './commands/embed.ts';

@@ -1,6 +1,6 @@
 // A progress bar with rate and ETA on stderr. On a terminal it redraws in place (at most
 // 10 times a second); elsewhere (logs, CI) it prints a line every 10%.
-import { formatDuration } from '../report/format.ts';
+import { formatDuration } from '../duration.ts';
 
 export class Progress {
   readonly #start = performance.now();

@@ -41,6 +41,28 @@ export interface TrainConfig {
   batchSampler?: 'shuffle' | 'no-duplicates';
 }
 
+/** Defaults every training run starts from (ftlab train's flags, the study's arms): sentence-transformers' fit. */
+export const TRAIN_DEFAULTS = {
+  mnrlScale: 20,
+  gradAccumulation: 1,
+  lr: 2e-5,
+  warmup: 1000,
+  epochs: 1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  seed: 42,
+  evalEvery: 0,
+  saveEvery: 0,
+  keepCheckpoints: 1,
+} as const satisfies Partial<TrainConfig>;
+
+/** What makes two runs the same run (compared by training-identity.ts): the configuration and the triples. */
+export interface TrainingRecord {
+  config: TrainConfig;
+  triplesSha256: string;
+  triples: number;
+}
+
 export interface StepLog {
   type: 'step';
   step: number; // optimizer steps done

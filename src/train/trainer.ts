@@ -12,7 +12,7 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, type Tensor } from '../engine/index.ts';
-import { Interrupted, UserError } from '../errors.ts';
+import { TrainingInterrupted, UserError } from '../errors.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { saveModelFolder } from '../model/save-model.ts';
@@ -235,9 +235,7 @@ function checkpoint(run: Run): string {
 }
 
 function interrupt(run: Run, dir: string): never {
-  throw new Interrupted(
-    `interrupted at step ${run.state.step} of ${run.totalSteps}: checkpoint saved in ${dir}; run the same command with --resume to continue`,
-  );
+  throw new TrainingInterrupted(run.state.step, run.totalSteps, dir);
 }
 
 async function evaluate(run: Run): Promise<void> {

@@ -5,14 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
-import type { TrainConfig } from './train-config.ts';
+import type { TrainConfig, TrainingRecord } from './train-config.ts';
 import { latestCheckpoint, readCheckpointMeta } from './checkpoint.ts';
 
-export interface TrainingRecord {
-  config: TrainConfig;
-  triplesSha256: string;
-  triples: number;
-}
+export type { TrainingRecord } from './train-config.ts';
 
 /** Settings that decide the weights. Schedules of saving and evaluating do not. */
 const IDENTITY_KEYS = [
