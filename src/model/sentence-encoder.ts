@@ -2,7 +2,7 @@
 // `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
-import { cat, int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { cat, int64, noGrad, tensor, tidy, type Precision, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { BertTokenizer } from './tokenizer.ts';
 export interface LoadOptions {
   device?: string;
   maxLength?: number; // overrides ftlab.json / the default 256
+  precision?: Precision; // the linear layers' arithmetic in inference (default fp32)
 }
 
 export interface EncodeOptions {
@@ -61,7 +62,9 @@ export class SentenceEncoder {
         t.dispose();
       }
     }
-    return new SentenceEncoder(Bert.fromWeights(config, weights, files.weights), tokenizer, info, files);
+    const bert = Bert.fromWeights(config, weights, files.weights);
+    bert.precision = opts.precision ?? 'fp32';
+    return new SentenceEncoder(bert, tokenizer, info, files);
   }
 
   /**

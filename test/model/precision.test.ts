@@ -1,0 +1,78 @@
+// Each inference precision's vectors against fp32's on real passages (the TREC DL pool):
+// the oneDNN fp32 path within 1e-5 cosine of MKL's, bf16 and int8 within measured bounds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { forceFp32Path, matmulPaths } from '../../src/engine/index.ts';
+import { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
+import { SHARED_MSMARCO, hasShared } from '../helpers/tiny-model.ts';
+
+const SAMPLE = 240;
+
+/** Every 120th passage of the pool: a fixed sample of real lengths and vocabulary. */
+function poolSample(): string[] {
+  const lines = readFileSync(join(SHARED_MSMARCO, 'trec-dl', 'collection.pool.tsv'), 'utf8').split('\n');
+  const texts: string[] = [];
+  for (let i = 0; i < lines.length && texts.length < SAMPLE; i += 120) {
+    const text = lines[i]?.split('\t')[1];
+    if (text) texts.push(text);
+  }
+  return texts;
+}
+
+/** Mean and minimum cosine between row i of a and row i of b (rows of width dim). */
+function cosines(a: Float32Array, b: Float32Array, dim: number): { mean: number; min: number } {
+  let sum = 0;
+  let min = 1;
+  const n = a.length / dim;
+  for (let r = 0; r < n; r++) {
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let j = r * dim; j < (r + 1) * dim; j++) {
+      ab += a[j]! * b[j]!;
+      aa += a[j]! * a[j]!;
+      bb += b[j]! * b[j]!;
+    }
+    const c = ab / Math.sqrt(aa * bb);
+    sum += c;
+    min = Math.min(min, c);
+  }
+  return { mean: sum / n, min };
+}
+
+test('fp32 on oneDNN, bf16 and int8 vectors against MKL fp32 on real passages', {
+  skip: !hasShared && 'needs ../shared/data/msmarco',
+}, () => {
+  const texts = poolSample();
+  assert.equal(texts.length, SAMPLE);
+  const enc = SentenceEncoder.load('default');
+  const paths = matmulPaths();
+  forceFp32Path('mkl');
+  const mkl = enc.encode(texts);
+  const results: string[] = [];
+  const check = (name: string, v: Float32Array, meanBound: number, minBound: number): void => {
+    const c = cosines(mkl, v, enc.dim);
+    results.push(`${name}: mean cosine ${c.mean.toFixed(7)}, min ${c.min.toFixed(7)}`);
+    assert.ok(
+      c.mean >= meanBound && c.min >= minBound,
+      `${name}: mean ${c.mean} (>= ${meanBound}), min ${c.min} (>= ${minBound})`,
+    );
+  };
+  if (paths.figures.some((f) => f.path === 'fp32-onednn')) {
+    forceFp32Path('onednn');
+    check('fp32-onednn', enc.encode(texts), 1 - 1e-5, 1 - 1e-5);
+    forceFp32Path('mkl');
+  }
+  if (paths.bf16Available) {
+    enc.bert.precision = 'bf16';
+    check('bf16', enc.encode(texts), 0.9995, 0.998);
+  }
+  if (paths.int8) {
+    enc.bert.precision = 'int8';
+    check('int8', enc.encode(texts), 0.99, 0.96);
+  }
+  enc.bert.releaseInference();
+  process.stderr.write(`${results.join('\n')}\n`);
+});
