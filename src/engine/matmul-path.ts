@@ -4,7 +4,15 @@
 // MiniLM-shaped linear layer [256 x 384] x [384 x 1536] on each path, interleaved, best of
 // several rounds, and checks each fp32 path's result against MKL's: a path that is not fp32
 // to 1e-5 (relative to the largest output) is never chosen for fp32.
+// The result is kept per machine (CPU, ISA, libtorch, threads) in the cache folder
+// ($FTLAB_CACHE, else ~/.cache/ftlab: engine/matmul-probe-KEY.json), so one machine always takes
+// the same path (same numbers run to run) and a contended moment's probe can be redone with
+// `ftlab doctor --probe`.
 //   FTLAB_FP32_PATH=mkl|onednn forces the fp32 choice (tests compare the two paths with it).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { cpuInfo, hasBf16, type CpuInfo } from './cpu-info.ts';
 import { native } from './native.ts';
 import { tidy } from './scope.ts';
@@ -26,6 +34,9 @@ export interface PathProbe {
   /** GFLOP/s (GOP/s for int8) per path, and each fp32 path's largest difference to MKL relative to max |y|. */
   figures: { path: string; gflops: number; relDiff?: number }[];
   forced: boolean;
+  /** When the figures were measured (ISO time), and whether they came from the cache file. */
+  measuredAt: string;
+  cached: boolean;
 }
 
 const M = 256;
@@ -35,13 +46,52 @@ const FP32_TOLERANCE = 1e-5;
 
 let probed: PathProbe | null = null;
 
-/** The probe's result for this process (run at the first call), with the matmul precision applied. */
-export function matmulPaths(): PathProbe {
-  if (!probed) {
-    probed = tidy(() => runProbe());
-    native.setMatmulPrecision(probed.matmulPrecision);
+function probeFile(): string {
+  const cpu = cpuInfo();
+  const key = createHash('sha256')
+    .update(JSON.stringify([cpu.model, cpu.isa, native.version(), native.getNumThreads(), PROBE_VERSION]))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = process.env.FTLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ftlab');
+  return join(dir, 'engine', `matmul-probe-${key}.json`);
+}
+const PROBE_VERSION = 1;
+
+function readCached(file: string): PathProbe | null {
+  if (!existsSync(file)) return null;
+  try {
+    return { ...(JSON.parse(readFileSync(file, 'utf8')) as PathProbe), cached: true };
+  } catch {
+    return null; // a damaged file is measured again
   }
-  return probed;
+}
+
+function writeCached(file: string, p: PathProbe): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(p)}\n`);
+    renameSync(`${file}.${process.pid}.tmp`, file);
+  } catch {
+    // a read-only cache folder: the probe runs again next time
+  }
+}
+
+/**
+ * The probe's result for this machine (measured at the first call of the first process, then
+ * read from the cache file), with the matmul precision applied. `fresh` measures again.
+ */
+export function matmulPaths(fresh = false): PathProbe {
+  if (probed && !fresh) return probed;
+  const file = probeFile();
+  const forced = process.env.FTLAB_FP32_PATH;
+  let p = fresh || forced ? null : readCached(file);
+  if (!p) {
+    p = tidy(() => runProbe());
+    if (!forced) writeCached(file, p);
+  }
+  probed = p;
+  native.setMatmulPrecision(p.matmulPrecision);
+  return p;
 }
 
 /**
@@ -87,7 +137,7 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
     `int8: ${p.int8 ? kernelName(p.int8) : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
-    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]: ${figs}`
+    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}`
   );
 }
 
@@ -203,5 +253,7 @@ function runProbe(): PathProbe {
     bf16Available: candidates.some((c) => c.kernel?.kind === 'bf16'),
     figures,
     forced: forcedPath !== undefined && forcedPath !== '',
+    measuredAt: new Date().toISOString().slice(0, 19),
+    cached: false,
   };
 }
