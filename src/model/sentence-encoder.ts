@@ -179,6 +179,7 @@ export class SentenceEncoder {
   }
 
   dispose(): void {
+    this.bert.releaseInference();
     for (const t of this.bert.params.values()) t.dispose();
   }
 }
