@@ -7,10 +7,11 @@
 // The prepared copies are owned here (kept out of tidy scopes) and freed by dispose().
 import { native } from './native.ts';
 import { keep } from './scope.ts';
-import { linear, type Tensor } from './tensor.ts';
+import { cat, linear, zeros, type Tensor } from './tensor.ts';
 import { Tensor as T } from './tensor.ts';
 
 export type Precision = 'fp32' | 'bf16' | 'int8';
+const ROW_BUCKET = 64;
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'int8'];
 
 /** How one linear layer is computed. */
@@ -60,8 +61,26 @@ export class PreparedLinear {
     }
   }
 
-  /** y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32. */
+  /**
+   * y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32.
+   * oneDNN compiles a kernel per input shape: length-sorted batches give a new row count almost
+   * every batch, so rows are padded with zeros to a multiple of ROW_BUCKET (a few dozen shapes
+   * in all, then cache hits) and the padding is cut off again (at most 63 rows of ~2,000).
+   */
   apply(x: Tensor, activation: 'none' | 'gelu' = 'none'): Tensor {
+    if (this.kernel.kind === 'fp32-mkl') return this.run(x, activation);
+    const shape = x.shape;
+    const inF = shape[shape.length - 1]!;
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const padded = Math.ceil(rows / ROW_BUCKET) * ROW_BUCKET;
+    const x2 = x.reshape([rows, inF]);
+    const xp = padded === rows ? x2 : cat([x2, zeros([padded - rows, inF], { dtype: x.dtype, device: x.device })], 0);
+    const y = this.run(xp, activation); // [padded, out]
+    const out = y.shape[1]!;
+    return (padded === rows ? y : y.slice(0, 0, rows)).reshape([...shape.slice(0, -1), out]);
+  }
+
+  private run(x: Tensor, activation: 'none' | 'gelu'): Tensor {
     const k = this.kernel;
     if (k.kind === 'int8') {
       const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine));
