@@ -11,6 +11,7 @@
 // event loop turns, and a long synchronous training loop would pile them up.
 
 #include <napi.h>
+#include "precision.h"
 #include <torch/torch.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -496,6 +497,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);
   EXPORT(getNumThreads); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(synchronize);
   EXPORT(version); EXPORT(parallelInfo); EXPORT(showConfig);
+  ftlab::registerPrecisionOps(env, exports, {wrap, tensorOf});
   return exports;
 }
 

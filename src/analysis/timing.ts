@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineInfo } from '../engine/index.ts';
+import { engineInfo, type Precision } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import { loadCollection } from '../data/collection.ts';
 import { loadQueries } from '../data/queries.ts';
@@ -45,6 +45,7 @@ export interface TimingOptions {
   cacheDir?: string | null; // embedding cache (null: none)
   device?: string;
   batchSize?: number;
+  precision?: Precision; // the query encoder's linear layers (default fp32)
   log?: (line: string) => void;
 }
 
@@ -89,7 +90,7 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   let dim = 0;
   let size = 0;
   for (const m of o.models) {
-    const encoder = loadVariant(m, device);
+    const encoder = loadVariant(m, device, o.precision);
     try {
       const passages = source.vectors(encoder, m.spec, log);
       dim = passages.dim;
@@ -179,8 +180,8 @@ export async function cycledQueries(
   return { texts, qids, distinct: Math.min(n, all.length) };
 }
 
-export function loadVariant(m: TimingModelSpec, device: string): SentenceEncoder {
-  const encoder = SentenceEncoder.load(m.spec, { device });
+export function loadVariant(m: TimingModelSpec, device: string, precision?: Precision): SentenceEncoder {
+  const encoder = SentenceEncoder.load(m.spec, { device, precision });
   const lora = m.variant === 'lora-merged' || m.variant === 'lora-unmerged';
   if (lora && !encoder.lora)
     throw new UserError(`${m.spec}: variant ${m.variant} needs a LoRA folder (adapter_config.json)`);

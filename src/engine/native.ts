@@ -114,6 +114,19 @@ export interface NativeEngine {
   version(): string;
   parallelInfo(): string;
   showConfig(): string;
+  // native/precision.cc
+  hasOp(qualifiedName: string): boolean;
+  setMatmulPrecision(mode: 'highest' | 'high' | 'medium'): void;
+  matmulPrecision(): 'highest' | 'high' | 'medium';
+  tensorVersion(t: H): number;
+  packLinearWeight(w: H, batchHint: Opt<number>): H;
+  packedLinear(x: H, packed: H, b: Opt<H>, activation: 'none' | 'gelu'): H;
+  quantEngines(): string[];
+  /** A packed-weight handle (its own table; free with disposePacked). */
+  quantizeLinear(w: H, b: Opt<H>, engine: string): number;
+  quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string): H;
+  disposePacked(packed: number): void;
+  livePacked(): number;
 }
 
 /** The addon file: $FTLAB_ADDON (another build, e.g. the CI's libtorch 1.13 one), else native/build. */

@@ -4,7 +4,7 @@
 // `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
-import { cat, int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { cat, int64, noGrad, tensor, tidy, type Precision, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo, type Prompts, type TextRole } from './config.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ export interface LoadOptions {
   device?: string;
   maxLength?: number; // overrides ftlab.json / the default 256
   prompts?: Partial<Prompts>; // override the folder's prompts (--query-prompt / --passage-prompt)
+  precision?: Precision; // the linear layers' arithmetic in inference (default fp32)
 }
 
 export interface EncodeOptions {
@@ -65,7 +66,9 @@ export class SentenceEncoder {
         t.dispose();
       }
     }
-    return new SentenceEncoder(Bert.fromWeights(config, weights, files.weights), tokenizer, info, files);
+    const bert = Bert.fromWeights(config, weights, files.weights);
+    bert.precision = opts.precision ?? 'fp32';
+    return new SentenceEncoder(bert, tokenizer, info, files);
   }
 
   /**
@@ -184,6 +187,7 @@ export class SentenceEncoder {
   }
 
   dispose(): void {
+    this.bert.releaseInference();
     for (const t of this.bert.params.values()) t.dispose();
   }
 }
