@@ -1,6 +1,7 @@
 // The opening paragraph, written from the numbers: for each retrieval section, which arms
 // beat or fell below the base on its primary metric, by how much, with the 95% CI and the
-// Holm-adjusted p. An interval that covers 0 always reads "no significant difference".
+// Holm-adjusted p. An interval that covers 0 reads "not detected (inconclusive)": never
+// "no difference", which only an equivalence test can show (the Verdict section).
 import type { Block, Section, Text } from '../document.ts';
 import type { StudyResults, RetrievalSection } from '../schema.ts';
 import type { MetricStats } from '../../eval/comparison.ts';
@@ -19,9 +20,11 @@ function armSentence(label: string, metric: string, s: MetricStats, base: number
       ? ` beat the base on ${metric}: `
       : v === 'below'
         ? ` fell below the base on ${metric}: `
-        : v === 'no-difference'
-          ? ` showed no significant difference from the base on ${metric}: `
-          : ` differed from the base on ${metric} but not significantly after Holm adjustment: `;
+        : v === 'identical'
+          ? ` is identical to the base by construction on ${metric}: `
+          : v === 'not-detected'
+            ? ` was not detected as different from the base on ${metric} (inconclusive: the CI covers 0): `
+            : ` differed from the base on ${metric} but not significantly after Holm adjustment (inconclusive): `;
   return [{ strong: label }, what, `${stats(s, base)}.`];
 }
 
@@ -43,7 +46,8 @@ function sectionBlocks(results: StudyResults, r: RetrievalSection): Block[] {
   const n = (v: Verdict): number => verdicts.filter((x) => x === v).length;
   const tally =
     `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: ` +
-    `${n('above')} above, ${n('below')} below, ${n('no-difference') + n('not-significant-after-adjustment')} without a significant difference.`;
+    `${n('above')} above, ${n('below')} below, ${n('not-detected') + n('not-significant-after-adjustment')} inconclusive (a difference not detected, which is not equivalence)` +
+    `${n('identical') ? `, ${n('identical')} identical by construction` : ''}.`;
   return [
     { kind: 'paragraph', text: [...head, tally] },
     {
