@@ -13,6 +13,7 @@ import { perQueryData } from '../../src/report/sections/per-query-figure.ts';
 import { doseData } from '../../src/report/sections/dose-figure.ts';
 import type { StudyResults, VerdictRow } from '../../src/report/schema.ts';
 import { armLabel } from '../../src/report/arms.ts';
+import { armVerdict } from '../../src/analysis/arm-verdict.ts';
 import { fixtureResults } from './fixture.ts';
 
 const section = (r: StudyResults, id: string): Section => reportSections(r).find((s) => s.id === id)!;
@@ -132,6 +133,35 @@ test('an inconclusive arm is never described as equivalent, and nothing reads "n
   const bodyText = out.html.replace(/<svg[\s\S]*?<\/svg>/g, '').replace(/<[^>]*>/g, ' ');
   for (const page of [bodyText, out.markdown])
     assert.doesNotMatch(page, /no (significant )?difference|\bmatches\b|same as the base|no effect/i);
+});
+
+test('a chosen row where the base won in every seed says it compares the base with itself', () => {
+  const r = fixtureResults();
+  const base = [0.2, 0.5, 0.7, 0.35, 0.9];
+  const queries = base.map((_, i) => `q${i}`);
+  const same = armVerdict({ queries, base, arm: [base, base, base] }, { margin: 0.02, resamples: 200 });
+  const row: VerdictRow = {
+    fold: 'pooled',
+    protocol: 'rerank',
+    arm: 'lora-hard',
+    checkpoint: 'chosen',
+    metric: 'nDCG@10',
+    ...same,
+    chosenSteps: [0, 0, 0],
+  };
+  const items = section({ ...r, verdicts: [row] }, 'verdict').blocks.flatMap((b) =>
+    b.kind === 'list' ? b.items.map(plain) : [],
+  );
+  assert.equal(items.length, 1);
+  assert.match(items[0]!, /3 of 3 seeds/);
+  assert.match(items[0]!, /compares the base with itself: fine-tuning was not used, not shown harmless/);
+  assert.match(plain(answer({ ...r, verdicts: [row] })), /Not shown either way: validation kept the base for LoRA/);
+  assert.doesNotMatch(plain(answer({ ...r, verdicts: [row] })), /Not in this run|equivalent to/);
+  const mixed = section(r, 'verdict').blocks.flatMap((b) => (b.kind === 'list' ? b.items.map(plain) : []));
+  assert.ok(
+    mixed.every((l) => !l.includes('with itself')),
+    'no fixture row has step 0 in every seed',
+  );
 });
 
 test('the answer follows the chosen rows: better, else equivalent, else inconclusive, else worse', () => {

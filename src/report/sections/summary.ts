@@ -63,9 +63,10 @@ export function summarySection(results: StudyResults): Section {
     {
       kind: 'paragraph',
       text: [
-        `A ${c.preset} study (${c.config}, seed ${c.seed}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, ` +
+        `A ${c.preset} study (${c.config}, ${c.seeds && c.seeds.length > 1 ? `training seeds ${c.seeds.join(', ')}` : `seed ${c.seed}`}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, ` +
           `over ${c.folds.map((f) => f.name).join(', ') || 'no folds'} and the ${c.protocols.join(' and ')} protocol${c.protocols.length === 1 ? '' : 's'}. ` +
-          'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table.',
+          'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table. ' +
+          'These tell a difference from none; only the Verdict section (an equivalence test at the declared margin) can call an arm equivalent.',
       ],
     },
   ];

@@ -67,14 +67,25 @@ export function verdictPhrase(v: VerdictRow, margin: number | undefined): string
   }
 }
 
+/** A chosen row where step 0 won in every seed compares the base with itself: say so. */
+export function isBaseItself(v: VerdictRow): boolean {
+  return (
+    v.checkpoint === 'chosen' && !!v.chosenSteps && v.chosenSteps.length > 0 && v.chosenSteps.every((s) => s === 0)
+  );
+}
+
 function armSentence(r: StudyResults, v: VerdictRow): Text {
   const wins = baseWins(v);
+  const itself = isBaseItself(v)
+    ? ' Validation kept the base in every seed, so this row compares the base with itself: fine-tuning was not used, not shown harmless.'
+    : '';
   return [
     { strong: armLabel(r, v.arm) },
     ` (${CHECKPOINT[v.checkpoint]} checkpoint, ${v.fold}, ${v.seeds} seed${v.seeds === 1 ? '' : 's'} × ${v.queries} queries): ` +
       `Δ ${v.metric} ${signed(v.delta)}, ${verdictPhrase(v, marginOf(r))}; ` +
       `d_z ${fixed(v.dz, 2)}; ${v.wins}/${v.ties}/${v.losses} queries won/tied/lost` +
-      (wins ? `; the base (step 0) won the checkpoint choice in ${wins}.` : '.'),
+      (wins ? `; the base (step 0) won the checkpoint choice in ${wins}.` : '.') +
+      itself,
   ];
 }
 
@@ -86,12 +97,14 @@ export function answer(r: StudyResults): Text {
   const fold = leadingFold(r);
   const rows = r.verdicts.filter((v) => v.fold === fold && v.checkpoint === 'chosen');
   if (rows.length === 0) return ['No validation-chosen rows in the verdict table: no answer from this run.'];
-  const by = (k: VerdictRow['verdict']): VerdictRow[] => rows.filter((v) => v.verdict === k);
+  const kept = rows.filter(isBaseItself); // the base compared with itself: no verdict on fine-tuning
+  const by = (k: VerdictRow['verdict']): VerdictRow[] => rows.filter((v) => v.verdict === k && !isBaseItself(v));
   const [better, equivalent, inconclusive, worse] = [by('better'), by('equivalent'), by('inconclusive'), by('worse')];
   const m = pm(marginOf(r));
   const tally =
     `On ${fold === 'pooled' ? 'the pooled folds' : fold} at the validation-chosen checkpoint, of ${rows.length} arm${rows.length === 1 ? '' : 's'}: ` +
-    `${better.length} better, ${equivalent.length} equivalent within ${m}, ${inconclusive.length} inconclusive, ${worse.length} worse. `;
+    `${better.length} better, ${equivalent.length} equivalent within ${m}, ${inconclusive.length} inconclusive, ${worse.length} worse` +
+    `${kept.length ? `, ${kept.length} where validation kept the base in every seed` : ''}. `;
   let verdict: string;
   if (better.length > 0) verdict = `No: ${names(r, better)} ${are(better)} better than the base.`;
   else if (equivalent.length > 0)
@@ -100,6 +113,8 @@ export function answer(r: StudyResults): Text {
     verdict =
       `This run cannot tell: no arm is shown better or equivalent; ${names(r, inconclusive)} ${are(inconclusive)} ` +
       'inconclusive at this size (see what the design can detect).';
+  else if (kept.length > 0)
+    verdict = `Not shown either way: validation kept the base for ${names(r, kept)}, and no fine-tuned checkpoint is better or equivalent.`;
   else verdict = 'In this run, yes: every arm is worse than the base.';
   return [{ strong: 'Does fine-tuning have to fail?' }, ` ${tally}`, { strong: verdict }];
 }
