@@ -131,8 +131,14 @@ function c10d() {
   if (major < 2 || !gloo) return { gloo: false, nccl: false, flags };
   flags.push('-DFTLAB_C10D', '-DUSE_C10D_GLOO');
   if (!['/usr/include', '/usr/local/include'].includes(gloo)) flags.push(`-I${gloo}`);
-  const ncclDirs = [process.env.NCCL_INCLUDE, path.join(t.libdir, '..', '..', 'nvidia', 'nccl', 'include'), '/usr/include'];
-  const nccl = libs.includes('torch_cuda') ? ncclDirs.find((d) => d && fs.existsSync(path.join(d, 'nccl.h'))) : undefined;
+  const ncclDirs = [
+    process.env.NCCL_INCLUDE,
+    path.join(t.libdir, '..', '..', 'nvidia', 'nccl', 'include'),
+    '/usr/include',
+  ];
+  const nccl = libs.includes('torch_cuda')
+    ? ncclDirs.find((d) => d && fs.existsSync(path.join(d, 'nccl.h')))
+    : undefined;
   if (nccl) flags.push('-DFTLAB_C10D_NCCL', '-DUSE_C10D_NCCL', `-I${nccl}`);
   return { gloo: true, nccl: Boolean(nccl), flags };
 }

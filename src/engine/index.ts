@@ -2,3 +2,4 @@
 export * from './tensor.ts';
 export { tidy, keep } from './scope.ts';
 export * from './runtime.ts';
+export * from './distributed.ts';

@@ -34,6 +34,8 @@ export interface TrainConfig {
   maxLength?: number;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
+  /** Ranks that share each batch (data-parallel); unset = 1. Part of the run's identity. */
+  worldSize?: number;
 }
 
 export interface StepLog {

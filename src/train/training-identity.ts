@@ -34,6 +34,7 @@ const IDENTITY_KEYS = [
   'seed',
   'maxLength',
   'regulariser',
+  'worldSize',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
@@ -55,6 +56,7 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
     const a = had.config[k];
     const b = want.config[k];
     if (k === 'maxLength' && (a === undefined || b === undefined)) continue; // not recorded: not compared
+    if (k === 'worldSize' && (a ?? 1) === (b ?? 1)) continue; // runs before data-parallel training had 1
     if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
