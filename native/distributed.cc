@@ -10,6 +10,7 @@
 
 #include "tensor_table.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -135,6 +136,9 @@ DOP(distInit) {
   int localRank = static_cast<int>(I(info, 6));
   (void)localRank;  // NCCL only
   if (g_group) throw std::runtime_error("distInit: this process already joined a process group");
+  // c10d logs each rendezvous retry and a lost peer with C++ backtraces on stderr; the same
+  // failures reach JavaScript as exceptions, which ftlab prints as one line: keep only FATAL.
+  FLAGS_caffe2_log_level = std::max(FLAGS_caffe2_log_level, 3);
   c10d::TCPStoreOptions so;
   so.port = static_cast<uint16_t>(port);
   so.isServer = rank == 0;
