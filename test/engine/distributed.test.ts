@@ -93,7 +93,7 @@ for (const loss of ['triplet', 'mnrl']) {
   });
 }
 
-test('a resume on another world size is refused unless --allow-config-change', { skip }, () => {
+test('a resume on another world size is refused', { skip }, () => {
   const out = join(dir, 'resume');
   const r = ftlab(['launch', '--nproc', '2', '--', ...trainArgs(out, 'triplet', 4), '--keep-optimizer-state']);
   assert.equal(r.code, 0, r.stderr);
