@@ -161,3 +161,49 @@ test('a rank killed mid-training ends the others: one line from launch, exit 1, 
   assert.match(stderr, /ftlab launch: rank 1 died \(SIGKILL\); stopping the other ranks/);
   assert.equal(rankPid(child.pid!, 0), null);
 });
+
+test('sharded search on 2 ranks writes the run of 1 process; its cache serves 1 process', { skip }, () => {
+  // 17,000 passages: two cache shards of 16,384 (one per rank, uneven), distinct texts (no ties)
+  const words = ['river', 'stone', 'cloud', 'light', 'dark', 'fast', 'slow', 'green', 'blue', 'red', 'alpha', 'omega'];
+  const coll = join(dir, 'collection.tsv');
+  const lines: string[] = [];
+  for (let i = 0; i < 17000; i++)
+    lines.push(`p${i}\t${words[i % 12]} ${words[(i * 7) % 12]} ${words[(i * 5) % 11]} ${i}`);
+  writeFileSync(coll, `${lines.join('\n')}\n`);
+  const queries = join(dir, 'queries.tsv');
+  writeFileSync(queries, `${words.map((w, i) => `q${i}\t${w} ${words[(i + 3) % 12]}`).join('\n')}\n`);
+  const cache = join(dir, 'cache');
+  const args = (out: string): string[] => [
+    'search',
+    '--collection',
+    coll,
+    '--queries',
+    queries,
+    '--k',
+    '20',
+    '--model',
+    model,
+    '--quiet',
+    '--output',
+    out,
+  ];
+  const one = join(dir, 'one.trec');
+  const two = join(dir, 'two.trec');
+  const again = join(dir, 'again.trec');
+  assert.equal(ftlab([...args(one), '--no-cache']).code, 0);
+  const r2 = ftlab(['launch', '--nproc', '2', '--', ...args(two), '--cache-dir', cache]);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.equal(readFileSync(two, 'utf8'), readFileSync(one, 'utf8'));
+  assert.equal(readFileSync(one, 'utf8').trim().split('\n').length, 12 * 20);
+  // both ranks' shards are in the cache: one process finds them all and encodes nothing
+  const cached = spawnSync(
+    process.execPath,
+    [join(REPO, 'bin', 'ftlab.js'), ...args(again).filter((a) => a !== '--quiet'), '--cache-dir', cache],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(cached.status, 0, cached.stderr);
+  assert.equal(readFileSync(again, 'utf8'), readFileSync(one, 'utf8'));
+  assert.match(cached.stderr, /cached/);
+});
