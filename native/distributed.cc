@@ -18,8 +18,10 @@
 
 #ifdef FTLAB_C10D
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef FTLAB_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef FTLAB_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -49,7 +51,7 @@ int64_t I(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Nu
 // distributedInfo() -> { gloo, nccl }: what this build can do.
 DOP(distributedInfo) {
   auto o = Napi::Object::New(info.Env());
-#ifdef FTLAB_C10D
+#ifdef FTLAB_C10D_GLOO
   o.Set("gloo", true);
 #else
   o.Set("gloo", false);
@@ -152,11 +154,15 @@ DOP(distInit) {
   g->size = size;
   auto pgStore = c10::make_intrusive<c10d::PrefixStore>("ftlab-pg/", store);
   if (backend == "gloo") {
+#ifdef FTLAB_C10D_GLOO
     auto o = c10d::ProcessGroupGloo::Options::create(timeout);
     bool loopback = host == "localhost" || host.rfind("127.", 0) == 0;
     o->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                   : c10d::ProcessGroupGloo::createDefaultDevice());
     g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(pgStore, rank, size, o);
+#else
+    throw std::runtime_error("the gloo backend is not available in this build (no Gloo headers: apt-get install libgloo-dev)");
+#endif
   } else if (backend == "nccl") {
 #ifdef FTLAB_C10D_NCCL
     c10::cuda::set_device(static_cast<c10::DeviceIndex>(localRank));

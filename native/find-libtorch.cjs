@@ -128,9 +128,9 @@ function c10d() {
   const gloo = [process.env.GLOO_INCLUDE, '/usr/include', '/usr/local/include'].find(
     (d) => d && fs.existsSync(path.join(d, 'gloo', 'algorithm.h')),
   );
-  if (major < 2 || !gloo) return { gloo: false, nccl: false, flags };
-  flags.push('-DFTLAB_C10D', '-DUSE_C10D_GLOO');
-  if (!['/usr/include', '/usr/local/include'].includes(gloo)) flags.push(`-I${gloo}`);
+  if (major < 2) return { gloo: false, nccl: false, flags };
+  if (gloo) flags.push('-DFTLAB_C10D_GLOO', '-DUSE_C10D_GLOO');
+  if (gloo && !['/usr/include', '/usr/local/include'].includes(gloo)) flags.push(`-I${gloo}`);
   const ncclDirs = [
     process.env.NCCL_INCLUDE,
     path.join(t.libdir, '..', '..', 'nvidia', 'nccl', 'include'),
@@ -140,7 +140,8 @@ function c10d() {
     ? ncclDirs.find((d) => d && fs.existsSync(path.join(d, 'nccl.h')))
     : undefined;
   if (nccl) flags.push('-DFTLAB_C10D_NCCL', '-DUSE_C10D_NCCL', `-I${nccl}`);
-  return { gloo: true, nccl: Boolean(nccl), flags };
+  if (gloo || nccl) flags.push('-DFTLAB_C10D');
+  return { gloo: Boolean(gloo), nccl: Boolean(nccl), flags };
 }
 
 switch (process.argv[2]) {
