@@ -79,7 +79,8 @@ export async function train(
   const w = world();
   if (cfg.batchSize % w.size !== 0)
     throw new UserError(`batch ${cfg.batchSize} does not split evenly over ${w.size} ranks`);
-  const run = setUp(encoder, trainSet, evalSet, { ...cfg, worldSize: w.size }, opts, w);
+  // recorded only past one process, so a single-process run's record and model folder stay as they were
+  const run = setUp(encoder, trainSet, evalSet, w.size > 1 ? { ...cfg, worldSize: w.size } : cfg, opts, w);
   const plan = sharedPlan(run);
   if (plan.kind === 'finished') return result(run, plan.step);
   if (plan.kind === 'resume') resumeFrom(run, plan.checkpoint, plan.differences);

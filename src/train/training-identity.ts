@@ -53,10 +53,10 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
   const show = (v: unknown): string =>
     v === undefined ? 'unset' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   for (const k of IDENTITY_KEYS) {
-    const a = had.config[k];
-    const b = want.config[k];
+    // an unrecorded world size is one process
+    const a = k === 'worldSize' ? (had.config[k] ?? 1) : had.config[k];
+    const b = k === 'worldSize' ? (want.config[k] ?? 1) : want.config[k];
     if (k === 'maxLength' && (a === undefined || b === undefined)) continue; // not recorded: not compared
-    if (k === 'worldSize' && (a ?? 1) === (b ?? 1)) continue; // runs before data-parallel training had 1
     if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
