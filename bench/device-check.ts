@@ -49,7 +49,7 @@ const time = <T>(fn: () => T): [T, number] => {
 
 // 1. the reference vector on the device
 const enc = SentenceEncoder.load('default', { device });
-const v = enc.encode(['This is an example sentence']);
+const v = enc.encode(['This is an example sentence'], 'passage');
 const refErr = Math.max(...REF.map((r, i) => Math.abs(v[i]! - r)));
 result.reference = { first: [...v.slice(0, 3)].map((x) => Number(x.toFixed(5))), maxError: refErr };
 if (!(refErr <= 2e-4)) failures.push(`reference vector off by ${refErr}`);
@@ -75,7 +75,7 @@ function trainLosses(dev: string, steps: number): number[] {
     const [q, p, n] = [texts(6), texts(30), texts(30)];
     losses.push(
       tidy(() => {
-        const [eq, ep, en] = [q, p, n].map((t) => e.embedLists(e.tokenize(t)));
+        const [eq, ep, en] = [q, p, n].map((t, i) => e.embedLists(e.tokenize(t, i === 0 ? 'query' : 'passage')));
         const loss = tripletLoss(eq!, ep!, en!, { distance: 'cosine', margin: 0.2 });
         loss.backward();
         return loss.item();
@@ -113,7 +113,7 @@ const texts = pool
       .slice(0, N)
       .map((l) => l.slice(l.indexOf('\t') + 1))
   : Array.from({ length: N }, () => sentence(r, 40 + Math.floor(r() * 40)));
-const lists = enc.tokenize(texts);
+const lists = enc.tokenize(texts, 'passage');
 const realTokens = lists.reduce((s, l) => s + l.length, 0);
 enc.encodeTokenized(lists.slice(0, 64));
 const [, encSecs] = time(() =>

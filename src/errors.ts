@@ -30,3 +30,22 @@ export class InputError extends UserError {
 export class Interrupted extends UserError {
   readonly exitCode = 130;
 }
+
+/** How `ftlab train` continues an interrupted run (the study says its own). */
+const TRAINER_RESUME = 'run the same command with --resume to continue';
+
+/** The trainer stopped at a step boundary (Ctrl-C) with a checkpoint saved; callers read the fields, not the text. */
+export class TrainingInterrupted extends Interrupted {
+  constructor(
+    readonly step: number,
+    readonly totalSteps: number,
+    readonly checkpoint: string,
+  ) {
+    super(`interrupted at step ${step} of ${totalSteps}: checkpoint saved in ${checkpoint}; ${TRAINER_RESUME}`);
+  }
+
+  /** Where it stopped, without the advice on continuing. */
+  get where(): string {
+    return `interrupted at step ${this.step} of ${this.totalSteps}: checkpoint saved in ${this.checkpoint}`;
+  }
+}

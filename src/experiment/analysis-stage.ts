@@ -60,7 +60,8 @@ export function timingModels(fold: FoldOutcome, o: StudyOptions): TimingModelSpe
   const lora = fold.arms.find((a) => a.arm.method === 'lora');
   if (lora) {
     models.push({ label: `${lora.arm.name} (unmerged)`, spec: lora.modelPath, variant: 'lora-unmerged' });
-    models.push({ label: `${lora.arm.name} (merged)`, spec: lora.modelPath, variant: 'lora-merged' }); // merged in memory by runTiming
+    // merged in memory by runTiming
+    models.push({ label: `${lora.arm.name} (merged)`, spec: lora.modelPath, variant: 'lora-merged' });
   }
   return models;
 }

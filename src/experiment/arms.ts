@@ -3,6 +3,7 @@
 // (MNRL with in-batch plus mined hard negatives, and a preservation regulariser).
 import type { ArmRecord } from '../report/schema.ts';
 import type { TrainConfig } from '../train/trainer.ts';
+import { TRAIN_DEFAULTS } from '../train/train-config.ts';
 import { TRIPLET_PRESETS } from '../train/losses/triplet-loss.ts';
 import { PAPER_LORA } from '../model/lora.ts';
 import { UserError } from '../errors.ts';
@@ -22,14 +23,14 @@ export interface ArmSpec {
   optional?: true;
 }
 
-export const PAPER_LR = 2e-5;
+export const PAPER_LR = TRAIN_DEFAULTS.lr;
 /** LoRA's rate where it visibly trains: 50x the paper's (PEFT's usual LoRA range is 1e-4..1e-3). */
 export const LORA_HIGH_LR = 1e-3;
 /** The recipe's preservation weight: the MNRL loss is O(1); a mean cosine drift of 0.02 then costs 0.1. */
 export const RECIPE_PRESERVE_WEIGHT = 5;
 /** recipe-l2sp's anchor weight: its pull matches the task gradient after a few steps (losses/weight-anchor.ts). */
 export const RECIPE_L2SP_WEIGHT = 1;
-export const MNRL_SCALE = 20;
+export const MNRL_SCALE = TRAIN_DEFAULTS.mnrlScale;
 
 export const ARMS: readonly ArmSpec[] = [
   { name: 'base', label: 'Base model (all-MiniLM-L6-v2)', method: 'base', negatives: null, kind: 'base', lr: null },
@@ -122,6 +123,7 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
   const preset = TRIPLET_PRESETS[config];
   const recipe = arm.kind === 'recipe';
   return {
+    ...TRAIN_DEFAULTS,
     model: s.model,
     loss: recipe ? 'mnrl' : 'triplet',
     distance: preset.distance,
@@ -129,18 +131,12 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
     mnrlScale: MNRL_SCALE,
     normalize: recipe ? true : preset.normalize,
     batchSize: s.batchSize,
-    gradAccumulation: 1,
     lr: arm.lr!,
     warmup: s.warmup,
-    epochs: 1,
     maxSteps: s.steps,
-    weightDecay: 0.01,
-    maxGradNorm: 1,
     lora: arm.method === 'lora' ? PAPER_LORA : null,
     seed: s.seed,
     evalEvery: s.evalEvery,
-    saveEvery: 0,
-    keepCheckpoints: 1,
     regulariser: !recipe
       ? null
       : arm.anchor === 'weights'
@@ -152,7 +148,9 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
 export function lossDescription(arm: ArmSpec, config: TripletConfigName): string {
   if (arm.kind === 'base') return 'none';
   if (arm.kind === 'recipe') {
-    return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`}`;
+    const anchor =
+      arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`;
+    return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${anchor}`;
   }
   const p = TRIPLET_PRESETS[config];
   return `triplet(${p.distance}, margin ${p.margin}${p.normalize ? ', normalised' : ', unnormalised'})`;

@@ -27,7 +27,7 @@ export interface Fold {
   test: QuerySet;
   trainRun: Run | null; // BM25 candidates of the training side (random negatives; validation re-ranking)
   testRun: Run | null; // BM25 candidates of the test queries (the re-ranking protocol)
-  /** Collection positions training never uses: judged (any grade) for a test or validation query, or a candidate of one. */
+  /** Positions training never uses: judged (any grade) for a test or validation query, or a candidate of one. */
   excluded: Set<number>;
   files: DataFile[];
   testQueriesPath: string; // geometry reads the test pairs from files

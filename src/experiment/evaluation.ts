@@ -2,11 +2,11 @@
 // BM25 candidates), dense retrieval over the whole collection, and evaluations stored as
 // JSON (per-query values kept: the paired statistics need them).
 import type { Collection } from '../data/collection.ts';
-import type { Ranked, Run } from '../data/run.ts';
+import { rankingToRun, type Ranked, type Run } from '../data/run.ts';
 import { evaluate, type Evaluation } from '../eval/evaluate.ts';
 import { parseMetrics } from '../eval/metric.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { denseRetrieve, rerank, type Ranking } from '../retrieval/dense-retrieval.ts';
+import { denseRetrieve, rerank } from '../retrieval/dense-retrieval.ts';
 import { embedCollection } from '../retrieval/embedding-cache.ts';
 import type { QuerySet } from './data.ts';
 
@@ -44,39 +44,46 @@ export function candidates(run: Run, set: QuerySet, depth: number): Run {
   return { format: run.format, queries, source: run.source };
 }
 
-export function rankingRun(ranking: Ranking, source: string): Run {
-  const queries = new Map<string, Ranked[]>();
-  for (const [q, list] of ranking)
-    queries.set(
-      q,
-      list.map((r, i) => ({ docid: r.docid, score: r.score, rank: i + 1 })),
-    );
-  return { format: 'trec', queries, source };
+/** Queries re-ranked over their first-stage candidates. */
+export interface RerankTask {
+  set: QuerySet;
+  collection: Collection;
+  candidates: Run;
 }
 
-/** The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's eq. 2, whatever the output normalisation). */
+/**
+ * The re-ranking protocol: the model re-scores each query's candidates by cosine (the paper's
+ * eq. 2, whatever the output normalisation).
+ */
 export function rerankEvaluation(
   encoder: SentenceEncoder,
-  set: QuerySet,
-  collection: Collection,
-  cands: Run,
+  task: RerankTask,
   metrics: readonly string[],
   name: string,
 ): StoredEvaluation {
-  const ranking = rerank(encoder, set.queries, collection, cands, null, undefined, 'cosine');
-  return storeEvaluation(evaluate(rankingRun(ranking, name), set.qrels, parseMetrics(metrics.join(','))));
+  const ranking = rerank(encoder, task.set.queries, task.collection, task.candidates, null, undefined, 'cosine');
+  return storeEvaluation(evaluate(rankingToRun(ranking, name), task.set.qrels, parseMetrics(metrics.join(','))));
+}
+
+/** Queries searched over a whole collection (its file names the embedding cache). */
+export interface DenseTask {
+  set: QuerySet;
+  collection: Collection;
+  collectionPath: string;
 }
 
 /** Dense retrieval over the whole collection (passage vectors cached per model in cacheDir). */
 export async function denseEvaluation(
   encoder: SentenceEncoder,
-  set: QuerySet,
-  collection: Collection,
-  collectionPath: string,
+  task: DenseTask,
   metrics: readonly string[],
   o: { cacheDir?: string | null; k?: number; onProgress?: (d: number, n: number) => void; name: string },
 ): Promise<StoredEvaluation> {
-  const docs = embedCollection(encoder, collection, collectionPath, { cacheDir: o.cacheDir, onProgress: o.onProgress });
+  const { set, collection } = task;
+  const docs = embedCollection(encoder, collection, task.collectionPath, {
+    cacheDir: o.cacheDir,
+    onProgress: o.onProgress,
+  });
   const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000, undefined, 'cosine');
-  return storeEvaluation(evaluate(rankingRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
+  return storeEvaluation(evaluate(rankingToRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
 }

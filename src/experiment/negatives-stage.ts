@@ -1,28 +1,28 @@
-// The negatives stage of one fold: the training and validation triples of both kinds,
-// written under RUN/triples/ and cached by their inputs (files, split, base model, guard).
+// The negatives stage of a fold with first-stage candidates (the TREC DL pool): the training
+// and validation triples of both kinds, written under RUN/triples/ and cached by their inputs
+// (stage-keys.ts: files, split, base model, guard, mining pool).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
 import { loadTextTriples } from '../data/triples.ts';
-import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
+import type { StudyContext } from './context.ts';
 import type { Fold, QuerySet } from './data.ts';
 import {
   emptyStats,
   hardNegatives,
   judgedPositives,
-  randomNegatives,
-  textTriples,
-  type IdTriple,
+  type MinedTriple,
   type NegativeStats,
   type Positive,
-} from './negatives.ts';
+} from '../retrieval/mining.ts';
+import { HARD, randomNegatives, textTriples } from './negatives.ts';
 import { Random } from '../data/random.ts';
-import type { StageCache } from './stage-cache.ts';
 import type { StudyOptions } from './options.ts';
+import { candidateNegativesKey } from './stage-keys.ts';
 
-export const HARD = { depth: 200, lo: 51, hi: 200 };
+export { HARD } from './negatives.ts';
 
 export interface TriplesFile {
   path: string;
@@ -35,128 +35,120 @@ export interface NegativesOutput {
   miningPassages: number;
 }
 
-export async function negativesStage(
-  fold: Fold,
-  base: SentenceEncoder,
-  baseId: string,
-  o: StudyOptions,
-  cache: StageCache,
-): Promise<NegativesOutput> {
-  const key = {
-    fold: fold.files.map((f) => f.sha256),
-    seed: o.seed,
-    validation: o.validationFraction,
-    base: baseId,
-    guard: o.guardMargin,
-    pool: o.miningPool,
-    depth: o.miningDepth,
-    need: o.steps * o.batchSize,
-    hard: HARD,
-    minGrade: fold.minGrade,
-  };
-  return cache.run(
-    `negatives.${fold.name.replace('->', '-')}`,
-    key,
-    () => mine(fold, base, o),
+type Kind = 'random' | 'hard';
+
+/** The fold's triples, from the cache when its inputs are unchanged and its files intact. */
+export function candidateNegatives(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
+  return ctx.cache.run(
+    `negatives.${foldTag(fold)}`,
+    candidateNegativesKey(fold, ctx.options, ctx.baseId),
+    () => mine(ctx, fold),
     (v) => Object.values(v.files).every((f) => existsSync(f.path) && sha256(readFileSync(f.path)) === f.sha256),
   );
 }
 
-async function mine(fold: Fold, base: SentenceEncoder, o: StudyOptions): Promise<NegativesOutput> {
-  const c = fold.collection;
-  const valExcluded = testPassages(fold);
-  // training sees steps x batch triples (less than an epoch here): mining more positives than that changes nothing
-  const need = o.steps * o.batchSize;
+export function foldTag(fold: Pick<Fold, 'name'>): string {
+  return fold.name.replace('->', '-');
+}
+
+/** One side's positives and what mining them needs. */
+interface Side {
+  name: 'train' | 'validation';
+  set: QuerySet;
+  positives: Positive[];
+  excluded: ReadonlySet<number>;
+}
+
+async function mine(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
+  const o = ctx.options;
   const stats = { random: emptyStats(), hard: emptyStats() };
-  const trainPos = capped(
-    judgedPositives(fold.training.queries, fold.training.qrels, c, fold.minGrade, fold.excluded, stats.hard),
-    need,
-    o.seed,
-  );
+  const train = trainingSide(fold, o, stats.hard);
   Object.assign(stats.random, stats.hard);
-  const valStats = emptyStats();
-  const valPos = capped(
-    judgedPositives(fold.validation.queries, fold.validation.qrels, c, fold.minGrade, valExcluded, valStats),
-    Math.max(8, Math.ceil(need / 4)),
-    o.seed,
+  const validation = validationSide(fold, o);
+  const rows = miningRows(fold, o.miningPool, train.positives, o.miningDepth);
+  ctx.log(
+    `negatives ${fold.name}: ${train.positives.length} training and ${validation.positives.length} validation ` +
+      `positives; encoding ${rows.length} training passages with the base model (hard negatives)`,
   );
-  const rows = miningRows(fold, o.miningPool, trainPos, o.miningDepth);
-  o.log(
-    `negatives ${fold.name}: ${trainPos.length} training and ${valPos.length} validation positives; encoding ${rows.length} training passages with the base model (hard negatives)`,
-  );
-  const bar = o.progress('encode training passages (base)', rows.length, 'passages');
-  const vectors = base.encode(
-    rows.map((p) => c.text(p)),
-    { onProgress: (d) => bar.update(d) },
-  );
-  const make = async (
-    set: QuerySet,
-    positives: Positive[],
-    kind: 'random' | 'hard',
-    excluded: ReadonlySet<number>,
-    st: NegativeStats,
-  ): Promise<IdTriple[]> => {
-    if (kind === 'random')
-      return randomNegatives({
-        positives,
-        qrels: set.qrels,
-        run: fold.trainRun!,
-        collection: c,
-        excluded,
-        seed: o.seed,
-        stats: st,
-      });
-    return hardNegatives({
-      positives,
-      queries: set.queries,
-      qrels: set.qrels,
-      collection: c,
-      encoder: base,
-      docs: [vectors],
-      rows,
-      excluded,
-      ...HARD,
-      guardMargin: o.guardMargin,
-      seed: o.seed,
-      stats: st,
-    });
-  };
+  const bar = ctx.progress('encode training passages (base)', rows.length, 'passages');
+  const texts = rows.map((p) => fold.collection.text(p));
+  const vectors = ctx.base.encode(texts, 'passage', { onProgress: (d) => bar.update(d) });
+  const searched = { rows, vectors };
   const files = {} as NegativesOutput['files'];
-  const tag = fold.name.replace('->', '-');
   for (const kind of ['random', 'hard'] as const) {
     const s = stats[kind];
-    const train = await make(fold.training, trainPos, kind, fold.excluded, s);
-    files[`train-${kind}`] = writeTriples(
-      join(o.output, 'triples', `${tag}.train.${kind}.tsv`),
-      textTriples(train, fold.training.queries, c),
-    );
-    const val = await make(fold.validation, valPos, kind, valExcluded, emptyStats());
-    files[`validation-${kind}`] = writeTriples(
-      join(o.output, 'triples', `${tag}.validation.${kind}.tsv`),
-      textTriples(val, fold.validation.queries, c),
-    );
-    o.log(
-      `negatives ${fold.name} ${kind}: ${s.triples} triples from ${new Set(train.map((t) => t.qid)).size} queries; dropped: ${s.positivesExcluded} positives touched by test/validation, ${s.excludedDropped} test/validation candidates, ${s.judgedDropped} judged-relevant${kind === 'hard' ? `, ${s.guardDropped} by the false-negative guard` : ''}; ${s.shortPools} positives without a negative`,
-    );
+    const ids = await mineSide(ctx, fold, { side: train, kind, stats: s, searched });
+    files[`train-${kind}`] = writeSide(ctx, fold, { side: train, kind, ids });
+    const valIds = await mineSide(ctx, fold, { side: validation, kind, stats: emptyStats(), searched });
+    files[`validation-${kind}`] = writeSide(ctx, fold, { side: validation, kind, ids: valIds });
+    ctx.log(statsLine(fold, kind, s, new Set(ids.map((t) => t.qid)).size));
   }
   return { files, stats, miningPassages: rows.length };
 }
 
+/** Training sees steps x batch triples (less than an epoch here): mining more positives than that changes nothing. */
+function trainingSide(fold: Fold, o: StudyOptions, stats: NegativeStats): Side {
+  const c = fold.collection;
+  const all = judgedPositives(fold.training, c, { minGrade: fold.minGrade, excluded: fold.excluded }, stats);
+  return {
+    name: 'train',
+    set: fold.training,
+    positives: capped(all, o.steps * o.batchSize, o.seed),
+    excluded: fold.excluded,
+  };
+}
+
+function validationSide(fold: Fold, o: StudyOptions): Side {
+  const excluded = testPassages(fold);
+  const set = fold.validation;
+  const all = judgedPositives(set, fold.collection, { minGrade: fold.minGrade, excluded }, emptyStats());
+  const n = Math.max(8, Math.ceil((o.steps * o.batchSize) / 4));
+  return { name: 'validation', set, positives: capped(all, n, o.seed), excluded };
+}
+
+interface MineRequest {
+  side: Side;
+  kind: Kind;
+  stats: NegativeStats;
+  searched: { rows: number[]; vectors: Float32Array };
+}
+
+function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedTriple[]> | MinedTriple[] {
+  const { side, stats } = r;
+  const common = { positives: side.positives, qrels: side.set.qrels, collection: fold.collection };
+  if (r.kind === 'random')
+    return randomNegatives({ ...common, run: fold.trainRun!, excluded: side.excluded, seed: ctx.options.seed, stats });
+  return hardNegatives({
+    ...common,
+    queries: side.set.queries,
+    encoder: ctx.base,
+    docs: [r.searched.vectors],
+    rows: r.searched.rows,
+    excluded: side.excluded,
+    ...HARD,
+    guardMargin: ctx.options.guardMargin,
+    seed: ctx.options.seed,
+    stats,
+  });
+}
+
+function writeSide(ctx: StudyContext, fold: Fold, w: { side: Side; kind: Kind; ids: MinedTriple[] }): TriplesFile {
+  const path = join(ctx.options.output, 'triples', `${foldTag(fold)}.${w.side.name}.${w.kind}.tsv`);
+  return writeTriples(path, textTriples(w.ids, w.side.set.queries, fold.collection));
+}
+
+function statsLine(fold: Fold, kind: Kind, s: NegativeStats, queries: number): string {
+  return (
+    `negatives ${fold.name} ${kind}: ${s.triples} triples from ${queries} queries; dropped: ` +
+    `${s.positivesExcluded} positives touched by test/validation, ${s.excludedDropped} test/validation candidates, ` +
+    `${s.judgedDropped} judged-relevant${kind === 'hard' ? `, ${s.guardDropped} by the false-negative guard` : ''}; ` +
+    `${s.shortPools} positives without a negative`
+  );
+}
+
 /** How many passages the hard-negative search will encode (for the plan; no encoding). */
 export function plannedMiningPassages(fold: Fold, o: StudyOptions): number {
-  const positives = capped(
-    judgedPositives(
-      fold.training.queries,
-      fold.training.qrels,
-      fold.collection,
-      fold.minGrade,
-      fold.excluded,
-      emptyStats(),
-    ),
-    o.steps * o.batchSize,
-    o.seed,
-  );
-  return miningRows(fold, o.miningPool, positives, o.miningDepth).length;
+  return miningRows(fold, o.miningPool, trainingSide(fold, o, emptyStats()).positives, o.miningDepth).length;
 }
 
 /** A seeded sample of at most n positives (all of them when there are fewer), in their original order. */

@@ -1,8 +1,11 @@
-// The study's options and its two presets.
+// The study's options (the CLI's flags resolved against a dataset's defaults, presets.ts).
 import type { ArmSpec, TripletConfigName } from './arms.ts';
 
+/** The built-in datasets (presets.ts). */
+export type PresetName = 'quick' | 'paper';
+
 export interface StudyOptions {
-  preset: 'quick' | 'paper';
+  preset: PresetName;
   data: string; // quick: the folder holding trec-dl/; paper: the folder with the official MS MARCO files
   output: string;
   config: TripletConfigName;
@@ -18,7 +21,8 @@ export interface StudyOptions {
   validationDepth: number; // validation queries' BM25 candidates re-ranked to choose checkpoints
   miningDepth: number; // candidates mode: BM25 candidates per training query searched for hard negatives
   protocols: ('rerank' | 'dense')[];
-  miningPool: 'candidates' | 'pool'; // hard negatives searched among the training queries' candidates, or the whole training part of the pool
+  /** Hard negatives searched among the training queries' candidates, or the whole training part of the pool. */
+  miningPool: 'candidates' | 'pool';
   guardMargin: number | null; // false-negative guard; null turns it off
   timingQueries: number;
   timingRepeats: number;
@@ -35,36 +39,3 @@ export interface StudyOptions {
   /** A progress display (bar with rate and ETA) for a long loop. */
   progress: (label: string, total: number, unit: string) => { update(done: number, extra?: string): void };
 }
-
-/** Defaults of `--preset quick` (see the README's study section for why these fit 45 minutes). */
-export const QUICK_DEFAULTS = {
-  steps: 24,
-  batchSize: 16,
-  warmup: 0.1,
-  dose: [0, 0.25, 0.5, 1],
-  rerankDepth: 100,
-  validationDepth: 30,
-  miningDepth: 100,
-  protocols: ['rerank'] as ('rerank' | 'dense')[],
-  timingQueries: 10_000,
-  timingRepeats: 1,
-  geometryPairs: 1000,
-  validationFraction: 0.2,
-};
-
-/** Defaults of `--preset paper`: the paper's hyperparameters. */
-export const PAPER_DEFAULTS = {
-  steps: 7812,
-  batchSize: 128,
-  warmup: 1000,
-  dose: [0, 0.25, 0.5, 1],
-  rerankDepth: 100,
-  validationDepth: 100,
-  miningDepth: 100,
-  protocols: ['dense'] as ('rerank' | 'dense')[],
-  timingQueries: 10_000,
-  timingRepeats: 3,
-  geometryPairs: 1000,
-  validationFraction: 0.2,
-  paperTriples: 1_000_000,
-};

@@ -10,15 +10,15 @@ import { loadQueries, type Queries } from '../data/queries.ts';
 import { loadQrels } from '../data/qrels.ts';
 import { sampleTriples } from '../data/sample-triples.ts';
 import { parseTextTriple, type TextTriple } from '../data/triples.ts';
-import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { embedCollection } from '../retrieval/embedding-cache.ts';
+import { embedCollection, type CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
 import { UserError } from '../errors.ts';
 import { splitByQuery, subset, touchedPassages, type Fold, type QuerySet } from './data.ts';
 import { dataFile } from './provenance.ts';
-import { emptyStats, hardNegatives, judgedPositives, textTriples, type NegativeStats } from './negatives.ts';
-import { HARD, writeTriples, type NegativesOutput } from './negatives-stage.ts';
-import type { StageCache } from './stage-cache.ts';
-import type { StudyOptions } from './options.ts';
+import type { StudyContext } from './context.ts';
+import { emptyStats, hardNegatives, judgedPositives, type NegativeStats } from '../retrieval/mining.ts';
+import { HARD, textTriples } from './negatives.ts';
+import { writeTriples, type NegativesOutput } from './negatives-stage.ts';
+import { collectionNegativesKey } from './stage-keys.ts';
 
 export const PAPER_FILES = {
   collection: 'collection.tsv',
@@ -67,129 +67,119 @@ export async function paperFold(dir: string, o: { validationFraction: number; se
   };
 }
 
-export function paperNegatives(
-  fold: Fold,
-  dir: string,
-  base: SentenceEncoder,
-  baseId: string,
-  o: StudyOptions,
-  cache: StageCache,
-): Promise<NegativesOutput> {
-  const key = {
-    fold: fold.files.map((f) => f.sha256),
-    seed: o.seed,
-    validation: o.validationFraction,
-    base: baseId,
-    guard: o.guardMargin,
-    n: o.paperTriples,
-    hard: HARD,
-  };
-  return cache.run('negatives.paper', key, () => minePaper(fold, dir, base, o));
+/** The paper's triples: official random triples sampled, hard negatives mined over the whole collection. */
+export function collectionNegatives(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
+  const key = collectionNegativesKey(fold, ctx.options, ctx.baseId);
+  return ctx.cache.run('negatives.paper', key, () => minePaper(ctx, fold));
 }
 
-async function minePaper(fold: Fold, dir: string, base: SentenceEncoder, o: StudyOptions): Promise<NegativesOutput> {
+async function minePaper(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
+  const random = await sampleOfficial(ctx, fold);
+  ctx.log(
+    `negatives paper random: ${random.train.length} training + ${random.validation.length} validation triples ` +
+      `sampled; ${random.stats.excludedDropped} dropped ` +
+      '(a dev-judged passage, or a validation-judged one in a training triple)',
+  );
   const c = fold.collection;
-  // random: the official triples, sampled; a triple touching a dev-judged passage is dropped
-  const { reservoir } = await sampleTriples(join(dir, PAPER_FILES.triples), o.paperTriples, o.seed, false);
+  const bar = ctx.progress('encode collection (base, hard negatives)', c.size, 'passages');
+  const docs = embedCollection(ctx.base, c, fold.collectionPath, {
+    cacheDir: ctx.options.cacheDir,
+    onProgress: (d) => bar.update(d),
+  });
+  const mineSet = (queries: Queries, qrels: QuerySet['qrels'], excluded: Set<number>, stats: NegativeStats) =>
+    mineOver(ctx, fold, { docs, queries, qrels, excluded, stats });
+  // hard: the training queries of the sample (by text), mined over the whole collection
+  const trainExcluded = new Set([...fold.excluded, ...validationJudged(fold)]);
+  const hard = emptyStats();
+  const trainQueries = sampled(fold.training, random.train);
+  const hardTrain = await mineSet(trainQueries, fold.training.qrels, trainExcluded, hard);
+  const valQueries = sampled(fold.validation, random.validation);
+  const hardVal = await mineSet(valQueries, fold.validation.qrels, fold.excluded, emptyStats());
+  ctx.log(
+    `negatives paper hard: ${hard.triples} triples from ${hard.queries} queries; dropped ${hard.judgedDropped} ` +
+      `judged-relevant, ${hard.guardDropped} by the false-negative guard, ${hard.excludedDropped} dev-judged`,
+  );
+  const out = (n: string, t: TextTriple[]) => writeTriples(join(ctx.options.output, 'triples', `paper.${n}.tsv`), t);
+  return {
+    files: {
+      'train-random': out('train.random', random.train),
+      'train-hard': out('train.hard', hardTrain),
+      'validation-random': out('validation.random', random.validation),
+      'validation-hard': out('validation.hard', hardVal),
+    },
+    stats: { random: random.stats, hard },
+    miningPassages: c.size,
+  };
+}
+
+/** Training triples also keep off validation-judged passages (validation picks the checkpoint). */
+function validationJudged(fold: Fold): Set<number> {
+  return touchedPassages(fold.collection, [fold.validation], [null]);
+}
+
+/** The official triples, sampled; a triple touching a dev-judged passage is dropped. */
+async function sampleOfficial(
+  ctx: StudyContext,
+  fold: Fold,
+): Promise<{ train: TextTriple[]; validation: TextTriple[]; stats: NegativeStats }> {
+  const o = ctx.options;
+  const c = fold.collection;
+  const { reservoir } = await sampleTriples(join(o.data, PAPER_FILES.triples), o.paperTriples, o.seed, false);
   const testTexts = new Set([...fold.excluded].map((p) => c.text(p)));
-  // training triples also keep off validation-judged passages (validation picks the checkpoint)
-  const valJudged = touchedPassages(c, [fold.validation], [null]);
-  const valJudgedTexts = new Set([...valJudged].map((p) => c.text(p)));
+  const valJudgedTexts = new Set([...validationJudged(fold)].map((p) => c.text(p)));
   const valTexts = new Set(fold.validation.queries.values());
-  const random = emptyStats();
+  const stats = emptyStats();
   const train: TextTriple[] = [];
-  const val: TextTriple[] = [];
+  const validation: TextTriple[] = [];
   const decoder = new TextDecoder();
   let no = 0;
   for (const line of reservoir.inStreamOrder()) {
     const t = parseTextTriple(decoder.decode(line), PAPER_FILES.triples, ++no);
-    if (testTexts.has(t.positive) || testTexts.has(t.negative)) {
-      random.excludedDropped++;
-      continue;
-    }
-    if (valTexts.has(t.query)) val.push(t);
-    else if (valJudgedTexts.has(t.positive) || valJudgedTexts.has(t.negative)) random.excludedDropped++;
+    if (testTexts.has(t.positive) || testTexts.has(t.negative)) stats.excludedDropped++;
+    else if (valTexts.has(t.query)) validation.push(t);
+    else if (valJudgedTexts.has(t.positive) || valJudgedTexts.has(t.negative)) stats.excludedDropped++;
     else train.push(t);
   }
-  random.triples = train.length;
-  random.queries = new Set(train.map((t) => t.query)).size;
-  o.log(
-    `negatives paper random: ${train.length} training + ${val.length} validation triples sampled; ${random.excludedDropped} dropped (a dev-judged passage, or a validation-judged one in a training triple)`,
-  );
-  // hard: the training queries of the sample (by text), mined over the whole collection
-  const byText = new Map<string, string>();
-  for (const [q, text] of fold.training.queries) byText.set(text, q);
-  const sampled = (set: QuerySet, texts: Iterable<string>, lookup: Map<string, string>): Queries => {
-    const out: Queries = new Map();
-    for (const t of texts) {
-      const q = lookup.get(t);
-      if (q && set.qrels.has(q)) out.set(q, t);
-    }
-    return out;
-  };
-  const bar = o.progress('encode collection (base, hard negatives)', c.size, 'passages');
-  const docs = embedCollection(base, c, fold.collectionPath, {
-    cacheDir: o.cacheDir,
-    onProgress: (d) => bar.update(d),
+  stats.triples = train.length;
+  stats.queries = new Set(train.map((t) => t.query)).size;
+  return { train, validation, stats };
+}
+
+/** The judged queries of a side whose text the sampled triples hold. */
+function sampled(set: QuerySet, triples: readonly TextTriple[]): Queries {
+  const byText = new Map([...set.queries].map(([q, t]) => [t, q]));
+  const out: Queries = new Map();
+  for (const { query } of triples) {
+    const q = byText.get(query);
+    if (q && set.qrels.has(q)) out.set(q, query);
+  }
+  return out;
+}
+
+interface CollectionMining {
+  docs: CollectionEmbeddings;
+  queries: Queries;
+  qrels: QuerySet['qrels'];
+  excluded: Set<number>;
+  stats: NegativeStats;
+}
+
+async function mineOver(ctx: StudyContext, fold: Fold, m: CollectionMining): Promise<TextTriple[]> {
+  const c = fold.collection;
+  const positives = judgedPositives(m, c, { minGrade: fold.minGrade, excluded: m.excluded }, m.stats);
+  const ids = await hardNegatives({
+    positives,
+    queries: m.queries,
+    qrels: m.qrels,
+    collection: c,
+    encoder: ctx.base,
+    docs: m.docs.chunks(),
+    rows: null,
+    excluded: m.excluded,
+    ...HARD,
+    guardMargin: ctx.options.guardMargin,
+    seed: ctx.options.seed,
+    stats: m.stats,
   });
-  const hard = emptyStats();
-  const mineSet = async (
-    queries: Queries,
-    qrels: QuerySet['qrels'],
-    stats: NegativeStats,
-    excluded: Set<number>,
-  ): Promise<TextTriple[]> => {
-    const positives = judgedPositives(queries, qrels, c, fold.minGrade, excluded, stats);
-    const ids = await hardNegatives({
-      positives,
-      queries,
-      qrels,
-      collection: c,
-      encoder: base,
-      docs: docs.chunks(),
-      rows: null,
-      excluded,
-      ...HARD,
-      guardMargin: o.guardMargin,
-      seed: o.seed,
-      stats,
-    });
-    return textTriples(ids, queries, c);
-  };
-  const trainExcluded = new Set([...fold.excluded, ...valJudged]);
-  const hardTrain = await mineSet(
-    sampled(
-      fold.training,
-      train.map((t) => t.query),
-      byText,
-    ),
-    fold.training.qrels,
-    hard,
-    trainExcluded,
-  );
-  const valByText = new Map([...fold.validation.queries].map(([q, t]) => [t, q]));
-  const hardVal = await mineSet(
-    sampled(
-      fold.validation,
-      val.map((t) => t.query),
-      valByText,
-    ),
-    fold.validation.qrels,
-    emptyStats(),
-    fold.excluded,
-  );
-  o.log(
-    `negatives paper hard: ${hard.triples} triples from ${hard.queries} queries; dropped ${hard.judgedDropped} judged-relevant, ${hard.guardDropped} by the false-negative guard, ${hard.excludedDropped} dev-judged`,
-  );
-  const out = (n: string, t: TextTriple[]) => writeTriples(join(o.output, 'triples', `paper.${n}.tsv`), t);
-  return {
-    files: {
-      'train-random': out('train.random', train),
-      'train-hard': out('train.hard', hardTrain),
-      'validation-random': out('validation.random', val),
-      'validation-hard': out('validation.hard', hardVal),
-    },
-    stats: { random, hard },
-    miningPassages: c.size,
-  };
+  return textTriples(ids, m.queries, c);
 }

@@ -1,5 +1,6 @@
 // The plan printed at start: stages, arms, and an estimated time from throughput measured
 // on this machine (the base model encoding a sample of the collection's passages).
+import { formatDuration } from '../duration.ts';
 import type { Collection } from '../data/collection.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
@@ -22,10 +23,10 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
     Array.from({ length: Math.min(n, collection.size) }, (_, i) =>
       collection.text(((k * n + i) * step) % collection.size),
     );
-  encoder.encode(texts(0).slice(0, 32));
+  encoder.encode(texts(0).slice(0, 32), 'passage');
   const sample = texts(1);
   const t0 = performance.now();
-  encoder.encode(sample);
+  encoder.encode(sample, 'passage');
   return { passagesPerSecond: sample.length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: sample.length };
 }
 
@@ -72,7 +73,8 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
     for (const a of trained) {
       add(
-        `${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ${dosePts} test snapshots + ${evalPts} validations`,
+        `${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ` +
+          `${dosePts} test snapshots + ${evalPts} validations`,
         o.steps *
           o.batchSize *
           (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
@@ -98,19 +100,12 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
 
 export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): string[] {
   const total = lines.reduce((s, l) => s + l.seconds, 0);
+  const arms = o.arms.map((a) => a.name).join(', ');
+  const device = o.device ?? 'cpu';
   return [
-    `study plan (preset ${o.preset}, config ${o.config}, seed ${o.seed}; arms: ${o.arms.map((a) => a.name).join(', ')})`,
-    `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${o.device ?? 'cpu'} (${t.sample} passages)`,
-    ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${fmt(l.seconds)}`),
-    `  estimated total: ~${fmt(total)} (stages found in the run folder's cache are skipped)`,
+    `study plan (preset ${o.preset}, config ${o.config}, seed ${o.seed}; arms: ${arms})`,
+    `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${device} (${t.sample} passages)`,
+    ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${formatDuration(l.seconds)}`),
+    `  estimated total: ~${formatDuration(total)} (stages found in the run folder's cache are skipped)`,
   ];
-}
-
-function fmt(secs: number): string {
-  const s = Math.round(secs);
-  return s < 60
-    ? `${s}s`
-    : s < 3600
-      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

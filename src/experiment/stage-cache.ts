@@ -16,6 +16,9 @@ export function hashKey(key: unknown): string {
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }
 
+const CHANGED = 'inputs or configuration changed since the stored result';
+const MISSING = 'its stored files are missing or changed';
+
 export class StageCache {
   readonly timings: StageTiming[] = [];
 
@@ -45,10 +48,7 @@ export class StageCache {
         this.log(`stage ${name}: reused (inputs and configuration unchanged)`);
         this.timings.push({ name, seconds: (performance.now() - t0) / 1000, cached: true });
         return stored.value;
-      } else
-        this.log(
-          `stage ${name}: ${stored.key === hash ? 'its stored files are missing or changed' : 'inputs or configuration changed since the stored result'}; running it again`,
-        );
+      } else this.log(`stage ${name}: ${stored.key === hash ? MISSING : CHANGED}; running it again`);
     }
     const value = await compute();
     writeAtomic(file, (f) => f.write(JSON.stringify({ key: hash, value })));

@@ -13,13 +13,13 @@ import { preservationLoss, referenceEmbeddings } from '../train/losses/preservat
 import { WeightAnchor } from '../train/losses/weight-anchor.ts';
 import { cat } from '../engine/index.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
-import { Interrupted, UserError } from '../errors.ts';
+import { Interrupted, TrainingInterrupted, UserError } from '../errors.ts';
+import { recordDifferences as sameRunDifferences } from '../train/training-identity.ts';
+import type { Best, TrainingRecord } from '../train/train-config.ts';
 import type { StoredEvaluation } from './evaluation.ts';
 
-export interface ArmTrainingRecord {
-  config: TrainConfig;
-  triplesSha256: string;
-  triples: number;
+/** The trainer's record of a run (configuration, triples) extended with what the study adds. */
+export interface ArmTrainingRecord extends TrainingRecord {
   evalKey: string; // validation set, test candidates, metrics, dose steps
   finished: boolean;
   chosen: { step: number; metric: string; value: number } | null;
@@ -27,6 +27,9 @@ export interface ArmTrainingRecord {
   trainSeconds: number;
   dose: { step: number; evaluation: StoredEvaluation }[];
 }
+
+/** What identifies an arm's training: the trainer's record plus the evaluations that choose and snapshot it. */
+export type ArmIdentity = Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'triples' | 'evalKey'>;
 
 export const RECORD_FILE = 'study-training.json';
 /** How every interrupted-study message ends. */
@@ -42,28 +45,20 @@ export function readRecord(dir: string): ArmTrainingRecord | null {
   }
 }
 
-/** How a stored record's configuration differs from the wanted one (empty: the same training). */
-export function configDifferences(
-  have: ArmTrainingRecord,
-  want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>,
-): string[] {
-  const out: string[] = [];
-  const a = have.config as unknown as Record<string, unknown>;
-  const b = want.config as unknown as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null))
-      out.push(`${k} ${JSON.stringify(a[k] ?? null)} -> ${JSON.stringify(b[k] ?? null)}`);
-  }
-  if (have.triplesSha256 !== want.triplesSha256) out.push('training triples changed');
+/**
+ * The trainer's "same run" rule (train/training-identity.ts), plus what the study adds: the
+ * evaluation schedule (it decides the chosen checkpoint) and the evaluations themselves.
+ */
+export function configDifferences(have: ArmTrainingRecord, want: ArmIdentity): string[] {
+  const out = sameRunDifferences(have, want);
+  if (have.config.evalEvery !== want.config.evalEvery)
+    out.push(`evalEvery ${have.config.evalEvery} -> ${want.config.evalEvery}`);
   if (have.evalKey !== want.evalKey) out.push('validation/test evaluation changed');
   return out;
 }
 
 /** Why a stored record cannot stand for the wanted training (empty: it can). */
-export function recordDifferences(
-  have: ArmTrainingRecord | null,
-  want: Pick<ArmTrainingRecord, 'config' | 'triplesSha256' | 'evalKey'>,
-): string[] {
+export function recordDifferences(have: ArmTrainingRecord | null, want: ArmIdentity): string[] {
   if (!have) return ['no finished training recorded'];
   const diff = configDifferences(have, want);
   return diff.length === 0 && !have.finished ? ['the recorded training did not finish'] : diff;
@@ -96,45 +91,86 @@ export interface ArmTrainingOptions {
  */
 export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord & { reused: boolean }> {
   const have = readRecord(o.dir);
-  const want = { config: o.cfg, triplesSha256: o.triplesSha256, evalKey: o.evalKey };
-  const why = recordDifferences(have, want);
-  if (why.length === 0) {
+  const want: ArmIdentity = {
+    config: o.cfg,
+    triplesSha256: o.triplesSha256,
+    triples: o.triples.length,
+    evalKey: o.evalKey,
+  };
+  if (recordDifferences(have, want).length === 0) {
     o.log(`${o.name}: reusing the finished training in ${o.dir} (same configuration and triples)`);
     return { ...have!, reused: true };
   }
   const kind = o.cfg.regulariser?.kind ?? null;
   if (kind !== null && kind !== 'weights-l2sp' && kind !== 'embedding-cosine')
     throw new Error(`unknown regulariser '${kind}'`);
+  const resume = prepareFolder(o, have, want);
+  const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
+  const t0 = performance.now();
+  const seconds = (): number => before + (performance.now() - t0) / 1000;
+  const models = loadModels(o);
+  try {
+    const best = await runTrainer(o, models, resume);
+    const record: ArmTrainingRecord = {
+      ...want,
+      finished: true,
+      chosen: best ? { step: best.step, metric: best.metric, value: best.value } : null,
+      modelPath: best ? join(o.dir, 'best') : o.dir,
+      trainSeconds: seconds(),
+      dose: readDoses(o.dir, o.doseSteps),
+    };
+    writeRecord(o.dir, record);
+    return { ...record, reused: false };
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    writeRecord(o.dir, unfinishedRecord(o, want, seconds()));
+    throw e instanceof TrainingInterrupted ? new Interrupted(`${o.name}: ${e.where}; ${HOW_TO_CONTINUE}`) : e;
+  } finally {
+    models.dispose();
+  }
+}
+
+function unfinishedRecord(o: ArmTrainingOptions, want: ArmIdentity, trainSeconds: number): ArmTrainingRecord {
+  return { ...want, finished: false, chosen: null, modelPath: o.dir, trainSeconds, dose: [] };
+}
+
+/**
+ * Whether the arm continues from its checkpoint (true), else empties its folder for a fresh
+ * start, saying why (or stopping, with `onMismatch: 'error'`).
+ */
+function prepareFolder(o: ArmTrainingOptions, have: ArmTrainingRecord | null, want: ArmIdentity): boolean {
   // a trainer folder that finished without its study record (killed in between) is trained
   // again: the trainer's finished plan does not say which checkpoint validation chose
   const unrecorded = have !== null && !have.finished && existsSync(join(o.dir, 'ftlab.json'));
-  const resume = have !== null && !have.finished && configDifferences(have, want).length === 0 && !unrecorded;
-  const unfinished = (trainSeconds: number): ArmTrainingRecord => ({
-    ...want,
-    triples: o.triples.length,
-    finished: false,
-    chosen: null,
-    modelPath: o.dir,
-    trainSeconds,
-    dose: [],
-  });
-  if (resume) {
+  const same = have !== null && configDifferences(have, want).length === 0;
+  if (have !== null && !have.finished && same && !unrecorded) {
     o.log(`${o.name}: continuing the interrupted training in ${o.dir} (same configuration and triples)`);
-  } else {
-    if (unrecorded && configDifferences(have!, want).length === 0) {
-      o.log(`${o.name}: ${o.dir} finished training but its study record was not written: retraining from scratch`);
-    } else if (have) {
-      const line = `${o.name}: ${o.dir} was trained differently (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`;
-      if (o.onMismatch === 'error')
-        throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
-      o.log(`${line}: retraining from scratch`);
-    }
-    rmSync(o.dir, { recursive: true, force: true });
-    mkdirSync(o.dir, { recursive: true });
-    writeRecord(o.dir, unfinished(0));
+    return true;
   }
-  const t0 = performance.now();
-  const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
+  if (unrecorded && same) {
+    o.log(`${o.name}: ${o.dir} finished training but its study record was not written: retraining from scratch`);
+  } else if (have) {
+    const why = recordDifferences(have, want);
+    const shown = `${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''}`;
+    const line = `${o.name}: ${o.dir} was trained differently (${shown})`;
+    if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
+    o.log(`${line}: retraining from scratch`);
+  }
+  rmSync(o.dir, { recursive: true, force: true });
+  mkdirSync(o.dir, { recursive: true });
+  writeRecord(o.dir, unfinishedRecord(o, want, 0));
+  return false;
+}
+
+interface ArmModels {
+  encoder: SentenceEncoder;
+  regulariser: Regulariser | undefined;
+  dispose(): void;
+}
+
+/** The model trained and, for the recipes, its anchor to the start (weights or a frozen copy). */
+function loadModels(o: ArmTrainingOptions): ArmModels {
+  const kind = o.cfg.regulariser?.kind ?? null;
   const encoder = SentenceEncoder.load(o.cfg.model, { device: o.device });
   // the anchor copies the weights as loaded, before a resumed run restores its checkpoint: the start
   const anchor =
@@ -146,48 +182,36 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     : frozen
       ? preservation(frozen, o.cfg.regulariser!.weight)
       : undefined;
-  try {
-    const r = await train(encoder, o.triples, o.validationTriples, o.cfg, {
-      output: o.dir,
-      resume,
-      signal: o.signal,
-      retrievalEval: o.validationEval,
-      bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy',
-      regulariser,
-      notice: (line) => o.log(`${o.name}: ${line}`),
-      onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
-      snapshots: {
-        steps: o.doseSteps,
-        take: async (enc, step) => {
-          writeDose(o.dir, step, o.snapshot(enc));
-        },
+  return {
+    encoder,
+    regulariser,
+    dispose: () => {
+      encoder.dispose();
+      frozen?.dispose();
+      anchor?.dispose();
+    },
+  };
+}
+
+/** The trainer's run of the arm; returns the validation-best step (null: none chosen). */
+async function runTrainer(o: ArmTrainingOptions, m: ArmModels, resume: boolean): Promise<Best | null> {
+  const r = await train(m.encoder, o.triples, o.validationTriples, o.cfg, {
+    output: o.dir,
+    resume,
+    signal: o.signal,
+    retrievalEval: o.validationEval,
+    bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy',
+    regulariser: m.regulariser,
+    notice: (line) => o.log(`${o.name}: ${line}`),
+    onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
+    snapshots: {
+      steps: o.doseSteps,
+      take: async (enc, step) => {
+        writeDose(o.dir, step, o.snapshot(enc));
       },
-    });
-    const best = r.best;
-    const record: ArmTrainingRecord = {
-      ...want,
-      triples: o.triples.length,
-      finished: true,
-      chosen: best ? { step: best.step, metric: best.metric, value: best.value } : null,
-      modelPath: best ? join(o.dir, 'best') : o.dir,
-      trainSeconds: before + (performance.now() - t0) / 1000,
-      dose: readDoses(o.dir, o.doseSteps),
-    };
-    writeRecord(o.dir, record);
-    return { ...record, reused: false };
-  } catch (e) {
-    if (e instanceof Interrupted) {
-      writeRecord(o.dir, unfinished(before + (performance.now() - t0) / 1000));
-      throw new Interrupted(
-        `${o.name}: ${e.message.replace(/; run the same command with --resume to continue$/, '')}; ${HOW_TO_CONTINUE}`,
-      );
-    }
-    throw e;
-  } finally {
-    encoder.dispose();
-    frozen?.dispose();
-    anchor?.dispose();
-  }
+    },
+  });
+  return r.best ?? null;
 }
 
 function writeRecord(dir: string, record: ArmTrainingRecord): void {
@@ -211,8 +235,13 @@ function readDoses(dir: string, steps: number[]): ArmTrainingRecord['dose'] {
 /** The recipe's regulariser: cosine drift of the batch's texts from the frozen start. */
 function preservation(frozen: SentenceEncoder, weight: number): Regulariser {
   return (batch, q, p, n) => {
-    const texts = [...batch.map((t) => t.query), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
-    const ref = referenceEmbeddings(frozen, texts, q.device);
+    const passages = [...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
+    const ref = referenceEmbeddings(
+      frozen,
+      batch.map((t) => t.query),
+      passages,
+      q.device,
+    );
     return preservationLoss(cat([q, p, n], 0), ref, weight); // [3B, C] against [3B, C]
   };
 }

@@ -32,6 +32,10 @@ export function seconds(s: number | null | undefined): string {
   return s.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
+/** Wall time for logs and plans: "42s", "3m07s", "1h05m" (the study's plan and the progress bar). */
+/** Durations for people: one formatter for the CLI, the plan and the report (src/duration.ts). */
+export { formatDuration } from '../duration.ts';
+
 export function rate(q: number | null | undefined): string {
   if (q === null || q === undefined || !Number.isFinite(q)) return MISSING;
   return q.toFixed(q >= 100 ? 0 : q >= 10 ? 1 : 2);

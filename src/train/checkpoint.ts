@@ -8,8 +8,7 @@ import { getRngState, noGrad, setRngState, type Tensor } from '../engine/index.t
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { trackTemp, untrackTemp } from '../io/atomic-file.ts';
 import type { AdamW } from './adamw.ts';
-import type { Best } from './train-config.ts';
-import type { TrainingRecord } from './training-identity.ts';
+import type { Best, TrainingRecord } from './train-config.ts';
 
 export interface CheckpointMeta {
   step: number;

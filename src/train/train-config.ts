@@ -5,6 +5,7 @@ import type { Tensor } from '../engine/index.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { LoraConfig } from '../model/lora.ts';
 import type { Distance } from './losses/distance.ts';
+import type { Prompts } from '../model/config.ts';
 
 export interface TrainConfig {
   model: string; // the model spec it started from
@@ -32,10 +33,36 @@ export interface TrainConfig {
   keepOptimizerState?: boolean;
   /** Tokens per text; part of the run's identity when given. */
   maxLength?: number;
+  /** --query-prompt / --passage-prompt overrides of the model's prompts; part of the run's identity. */
+  prompts?: Partial<Prompts>;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
   /** Ranks that share each batch (data-parallel); unset = 1. Part of the run's identity. */
   worldSize?: number;
+  /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */
+  batchSampler?: 'shuffle' | 'no-duplicates';
+}
+
+/** Defaults every training run starts from (ftlab train's flags, the study's arms): sentence-transformers' fit. */
+export const TRAIN_DEFAULTS = {
+  mnrlScale: 20,
+  gradAccumulation: 1,
+  lr: 2e-5,
+  warmup: 1000,
+  epochs: 1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  seed: 42,
+  evalEvery: 0,
+  saveEvery: 0,
+  keepCheckpoints: 1,
+} as const satisfies Partial<TrainConfig>;
+
+/** What makes two runs the same run (compared by training-identity.ts): the configuration and the triples. */
+export interface TrainingRecord {
+  config: TrainConfig;
+  triplesSha256: string;
+  triples: number;
 }
 
 export interface StepLog {
@@ -75,6 +102,12 @@ export interface Best {
   step: number;
 }
 
+/** The validation-chosen checkpoint (checkpoint-choice.ts: step 0 a candidate, ties to the earlier step). */
+export interface ChosenCheckpoint extends Best {
+  base: boolean; // step 0 was chosen: best/ holds the model as loaded
+  entry: EvalLog; // its evaluation line
+}
+
 export interface TrainerOptions {
   output: string;
   resume: boolean;
@@ -111,7 +144,14 @@ export interface TrainResult {
   steps: number;
   trainable: number;
   total: number;
+  /** The chosen checkpoint's step, metric and value (as `chosen`, without its entry); null: nothing evaluated. */
   best: Best | null;
+  /** The checkpoint validation chose (saved in DIR/best); null when the run evaluated nothing. */
+  chosen: ChosenCheckpoint | null;
+  /** The final model's evaluation (step === totalSteps); null when nothing was evaluated or the run stopped early. */
+  final: EvalLog | null;
+  /** Optimizer steps done in this process. */
   stepLogs: StepLog[];
+  /** Every evaluation of the run in step order, those logged before a resume included (step 0 first). */
   evalLogs: EvalLog[];
 }

@@ -37,9 +37,18 @@ function microStep(c: StepContext, all: TextTriple[]): { value: number; tokens: 
   const rows = all.length / world.size;
   const batch = all.slice(world.rank * rows, (world.rank + 1) * rows);
   return tidy(() => {
-    const q = encoder.tokenize(batch.map((t) => t.query));
-    const p = encoder.tokenize(batch.map((t) => t.positive));
-    const n = encoder.tokenize(batch.map((t) => t.negative));
+    const q = encoder.tokenize(
+      batch.map((t) => t.query),
+      'query',
+    );
+    const p = encoder.tokenize(
+      batch.map((t) => t.positive),
+      'passage',
+    );
+    const n = encoder.tokenize(
+      batch.map((t) => t.negative),
+      'passage',
+    );
     const eq = encoder.embedLists(q); // [B, C]
     const ep = encoder.embedLists(p);
     const en = encoder.embedLists(n);

@@ -5,14 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
-import type { TrainConfig } from './train-config.ts';
+import type { TrainConfig, TrainingRecord } from './train-config.ts';
 import { latestCheckpoint, readCheckpointMeta } from './checkpoint.ts';
 
-export interface TrainingRecord {
-  config: TrainConfig;
-  triplesSha256: string;
-  triples: number;
-}
+export type { TrainingRecord } from './train-config.ts';
 
 /** Settings that decide the weights. Schedules of saving and evaluating do not. */
 const IDENTITY_KEYS = [
@@ -33,9 +29,14 @@ const IDENTITY_KEYS = [
   'lora',
   'seed',
   'maxLength',
+  'prompts',
   'regulariser',
   'worldSize',
+  'batchSampler',
 ] as const satisfies readonly (keyof TrainConfig)[];
+
+/** Settings added after records were first written: an unset one means its default. */
+const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle', worldSize: 1 };
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
   const h = createHash('sha256');
@@ -53,11 +54,11 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
   const show = (v: unknown): string =>
     v === undefined ? 'unset' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   for (const k of IDENTITY_KEYS) {
-    // an unrecorded world size is one process
-    const a = k === 'worldSize' ? (had.config[k] ?? 1) : had.config[k];
-    const b = k === 'worldSize' ? (want.config[k] ?? 1) : want.config[k];
+    const a = had.config[k] === undefined ? UNSET_MEANS[k] : had.config[k];
+    const b = want.config[k] === undefined ? UNSET_MEANS[k] : want.config[k];
     if (k === 'maxLength' && (a === undefined || b === undefined)) continue; // not recorded: not compared
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
+    const none = k === 'prompts' ? {} : null; // no override recorded = the model's own prompts
+    if (JSON.stringify(a ?? none) !== JSON.stringify(b ?? none)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
     out.push(

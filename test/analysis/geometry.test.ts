@@ -61,9 +61,13 @@ test('geometry: every available pair used and said so; skipped pairs counted; nu
   // alignment recomputed directly from the encoder's vectors of the chosen pairs
   const enc = SentenceEncoder.load(modelA);
   const ids = r.pairIds!;
-  const q = enc.encode(ids.map((p) => `what is a ${words[Number(p.qid.slice(1))]}`));
+  const q = enc.encode(
+    ids.map((p) => `what is a ${words[Number(p.qid.slice(1))]}`),
+    'query',
+  );
   const p = enc.encode(
     ids.map((x) => `a ${words[Number(x.pid.slice(1))]} is a thing people talk about ${x.pid.slice(1)}`),
+    'passage',
   );
   const d = enc.dim;
   let align = 0;

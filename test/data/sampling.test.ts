@@ -4,7 +4,6 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../../src/data/random.ts';
 import { Reservoir } from '../../src/data/reservoir.ts';
-import { sampleHardNegatives } from '../../src/data/negatives.ts';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
 import { tmpDir } from '../helpers/tiny-model.ts';
 
@@ -49,25 +48,4 @@ test('ftlab sample: same seed same file, other seed other file, lines from the s
     /bad\.tsv:2: expected query<TAB>positive<TAB>negative/,
   );
   assert.equal(existsSync(join(dir, 'o.tsv')), false);
-});
-
-test('hard negatives: only from the rank range, never judged relevant, margin guard', () => {
-  const ranking = Array.from({ length: 20 }, (_, i) => ({ docid: `d${i + 1}`, score: 1 - i * 0.01 }));
-  const judged = new Set(['d6', 'd7', 'd12']);
-  const rng = new Random(3);
-  for (let t = 0; t < 200; t++) {
-    const [n] = sampleHardNegatives(ranking, judged, rng, { lo: 5, hi: 15, count: 1 });
-    const rank = Number(n!.docid.slice(1));
-    assert.ok(rank >= 5 && rank <= 15 && !judged.has(n!.docid));
-  }
-  const all = sampleHardNegatives(ranking, judged, rng, { lo: 5, hi: 15, count: 100 });
-  assert.equal(all.length, 8, '11 candidates minus 3 judged');
-  const guarded = sampleHardNegatives(ranking, judged, rng, {
-    lo: 1,
-    hi: 20,
-    count: 100,
-    positiveScore: 0.95,
-    margin: 0.05,
-  });
-  assert.ok(guarded.every((c) => c.score <= 0.9 + 1e-12));
 });

@@ -5,7 +5,8 @@ import { Collection } from '../../src/data/collection.ts';
 import type { Qrels } from '../../src/data/qrels.ts';
 import type { Run } from '../../src/data/run.ts';
 import { splitByQuery, touchedPassages } from '../../src/experiment/data.ts';
-import { emptyStats, hardNegatives, judgedPositives, randomNegatives } from '../../src/experiment/negatives.ts';
+import { randomNegatives } from '../../src/experiment/negatives.ts';
+import { emptyStats, hardNegatives, judgedPositives } from '../../src/retrieval/mining.ts';
 import { capped } from '../../src/experiment/negatives-stage.ts';
 import { recordDifferences, type ArmTrainingRecord } from '../../src/experiment/training.ts';
 import { armTrainConfig, ARMS, selectArms } from '../../src/experiment/arms.ts';
@@ -50,7 +51,7 @@ test('random negatives: a passage judged for a test query (any grade) is never s
   const queries = new Map([['q1', 'query one']]);
   for (let seed = 0; seed < 20; seed++) {
     const stats = emptyStats();
-    const pos = judgedPositives(queries, qrels, c, 2, excluded, stats);
+    const pos = judgedPositives({ queries, qrels }, c, { minGrade: 2, excluded }, stats);
     const t = randomNegatives({ positives: pos, qrels, run, collection: c, excluded, seed, stats });
     assert.deepEqual(t, [{ qid: 'q1', positive: 0, negative: 1 }]); // d1: the only candidate left
     assert.equal(stats.excludedDropped, 2);
@@ -74,7 +75,12 @@ test('random negatives: a passage judged for a test query (any grade) is never s
 test('a positive judged for a test query is dropped and counted', () => {
   const { c, qrels } = fixture();
   const stats = emptyStats();
-  const pos = judgedPositives(new Map([['q1', 'q']]), qrels, c, 2, new Set([0]), stats);
+  const pos = judgedPositives(
+    { queries: new Map([['q1', 'q']]), qrels },
+    c,
+    { minGrade: 2, excluded: new Set([0]) },
+    stats,
+  );
   assert.deepEqual(pos, []);
   assert.equal(stats.positivesExcluded, 1);
 });
@@ -188,18 +194,24 @@ test('a training record stands for a run only when configuration, triples and ev
     trainSeconds: 1,
     dose: [],
   };
-  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), []);
-  assert.deepEqual(recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', evalKey: 'e' }), [
-    'seed 42 -> 7',
-  ]);
-  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', evalKey: 'e' }), [
-    'training triples changed',
-  ]);
+  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }), []);
   assert.deepEqual(
-    recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }),
+    recordDifferences(rec, { config: { ...cfg, seed: 7 }, triplesSha256: 'abc', triples: 10, evalKey: 'e' }),
+    ['seed 42 -> 7'],
+  );
+  assert.deepEqual(recordDifferences(rec, { config: cfg, triplesSha256: 'def', triples: 10, evalKey: 'e' }), [
+    'training triples 10 (sha256 abc) -> 10 (sha256 def)',
+  ]);
+  // the study's additions to the trainer's rule: the evaluation schedule and the evaluations
+  assert.deepEqual(
+    recordDifferences(rec, { config: { ...cfg, evalEvery: 3 }, triplesSha256: 'abc', triples: 10, evalKey: 'f' }),
+    ['evalEvery 2 -> 3', 'validation/test evaluation changed'],
+  );
+  assert.deepEqual(
+    recordDifferences({ ...rec, finished: false }, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }),
     ['the recorded training did not finish'],
   );
-  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', evalKey: 'e' }), [
+  assert.deepEqual(recordDifferences(null, { config: cfg, triplesSha256: 'abc', triples: 10, evalKey: 'e' }), [
     'no finished training recorded',
   ]);
 });
@@ -241,7 +253,7 @@ test('arms: the default study leaves out the variant recipe-l2sp; naming it give
     dose: [],
   };
   assert.match(
-    recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', evalKey: 'e' }).join(' '),
+    recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', triples: 10, evalKey: 'e' }).join(' '),
     /regulariser .*embedding-cosine.* -> .*weights-l2sp/,
   );
 });

@@ -191,9 +191,9 @@ test('an older run without geometry opens cleanly and says the section is missin
     const { page, report } = await open(browser, written.html);
     assert.deepEqual([...report.consoleErrors, ...report.otherRequests, ...report.failed], []);
     const missing = await page.evaluate(
-      // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, as a reader sees it
       (t) =>
         [...document.querySelectorAll('section')]
+          // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, as a reader sees it
           .filter((s) => (s as HTMLElement).innerText.includes(t))
           .map((s) => s.id),
       MISSING_TEXT,

@@ -4,7 +4,8 @@ import { int, num, required, str } from '../command.ts';
 import { resolveDevice, setThreads } from '../../engine/index.ts';
 import { runStudy } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
-import { PAPER_DEFAULTS, QUICK_DEFAULTS } from '../../experiment/options.ts';
+import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
+import type { PresetName } from '../../experiment/options.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../../errors.ts';
 
@@ -26,7 +27,7 @@ Ctrl-C, or one in any other stage, stops at once.
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run)
   --folds one|both        quick preset folds (default one: dl20->dl19)
-  --steps N  --batch-size N  --warmup W   (quick: ${QUICK_DEFAULTS.steps}, ${QUICK_DEFAULTS.batchSize}, ${QUICK_DEFAULTS.warmup}; paper: ${PAPER_DEFAULTS.steps}, ${PAPER_DEFAULTS.batchSize}, ${PAPER_DEFAULTS.warmup})
+  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup}; paper: ${PAPER.defaults.steps}, ${PAPER.defaults.batchSize}, ${PAPER.defaults.warmup})
   --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
   --protocol rerank|dense|both   (quick: rerank; paper: dense)
   --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
@@ -34,9 +35,9 @@ Ctrl-C, or one in any other stage, stops at once.
   --mining-depth N        BM25 candidates per training query searched for hard negatives (default 100)
   --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole training part of the pool
   --guard-margin M        false-negative guard margin (default 0); --no-guard turns it off
-  --timing-queries N      dev-small queries timed (quick ${QUICK_DEFAULTS.timingQueries}, paper ${PAPER_DEFAULTS.timingQueries}; 0 skips)
+  --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
-  --paper-triples N       paper preset: triples sampled (default ${PAPER_DEFAULTS.paperTriples})
+  --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
   --no-retrain            a model trained under another configuration is an error, not retrained
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
@@ -72,8 +73,8 @@ Ctrl-C, or one in any other stage, stops at once.
   },
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
-    const preset = oneOf(values, 'preset', ['quick', 'paper'] as const, 'quick');
-    const d = preset === 'paper' ? PAPER_DEFAULTS : QUICK_DEFAULTS;
+    const preset = oneOf(values, 'preset', Object.keys(PRESETS) as PresetName[], 'quick');
+    const d = PRESETS[preset].defaults;
     const protocol = oneOf(values, 'protocol', ['rerank', 'dense', 'both'] as const, d.protocols[0]!);
     const dose = (str(values, 'dose') ?? d.dose.join(',')).split(',').map(Number);
     if (dose.some((x) => !(x >= 0 && x <= 1)))
@@ -81,7 +82,7 @@ Ctrl-C, or one in any other stage, stops at once.
     const quiet = values.quiet === true;
     await runStudy({
       preset,
-      data: str(values, 'data') ?? (preset === 'paper' ? required(values, 'data') : '../shared/data/msmarco'),
+      data: str(values, 'data') ?? d.data ?? required(values, 'data'),
       output: required(values, 'output'),
       config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
       folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'),
@@ -102,7 +103,7 @@ Ctrl-C, or one in any other stage, stops at once.
       timingRepeats: int(values, 'timing-repeats') ?? d.timingRepeats,
       geometryPairs: int(values, 'geometry-pairs', 0) ?? d.geometryPairs,
       umap: values['no-umap'] !== true,
-      paperTriples: int(values, 'paper-triples') ?? PAPER_DEFAULTS.paperTriples,
+      paperTriples: int(values, 'paper-triples') ?? d.paperTriples,
       model: str(values, 'model') ?? 'default',
       device: resolveDevice(str(values, 'device') ?? 'auto'),
       cacheDir: str(values, 'cache-dir'),

@@ -1,7 +1,7 @@
 // ftlab train: fine-tune a model on triples (full fine-tuning or LoRA).
 import type { Command, Values } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, promptFlags } from '../shared-options.ts';
 import { Progress } from '../progress.ts';
 import { loadTextTriples, type TextTriple } from '../../data/triples.ts';
 import { Random } from '../../data/random.ts';
@@ -12,6 +12,7 @@ import { loadRun } from '../../data/run.ts';
 import { TRIPLET_PRESETS } from '../../train/losses/triplet-loss.ts';
 import { parseLoraSpec } from '../../model/lora.ts';
 import { train, type TrainConfig, type RetrievalEvaluator } from '../../train/trainer.ts';
+import { TRAIN_DEFAULTS } from '../../train/train-config.ts';
 import { checkTrainConfig } from '../../train/config-guards.ts';
 import { checkOutputFree } from '../../train/output-folder.ts';
 import { denseEvaluator, rerankEvaluator } from '../../train/retrieval-evaluator.ts';
@@ -186,24 +187,25 @@ export function trainConfig(values: Values): TrainConfig {
     loss,
     distance: distance as Distance,
     margin: num(values, 'margin') ?? preset?.margin ?? 0.2,
-    mnrlScale: num(values, 'scale') ?? 20,
+    mnrlScale: num(values, 'scale') ?? TRAIN_DEFAULTS.mnrlScale,
     normalize: normalizeFlag !== undefined ? normalizeFlag === 'true' : (preset?.normalize ?? true),
     batchSize: int(values, 'batch-size') ?? (preset ? (lora ? preset.batchSizeLora : preset.batchSizeFull) : 128),
-    gradAccumulation: int(values, 'grad-accumulation') ?? 1,
-    lr: num(values, 'lr') ?? 2e-5,
-    warmup: warmupRatio ?? int(values, 'warmup-steps', 0) ?? 1000,
-    epochs: int(values, 'epochs') ?? 1,
+    gradAccumulation: int(values, 'grad-accumulation') ?? TRAIN_DEFAULTS.gradAccumulation,
+    lr: num(values, 'lr') ?? TRAIN_DEFAULTS.lr,
+    warmup: warmupRatio ?? int(values, 'warmup-steps', 0) ?? TRAIN_DEFAULTS.warmup,
+    epochs: int(values, 'epochs') ?? TRAIN_DEFAULTS.epochs,
     maxSteps: int(values, 'max-steps') ?? null,
-    weightDecay: num(values, 'weight-decay') ?? 0.01,
-    maxGradNorm: num(values, 'max-grad-norm') ?? 1.0,
+    weightDecay: num(values, 'weight-decay') ?? TRAIN_DEFAULTS.weightDecay,
+    maxGradNorm: num(values, 'max-grad-norm') ?? TRAIN_DEFAULTS.maxGradNorm,
     lora,
-    seed: int(values, 'seed', 0) ?? 42,
-    evalEvery: int(values, 'eval-every', 0) ?? 0,
-    saveEvery: int(values, 'save-every', 0) ?? 0,
-    keepCheckpoints: int(values, 'keep-checkpoints') ?? 1,
+    seed: int(values, 'seed', 0) ?? TRAIN_DEFAULTS.seed,
+    evalEvery: int(values, 'eval-every', 0) ?? TRAIN_DEFAULTS.evalEvery,
+    saveEvery: int(values, 'save-every', 0) ?? TRAIN_DEFAULTS.saveEvery,
+    keepCheckpoints: int(values, 'keep-checkpoints') ?? TRAIN_DEFAULTS.keepCheckpoints,
     saveEveryMinutes: num(values, 'save-every-minutes') ?? 10,
     keepOptimizerState: values['keep-optimizer-state'] === true,
     ...(int(values, 'max-length', 2) !== undefined ? { maxLength: int(values, 'max-length', 2) } : {}),
+    ...(Object.keys(promptFlags(values)).length > 0 ? { prompts: promptFlags(values) } : {}),
   };
 }
 

@@ -1,0 +1,38 @@
+// The study's context, built once by the runner and handed to every stage: the options, the
+// base model and its identity, the stage cache, the metrics, and how to report progress.
+import { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { modelFingerprint } from '../model/fingerprint.ts';
+import type { StudyOptions } from './options.ts';
+import { StageCache } from './stage-cache.ts';
+
+export interface StudyContext {
+  readonly options: StudyOptions;
+  readonly base: SentenceEncoder;
+  /** The base model's identity (weights, config, tokenizer, settings): part of every key that reads the base. */
+  readonly baseId: string;
+  readonly cache: StageCache;
+  /** The metrics every evaluation reports (the dataset's). */
+  readonly metrics: readonly string[];
+  readonly device: string | undefined;
+  readonly log: (line: string) => void;
+  readonly progress: StudyOptions['progress'];
+}
+
+/** Loads the base model once; the caller disposes it with `closeContext`. */
+export function openContext(options: StudyOptions, metrics: readonly string[]): StudyContext {
+  const base = SentenceEncoder.load(options.model, { device: options.device });
+  return {
+    options,
+    base,
+    baseId: modelFingerprint(base),
+    cache: new StageCache(options.output, options.log),
+    metrics,
+    device: options.device,
+    log: options.log,
+    progress: options.progress,
+  };
+}
+
+export function closeContext(ctx: StudyContext): void {
+  ctx.base.dispose();
+}

@@ -1,0 +1,57 @@
+// A study dataset is a value, not a branch: its folds, where its training triples come from,
+// its metrics, timing queries, defaults and notes. The runner reads only these fields, so
+// `--preset quick` (the TREC DL pool) and `--preset paper` (the MS MARCO layout) are two
+// values of this type (presets.ts).
+//
+// A third value — a user's dataset described by a manifest (issue 20: a collection plus
+// train/validation/test splits, each with queries, qrels and an optional first-stage run) —
+// is one more function returning a StudyDataset, with no new code path: `loadFolds` reads
+// the manifest into one Fold (validation given rather than split off, `excluded` from the
+// test and validation splits as data.ts computes it); `negatives` is `candidateNegatives`
+// when the training split has a first-stage run (hard negatives among its candidates,
+// random ones from it) and the collection-wide miner otherwise; `metrics` follow its
+// judgments (graded: QUICK_METRICS, binary: PAPER_METRICS); `timingQueries` its test queries.
+import type { StudyContext } from './context.ts';
+import type { Fold } from './data.ts';
+import type { NegativesOutput } from './negatives-stage.ts';
+import type { PresetName, StudyOptions } from './options.ts';
+
+export type { PresetName } from './options.ts';
+
+/** What loading the folds reads. */
+export type StudyOptionsForFolds = Pick<StudyOptions, 'data' | 'folds' | 'validationFraction' | 'seed'>;
+
+/** The flags' defaults under this dataset (see the README's study section for the quick preset's budget). */
+export interface StudyDefaults {
+  data: string | null; // null: --data is required
+  steps: number;
+  batchSize: number;
+  warmup: number;
+  dose: number[];
+  rerankDepth: number;
+  validationDepth: number;
+  miningDepth: number;
+  protocols: ('rerank' | 'dense')[];
+  timingQueries: number;
+  timingRepeats: number;
+  geometryPairs: number;
+  validationFraction: number;
+  paperTriples: number;
+}
+
+export interface StudyDataset {
+  name: PresetName;
+  defaults: StudyDefaults;
+  /** Every evaluation's metrics, in the report's order. */
+  metrics: readonly string[];
+  /** The folds (train/validation/test query sets over one collection), loaded and hashed. */
+  loadFolds(o: StudyOptionsForFolds): Promise<Fold[]>;
+  /** A fold's training and validation triples, random and hard (a cached stage). */
+  negatives(ctx: StudyContext, fold: Fold): Promise<NegativesOutput>;
+  /** Passages the hard-negative search encodes with the base model (for the plan; no encoding). */
+  miningPassages(fold: Fold, o: StudyOptions): number;
+  /** The queries file the timing section runs (null: none). */
+  timingQueries(data: string): string | null;
+  /** What a reader must know about this dataset's protocol (results.config.notes). */
+  notes: readonly string[];
+}

@@ -1,0 +1,109 @@
+// The choices a reader must know (results.config.notes), with the numbers that back them.
+import type { CurvesResult } from '../analysis/types.ts';
+import { LORA_HIGH_LR, RECIPE_L2SP_WEIGHT, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
+import type { StudyDataset } from './dataset.ts';
+import type { FoldOutcome } from './fold-study.ts';
+import type { StudyOptions } from './options.ts';
+
+export function studyNotes(
+  o: StudyOptions,
+  run: { dataset: Pick<StudyDataset, 'notes'>; folds: FoldOutcome[]; curves: CurvesResult | null },
+): string[] {
+  return [
+    ...designNotes(o),
+    ...run.folds.flatMap(foldNotes),
+    ...run.dataset.notes,
+    ...protocolNotes(o),
+    ...lossTrends(run.curves),
+  ];
+}
+
+function designNotes(o: StudyOptions): string[] {
+  const config =
+    o.config === 'paper-run'
+      ? " (euclidean distance, margin 5, unnormalised output: what the paper's code ran)"
+      : " (cosine distance, margin 0.2, normalised: what the paper's text states)";
+  const percents = o.dose.map((d) => `${d * 100}%`).join(', ');
+  const out = [
+    `Triplet arms use the ${o.config} configuration${config}; ` +
+      "every model is scored by cosine similarity (the paper's eq. 2).",
+    'Checkpoints are chosen by validation nDCG@10 ' +
+      `(re-ranking the validation queries' BM25 top-${o.validationDepth}), ` +
+      'evaluated at every quarter of training; the test fold is never used for a choice.',
+    `Dose-response: each arm is re-ranking-evaluated on the test fold at ${percents} ` +
+      `of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), ` +
+      "so the base's evaluation stands for it.",
+    `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
+  ];
+  if (o.arms.some((a) => a.name === 'recipe'))
+    out.push(
+      'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) ' +
+        `and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) ` +
+        "between the model's and the frozen base's embeddings of the batch's texts.",
+    );
+  if (o.arms.some((a) => a.name === 'recipe-l2sp'))
+    out.push(
+      `recipe-l2sp: the recipe with an L2-SP anchor instead, ${RECIPE_L2SP_WEIGHT} x sum of squared differences ` +
+        "between the model's weights and the base's.",
+    );
+  const searched =
+    o.miningPool === 'pool'
+      ? 'the training part of the pool'
+      : `the training queries' own candidates (BM25 top-${o.miningDepth}) and the positives`;
+  const guard =
+    o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`;
+  out.push(
+    `Hard negatives: the base model's top-200 over ${searched}, ranks 51-200, judged-relevant excluded, ` +
+      `false-negative guard ${guard}.`,
+  );
+  return out;
+}
+
+function foldNotes(f: FoldOutcome): string[] {
+  const out: string[] = [];
+  const s = f.negatives?.stats;
+  if (s)
+    out.push(
+      `${f.fold.name}: ${s.random.triples} random and ${s.hard.triples} hard training triples; the guard dropped ` +
+        `${s.hard.guardDropped} hard candidates; ${s.hard.positivesExcluded} positives and ` +
+        `${s.random.excludedDropped + s.hard.excludedDropped} candidates dropped ` +
+        'because a test or validation query touches them.',
+    );
+  for (const a of f.arms) {
+    const r = a.record;
+    if (!r) continue;
+    const chosen = r.chosen
+      ? `chose step ${r.chosen.step} (${r.chosen.metric} ${r.chosen.value.toFixed(4)} on validation)`
+      : 'final step';
+    out.push(`${f.fold.name} ${a.arm.name}: ${chosen}; trained in ${r.trainSeconds.toFixed(0)} s.`);
+  }
+  return out;
+}
+
+function protocolNotes(o: StudyOptions): string[] {
+  const out: string[] = [];
+  if (!o.protocols.includes('dense'))
+    out.push(
+      'Dense retrieval over the pool was not run (--protocol rerank): it re-encodes the whole pool per model, ' +
+        "beyond the quick preset's time budget.",
+    );
+  if (o.timingQueries > 0)
+    out.push(
+      `Timing searches ${o.timingQueries} dev-small queries against random vectors of the test pool's size ` +
+        '(search cost does not depend on the values).',
+    );
+  return out;
+}
+
+/** Does each arm's training loss fall? Mean of the first vs the last quarter of its steps. */
+function lossTrends(curves: CurvesResult | null): string[] {
+  return (curves?.series ?? []).map((c) => {
+    const q = Math.max(1, Math.floor(c.loss.length / 4));
+    const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = avg(c.loss.slice(0, q));
+    const last = avg(c.loss.slice(-q));
+    const trend = `${last < first ? 'falls' : 'does not fall'} by ${((100 * (first - last)) / first).toFixed(1)}%`;
+    const span = `${first.toFixed(4)} (first quarter of steps) -> ${last.toFixed(4)} (last quarter)`;
+    return `${c.model}: training loss ${span}, ${trend}.`;
+  });
+}

@@ -1,0 +1,76 @@
+// The study's two datasets as values of one type (dataset.ts): `quick`, the TREC DL pool
+// (train on one year's judgments, test on the other's, re-ranking BM25's candidates), and
+// `paper`, the official MS MARCO files (dense retrieval over the whole collection on dev small).
+import { join } from 'node:path';
+import type { Fold } from './data.ts';
+import { trecDlFold } from './data.ts';
+import type { PresetName, StudyDataset, StudyOptionsForFolds } from './dataset.ts';
+import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
+import { candidateNegatives, plannedMiningPassages } from './negatives-stage.ts';
+import { collectionNegatives, paperFold } from './paper-data.ts';
+
+/** The TREC DL pool (DIR/trec-dl): DL20 -> DL19, and with --folds both also DL19 -> DL20. */
+export const QUICK: StudyDataset = {
+  name: 'quick',
+  defaults: {
+    data: '../shared/data/msmarco',
+    steps: 24,
+    batchSize: 16,
+    warmup: 0.1,
+    dose: [0, 0.25, 0.5, 1],
+    rerankDepth: 100,
+    validationDepth: 30,
+    miningDepth: 100,
+    protocols: ['rerank'],
+    timingQueries: 10_000,
+    timingRepeats: 1,
+    geometryPairs: 1000,
+    validationFraction: 0.2,
+    paperTriples: 1_000_000,
+  },
+  metrics: QUICK_METRICS,
+  loadFolds: trecDlFolds,
+  negatives: candidateNegatives,
+  miningPassages: plannedMiningPassages,
+  timingQueries: (data) => join(data, 'dev-small', 'queries.dev.small.tsv'),
+  notes: [],
+};
+
+/** The official MS MARCO files (DIR): train -> dev small, the paper's hyperparameters. */
+export const PAPER: StudyDataset = {
+  name: 'paper',
+  defaults: {
+    data: null,
+    steps: 7812,
+    batchSize: 128,
+    warmup: 1000,
+    dose: [0, 0.25, 0.5, 1],
+    rerankDepth: 100,
+    validationDepth: 100,
+    miningDepth: 100,
+    protocols: ['dense'],
+    timingQueries: 10_000,
+    timingRepeats: 3,
+    geometryPairs: 1000,
+    validationFraction: 0.2,
+    paperTriples: 1_000_000,
+  },
+  metrics: PAPER_METRICS,
+  loadFolds: async (o) => [await paperFold(o.data, o)],
+  negatives: collectionNegatives,
+  miningPassages: (fold) => fold.collection.size,
+  timingQueries: (data) => join(data, 'queries.dev.small.tsv'),
+  notes: [
+    'Paper preset: dense retrieval over the whole collection on dev small; no dose-response (each point would ' +
+      're-encode the corpus) and checkpoints chosen by validation triplet accuracy (no candidate lists to re-rank).',
+  ],
+};
+
+export const PRESETS: Readonly<Record<PresetName, StudyDataset>> = { quick: QUICK, paper: PAPER };
+
+async function trecDlFolds(o: StudyOptionsForFolds): Promise<Fold[]> {
+  const common = { dataDir: o.data, validationFraction: o.validationFraction, seed: o.seed };
+  const first = await trecDlFold({ ...common, train: 'dl20', test: 'dl19' });
+  if (o.folds === 'one') return [first];
+  return [first, await trecDlFold({ ...common, train: 'dl19', test: 'dl20', collection: first.collection })];
+}

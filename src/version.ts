@@ -1,0 +1,6 @@
+// ftlab's version, read once from package.json (the CLI's --version, results.json, ONNX exports).
+import { readFileSync } from 'node:fs';
+
+export const FTLAB_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
