@@ -115,6 +115,12 @@ elif [ "$engine" != debian ]; then
   exit 1
 fi
 
+# Gloo's headers for the distributed engine (native/distributed.cc; the torch wheel ships c10d's
+# headers but not Gloo's). Without them the addon builds, and distributed ops say they are not available.
+if [ "$engine" != debian ]; then
+  apt_install libgloo-dev || say "libgloo-dev could not be installed: distributed ops (ftlab launch) will not be available"
+fi
+
 if [ "$engine" = debian ] && [ -z "${LIBTORCH:-}" ]; then
   apt_install libtorch-dev libopenblas0-openmp
   openmp_openblas

@@ -5,3 +5,4 @@ export * from './runtime.ts';
 export * from './prepared-linear.ts';
 export * from './matmul-path.ts';
 export * from './cpu-info.ts';
+export * from './distributed.ts';

@@ -127,6 +127,27 @@ export interface NativeEngine {
   quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string): H;
   disposePacked(packed: number): void;
   livePacked(): number;
+  // c10d (native/distributed.cc): one process group per process
+  distributedInfo(): { gloo: boolean; nccl: boolean };
+  distInit(
+    backend: string,
+    host: string,
+    port: number,
+    rank: number,
+    size: number,
+    timeoutMs: number,
+    local: number,
+  ): void;
+  distDestroy(): void;
+  distAllReduce(t: H, op: string): void;
+  distAllReduceMany(ts: H[], op: string): void;
+  distAllGather(t: H): H;
+  distBroadcast(t: H, root: number): void;
+  distBarrier(): void;
+  storeSet(key: string, value: string): void;
+  storeGet(key: string): string;
+  storeAdd(key: string, by: number): number;
+  storeCheck(key: string): boolean;
 }
 
 /** The addon file: $FTLAB_ADDON (another build, e.g. the CI's libtorch 1.13 one), else native/build. */

@@ -31,11 +31,12 @@ const IDENTITY_KEYS = [
   'maxLength',
   'prompts',
   'regulariser',
+  'worldSize',
   'batchSampler',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Settings added after records were first written: an unset one means its default. */
-const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle' };
+const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle', worldSize: 1 };
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
   const h = createHash('sha256');
