@@ -190,6 +190,6 @@ test('passages from a .npy file: the same vectors for every model; a width misma
   writeAtomic(wide, (f) => writeNpyF32(f, new Float32Array(8 * 32), [8, 32]));
   await assert.rejects(
     runTiming(base({ passages: { embeddingsNpy: wide } })),
-    /width 16, but the passage vectors have 32/,
+    /width 16, but the passage vectors in .*wide\.npy have 32/,
   );
 });
