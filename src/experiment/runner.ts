@@ -1,10 +1,12 @@
 // The study runner: loads the folds, prints the plan with an estimated time, runs each fold
 // (negatives, training with dose snapshots, evaluation, statistics), the analysis, and writes
 // RUN/results.json (atomically) and the report.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { Interrupted, UserError } from '../errors.ts';
+import { loadQueries } from '../data/queries.ts';
 import { engineInfo, engineReport } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
@@ -27,17 +29,40 @@ import { renderStudyReport } from './report-call.ts';
 export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const startedAt = new Date();
   const t0 = performance.now();
-  mkdirSync(o.output, { recursive: true });
-  const cache = new StageCache(o.output, o.log);
+  // validate, then create: data, timing queries, model and output path are checked before the run folder exists
+  if (existsSync(o.output) && !statSync(o.output).isDirectory())
+    throw new UserError(`--output ${o.output} is a file; give a folder for the run`);
   const tData = performance.now();
   const folds = await loadFolds(o);
-  cache.timings.push({ name: 'data', seconds: (performance.now() - tData) / 1000, cached: false });
+  const timingQueries = timingQueriesFile(o);
+  if (o.timingQueries > 0 && timingQueries !== null) await loadQueries(timingQueries);
+  const dataSeconds = (performance.now() - tData) / 1000;
   const base = SentenceEncoder.load(o.model, { device: o.device });
+  const created = !existsSync(o.output);
+  try {
+    return await studyIn(o, folds, base, { startedAt, t0, dataSeconds });
+  } catch (e) {
+    // a failure removes the run folder this run created (an interrupted one keeps it, to continue)
+    if (created && !(e instanceof Interrupted)) rmSync(o.output, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function studyIn(
+  o: StudyOptions,
+  folds: Fold[],
+  base: SentenceEncoder,
+  t: { startedAt: Date; t0: number; dataSeconds: number },
+): Promise<StudyResults> {
+  const { startedAt, t0 } = t;
+  mkdirSync(o.output, { recursive: true });
+  const cache = new StageCache(o.output, o.log);
+  cache.timings.push({ name: 'data', seconds: t.dataSeconds, cached: false });
   const baseId = modelFingerprint(base);
   const metrics = o.preset === 'paper' ? PAPER_METRICS : QUICK_METRICS;
-  const t = measureThroughput(base, folds[0]!.collection);
+  const rate = measureThroughput(base, folds[0]!.collection);
   const mining = o.preset === 'paper' ? folds[0]!.collection.size : plannedMiningPassages(folds[0]!, o);
-  for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) o.log(line);
+  for (const line of formatPlan(planStudy(folds, o, rate, mining), rate, o)) o.log(line);
   for (const f of folds)
     o.log(
       `fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries (held out by query), ${f.test.queries.size} test queries; ${f.excluded.size} passages never used in training`,

@@ -2,7 +2,7 @@
 // (official file names and formats), with a tiny model and a few steps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ftlab, assertOneLineError } from '../helpers/cli.ts';
 import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
@@ -101,4 +101,59 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   if (!/cuda/i.test(process.env.FTLAB_TEST_DEVICE ?? '')) {
     assertOneLineError(ftlab([...args.filter((a) => a !== 'cpu' && a !== '--device'), '--device', 'cuda']), /cuda/i);
   }
+});
+
+test('validate, then create: a damaged data file leaves no run folder; an earlier run folder is kept', async () => {
+  const root = tmpDir();
+  const mini = await writeMsmarcoMiniature(join(root, 'msmarco'), { passages: 200, trainQueries: 40, devQueries: 8 });
+  const model = writeTinyModel(join(root, 'model'));
+  const study = (out: string): string[] => [
+    'study',
+    '--preset',
+    'paper',
+    '--data',
+    mini.dir,
+    '--output',
+    out,
+    '--model',
+    model,
+    '--steps',
+    '2',
+    '--batch-size',
+    '2',
+    '--paper-triples',
+    '20',
+    '--timing-queries',
+    '0',
+    '--geometry-pairs',
+    '0',
+    '--arms',
+    'full-random',
+    '--threads',
+    '1',
+    '--quiet',
+    '--cache-dir',
+    join(root, 'cache'),
+  ];
+  const qrels = join(mini.dir, 'qrels.dev.small.tsv');
+  const goodQrels = readFileSync(qrels, 'utf8');
+  writeFileSync(qrels, `${goodQrels}500001\t0\tP9\tone\n`);
+  const n = goodQrels.trim().split('\n').length + 1;
+  assertOneLineError(ftlab(study(join(root, 'run1'))), new RegExp(`qrels\\.dev\\.small\\.tsv:${n}:`));
+  assert.equal(existsSync(join(root, 'run1')), false, 'a bad qrels line left a run folder');
+  writeFileSync(qrels, goodQrels);
+  // the triples archive is read after the run folder exists (sampling is a stage): a damaged one removes it
+  const triples = join(mini.dir, 'triples.train.small.tar.gz');
+  const goodTriples = readFileSync(triples);
+  writeFileSync(triples, goodTriples.subarray(0, goodTriples.length - 12));
+  assertOneLineError(ftlab(study(join(root, 'run2'))), /triples\.train\.small\.tar\.gz/);
+  assert.equal(existsSync(join(root, 'run2')), false, 'a truncated triples archive left a run folder');
+  // an existing folder (an earlier run's caches) is kept on failure
+  mkdirSync(join(root, 'run3', 'stages'), { recursive: true });
+  writeFileSync(join(root, 'run3', 'stages', 'earlier.json'), '{}');
+  assertOneLineError(ftlab(study(join(root, 'run3'))), /triples\.train\.small\.tar\.gz/);
+  assert.ok(existsSync(join(root, 'run3', 'stages', 'earlier.json')), "an earlier run's cache was removed");
+  rmSync(mini.dir, { recursive: true, force: true });
+  assertOneLineError(ftlab(study(join(root, 'run4'))), /collection\.tsv not found/);
+  assert.equal(existsSync(join(root, 'run4')), false);
 });
