@@ -155,7 +155,11 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
       bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy',
       regulariser,
       notice: (line) => o.log(`${o.name}: ${line}`),
-      onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
+      onStep: (s, total) => {
+        // the time so far, on record at every step: a kill -9 loses none of it
+        writeRecord(o.dir, unfinished(before + (performance.now() - t0) / 1000));
+        o.onStep?.(s.step, total, s.loss);
+      },
       snapshots: {
         steps: o.doseSteps,
         take: async (enc, step) => {
