@@ -567,3 +567,46 @@ test(`${CASES} damaged files of ${TYPES.length} types: each exits 1 naming the f
     CASES,
   );
 });
+
+test('inputs that do not fit together: the error names each file involved', async () => {
+  const qrels = join(dir, 'mismatch.qrels');
+  writeFileSync(qrels, '77 0 100 2\n78 0 101 2\n'); // queries 77, 78: not in the queries file
+  const geo = await ftlabInProcess([
+    'geometry',
+    '--model',
+    model,
+    '--queries',
+    queries,
+    '--qrels',
+    qrels,
+    '--collection',
+    goodTsv('collection'),
+    '--json',
+    join(dir, 'geo.json'),
+    '--no-umap',
+    ...threads,
+  ]);
+  assert.equal(geo.code, 1, geo.stderr);
+  for (const f of [qrels, queries, goodTsv('collection')]) assert.ok(geo.stderr.includes(f), `${f}: ${geo.stderr}`);
+  assert.equal(existsSync(join(dir, 'geo.json')), false);
+  const wide = join(dir, 'wide.npy');
+  writeFileSync(wide, npy([4, DIM + 3]));
+  const t = await ftlabInProcess([
+    'timing',
+    '--model',
+    model,
+    '--queries',
+    queries,
+    '--embeddings',
+    wide,
+    '--n',
+    '2',
+    '--json',
+    join(dir, 't.json'),
+    ...threads,
+  ]);
+  assert.equal(t.code, 1, t.stderr);
+  assert.ok(t.stderr.includes(wide) && t.stderr.includes(model), t.stderr);
+  assert.match(t.stderr, new RegExp(`width ${DIM}, but the passage vectors in .* have ${DIM + 3}`));
+  assert.equal(existsSync(join(dir, 't.json')), false);
+});
