@@ -9,7 +9,7 @@ import { REPO, tmpDir, writeTinyModel, tinyConfig } from '../helpers/tiny-model.
 
 const enc = SentenceEncoder.load('default');
 
-test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts (every value within 2e-5)', () => {
+test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts (every value within 2e-6)', () => {
   // made by scripts/fixtures/sentence_encoder_reference.py: transformers' BertModel on the same fp16
   // weights cast to float32, mean pooling over the mask, L2 norm; includes unicode and a text cut at 256 tokens
   const ref = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'sentence-encoder-reference.json'), 'utf8')) as {
@@ -30,7 +30,7 @@ test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts
       if (diff > worst.diff) worst = { diff, at: `text ${i} dim ${d}: ${v[i * enc.dim + d]} vs ${r}` };
     });
   });
-  assert.ok(worst.diff <= 2e-5, `largest difference ${worst.diff.toExponential(2)} at ${worst.at}`);
+  assert.ok(worst.diff <= 2e-6, `largest difference ${worst.diff.toExponential(2)} at ${worst.at}`);
 });
 
 test('all-MiniLM-L6-v2 matches the published vectors (fp16 weights: within 2e-4), norm 1', () => {
