@@ -16,6 +16,9 @@ import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { ftlabInProcess } from '../helpers/cli.ts';
 import { synthTriples, triplesTsv } from '../helpers/triples.ts';
 import { fixtureResults } from '../report/fixture.ts';
+import { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
+import { Lora } from '../../src/model/lora.ts';
+import { saveModelFolder } from '../../src/model/save-model.ts';
 
 const dir = tmpDir('ftlab-fuzz-files-');
 const model = writeTinyModel(join(dir, 'model'));
@@ -359,6 +362,31 @@ const poolingType = stType('1_Pooling/config.json', [
 ]);
 const stConfigType = stType('sentence_bert_config.json', [set('max_seq_length', [0, 'long', -5, 1.5])], true);
 
+// a LoRA folder's adapter_config.json
+const loraModel = join(dir, 'lora-model');
+{
+  const enc = SentenceEncoder.load(model);
+  const lora = Lora.create(enc.bert, { r: 2, alpha: 4, dropout: 0, targets: ['query', 'value'] });
+  saveModelFolder(loraModel, enc, { lora, base: model });
+  enc.dispose();
+}
+const adapterType: FileType = {
+  name: 'adapter_config.json',
+  good: () => new Uint8Array(readFileSync(join(loraModel, 'adapter_config.json'))),
+  setup: (n) => {
+    const m = join(dir, `lora-${n}`);
+    cpSync(loraModel, m, { recursive: true });
+    return { file: join(m, 'adapter_config.json'), args: embedArgs(m) };
+  },
+  damages: jsonDamages([
+    set('r', [0, -2, 'two', 1.5, null]),
+    set('lora_alpha', ['four', null, -1]),
+    set('lora_dropout', [2, 'none', -0.5]),
+    set('target_modules', ['query', [5], ['nope'], []]),
+    drop('r'),
+  ]),
+};
+
 // results.json (ftlab report RUN --out OUT)
 const resultsText = `${JSON.stringify(fixtureResults(7, 20, 40), null, 2)}\n`;
 const resultsType: FileType = {
@@ -520,13 +548,14 @@ const TYPES: FileType[] = [
   modulesType,
   poolingType,
   stConfigType,
+  adapterType,
   resultsType,
   logType,
   gzType,
   tarType,
   ...tsvTypes,
 ];
-const CASES = 520;
+const CASES = 540;
 
 test(`${CASES} damaged files of ${TYPES.length} types: each exits 1 naming the file, nothing written`, async (t) => {
   const rng = new Random([2026, 22, CASES]);
