@@ -55,7 +55,7 @@ const time = <T>(fn: () => T): [T, number] => {
 
 // 1. the reference vector on the device
 const enc = SentenceEncoder.load('default', { device });
-const v = enc.encode([REF_TEXT]);
+const v = enc.encode([REF_TEXT], 'passage');
 const refErr = v.length === REF.length ? Math.max(...REF.map((r, i) => Math.abs(v[i]! - r))) : Infinity;
 result.reference = {
   text: REF_TEXT,
@@ -86,7 +86,7 @@ function trainLosses(dev: string, steps: number): number[] {
     const [q, p, n] = [texts(6), texts(30), texts(30)];
     losses.push(
       tidy(() => {
-        const [eq, ep, en] = [q, p, n].map((t) => e.embedLists(e.tokenize(t)));
+        const [eq, ep, en] = [q, p, n].map((t, i) => e.embedLists(e.tokenize(t, i === 0 ? 'query' : 'passage')));
         const loss = tripletLoss(eq!, ep!, en!, { distance: 'cosine', margin: 0.2 });
         loss.backward();
         return loss.item();
@@ -124,7 +124,7 @@ const texts = pool
       .slice(0, N)
       .map((l) => l.slice(l.indexOf('\t') + 1))
   : Array.from({ length: N }, () => sentence(r, 40 + Math.floor(r() * 40)));
-const lists = enc.tokenize(texts);
+const lists = enc.tokenize(texts, 'passage');
 const realTokens = lists.reduce((s, l) => s + l.length, 0);
 enc.encodeTokenized(lists.slice(0, 64));
 const [, encSecs] = time(() =>

@@ -27,7 +27,7 @@ const texts = readFileSync(path, 'utf8')
   .slice(0, N)
   .map((l) => l.slice(l.indexOf('\t') + 1));
 const enc = SentenceEncoder.load('default');
-const lists = enc.tokenize(texts);
+const lists = enc.tokenize(texts, 'passage');
 const realTokens = lists.reduce((a, l) => a + l.length, 0);
 const gflops = matmulGflops();
 const boundTokensPerSec = (gflops * 1e9) / (2 * linearMacsPerToken());

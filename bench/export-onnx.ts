@@ -47,7 +47,7 @@ async function onnxEncoder(dtype: 'fp32' | 'q8'): Promise<Encode> {
   };
 }
 const encoders: Record<string, Encode> = {
-  'ftlab libtorch': async (texts) => ftlab.encode(texts, { batchSize: BATCH }),
+  'ftlab libtorch': async (texts) => ftlab.encode(texts, 'passage', { batchSize: BATCH }),
   'transformers.js ONNX fp32': await onnxEncoder('fp32'),
   'transformers.js ONNX int8': await onnxEncoder('q8'),
 };

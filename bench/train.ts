@@ -49,7 +49,7 @@ for (const mode of ['full', 'lora'] as const) {
       const t0 = performance.now();
       const n = tidy(() => {
         const [q, p, ng] = [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map(
-          (x) => enc.tokenize(x),
+          (x, i) => enc.tokenize(x, i === 0 ? 'query' : 'passage'),
         );
         const e = [q!, p!, ng!].map((l) =>
           process.env.BENCH_NO_CHUNK ? enc.embedBatch(enc.pad(l)) : enc.embedLists(l),
@@ -73,8 +73,8 @@ for (const mode of ['full', 'lora'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
       const steps = Array.from({ length: STEPS + 1 }, (_, s) => {
         const batch = Array.from({ length: B }, (_, i) => triples[(s * B + i) % triples.length]!);
-        return [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x) =>
-          enc.tokenize(x),
+        return [batch.map((t) => t.query), batch.map((t) => t.positive), batch.map((t) => t.negative)].map((x, i) =>
+          enc.tokenize(x, i === 0 ? 'query' : 'passage'),
         );
       });
       writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps));

@@ -55,8 +55,8 @@ writeFileSync(
   join(out, 'expected.json'),
   JSON.stringify({
     texts,
-    lora: rows(encoder.encode(texts), encoder.dim),
-    base: rows(baseEncoder.encode(texts), baseEncoder.dim),
+    lora: rows(encoder.encode(texts, 'passage'), encoder.dim),
+    base: rows(baseEncoder.encode(texts, 'passage'), baseEncoder.dim),
   }),
 );
 console.log(`peers: fixtures in ${out}`);

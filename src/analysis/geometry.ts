@@ -132,8 +132,18 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
 function encodePairs(spec: string, pairs: readonly Pair[], device?: string): { vectors: Float32Array; dim: number } {
   const encoder = SentenceEncoder.load(spec, { device });
   try {
-    const texts = [...pairs.map((p) => p.query), ...pairs.map((p) => p.passage)];
-    return { vectors: encoder.encode(texts), dim: encoder.dim };
+    const q = encoder.encode(
+      pairs.map((p) => p.query),
+      'query',
+    );
+    const p = encoder.encode(
+      pairs.map((x) => x.passage),
+      'passage',
+    );
+    const vectors = new Float32Array(q.length + p.length);
+    vectors.set(q);
+    vectors.set(p, q.length);
+    return { vectors, dim: encoder.dim };
   } finally {
     encoder.dispose();
   }

@@ -1,10 +1,12 @@
 // Table III for one trained model folder: final training loss, held-out triplet accuracy
-// (cosine, the paper's "eval cosine accuracy") and the validation retrieval metric, read from
-// DIR/log.jsonl and DIR/ftlab.json only (no engine, no model load).
+// (cosine, the paper's "eval cosine accuracy") and loss at the validation-chosen checkpoint and
+// at the final step, and the validation retrieval metric, read from DIR/log.jsonl and
+// DIR/ftlab.json only (no engine, no model load).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UserError } from '../errors.ts';
-import type { TrainingSummary } from './types.ts';
+import type { HeldOutAt, TrainingSummary } from './types.ts';
+import { chooseCheckpoint } from '../train/checkpoint-choice.ts';
 import { readTrainingLog, type EvalEntry } from './training-log.ts';
 
 /** Steps averaged for the final loss: the last 1% of steps, rounded up, at least one. */
@@ -20,6 +22,8 @@ export function summarizeTraining(dir: string, label: string): TrainingSummary {
   const tail = losses.slice(losses.length - window);
   const training = readTrainingConfig(dir);
   const last = log.evals.at(-1) ?? null;
+  const steps = log.steps.at(-1)!.step;
+  const chosen = chosenStep(log.evals, training);
   return {
     model: label,
     modelPath: dir,
@@ -28,7 +32,7 @@ export function summarizeTraining(dir: string, label: string): TrainingSummary {
         ? 'lora'
         : 'full',
     loss: describeLoss(training),
-    steps: log.steps.at(-1)!.step,
+    steps,
     finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
     finalLossSteps: window,
     heldOutTriples: last?.evalTriples ?? 0, // 0: the log has no count (older trainer)
@@ -36,7 +40,33 @@ export function summarizeTraining(dir: string, label: string): TrainingSummary {
     tripletAccuracy: last?.tripletAccuracy ?? null,
     validation: bestValidation(log.evals),
     trainSeconds: typeof training.trainSeconds === 'number' ? training.trainSeconds : null,
+    chosen: chosen === null ? null : heldOutAt(log.evals, chosen),
+    final: heldOutAt(log.evals, steps),
   };
+}
+
+function heldOutAt(evals: readonly EvalEntry[], step: number): HeldOutAt | null {
+  const e = evals.find((x) => x.step === step);
+  return e ? { step, tripletAccuracy: e.tripletAccuracy, evalLoss: e.evalLoss, metrics: e.metrics } : null;
+}
+
+/**
+ * The step the trainer chose for DIR/best: recorded in ftlab.json ("training.chosen") by the
+ * trainer; for older folders, the trainer's rule over the log's evaluations (its first
+ * retrieval metric, else triplet accuracy; ties to the earlier step; step 0 a candidate when
+ * logged). Null when nothing was evaluated.
+ */
+export function chosenStep(evals: readonly EvalEntry[], training: Record<string, unknown>): number | null {
+  const recorded = (training.chosen as { step?: unknown } | null | undefined)?.step;
+  if (typeof recorded === 'number') return recorded;
+  const metric = evals.map((e) => Object.keys(e.metrics)[0]).find((m) => m !== undefined);
+  const scores = evals.flatMap((e) => {
+    const score = metric === undefined ? e.tripletAccuracy : (e.metrics[metric] ?? null);
+    return score === null ? [] : [{ step: e.step, score }];
+  });
+  if (scores.length === 0) return null;
+  if (scores.some((s) => s.step === 0)) return chooseCheckpoint(scores).step;
+  return scores.reduce((b, e) => (e.score > b.score ? e : b)).step; // logs from before step 0 was evaluated
 }
 
 /** The best value of the evals' first retrieval metric (the one the trainer picks `best` by). */

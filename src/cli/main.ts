@@ -1,6 +1,6 @@
 // The ftlab command line: dispatches to one file per command (src/cli/commands/).
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { FTLAB_VERSION } from '../version.ts';
 import type { Command } from './command.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import { joinNegativeValues } from './command.ts';
@@ -42,14 +42,9 @@ const commands: Command[] = [
   doctor,
 ];
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return `ftlab ${version()}: fine-tune, evaluate and diagnose dense passage retrievers on MS MARCO
+  return `ftlab ${FTLAB_VERSION}: fine-tune, evaluate and diagnose dense passage retrievers on MS MARCO
 
 Usage: ftlab <command> [options]     (ftlab <command> --help for its options)
 
@@ -66,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 1 : 0;
   }
   if (name === '--version') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${FTLAB_VERSION}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);

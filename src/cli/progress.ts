@@ -1,5 +1,7 @@
 // A progress bar with rate and ETA on stderr. On a terminal it redraws in place (at most
 // 10 times a second); elsewhere (logs, CI) it prints a line every 10%.
+import { formatDuration } from '../report/format.ts';
+
 export class Progress {
   readonly #start = performance.now();
   #lastDraw = 0;
@@ -39,12 +41,4 @@ export class Progress {
       `${finished ? `in ${formatDuration(secs)}` : `ETA ${formatDuration(eta)}`}${extra ? ` ${extra}` : ''}`;
     this.stream.write(this.#tty ? `\r\x1b[K${line}${finished ? '\n' : ''}` : `${line}\n`);
   }
-}
-
-export function formatDuration(secs: number): string {
-  if (!Number.isFinite(secs)) return '?';
-  const s = Math.round(secs);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

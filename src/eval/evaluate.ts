@@ -12,6 +12,7 @@ import { metricString, type Metric } from './metric.ts';
 import { averagePrecision } from './measures/ap.ts';
 import { ndcg } from './measures/ndcg.ts';
 import { precision } from './measures/precision.ts';
+import { judgedAt } from './measures/judged.ts';
 import { recall } from './measures/recall.ts';
 import { reciprocalRank } from './measures/rr.ts';
 import type { Judgments } from './measures/judgments.ts';
@@ -28,6 +29,8 @@ export function measure(m: Metric, ranking: readonly string[], judged: Judgments
       return precision(ranking, judged, m.rel, m.cutoff!);
     case 'AP':
       return averagePrecision(ranking, judged, m.rel, m.cutoff);
+    case 'Judged':
+      return judgedAt(ranking, judged, m.cutoff!);
   }
 }
 

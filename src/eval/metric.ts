@@ -3,7 +3,7 @@
 // canonical string omits defaults (rel=1) and is what the CLI, JSON and reports print.
 import { UserError } from '../errors.ts';
 
-export type MeasureName = 'RR' | 'nDCG' | 'R' | 'P' | 'AP';
+export type MeasureName = 'RR' | 'nDCG' | 'R' | 'P' | 'AP' | 'Judged';
 
 export interface Metric {
   name: MeasureName;
@@ -11,21 +11,26 @@ export interface Metric {
   cutoff: number | null; // @k; null = the whole ranking
 }
 
-const NAMES: MeasureName[] = ['RR', 'nDCG', 'R', 'P', 'AP'];
-const NEEDS_CUTOFF = new Set<MeasureName>(['P', 'R']);
+const NAMES: MeasureName[] = ['RR', 'nDCG', 'R', 'P', 'AP', 'Judged'];
+const NEEDS_CUTOFF = new Set<MeasureName>(['P', 'R', 'Judged']);
 
 export function parseMetric(s: string): Metric {
   const m = /^([A-Za-z]+)(?:\(([^)]*)\))?(?:@(\d+))?$/.exec(s.trim());
   const name = m?.[1] as MeasureName | undefined;
   if (!m || !name || !NAMES.includes(name)) {
-    throw new UserError(`unknown metric '${s}' (known: RR@k, nDCG@k, R@k, P@k, AP, AP@k; options like RR(rel=2)@10)`);
+    throw new UserError(
+      `unknown metric '${s}' (known: RR@k, nDCG@k, R@k, P@k, AP, AP@k, Judged@k; options like RR(rel=2)@10)`,
+    );
   }
   let rel = 1;
   for (const kv of (m[2] ?? '').split(',').filter((x) => x.trim().length > 0)) {
     const [k, v] = kv.split('=').map((x) => x.trim());
     if (k !== 'rel' || v === undefined || !/^-?\d+$/.test(v))
       throw new UserError(`metric '${s}': the only option is rel=<integer grade>`);
-    if (name === 'nDCG') throw new UserError(`metric '${s}': nDCG uses graded gains; rel= does not apply`);
+    if (name === 'nDCG' || name === 'Judged')
+      throw new UserError(
+        `metric '${s}': ${name === 'nDCG' ? 'nDCG uses graded gains' : 'Judged counts any judgment'}; rel= does not apply`,
+      );
     rel = Number(v);
   }
   const cutoff = m[3] === undefined ? null : Number(m[3]);

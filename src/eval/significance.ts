@@ -2,13 +2,6 @@
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { Random } from '../data/random.ts';
 
-export interface PairedTest {
-  meanDelta: number; // mean of (b - a)
-  t: number;
-  pTTest: number; // two-sided paired t-test
-  pRandomisation: number; // two-sided paired randomisation (sign-flip) test
-}
-
 /** Two-sided paired t-test on b - a; df = n - 1. Zero variance gives p = 1 (no difference) or 0. */
 export function pairedTTest(a: readonly number[], b: readonly number[]): { t: number; p: number } {
   const n = a.length;
@@ -60,10 +53,4 @@ function exactRandomisation(d: readonly number[], observed: number): number {
     if (Math.abs(s) >= observed - 1e-12) atLeast++;
   }
   return atLeast / 2 ** n;
-}
-
-export function pairedTests(a: readonly number[], b: readonly number[], trials = 10000, seed = 42): PairedTest {
-  const { t, p } = pairedTTest(a, b);
-  const meanDelta = a.reduce((s, x, i) => s + (b[i]! - x), 0) / a.length;
-  return { meanDelta, t, pTTest: p, pRandomisation: pairedRandomisation(a, b, trials, seed) };
 }

@@ -87,6 +87,7 @@ async function mine(fold: Fold, base: SentenceEncoder, o: StudyOptions): Promise
   const bar = o.progress('encode training passages (base)', rows.length, 'passages');
   const vectors = base.encode(
     rows.map((p) => c.text(p)),
+    'passage',
     { onProgress: (d) => bar.update(d) },
   );
   const make = async (

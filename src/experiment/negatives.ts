@@ -155,6 +155,7 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
   const qv = scoreRows(
     o.encoder.encode(
       qids.map((q) => o.queries.get(q)!),
+      'query',
       { batchSize: o.batchSize },
     ),
   );
@@ -167,6 +168,7 @@ export async function hardNegatives(o: HardNegativeOptions): Promise<IdTriple[]>
       : scoreRows(
           o.encoder.encode(
             uniquePos.map((p) => o.collection.text(p)),
+            'passage',
             { batchSize: o.batchSize },
           ),
         );

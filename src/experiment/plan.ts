@@ -22,10 +22,10 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
     Array.from({ length: Math.min(n, collection.size) }, (_, i) =>
       collection.text(((k * n + i) * step) % collection.size),
     );
-  encoder.encode(texts(0).slice(0, 32));
+  encoder.encode(texts(0).slice(0, 32), 'passage');
   const sample = texts(1);
   const t0 = performance.now();
-  encoder.encode(sample);
+  encoder.encode(sample, 'passage');
   return { passagesPerSecond: sample.length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: sample.length };
 }
 

@@ -4,14 +4,14 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { Interrupted, UserError } from '../errors.ts';
 import { loadQueries } from '../data/queries.ts';
+import { FTLAB_VERSION } from '../version.ts';
 import { engineInfo, engineReport } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
-import { writeAtomic } from '../io/atomic-file.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
+import { writeResults } from '../report/write-results.ts';
 import { armRecord, armTrainConfig, LORA_HIGH_LR, RECIPE_L2SP_WEIGHT, RECIPE_PRESERVE_WEIGHT } from './arms.ts';
 import { trecDlFold, type Fold } from './data.ts';
 import { PAPER_METRICS, QUICK_METRICS } from './evaluation.ts';
@@ -118,13 +118,16 @@ async function studyIn(
     },
     retrieval: outcomes.flatMap((f) => f.retrieval),
     dose: outcomes.flatMap((f) => f.dose),
+    verdicts: [],
+    design: null,
+    negatives: [],
+    sweeps: [],
     timing: analysis.timing,
     training: analysis.training,
     geometry: analysis.geometry,
     curves: analysis.curves,
     environment: {
-      ftlab: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-        .version,
+      ftlab: FTLAB_VERSION,
       node: process.version,
       torch: engineInfo().torch,
       blas: engineReport().blas.split(' (')[0]!,
@@ -137,8 +140,7 @@ async function studyIn(
       stages: cache.timings,
     },
   };
-  const path = join(o.output, 'results.json');
-  writeAtomic(path, (f) => f.write(`${JSON.stringify(results, null, 2)}\n`));
+  const path = writeResults(o.output, results);
   o.log(`study: wrote ${path} (${results.environment.wallSeconds.toFixed(0)} s)`);
   const report = await renderStudyReport(o.output);
   o.log(`study: wrote ${report.html} and ${report.markdown}`);

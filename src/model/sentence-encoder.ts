@@ -1,10 +1,12 @@
-// The sentence-transformers pipeline: tokenize -> BERT -> mean pooling -> (L2 normalise).
+// The sentence-transformers pipeline: prompt + text -> tokenize -> BERT -> pooling (mean, CLS,
+// max or mean-sqrt-len) -> (L2 normalise). Every text is a query or a passage (its role): the
+// model's prompt for that role is prepended, as e5 wants "query: " / "passage: ".
 // `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
 import { cat, int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
-import { readBertConfig, readFtlabInfo, type FtlabModelInfo } from './config.ts';
+import { readBertConfig, readFtlabInfo, type FtlabModelInfo, type Prompts, type TextRole } from './config.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
@@ -12,13 +14,14 @@ import { Lora } from './lora.ts';
 import { readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
 import { readJsonObject } from '../io/json-file.ts';
-import { meanPool, l2Normalize } from './pooling.ts';
+import { pool, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
 
 export interface LoadOptions {
   device?: string;
   maxLength?: number; // overrides ftlab.json / the default 256
+  prompts?: Partial<Prompts>; // override the folder's prompts (--query-prompt / --passage-prompt)
 }
 
 export interface EncodeOptions {
@@ -52,6 +55,7 @@ export class SentenceEncoder {
     const config = readBertConfig(files.config);
     const info = readModelInfo(files);
     if (opts.maxLength !== undefined) info.maxLength = opts.maxLength;
+    info.prompts = { ...info.prompts, ...definedPrompts(opts.prompts) };
     if (info.maxLength > config.maxPositions) info.maxLength = config.maxPositions;
     const tokenizer = BertTokenizer.fromFile(files.tokenizer, info.maxLength);
     const device = opts.device ?? 'cpu';
@@ -68,7 +72,7 @@ export class SentenceEncoder {
   /**
    * A LoRA folder (adapter_model.safetensors + adapter_config.json): the base model named by
    * ftlab.json (or adapter_config.json's base_model_name_or_path) with the adapters attached,
-   * unmerged. ftlab.json's pooling/normalisation settings apply.
+   * unmerged. ftlab.json's pooling, normalisation, similarity and prompts apply.
    */
   static loadLora(dir: string, opts: LoadOptions = {}): SentenceEncoder {
     const info = readFtlabInfo(join(dir, 'ftlab.json'));
@@ -81,8 +85,10 @@ export class SentenceEncoder {
     }
     if (!base) throw new UserError(`${dir}: a LoRA folder needs its base model (ftlab.json "base")`);
     const enc = SentenceEncoder.load(base, { ...opts, maxLength: opts.maxLength ?? info.maxLength });
+    enc.info.pooling = info.pooling;
     enc.info.normalize = info.normalize;
     enc.info.similarity = info.similarity;
+    enc.info.prompts = { ...info.prompts, ...definedPrompts(opts.prompts) };
     enc.lora = Lora.load(dir, enc.bert);
     return enc;
   }
@@ -94,8 +100,10 @@ export class SentenceEncoder {
     return this.bert.device;
   }
 
-  tokenize(texts: readonly string[]): number[][] {
-    return texts.map((t) => this.tokenizer.encode(t));
+  /** Token ids of prompt + text for each text, the prompt being the model's for the role. */
+  tokenize(texts: readonly string[], role: TextRole): number[][] {
+    const prompt = this.info.prompts[role];
+    return texts.map((t) => this.tokenizer.encode(prompt + t));
   }
 
   /** Pads token-id lists to the longest: ids [B, T] int64 and mask [B, T] float32. */
@@ -122,7 +130,7 @@ export class SentenceEncoder {
   /** Sentence vectors for one padded batch: [B, C] (autograd follows the grad mode). */
   embedBatch(batch: Batch): Tensor {
     const hidden = this.bert.forward(batch.ids, batch.mask); // [B, T, C]
-    const pooled = meanPool(hidden, batch.mask); // [B, C]
+    const pooled = pool(this.info.pooling, hidden, batch.mask); // [B, C]
     return this.info.normalize ? l2Normalize(pooled) : pooled;
   }
 
@@ -144,13 +152,13 @@ export class SentenceEncoder {
   }
 
   /** Tokenizes, pads and embeds: [B, C]. */
-  embed(texts: readonly string[]): Tensor {
-    return tidy(() => this.embedBatch(this.pad(this.tokenize(texts))));
+  embed(texts: readonly string[], role: TextRole): Tensor {
+    return tidy(() => this.embedBatch(this.pad(this.tokenize(texts, role))));
   }
 
-  /** Inference over any number of texts: Float32Array [N * C], row i = texts[i]. */
-  encode(texts: readonly string[], opts: EncodeOptions = {}): Float32Array {
-    return this.encodeTokenized(this.tokenize(texts), opts);
+  /** Inference over any number of texts of one role: Float32Array [N * C], row i = texts[i]. */
+  encode(texts: readonly string[], role: TextRole, opts: EncodeOptions = {}): Float32Array {
+    return this.encodeTokenized(this.tokenize(texts, role), opts);
   }
 
   encodeTokenized(lists: readonly number[][], opts: EncodeOptions = {}): Float32Array {
@@ -179,6 +187,14 @@ export class SentenceEncoder {
   dispose(): void {
     for (const t of this.bert.params.values()) t.dispose();
   }
+}
+
+/** The prompts given (undefined fields dropped, so they do not override the folder's). */
+function definedPrompts(p: Partial<Prompts> | undefined): Partial<Prompts> {
+  const out: Partial<Prompts> = {};
+  if (p?.query !== undefined) out.query = p.query;
+  if (p?.passage !== undefined) out.passage = p.passage;
+  return out;
 }
 
 /**

@@ -32,6 +32,15 @@ export function seconds(s: number | null | undefined): string {
   return s.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
+/** Wall time for logs and plans: "42s", "3m07s", "1h05m" (the study's plan and the progress bar). */
+export function formatDuration(secs: number): string {
+  if (!Number.isFinite(secs)) return '?';
+  const s = Math.round(secs);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export function rate(q: number | null | undefined): string {
   if (q === null || q === undefined || !Number.isFinite(q)) return MISSING;
   return q.toFixed(q >= 100 ? 0 : q >= 10 ? 1 : 2);

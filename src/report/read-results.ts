@@ -1,12 +1,12 @@
-// Reads and checks RUN_DIR/results.json. Bad input is one line naming the file (and the
-// line, for broken JSON); sections a run did not compute come back as null / [] so each
-// renderer can say "missing" instead of crashing.
+// Reads and checks RUN_DIR/results.json against its schema (schema.ts). Bad input is one
+// line naming the file (and the line, for broken JSON, or the JSON path of the first bad
+// field); sections a run did not compute come back as null / [] so each renderer can say
+// "missing" instead of crashing.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UserError } from '../errors.ts';
-import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from './schema.ts';
-import { mismatch } from './shape.ts';
-import { STUDY_RESULTS_SHAPE } from './results-shape.ts';
+import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults, StudyResultsSchema } from './schema.ts';
+import { firstIssue } from './schema-issue.ts';
 
 export function resultsPath(runDir: string): string {
   return join(runDir, 'results.json');
@@ -68,17 +68,9 @@ export function parseResults(text: string, path: string): StudyResults {
       null,
       `format version ${obj.version} is newer than this ftlab reads (${RESULTS_VERSION}); update ftlab to render it`,
     );
-  const wrong = mismatch(obj, STUDY_RESULTS_SHAPE, 'results');
-  if (wrong) throw new InputError(path, null, `wrong format: ${wrong}`);
-  return {
-    ...(obj as unknown as StudyResults),
-    retrieval: (obj.retrieval ?? []) as StudyResults['retrieval'],
-    dose: (obj.dose ?? []) as StudyResults['dose'],
-    training: (obj.training ?? []) as StudyResults['training'],
-    timing: (obj.timing ?? null) as StudyResults['timing'],
-    geometry: (obj.geometry ?? null) as StudyResults['geometry'],
-    curves: (obj.curves ?? null) as StudyResults['curves'],
-  };
+  const parsed = StudyResultsSchema.safeParse(obj, { reportInput: true });
+  if (!parsed.success) throw new InputError(path, null, `wrong format: ${firstIssue(parsed.error, 'results')}`);
+  return parsed.data;
 }
 
 export function readResults(runDir: string): StudyResults {

@@ -33,6 +33,7 @@ export async function denseRetrieve(
   const t0 = performance.now();
   const qv = encoder.encode(
     qids.map((q) => queries.get(q)!),
+    'query',
     { batchSize },
   );
   const t1 = performance.now();
@@ -86,6 +87,7 @@ export function rerank(
     ? docs.gather(positions)
     : encoder.encode(
         positions.map((p) => collection.text(p)),
+        'passage',
         { batchSize },
       );
   const dv = normalise ? l2NormaliseRows(rawDv, C) : rawDv;
@@ -93,6 +95,7 @@ export function rerank(
   const qids = [...run.queries.keys()].filter((q) => queries.has(q));
   const rawQv = encoder.encode(
     qids.map((q) => queries.get(q)!),
+    'query',
     { batchSize },
   );
   const qv = normalise ? l2NormaliseRows(rawQv, C) : rawQv;

@@ -149,7 +149,10 @@ export function embedCollection(
   const encodeShard = (s: number): Float32Array => {
     const texts: string[] = [];
     for (let i = s * SHARD; i < Math.min(n, (s + 1) * SHARD); i++) texts.push(collection.text(i));
-    return encoder.encode(texts, { batchSize: opts.batchSize, onProgress: (d) => opts.onProgress?.(s * SHARD + d, n) });
+    return encoder.encode(texts, 'passage', {
+      batchSize: opts.batchSize,
+      onProgress: (d) => opts.onProgress?.(s * SHARD + d, n),
+    });
   };
   if (opts.cacheDir === null) {
     const memory: Float32Array[] = [];

@@ -94,6 +94,7 @@ export async function mineTriples(o: MiningOptions): Promise<MiningResult> {
       : asScored(
           o.encoder.encode(
             used.map((q) => o.queries.get(q)!),
+            'query',
             { batchSize: o.batchSize },
           ),
         );

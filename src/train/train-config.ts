@@ -5,6 +5,7 @@ import type { Tensor } from '../engine/index.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { LoraConfig } from '../model/lora.ts';
 import type { Distance } from './losses/distance.ts';
+import type { Prompts } from '../model/config.ts';
 
 export interface TrainConfig {
   model: string; // the model spec it started from
@@ -32,8 +33,12 @@ export interface TrainConfig {
   keepOptimizerState?: boolean;
   /** Tokens per text; part of the run's identity when given. */
   maxLength?: number;
+  /** --query-prompt / --passage-prompt overrides of the model's prompts; part of the run's identity. */
+  prompts?: Partial<Prompts>;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
+  /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */
+  batchSampler?: 'shuffle' | 'no-duplicates';
 }
 
 export interface StepLog {
@@ -73,6 +78,12 @@ export interface Best {
   step: number;
 }
 
+/** The validation-chosen checkpoint (checkpoint-choice.ts: step 0 a candidate, ties to the earlier step). */
+export interface ChosenCheckpoint extends Best {
+  base: boolean; // step 0 was chosen: best/ holds the model as loaded
+  entry: EvalLog; // its evaluation line
+}
+
 export interface TrainerOptions {
   output: string;
   resume: boolean;
@@ -109,7 +120,14 @@ export interface TrainResult {
   steps: number;
   trainable: number;
   total: number;
+  /** The chosen checkpoint's step, metric and value (as `chosen`, without its entry); null: nothing evaluated. */
   best: Best | null;
+  /** The checkpoint validation chose (saved in DIR/best); null when the run evaluated nothing. */
+  chosen: ChosenCheckpoint | null;
+  /** The final model's evaluation (step === totalSteps); null when nothing was evaluated or the run stopped early. */
+  final: EvalLog | null;
+  /** Optimizer steps done in this process. */
   stepLogs: StepLog[];
+  /** Every evaluation of the run in step order, those logged before a resume included (step 0 first). */
   evalLogs: EvalLog[];
 }

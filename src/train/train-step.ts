@@ -29,9 +29,18 @@ export interface StepContext {
 function microStep(c: StepContext, batch: TextTriple[]): { value: number; tokens: number } {
   const { encoder, cfg } = c;
   return tidy(() => {
-    const q = encoder.tokenize(batch.map((t) => t.query));
-    const p = encoder.tokenize(batch.map((t) => t.positive));
-    const n = encoder.tokenize(batch.map((t) => t.negative));
+    const q = encoder.tokenize(
+      batch.map((t) => t.query),
+      'query',
+    );
+    const p = encoder.tokenize(
+      batch.map((t) => t.positive),
+      'passage',
+    );
+    const n = encoder.tokenize(
+      batch.map((t) => t.negative),
+      'passage',
+    );
     const eq = encoder.embedLists(q); // [B, C]
     const ep = encoder.embedLists(p);
     const en = encoder.embedLists(n);

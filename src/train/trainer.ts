@@ -2,6 +2,10 @@
 // held-out evaluation, checkpoints by steps and by wall time, and exact resume (same seed:
 // the resumed loss curve equals the uninterrupted one).
 //
+// Checkpoint choice: a run that evaluates at all evaluates the model as loaded (step 0) too,
+// and DIR/best holds the evaluated step chosen by checkpoint-choice.ts (ties to the earlier
+// step, so the base wins a tie); the final model's evaluation is reported beside it.
+//
 // Reproducibility: the data order of epoch e is a shuffle seeded by (seed, e), so a
 // position (step) fixes the batch; dropout draws from libtorch's generator, whose state is
 // in every checkpoint along with the parameters, AdamW's moments and the step.
@@ -17,7 +21,10 @@ import { AdamW } from './adamw.ts';
 import { warmupSteps } from './lr-schedule.ts';
 import { tripletAccuracy } from './triplet-accuracy.ts';
 import { batchPlan } from './batch-order.ts';
+import { noDuplicateBatchPlan, tripleItems } from './no-duplicate-batches.ts';
 import { checkpointRoot, restoreCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { chooseCheckpoint, type StepScore } from './checkpoint-choice.ts';
+import { loggedEvals } from './logged-evals.ts';
 import { checkTrainConfig } from './config-guards.ts';
 import { assertFinite, weightSum } from './divergence.ts';
 import { planOutput, truncateLog } from './output-folder.ts';
@@ -25,6 +32,7 @@ import { trainStep, type StepContext } from './train-step.ts';
 import { trainingRecord, type TrainingRecord } from './training-identity.ts';
 import type {
   Best,
+  ChosenCheckpoint,
   ConfigChangeLog,
   EvalLog,
   StepLog,
@@ -56,7 +64,7 @@ interface Run extends StepContext {
   total: number;
   state: { step: number; best: Best | null; savedAt: number };
   stepLogs: StepLog[];
-  evalLogs: EvalLog[];
+  evalLogs: EvalLog[]; // every evaluation of the run, those before a resume included
   log(entry: StepLog | EvalLog | ConfigChangeLog): void;
 }
 
@@ -73,7 +81,7 @@ export async function train(
     throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
   const run = setUp(encoder, trainSet, evalSet, cfg, opts);
   const plan = planOutput(run.record, opts);
-  if (plan.kind === 'finished') return result(run, plan.step);
+  if (plan.kind === 'finished') return finishedResult(run, plan.step);
   if (plan.kind === 'resume') resumeFrom(run, plan.checkpoint, plan.differences);
   await loop(run);
   if (run.state.step === run.totalSteps) finish(run);
@@ -95,7 +103,10 @@ function setUp(
   const lora = cfg.lora ? Lora.create(bert, cfg.lora) : null;
   const params: Map<string, Tensor> = lora ? lora.parameters() : bert.params;
   for (const p of bert.params.values()) p.setRequiresGrad(!lora);
-  const plan = batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
+  const plan =
+    cfg.batchSampler === 'no-duplicates'
+      ? noDuplicateBatchPlan(tripleItems(trainSet), cfg.batchSize, cfg.gradAccumulation, cfg.seed, cfg.epochs)
+      : batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
   if (plan.stepsPerEpoch < 1)
     throw new UserError(
       `batch ${cfg.batchSize} x accumulation ${cfg.gradAccumulation} exceeds the ${trainSet.length} training triples`,
@@ -149,13 +160,18 @@ function resumeFrom(run: Run, checkpoint: string, differences: string[]): void {
   if (meta.best === null || readBestStep(join(run.opts.output, 'best')) !== meta.best.step)
     rmSync(join(run.opts.output, 'best'), { recursive: true, force: true });
   truncateLog(join(run.opts.output, 'log.jsonl'), meta.step);
+  run.evalLogs = loggedEvals(join(run.opts.output, 'log.jsonl')); // step 0's among them: not evaluated again
   if (differences.length > 0) run.log({ type: 'config-change', step: meta.step, differences });
 }
 
 async function loop(run: Run): Promise<void> {
   const { opts, state, encoder } = run;
   const stopAt = opts.stopAfter !== undefined ? Math.min(run.totalSteps, state.step + opts.stopAfter) : run.totalSteps;
-  if (state.step === 0) await snapshot(run); // after a resume, the resumed step's was taken
+  if (state.step === 0) {
+    // after a resume, the resumed step's evaluation and snapshot were taken
+    await inEvalMode(run, () => evaluate(run)); // the model as loaded: a candidate for best/
+    await snapshot(run);
+  }
   encoder.bert.training = true;
   let saved: string | null = null;
   try {
@@ -240,25 +256,42 @@ async function evaluate(run: Run): Promise<void> {
     assertFinite(entry.evalLoss, 'evaluation loss', state.step, run.ckptRoot);
   }
   if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder));
-  const metric =
-    opts.bestMetric ??
-    Object.keys(entry).find(
-      (k) => !['type', 'step', 'tripletAccuracy', 'evalLoss', 'evalTriples', 'evalQueries'].includes(k),
-    ) ??
-    'tripletAccuracy';
-  const value = entry[metric];
-  if (typeof value !== 'number')
-    throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(entry).join(', ')})`);
-  if (!state.best || value > state.best.value) {
-    state.best = { metric, value, step: state.step };
-    saveModel(run, join(opts.output, 'best'));
-  }
   run.evalLogs.push(entry);
+  state.best = choose(run.evalLogs, opts.bestMetric);
+  if (state.best.step === state.step) saveModel(run, join(opts.output, 'best'));
   run.log(entry);
   opts.onEval?.(entry);
 }
 
-function saveModel(run: Run, dir: string): void {
+/** The metric `best` is chosen by: the option, else the retrieval evaluator's first, else triplet accuracy. */
+function bestMetricOf(entry: EvalLog, bestMetric: string | undefined): string {
+  return (
+    bestMetric ??
+    Object.keys(entry).find(
+      (k) => !['type', 'step', 'tripletAccuracy', 'evalLoss', 'evalTriples', 'evalQueries'].includes(k),
+    ) ??
+    'tripletAccuracy'
+  );
+}
+
+/** checkpoint-choice.ts's rule over every evaluated step (ties to the earlier step). */
+function choose(evals: readonly EvalLog[], bestMetric: string | undefined): Best {
+  const metric = bestMetricOf(evals[0]!, bestMetric);
+  const scores: StepScore[] = evals.map((e) => {
+    const value = e[metric];
+    if (typeof value !== 'number')
+      throw new UserError(`--best-metric ${metric}: not computed (have ${Object.keys(e).join(', ')})`);
+    return { step: e.step, score: value };
+  });
+  // a run resumed from a checkpoint written before step 0 was evaluated has no base score:
+  // the same rule among the steps it has (the first highest)
+  const c = scores.some((s) => s.step === 0)
+    ? chooseCheckpoint(scores)
+    : scores.reduce((b, e) => (e.score > b.score ? e : b));
+  return { metric, value: c.score, step: c.step };
+}
+
+function saveModel(run: Run, dir: string, outcome: { chosen?: Best | null; final?: EvalLog | null } = {}): void {
   const { cfg, state, record } = run;
   assertFinite(weightSum(run.params.values()), 'the sum of the weights', state.step, run.ckptRoot);
   const training = {
@@ -268,22 +301,39 @@ function saveModel(run: Run, dir: string): void {
     total: run.total,
     triplesSha256: record.triplesSha256,
     triples: record.triples,
+    ...outcome, // the final folder records the chosen checkpoint and the final evaluation
   };
   saveModelFolder(dir, run.encoder, { lora: run.lora ?? undefined, base: cfg.model, training });
 }
 
 /** The final model folder; the optimizer state goes unless asked to stay. */
 function finish(run: Run): void {
-  saveModel(run, run.opts.output);
+  saveModel(run, run.opts.output, { chosen: run.state.best, final: finalEval(run, run.state.step) });
   if (!run.cfg.keepOptimizerState) rmSync(run.ckptRoot, { recursive: true, force: true });
 }
 
+/** A folder that already holds this run's finished model: its choice, from its log. */
+function finishedResult(run: Run, steps: number): TrainResult {
+  run.evalLogs = loggedEvals(join(run.opts.output, 'log.jsonl'));
+  run.state.best = run.evalLogs.length > 0 ? choose(run.evalLogs, run.opts.bestMetric) : null;
+  return result(run, steps);
+}
+
+function finalEval(run: Run, steps: number): EvalLog | null {
+  return steps === run.totalSteps ? (run.evalLogs.find((e) => e.step === steps) ?? null) : null;
+}
+
 function result(run: Run, steps: number): TrainResult {
+  const best = run.state.best;
+  const entry = best ? run.evalLogs.find((e) => e.step === best.step) : undefined;
+  const chosen: ChosenCheckpoint | null = best && entry ? { ...best, base: best.step === 0, entry } : null;
   return {
     steps,
     trainable: run.trainable,
     total: run.total,
-    best: run.state.best,
+    best,
+    chosen,
+    final: finalEval(run, steps),
     stepLogs: run.stepLogs,
     evalLogs: run.evalLogs,
   };

@@ -35,8 +35,13 @@ const IDENTITY_KEYS = [
   'lora',
   'seed',
   'maxLength',
+  'prompts',
   'regulariser',
+  'batchSampler',
 ] as const satisfies readonly (keyof TrainConfig)[];
+
+/** Settings added after records were first written: an unset one means its default. */
+const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle' };
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
   const h = createHash('sha256');
@@ -54,10 +59,11 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
   const show = (v: unknown): string =>
     v === undefined ? 'unset' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   for (const k of IDENTITY_KEYS) {
-    const a = had.config[k];
-    const b = want.config[k];
+    const a = had.config[k] === undefined ? UNSET_MEANS[k] : had.config[k];
+    const b = want.config[k] === undefined ? UNSET_MEANS[k] : want.config[k];
     if (k === 'maxLength' && (a === undefined || b === undefined)) continue; // not recorded: not compared
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${k} ${show(a)} -> ${show(b)}`);
+    const none = k === 'prompts' ? {} : null; // no override recorded = the model's own prompts
+    if (JSON.stringify(a ?? none) !== JSON.stringify(b ?? none)) out.push(`${k} ${show(a)} -> ${show(b)}`);
   }
   if (had.triplesSha256 !== want.triplesSha256) {
     out.push(

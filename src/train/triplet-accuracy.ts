@@ -13,9 +13,18 @@ export function tripletAccuracy(
   cfg: { loss: 'triplet' | 'mnrl'; distance: Distance; margin: number; mnrlScale: number; batchSize?: number },
 ): { tripletAccuracy: number; evalLoss: number } {
   const C = encoder.dim;
-  const q = encoder.encode(triples.map((t) => t.query));
-  const p = encoder.encode(triples.map((t) => t.positive));
-  const n = encoder.encode(triples.map((t) => t.negative));
+  const q = encoder.encode(
+    triples.map((t) => t.query),
+    'query',
+  );
+  const p = encoder.encode(
+    triples.map((t) => t.positive),
+    'passage',
+  );
+  const n = encoder.encode(
+    triples.map((t) => t.negative),
+    'passage',
+  );
   let correct = 0;
   for (let i = 0; i < triples.length; i++) {
     let qp = 0,

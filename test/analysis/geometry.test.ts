@@ -61,9 +61,13 @@ test('geometry: every available pair used and said so; skipped pairs counted; nu
   // alignment recomputed directly from the encoder's vectors of the chosen pairs
   const enc = SentenceEncoder.load(modelA);
   const ids = r.pairIds!;
-  const q = enc.encode(ids.map((p) => `what is a ${words[Number(p.qid.slice(1))]}`));
+  const q = enc.encode(
+    ids.map((p) => `what is a ${words[Number(p.qid.slice(1))]}`),
+    'query',
+  );
   const p = enc.encode(
     ids.map((x) => `a ${words[Number(x.pid.slice(1))]} is a thing people talk about ${x.pid.slice(1)}`),
+    'passage',
   );
   const d = enc.dim;
   let align = 0;
@@ -87,12 +91,18 @@ test('geometry: every available pair used and said so; skipped pairs counted; nu
   const other = r.models[1]!;
   // drift recomputed from both models' vectors of the same texts (queries then passages): mean cos(a_i, b_i)
   const encB = SentenceEncoder.load(modelB);
-  const texts = [
-    ...ids.map((x) => `what is a ${words[Number(x.qid.slice(1))]}`),
-    ...ids.map((x) => `a ${words[Number(x.pid.slice(1))]} is a thing people talk about ${x.pid.slice(1)}`),
-  ];
-  const va = enc.encode(texts);
-  const vb = encB.encode(texts);
+  const qs = ids.map((x) => `what is a ${words[Number(x.qid.slice(1))]}`);
+  const ps = ids.map((x) => `a ${words[Number(x.pid.slice(1))]} is a thing people talk about ${x.pid.slice(1)}`);
+  const texts = [...qs, ...ps];
+  const both = (e: SentenceEncoder): Float32Array => {
+    const [a, b] = [e.encode(qs, 'query'), e.encode(ps, 'passage')];
+    const out = new Float32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const va = both(enc);
+  const vb = both(encB);
   encB.dispose();
   let cos = 0;
   for (let i = 0; i < texts.length; i++) {

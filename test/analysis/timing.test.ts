@@ -138,11 +138,12 @@ test("timed passes against the test's own clocks: inside runTiming's wall time, 
       { length: 300 },
       (_, i) => `${words[i % 19]} ${words[(i * 7) % 19]} passage ${i} about ${words[(i * 5) % 19]}`,
     ),
+    'passage',
   );
   let own = Infinity;
   for (let i = 0; i < 3; i++) {
     const s = performance.now();
-    const q = enc.encode(texts);
+    const q = enc.encode(texts, 'query');
     await exactSearch(q, enc.dim, [pool], 10, { normalize: false });
     own = Math.min(own, (performance.now() - s) / 1000);
   }
@@ -176,9 +177,9 @@ test('synthetic vectors: seeded, unit length, streamed in chunks', () => {
 
 test('LoRA merged in memory gives the unmerged vectors; paper-protocol and synthetic rows', async () => {
   const texts = ['a lora test', 'another text here'];
-  const un = loadVariant({ label: 'u', spec: loraDir, variant: 'lora-unmerged' }, 'cpu').encode(texts);
-  const me = loadVariant({ label: 'm', spec: loraDir, variant: 'lora-merged' }, 'cpu').encode(texts);
-  const plain = SentenceEncoder.load(model).encode(texts);
+  const un = loadVariant({ label: 'u', spec: loraDir, variant: 'lora-unmerged' }, 'cpu').encode(texts, 'passage');
+  const me = loadVariant({ label: 'm', spec: loraDir, variant: 'lora-merged' }, 'cpu').encode(texts, 'passage');
+  const plain = SentenceEncoder.load(model).encode(texts, 'passage');
   un.forEach((v, i) => assert.ok(Math.abs(v - me[i]!) < 1e-4, `${v} vs ${me[i]}`));
   assert.ok(
     un.some((v, i) => Math.abs(v - plain[i]!) > 1e-3),

@@ -135,3 +135,56 @@ test('curves: raw and EMA-smoothed loss, lr, grad norm, evals with metrics', () 
   assert.equal(c.series[1]!.model, 'b');
   assert.throws(() => readCurves([{ label: 'a', dir: a }], 0), /alpha/);
 });
+
+// Issue 17: Table III at the validation-chosen checkpoint and at the final step. A worked log:
+//   step  tripletAcc  evalLoss  nDCG@10
+//     0      0.75       1.2      0.62   <- the base
+//    10      0.85       0.9      0.60
+//    20      0.90       0.7      0.62   <- ties the base: the base (earlier) is chosen
+const WORKED = [
+  ...steps(20, () => 1),
+  { type: 'eval', step: 0, tripletAccuracy: 0.75, evalLoss: 1.2, evalTriples: 8, evalQueries: 2, 'nDCG@10': 0.62 },
+  { type: 'eval', step: 10, tripletAccuracy: 0.85, evalLoss: 0.9, evalTriples: 8, evalQueries: 2, 'nDCG@10': 0.6 },
+  { type: 'eval', step: 20, tripletAccuracy: 0.9, evalLoss: 0.7, evalTriples: 8, evalQueries: 2, 'nDCG@10': 0.62 },
+];
+
+test('Table III: chosen (the base, on a tie) and final accuracy and loss, as the trainer recorded', () => {
+  const s = summarizeTraining(run(WORKED, { ...TRAINING, chosen: { metric: 'nDCG@10', value: 0.62, step: 0 } }), 'x');
+  assert.deepEqual(s.chosen, { step: 0, tripletAccuracy: 0.75, evalLoss: 1.2, metrics: { 'nDCG@10': 0.62 } });
+  assert.deepEqual(s.final, { step: 20, tripletAccuracy: 0.9, evalLoss: 0.7, metrics: { 'nDCG@10': 0.62 } });
+  assert.equal(s.tripletAccuracy, 0.9, 'the existing field keeps its meaning: the last evaluation');
+  assert.deepEqual(s.validation, { metric: 'nDCG@10', value: 0.62, step: 0 });
+});
+
+test('Table III: the recorded choice wins over the log; without one, the trainer rule over the log', () => {
+  const recorded = summarizeTraining(run(WORKED, { ...TRAINING, chosen: { step: 10 } }), 'x');
+  assert.equal(recorded.chosen?.tripletAccuracy, 0.85);
+  const ruled = summarizeTraining(run(WORKED), 'x');
+  assert.equal(ruled.chosen?.step, 0, 'nDCG@10 0.62 at 0 and 20: the earlier');
+  // no retrieval metric: triplet accuracy chooses (0.8 at 0 < 0.82 at 5 -> step 5, also the final)
+  const acc = summarizeTraining(
+    run([
+      ...steps(5, () => 1),
+      { type: 'eval', step: 0, tripletAccuracy: 0.8, evalLoss: 2 },
+      { type: 'eval', step: 5, tripletAccuracy: 0.82, evalLoss: 1 },
+    ]),
+    'x',
+  );
+  assert.deepEqual([acc.chosen?.step, acc.chosen?.evalLoss, acc.final?.step], [5, 1, 5]);
+  // an older log (no step 0): the first highest, as that trainer chose
+  const old = summarizeTraining(
+    run([
+      ...steps(20, () => 1),
+      { type: 'eval', step: 10, tripletAccuracy: 0.7, evalLoss: 2, 'RR@10': 0.35 },
+      { type: 'eval', step: 20, tripletAccuracy: 0.8, evalLoss: 1, 'RR@10': 0.35 },
+    ]),
+    'x',
+  );
+  assert.deepEqual([old.chosen?.step, old.chosen?.tripletAccuracy, old.final?.tripletAccuracy], [10, 0.7, 0.8]);
+});
+
+test('Table III: no evaluations: chosen and final are null', () => {
+  const s = summarizeTraining(run(steps(3, () => 2)), 'x');
+  assert.equal(s.chosen, null);
+  assert.equal(s.final, null);
+});

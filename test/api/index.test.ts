@@ -16,8 +16,8 @@ test('package.json "exports" resolves, and its API embeds, searches, evaluates a
     'The bank raised its interest rates on loans.',
     'Pianos have 88 keys.',
   ];
-  const dv = enc.encode(docs);
-  const qv = enc.encode(['piano keys', 'mortgage interest']);
+  const dv = enc.encode(docs, 'passage');
+  const qv = enc.encode(['piano keys', 'mortgage interest'], 'query');
   const top = await ftlab.exactSearch(qv, enc.dim, [dv], 1);
   assert.deepEqual(Array.from(top.indices), [2, 1]);
   const ranking: import('../../src/index.ts').Ranking = new Map([
@@ -45,5 +45,7 @@ test('package.json "exports" resolves, and its API embeds, searches, evaluates a
   assert.deepEqual(base.mean, [0.75]);
   const table = ftlab.compareTable(['base', 'same'], [base, base]);
   assert.equal(table.rows[1]!.metrics['RR@10']!.pRandomisation, 1);
+  const data = await ftlab.loadDataset(join(REPO, 'test', 'fixtures', 'manifest', 'manifest.json'));
+  assert.equal(data.splits.test.judgedQueries, 1);
   enc.dispose();
 });

@@ -32,7 +32,7 @@ test('--input FILE: --json, .npy (+ ids), .safetensors and .jsonl hold the libra
   const texts = ['This is an example sentence', 'Each sentence is converted', 'Ã©tÃ© mis-encoded'];
   writeFileSync(input, ['7', '3', '12'].map((id, i) => `${id}\t${texts[i]}\n`).join(''));
   const api = SentenceEncoder.load('default'); // the package entry point's encoder, one text at a time
-  const ref = texts.flatMap((t) => Array.from(api.encode([t])));
+  const ref = texts.flatMap((t) => Array.from(api.encode([t], 'passage'))); // embed's default --role
   api.dispose();
   const json = ftlab(['embed', '--input', input, '--json']);
   assert.equal(json.code, 0, json.stderr);

@@ -60,6 +60,15 @@ test('edge cases: empty ranking, nothing relevant, short rankings', () => {
   close(measure(parseMetric('nDCG@10'), ['a'], new Map([['a', 1]])), 1);
 });
 
+test('Judged@k: the share of the top k judged at any grade, 0 included (ir_measures)', () => {
+  // top 5 of [x, c, a, b, y]: c (1), a (3), b (0) are judged, x and y are not -> 3/5
+  close(measure(parseMetric('Judged@5'), ranking, J), 3 / 5);
+  close(measure(parseMetric('Judged@10'), ranking, J), 4 / 10); // divides by k: c, a, b, d of 6 retrieved
+  assert.equal(measure(parseMetric('Judged@10'), [], J), 0);
+  assert.throws(() => parseMetric('Judged'), /needs a cutoff/);
+  assert.throws(() => parseMetric('Judged(rel=2)@10'), /counts any judgment; rel= does not apply/);
+});
+
 function run(format: 'trec' | 'msmarco', rows: [string, string, number, number][]): Run {
   const queries = new Map<string, { docid: string; score: number; rank: number }[]>();
   for (const [q, d, rank, score] of rows) {

@@ -5,6 +5,7 @@ import { pairedRandomisation } from '../../src/eval/significance.ts';
 import { bootstrapCI, quantileSorted } from '../../src/eval/bootstrap.ts';
 import { holmAdjust } from '../../src/eval/holm.ts';
 import { compareTable } from '../../src/eval/compare.ts';
+import { ComparisonTableSchema } from '../../src/eval/comparison.ts';
 import type { Evaluation } from '../../src/eval/evaluate.ts';
 
 /** p of the two-sided sign-flip test by brute force: all 2^n assignments, |sum| >= observed. */
@@ -129,6 +130,8 @@ test('compareTable: means, deltas, CIs, p-values, Holm over the table, identical
   const r = t.rows[1]!.metrics['R@100']!;
   assert.deepEqual([r.pTTest, r.pRandomisation, r.pHolm, r.identicalByConstruction], [null, null, null, true]);
   assert.equal(t.rows[0]!.metrics['nDCG@10']!.delta, null);
+  // results.json's schema holds what compareTable really builds (nulls, tuples, literals), unchanged
+  assert.deepEqual(ComparisonTableSchema.parse(JSON.parse(JSON.stringify(t))), t);
   assert.deepEqual(
     compareTable(['base', 'a', 'b'], [base, a, b], { identical: ['R@100'], seed: 7 }),
     t,

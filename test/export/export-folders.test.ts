@@ -65,8 +65,8 @@ test('LoRA folder: export (merged on the way) equals export of `ftlab merge` out
       ),
     ),
   );
-  const adapted = SentenceEncoder.load(lora).encode(texts);
-  const back = SentenceEncoder.load(a).encode(texts);
+  const adapted = SentenceEncoder.load(lora).encode(texts, 'passage');
+  const back = SentenceEncoder.load(a).encode(texts, 'passage');
   for (let i = 0; i < adapted.length; i++) assert.ok(Math.abs(adapted[i]! - back[i]!) < 1e-5);
 
   const p = join(tmpDir(), 'peft');
@@ -100,11 +100,17 @@ test('a model without normalisation, dot similarity, max length 64: the ST folde
   assert.equal(json(join(out, 'config_sentence_transformers.json')).similarity_fn_name, 'dot');
   assert.equal(json(join(out, 'sentence_bert_config.json')).max_seq_length, 64);
   const info = readSentenceTransformersInfo(out);
-  assert.deepEqual(info, { pooling: 'mean', normalize: false, maxLength: 64, similarity: 'dot' });
+  assert.deepEqual(info, {
+    pooling: 'mean',
+    normalize: false,
+    maxLength: 64,
+    similarity: 'dot',
+    prompts: { query: '', passage: '' },
+  });
   const long = ['word '.repeat(200)];
   assert.deepEqual(
-    SentenceEncoder.load(out).encode([...texts, ...long]),
-    SentenceEncoder.load(dir).encode([...texts, ...long]),
+    SentenceEncoder.load(out).encode([...texts, ...long], 'passage'),
+    SentenceEncoder.load(dir).encode([...texts, ...long], 'passage'),
   );
 });
 
@@ -114,12 +120,16 @@ test('sentence-transformers folders ftlab cannot run are refused with the file n
   const pool = join(out, '1_Pooling', 'config.json');
   writeFileSync(
     pool,
-    JSON.stringify({ word_embedding_dimension: 16, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false }),
+    JSON.stringify({ word_embedding_dimension: 16, pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }),
   );
   assert.throws(
     () => SentenceEncoder.load(out),
-    (e: Error) => e.message.includes(pool) && /pooling_mode_cls_token is not supported/.test(e.message),
+    (e: Error) => e.message.includes(pool) && /pooling cls\+mean is not supported/.test(e.message),
   );
+  writeFileSync(pool, JSON.stringify({ embedding_dimension: 16, pooling_mode: 'weightedmean' }));
+  assert.throws(() => SentenceEncoder.load(out), /config\.json: pooling weightedmean is not supported/);
+  writeFileSync(pool, JSON.stringify({ embedding_dimension: 16, pooling_mode: 'mean', include_prompt: false }));
+  assert.throws(() => SentenceEncoder.load(out), /include_prompt false .* is not supported/);
   writeFileSync(pool, JSON.stringify({ word_embedding_dimension: 16, pooling_mode_mean_tokens: true }));
   writeFileSync(
     join(out, 'modules.json'),
@@ -129,7 +139,10 @@ test('sentence-transformers folders ftlab cannot run are refused with the file n
       { idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' },
     ]),
   );
-  assert.throws(() => SentenceEncoder.load(out), /modules\.json: module type Dense is not supported/);
+  assert.throws(
+    () => SentenceEncoder.load(out),
+    /modules\.json: module type sentence_transformers\.models\.Dense is not supported/,
+  );
 });
 
 test('bad input: one-line errors, nothing half-written', () => {

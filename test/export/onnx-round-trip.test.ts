@@ -130,7 +130,7 @@ function checkGraph(path: string, int8: boolean): void {
 }
 
 async function roundTrip(enc: SentenceEncoder, out: string): Promise<Float32Array> {
-  const ours = enc.encode(texts);
+  const ours = enc.encode(texts, 'passage');
   const theirs = await transformersJsEncode(out, texts);
   assert.equal(theirs.dim, 384);
   const m = minCosine(ours, theirs.vectors, 384);
@@ -143,7 +143,7 @@ async function roundTrip(enc: SentenceEncoder, out: string): Promise<Float32Arra
     { normalize: back.info.normalize, maxLength: back.info.maxLength },
     { normalize: true, maxLength: 256 },
   );
-  assert.deepEqual(back.encode(texts), ours);
+  assert.deepEqual(back.encode(texts, 'passage'), ours);
   back.dispose();
   return ours;
 }
@@ -217,7 +217,7 @@ test('a fine-tuned model -> ONNX: its own weights are exported (vectors differ f
   exportModel({ model: dir, format: 'onnx', output: out });
   const enc = SentenceEncoder.load(dir);
   const tuned = await roundTrip(enc, out);
-  const base = baseVectors ?? SentenceEncoder.load('default').encode(texts);
+  const base = baseVectors ?? SentenceEncoder.load('default').encode(texts, 'passage');
   const m = minCosine(base, tuned, 384);
   console.log(`fine-tuned vs base vectors: smallest cosine ${m.toFixed(4)}`);
   assert.ok(m < 0.99, `fine-tuned vectors should differ from the base's (smallest cosine ${m})`);

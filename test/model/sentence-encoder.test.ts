@@ -21,7 +21,7 @@ test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts
     ref.texts.map((t) => enc.tokenizer.encode(t).length),
     ref.tokens,
   );
-  const v = enc.encode(ref.texts, { batchSize: 4 }); // padded batches, unlike the reference's one text at a time
+  const v = enc.encode(ref.texts, 'passage', { batchSize: 4 }); // padded batches, unlike the reference's one text at a time
   let worst = { diff: 0, at: '' };
   ref.vectors.forEach((row, i) => {
     assert.equal(row.length, enc.dim);
@@ -34,7 +34,7 @@ test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts
 });
 
 test('all-MiniLM-L6-v2 matches the published vectors (fp16 weights: within 2e-4), norm 1', () => {
-  const v = enc.encode(['This is an example sentence', 'Each sentence is converted']);
+  const v = enc.encode(['This is an example sentence', 'Each sentence is converted'], 'passage');
   const ref = [0.06766, 0.0635, 0.04871, 0.0793, 0.03745];
   ref.forEach((r, i) => assert.ok(Math.abs(v[i]! - r) <= 2e-4, `dim ${i}: ${v[i]} vs ${r}`));
   assert.ok(Math.abs(v[384]! - 0.08642) <= 2e-4);
@@ -51,12 +51,12 @@ test('a text alone and inside a padded batch gives the same vector (1e-5), in in
     'a considerably longer text that forces padding of the shorter ones in the batch',
     'mid length text',
   ];
-  const batch = enc.encode(texts, { batchSize: 3 });
+  const batch = enc.encode(texts, 'passage', { batchSize: 3 });
   texts.forEach((t, i) => {
-    const alone = enc.encode([t]);
+    const alone = enc.encode([t], 'passage');
     for (let d = 0; d < 384; d++) assert.ok(Math.abs(alone[d]! - batch[i * 384 + d]!) < 1e-5, `text ${i} dim ${d}`);
   });
-  const unsorted = enc.encode(texts, { sort: false, batchSize: 2 });
+  const unsorted = enc.encode(texts, 'passage', { sort: false, batchSize: 2 });
   for (let i = 0; i < batch.length; i++) assert.ok(Math.abs(unsorted[i]! - batch[i]!) < 1e-5);
 });
 
@@ -86,8 +86,8 @@ test('an fp32 HF folder with BertForX names (bert. prefix) loads and matches the
   copyFileSync(files.config, join(dir, 'config.json'));
   copyFileSync(files.tokenizer, join(dir, 'tokenizer.json'));
   const other = SentenceEncoder.load(dir);
-  const a = enc.encode(['fp32 folder check']);
-  const b = other.encode(['fp32 folder check']);
+  const a = enc.encode(['fp32 folder check'], 'passage');
+  const b = other.encode(['fp32 folder check'], 'passage');
   for (let i = 0; i < 384; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 2e-4);
   other.dispose();
 });
@@ -113,13 +113,16 @@ test('wrong tensor shapes and missing files are clear errors', () => {
 });
 
 test('embedLists (length-sorted chunks) equals one padded batch, in input order', () => {
-  const lists = enc.tokenize([
-    'a',
-    'a much longer text with many more tokens than the others here',
-    'mid size text',
-    'b c',
-    'another fairly long one for the chunking',
-  ]);
+  const lists = enc.tokenize(
+    [
+      'a',
+      'a much longer text with many more tokens than the others here',
+      'mid size text',
+      'b c',
+      'another fairly long one for the chunking',
+    ],
+    'passage',
+  );
   const whole = enc.embedBatch(enc.pad(lists)).f32();
   const chunked = enc.embedLists(lists, 2).f32();
   for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i]! - chunked[i]!) < 1e-5);

@@ -293,6 +293,10 @@ export function fixtureResults(seed = 7, pairs = 60, steps = 200): StudyResults 
     },
     retrieval: sections,
     dose: dose(rng, sections),
+    verdicts: [],
+    design: null,
+    negatives: [],
+    sweeps: [],
     timing: {
       queries: 10000,
       queriesFile: 'queries.dev.tsv',

@@ -103,8 +103,8 @@ test('an unnormalised model: search by cosine ranks as its L2-normalised twin, b
   // the raw inner product, computed here from the model's vectors
   const enc = SentenceEncoder.load(raw);
   const C = enc.dim;
-  const qv = enc.encode(qtexts);
-  const dv = enc.encode(passages);
+  const qv = enc.encode(qtexts, 'query');
+  const dv = enc.encode(passages, 'passage');
   enc.dispose();
   const expected = qtexts.map((_, qi) =>
     passages

@@ -52,9 +52,9 @@ const baseConfig = (over: Partial<TrainConfig> = {}): TrainConfig => ({
 
 test("LoRA with B = 0 gives the base model's vectors exactly", () => {
   const enc = SentenceEncoder.load(model);
-  const before = enc.encode(texts);
+  const before = enc.encode(texts, 'passage');
   Lora.create(enc.bert, PAPER_LORA);
-  assert.deepEqual(Array.from(enc.encode(texts)), Array.from(before));
+  assert.deepEqual(Array.from(enc.encode(texts, 'passage')), Array.from(before));
 });
 
 test("paper LoRA on all-MiniLM-L6-v2: 147,456 trainable parameters (0.65%, not the paper's 3.9%)", () => {
@@ -81,7 +81,7 @@ test("paper LoRA on all-MiniLM-L6-v2: 147,456 trainable parameters (0.65%, not t
 test("LoRA training: PEFT-layout adapters, reload, and merged vectors equal the adapter model's", async () => {
   const out = tmpDir();
   const enc = SentenceEncoder.load(model);
-  const base = enc.encode(texts);
+  const base = enc.encode(texts, 'passage');
   await train(
     enc,
     synthTriples(24),
@@ -97,7 +97,7 @@ test("LoRA training: PEFT-layout adapters, reload, and merged vectors equal the 
   assert.equal(cfg.peft_type, 'LORA');
   assert.equal(cfg.lora_alpha, 8);
   const adapted = SentenceEncoder.load(out);
-  const va = adapted.encode(texts);
+  const va = adapted.encode(texts, 'passage');
   assert.ok(
     Array.from(va).some((x, i) => Math.abs(x - base[i]!) > 1e-4),
     'training moved the vectors',
@@ -106,7 +106,7 @@ test("LoRA training: PEFT-layout adapters, reload, and merged vectors equal the 
   const r = ftlab(['merge', '--model', out, '--output', merged, '--threads', '1']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(existsSync(join(merged, 'adapter_config.json')), false);
-  const vm = SentenceEncoder.load(merged).encode(texts);
+  const vm = SentenceEncoder.load(merged).encode(texts, 'passage');
   for (let i = 0; i < texts.length; i++)
     assert.ok(cosine(va, vm, i, 16) >= 0.99999, `text ${i}: cos ${cosine(va, vm, i, 16)}`);
 });

@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { int, str, strs } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, roleFlag } from '../shared-options.ts';
 import { checkOutputPath } from '../../io/atomic-file.ts';
 import { Progress } from '../progress.ts';
 import { Collection, loadCollection } from '../../data/collection.ts';
@@ -22,6 +22,7 @@ Output:
   --output FILE      .npy (float32 [N, C], ids in FILE.ids.txt), .safetensors
                      ("embeddings" [N, C] and ids) or .jsonl ({"id", "vector"} a line)
   --json             print a JSON array of vectors to stdout
+  --role R           passage | query: which prompt the model prepends (default passage)
 ${modelHelp}
 
 Examples:
@@ -33,6 +34,7 @@ Examples:
     output: { type: 'string' },
     json: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    role: { type: 'string', default: 'passage' },
     ...modelOptions,
   },
   async run(values) {
@@ -47,6 +49,7 @@ Examples:
       throw new UserError(`--output ${output}: the name must end in ${EMBEDDING_FORMATS.join(', ')}`);
     }
     if (output) checkOutputPath(output);
+    const role = roleFlag(values);
     checkModelOptions(values);
     let source: Collection;
     if (input !== undefined) {
@@ -63,7 +66,7 @@ Examples:
     try {
       for (let s = 0; s < n; s += SHARD) {
         const batch = Array.from({ length: Math.min(SHARD, n - s) }, (_, k) => source.text(s + k));
-        const vectors = encoder.encode(batch, {
+        const vectors = encoder.encode(batch, role, {
           batchSize: int(values, 'batch-size'),
           onProgress: (d) => progress.update(s + d),
         });

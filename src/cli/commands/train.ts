@@ -1,7 +1,7 @@
 // ftlab train: fine-tune a model on triples (full fine-tuning or LoRA).
 import type { Command, Values } from '../command.ts';
 import { int, num, required, str } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions } from '../shared-options.ts';
+import { checkModelOptions, loadEncoder, modelHelp, modelOptions, promptFlags } from '../shared-options.ts';
 import { Progress } from '../progress.ts';
 import { loadTextTriples, type TextTriple } from '../../data/triples.ts';
 import { Random } from '../../data/random.ts';
@@ -198,6 +198,7 @@ export function trainConfig(values: Values): TrainConfig {
     saveEveryMinutes: num(values, 'save-every-minutes') ?? 10,
     keepOptimizerState: values['keep-optimizer-state'] === true,
     ...(int(values, 'max-length', 2) !== undefined ? { maxLength: int(values, 'max-length', 2) } : {}),
+    ...(Object.keys(promptFlags(values)).length > 0 ? { prompts: promptFlags(values) } : {}),
   };
 }
 

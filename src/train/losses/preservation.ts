@@ -16,10 +16,18 @@ export function preservationLoss(current: Tensor, reference: Tensor, weight: num
   return a.mul(b).sum(-1).neg().add(1).mean().mul(weight); // scalar
 }
 
-/** The frozen reference's vectors of `texts`, as a constant [N, C] tensor on `device`. */
-export function referenceEmbeddings(frozen: SentenceEncoder, texts: readonly string[], device: string): Tensor {
-  const v = noGrad(() => frozen.encode(texts, { sort: true }));
-  const t = tensor(v, [texts.length, frozen.dim]);
+/** The frozen reference's vectors of the queries then the passages, as a constant [Nq + Np, C] tensor on `device`. */
+export function referenceEmbeddings(
+  frozen: SentenceEncoder,
+  queries: readonly string[],
+  passages: readonly string[],
+  device: string,
+): Tensor {
+  const v = noGrad(() => [frozen.encode(queries, 'query'), frozen.encode(passages, 'passage')]);
+  const all = new Float32Array(v[0]!.length + v[1]!.length);
+  all.set(v[0]!);
+  all.set(v[1]!, v[0]!.length);
+  const t = tensor(all, [queries.length + passages.length, frozen.dim]);
   if (device === 'cpu') return t;
   const moved = t.to(device);
   t.dispose();
