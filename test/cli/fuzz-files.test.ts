@@ -313,7 +313,7 @@ const ftlabJsonType = modelJsonType(
   'ftlab.json',
   'ftlab.json',
   [
-    set('pooling', ['cls', 5]),
+    set('pooling', ['median', 5]),
     set('normalize', ['yes', 1]),
     set('similarity', ['euclid', 0]),
     set('maxLength', [0, 1, 'long', 2.5]),
@@ -358,7 +358,7 @@ const modulesType = stType(
 );
 const poolingType = stType('1_Pooling/config.json', [
   set('pooling_mode_mean_tokens', ['yes', 1]),
-  (_rng, v) => ({ ...v, pooling_mode_mean_tokens: false, pooling_mode_cls_token: true }),
+  (_rng, v) => ({ ...v, pooling_mode_mean_tokens: false }), // no pooling mode at all
 ]);
 const stConfigType = stType('sentence_bert_config.json', [set('max_seq_length', [0, 'long', -5, 1.5])], true);
 
