@@ -96,7 +96,9 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
       dim = passages.dim;
       size = passages.rows;
       if (passages.dim !== encoder.dim)
-        throw new UserError(`${m.spec}: width ${encoder.dim}, but the passage vectors have ${passages.dim}`);
+        throw new UserError(
+          `${m.spec}: width ${encoder.dim}, but the passage vectors${passages.path ? ` in ${passages.path}` : ''} have ${passages.dim}`,
+        );
       const w: Workload = { texts, qids, dim, k: o.k, device, batchSize: o.batchSize };
       log(`${m.label}: ftlab protocol, warm-up + ${o.repeats} repeats`);
       rows.push(row(m, 'ftlab', o.n, await repeat(o.repeats, () => ftlabPass(encoder, passages.chunks, w))));

@@ -93,6 +93,8 @@ export class Bert {
       if (t.shape.join(',') !== shape.join(',')) {
         throw new UserError(`${source}: tensor '${name}' has shape [${t.shape}] but config.json implies [${shape}]`);
       }
+      if (!['float32', 'float16', 'bfloat16', 'float64'].includes(t.dtype))
+        throw new UserError(`${source}: tensor '${name}' is ${t.dtype}, not a floating-point weight`);
       params.set(name, t);
     }
     for (const [name, t] of byName)

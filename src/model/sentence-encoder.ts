@@ -7,12 +7,13 @@
 import { cat, int64, noGrad, tensor, tidy, type Precision, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo, type Prompts, type TextRole } from './config.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
 import { Lora } from './lora.ts';
 import { readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
+import { readJsonObject } from '../io/json-file.ts';
 import { pool, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
@@ -80,7 +81,7 @@ export class SentenceEncoder {
     const info = readFtlabInfo(join(dir, 'ftlab.json'));
     let base = info.base;
     if (!base) {
-      const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as {
+      const cfg = readJsonObject(join(dir, 'adapter_config.json')) as {
         base_model_name_or_path?: string;
       };
       base = cfg.base_model_name_or_path === DEFAULT_MODEL_NAME ? 'default' : cfg.base_model_name_or_path;
