@@ -14,6 +14,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/Context.h>
+#include <torch/version.h>
 
 #include <string>
 #include <unordered_map>
@@ -28,9 +29,12 @@ int64_t g_nextPacked = 1;
 
 // libtorch warns on every quantize_per_channel that quantized tensors are deprecated; the
 // quantized linear kernels are what this file uses them for, so that warning is dropped here.
+// (libtorch 2.x's handler API; 1.13, which has no quantized path here anyway, keeps its warnings)
+#if TORCH_VERSION_MAJOR >= 2
 struct SilentWarnings : c10::WarningHandler {
   void process(const c10::Warning&) override {}
 };
+#endif
 
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F&& f) {
@@ -150,8 +154,10 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     at::NoGradGuard noGrad;
     at::globalContext().setQEngine(qengineOf(str(info, 2)));
+#if TORCH_VERSION_MAJOR >= 2
     SilentWarnings silent;
     c10::WarningUtils::WarningHandlerGuard quiet(&silent);
+#endif
     auto w = arg(info, 0).detach().to(torch::kFloat).contiguous();
     auto scales = w.abs().amax({1}).div(127.0).clamp_min(1e-8).to(torch::kDouble);
     auto zeros = torch::zeros({w.size(0)}, torch::kLong);
