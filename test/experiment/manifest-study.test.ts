@@ -122,8 +122,9 @@ test('manifest without runs: dense retrieval over the collection, uniform random
 test('bad manifests fail before any work with file:line and leave no run folder', () => {
   const root = tmpDir();
   const model = writeTinyModel(join(root, 'model'));
+  // not --quiet: a single stderr line also shows that no plan was printed and nothing encoded
   const study = (dir: string, out: string) =>
-    ftlab(['study', '--data', dir, '--output', out, '--model', model, ...TINY]); // not --quiet: one line means no plan, no encoding;
+    ftlab(['study', '--data', dir, '--output', out, '--model', model, ...TINY]);
   // a missing file: the manifest's line naming it
   const a = writeManifestMiniature(join(root, 'a'));
   const m = JSON.parse(readFileSync(a.manifest, 'utf8'));
