@@ -91,6 +91,8 @@ Ctrl-C, or one in any other stage, stops at once.
     if (dose.some((x) => !(x >= 0 && x <= 1)))
       throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
     const quiet = values.quiet === true;
+    if (dataset.name === 'manifest' && !quiet)
+      process.stderr.write(`study: the dataset described by ${d.data} (other defaults: --preset ${preset})\n`);
     const run = (o: StudyOptions) => runStudy(o, dataset); // on the dataset chosen above
     await run({
       preset,
