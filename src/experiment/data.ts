@@ -98,7 +98,8 @@ export async function trecDlFold(o: TrecDlFoldOptions): Promise<Fold> {
   const poolPath = join(dl, 'collection.pool.tsv');
   if (!existsSync(poolPath))
     throw new UserError(
-      `${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md) or ftlab-dataset.json (a manifest)`,
+      `${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md) ` +
+        'or ftlab-dataset.json (a manifest)',
     );
   const paths = {
     collection: poolPath,
