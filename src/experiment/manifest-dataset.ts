@@ -104,7 +104,8 @@ function manifestNotes(d: Dataset): string[] {
   const s = d.splits;
   const out = [
     `Dataset "${m.name}" from the manifest ${m.path}: ${d.collection.size} passages; a judgment counts as ` +
-      `relevant at grade >= ${m.minGrade}; validation ${s.validation ? "is the manifest's split" : 'held out by query from train'}.`,
+      `relevant at grade >= ${m.minGrade}; validation ` +
+      `${s.validation ? "is the manifest's split" : 'held out by query from train'}.`,
   ];
   out.push(
     s.train.run

@@ -40,7 +40,8 @@ Ctrl-C, or one in any other stage, stops at once.
   --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
   --validation-depth N    validation queries' candidates re-ranked to choose checkpoints (quick 30)
   --mining-depth N        BM25 candidates per training query searched for hard negatives (default 100)
-  --mining-pool candidates|pool  hard negatives among the training queries' candidates (default; pool without a training run) or the whole training part of the pool
+  --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole
+                          training part of the pool (the default for a manifest without a training run)
   --guard-margin M        false-negative guard margin (default 0); --no-guard turns it off
   --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
