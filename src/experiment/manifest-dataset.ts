@@ -57,7 +57,10 @@ export async function manifestDataset(path: string, defaults: StudyDefaults): Pr
 }
 
 /** The manifest's splits as the study's one fold. */
-export async function manifestFold(d: Dataset, o: Pick<StudyOptionsForFolds, 'validationFraction' | 'seed'>) {
+export async function manifestFold(
+  d: Dataset,
+  o: Pick<StudyOptionsForFolds, 'validationFraction' | 'seed'>,
+): Promise<Fold> {
   const { manifest, collection, splits } = d;
   const train = judged(splits.train);
   const held = splitByQuery(train.queries.keys(), o.validationFraction, o.seed);
