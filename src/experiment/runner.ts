@@ -119,7 +119,7 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     return a?.record ? a.modelPath : null;
   };
   return {
-    preset: o.preset,
+    preset: r.dataset.name,
     config: o.config,
     seed: o.seed,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
