@@ -61,9 +61,21 @@ const PROBE_VERSION = 1;
 function readCached(file: string): PathProbe | null {
   if (!existsSync(file)) return null;
   try {
-    return { ...(JSON.parse(readFileSync(file, 'utf8')) as PathProbe), cached: true };
+    const p = JSON.parse(readFileSync(file, 'utf8')) as Partial<PathProbe> | null;
+    // a damaged or older file (a valid JSON of another shape too) is measured again, not trusted
+    const kinds = ['fp32-mkl', 'fp32-onednn'];
+    if (
+      !p ||
+      !kinds.includes(p.fp32Linear?.kind as string) ||
+      (p.matmulPrecision !== 'highest' && p.matmulPrecision !== 'medium') ||
+      !Array.isArray(p.figures) ||
+      typeof p.bf16Available !== 'boolean' ||
+      (p.int8 !== null && p.int8?.kind !== 'int8')
+    )
+      return null;
+    return { ...(p as PathProbe), cached: true };
   } catch {
-    return null; // a damaged file is measured again
+    return null;
   }
 }
 
