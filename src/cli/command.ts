@@ -1,5 +1,5 @@
 // What every CLI command is: a name, help text, its flags, and a thin run().
-import type { ParseArgsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -11,17 +11,43 @@ export interface Command {
   usage: string; // full help text after the usage line
   options: Options;
   allowPositionals?: boolean;
+  /** Said instead of "see --help" when the flags do not parse (launch: the usual mistake is a missing --). */
+  parseHint?: string;
   /** Runs across the ranks of a process group (WORLD_SIZE > 1) instead of refusing to. */
   distributed?: boolean;
   run(values: Values, positionals: string[], ctx: RunContext): Promise<void>;
 }
 
 export interface RunContext {
+  /** Every command of the CLI (launch checks the command it starts). */
+  commands: readonly Command[];
   /**
    * Runs fn with a graceful Ctrl-C: the first aborts fn's signal (training saves a checkpoint
    * at the next step), a second exits at once. Outside it, Ctrl-C ends the process at once.
    */
   gracefully<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/** A command's flags and positionals, parsed strictly; a mistake is one line pointing at its --help. */
+export function parseFlags(cmd: Command, args: string[]): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: joinNegativeValues(args, cmd.options),
+      options: cmd.options,
+      allowPositionals: cmd.allowPositionals ?? false,
+      strict: true,
+    });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]!;
+    if (cmd.parseHint) throw new UserError(`${msg.split('. ')[0]} (${cmd.parseHint})`);
+    throw new UserError(`${msg} (ftlab ${cmd.name} --help)`);
+  }
+}
+
+/** The arguments before a `--` (what follows it belongs to another command: ftlab launch). */
+export function ownArgs(args: string[]): string[] {
+  const end = args.indexOf('--');
+  return end < 0 ? args : args.slice(0, end);
 }
 
 export function str(values: Values, name: string): string | undefined {

@@ -1,9 +1,8 @@
 // The ftlab command line: dispatches to one file per command (src/cli/commands/).
-import { parseArgs } from 'node:util';
 import type { Command } from './command.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import { FTLAB_VERSION } from '../version.ts';
-import { joinNegativeValues } from './command.ts';
+import { ownArgs, parseFlags } from './command.ts';
 import { gracefully, INTERRUPT_EXIT } from './interrupt.ts';
 import { embed } from './commands/embed.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -70,25 +69,16 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands.find((c) => c.name === name);
   try {
     if (!cmd) throw new UserError(`unknown command '${name}' (ftlab --help lists them)`);
-    if (rest.includes('--help') || rest.includes('-h')) {
+    const own = ownArgs(rest);
+    if (own.includes('--help') || own.includes('-h')) {
       process.stdout.write(`Usage: ${cmd.usage}\n`);
       return 0;
     }
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: joinNegativeValues(rest, cmd.options),
-        options: cmd.options,
-        allowPositionals: cmd.allowPositionals ?? false,
-        strict: true,
-      });
-    } catch (e) {
-      throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
-    }
+    const parsed = parseFlags(cmd, rest);
     const ranks = distEnv()?.worldSize ?? 1;
     if (ranks > 1 && !cmd.distributed)
       throw new UserError(`ftlab ${cmd.name} does not run across ranks (WORLD_SIZE=${ranks}): run it as one process`);
-    await cmd.run(parsed.values, parsed.positionals, { gracefully });
+    await cmd.run(parsed.values, parsed.positionals, { commands, gracefully });
     leaveWorld(true);
     return 0;
   } catch (e) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options, Values } from './command.ts';
 import { int, str } from './command.ts';
-import { PRECISIONS, resolveDevice, setThreads, type Precision } from '../engine/index.ts';
+import { linearKernelFor, PRECISIONS, resolveDevice, setThreads, type Precision } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { SIMILARITIES, readBertConfig, type Prompts, type Similarity, type TextRole } from '../model/config.ts';
@@ -36,6 +36,20 @@ export const modelOptions: Options = {
 export const precisionHelp = `  --precision P      fp32 | bf16 | int8: the linear layers' arithmetic in inference (default fp32,
                      on the GEMM path a probe measured fastest on this CPU; bf16 runs through oneDNN,
                      int8 is dynamic quantisation through libtorch's quantized kernels); training stays fp32`;
+
+/**
+ * A non-fp32 precision can run here: prepared linears are a CPU inference path (on CUDA the
+ * flag would silently run fp32 while the cache identity said otherwise), and libtorch 1.13
+ * has neither bf16 nor int8 linears. Checked before any work, so nothing is half-written.
+ */
+export function checkPrecision(precision: Precision, device: string): void {
+  if (precision === 'fp32') return;
+  if (device !== 'cpu')
+    throw new UserError(
+      `--precision ${precision} runs on the CPU only (--device ${device}): give --device cpu or fp32`,
+    );
+  linearKernelFor(precision);
+}
 
 /** --precision, checked. */
 export function precisionFlag(values: Values): Precision {
@@ -109,6 +123,7 @@ export function checkModelOptions(values: Values): ModelChoice {
   } catch (e) {
     throw new UserError((e as Error).message);
   }
+  checkPrecision(precision, device);
   const limit = maxPositions(spec);
   if (maxLength !== undefined && maxLength > limit)
     throw new UserError(

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { cpuInfo, hasBf16, type CpuInfo } from './cpu-info.ts';
+import { UserError } from '../errors.ts';
 import { native } from './native.ts';
 import { tidy } from './scope.ts';
 import { PreparedLinear, kernelName, type LinearKernel, type Precision } from './prepared-linear.ts';
@@ -60,9 +61,21 @@ const PROBE_VERSION = 1;
 function readCached(file: string): PathProbe | null {
   if (!existsSync(file)) return null;
   try {
-    return { ...(JSON.parse(readFileSync(file, 'utf8')) as PathProbe), cached: true };
+    const p = JSON.parse(readFileSync(file, 'utf8')) as Partial<PathProbe> | null;
+    // a damaged or older file (a valid JSON of another shape too) is measured again, not trusted
+    const kinds = ['fp32-mkl', 'fp32-onednn'];
+    if (
+      !p ||
+      !kinds.includes(p.fp32Linear?.kind as string) ||
+      (p.matmulPrecision !== 'highest' && p.matmulPrecision !== 'medium') ||
+      !Array.isArray(p.figures) ||
+      typeof p.bf16Available !== 'boolean' ||
+      (p.int8 !== null && p.int8?.kind !== 'int8')
+    )
+      return null;
+    return { ...(p as PathProbe), cached: true };
   } catch {
-    return null; // a damaged file is measured again
+    return null;
   }
 }
 
@@ -116,12 +129,12 @@ export function linearKernelFor(precision: Precision): LinearKernel {
   if (precision === 'fp32') return p.fp32Linear;
   if (precision === 'bf16') {
     if (!p.bf16Available)
-      throw new Error(
+      throw new UserError(
         `--precision bf16 is not available in libtorch ${p.torch} (needs oneDNN's packed linear, libtorch 2.x)`,
       );
     return { kind: 'bf16' };
   }
-  if (!p.int8) throw new Error(`--precision int8 is not available in libtorch ${p.torch} (no quantized engine)`);
+  if (!p.int8) throw new UserError(`--precision int8 is not available in libtorch ${p.torch} (no quantized engine)`);
   return p.int8;
 }
 
@@ -228,9 +241,9 @@ function runProbe(): PathProbe {
   let fp32Linear: LinearKernel = faster('fp32-onednn', 'fp32-mkl') ? { kind: 'fp32-onednn' } : { kind: 'fp32-mkl' };
   if (forcedPath === 'mkl') fp32Linear = { kind: 'fp32-mkl' };
   else if (forcedPath === 'onednn') {
-    if (!onednn) throw new Error(`FTLAB_FP32_PATH=onednn: libtorch ${torch} has no oneDNN packed linear`);
+    if (!onednn) throw new UserError(`FTLAB_FP32_PATH=onednn: libtorch ${torch} has no oneDNN packed linear`);
     fp32Linear = { kind: 'fp32-onednn' };
-  } else if (forcedPath) throw new Error(`FTLAB_FP32_PATH must be mkl or onednn, got '${forcedPath}'`);
+  } else if (forcedPath) throw new UserError(`FTLAB_FP32_PATH must be mkl or onednn, got '${forcedPath}'`);
   const matmulPrecision =
     forcedPath === 'mkl'
       ? 'highest'

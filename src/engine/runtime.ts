@@ -1,6 +1,7 @@
 // Process-wide engine settings: grad mode, seeding, threads, devices.
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.ts';
 import { native, addonPath, whenLoaded } from './native.ts';
 import { Tensor } from './tensor.ts';
 
@@ -55,13 +56,13 @@ export function resolveDevice(name = 'auto'): string {
   if (name === 'cpu') return 'cpu';
   if (/^cuda(:\d+)?$/.test(name)) {
     if (!native.cudaIsAvailable()) {
-      throw new Error(
+      throw new UserError(
         `--device ${name}: this libtorch has no CUDA (or no GPU is visible); rebuild against a CUDA libtorch (LIBTORCH=...) or use --device cpu`,
       );
     }
     return name;
   }
-  throw new Error(`--device must be auto, cpu or cuda[:N], got '${name}'`);
+  throw new UserError(`--device must be auto, cpu or cuda[:N], got '${name}'`);
 }
 
 /** Waits for queued GPU work (timing). A no-op on CPU. */

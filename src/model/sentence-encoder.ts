@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
 import { Lora } from './lora.ts';
-import { readModelInfo } from './st-folder.ts';
+import { checkPoolingWidth, readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
 import { readJsonObject } from '../io/json-file.ts';
 import { pool, l2Normalize } from './pooling.ts';
@@ -58,7 +58,12 @@ export class SentenceEncoder {
     if (opts.maxLength !== undefined) info.maxLength = opts.maxLength;
     info.prompts = { ...info.prompts, ...definedPrompts(opts.prompts) };
     if (info.maxLength > config.maxPositions) info.maxLength = config.maxPositions;
+    checkPoolingWidth(files.dir, config.hiddenSize, files.config);
     const tokenizer = BertTokenizer.fromFile(files.tokenizer, info.maxLength);
+    if (tokenizer.idLimit > config.vocabSize)
+      throw new UserError(
+        `${files.tokenizer}: token ids reach ${tokenizer.idLimit - 1}, beyond ${files.config}: "vocab_size" ${config.vocabSize}`,
+      );
     const device = opts.device ?? 'cpu';
     const weights = loadSafetensors(files.weights, { as: 'float32' });
     if (device !== 'cpu') {

@@ -18,7 +18,7 @@ import {
   type Similarity,
 } from './config.ts';
 import type { ModelFiles } from './model-files.ts';
-import { InputError } from '../errors.ts';
+import { InputError, UserError } from '../errors.ts';
 
 type ModuleKind = 'Transformer' | 'Pooling' | 'Normalize';
 
@@ -139,6 +139,25 @@ export function readPooling(path: string): Pooling {
   if (c.include_prompt === false)
     throw new InputError(path, null, 'include_prompt false (prompt tokens left out of the pooling) is not supported');
   return pooling;
+}
+
+/**
+ * 1_Pooling/config.json's width (older "word_embedding_dimension", 6.x "embedding_dimension")
+ * must be config.json's hidden_size: a folder whose modules disagree is damaged, and
+ * sentence-transformers itself would pool vectors of another width than it declares.
+ */
+export function checkPoolingWidth(dir: string, hiddenSize: number, configPath: string): void {
+  if (!isSentenceTransformersFolder(dir)) return;
+  const path = join(dir, readModules(dir)[1]!.path, 'config.json');
+  const c = objectAt(path);
+  for (const key of ['word_embedding_dimension', 'embedding_dimension']) {
+    const v = c[key];
+    if (v === undefined || v === null) continue;
+    if (v !== hiddenSize)
+      throw new UserError(
+        `${path}: "${key}" ${JSON.stringify(v)} disagrees with ${configPath}: "hidden_size" ${hiddenSize}`,
+      );
+  }
 }
 
 /** The older sentence_bert_config.json's max_seq_length, else 6.x's tokenizer_config.json model_max_length. */

@@ -9,6 +9,8 @@ export class BertTokenizer {
   readonly clsId: number;
   readonly sepId: number;
   readonly padId: number;
+  /** One past the largest token id (added tokens included): the model's vocab_size must cover it. */
+  readonly idLimit: number;
   readonly #tok: Tokenizer;
 
   constructor(
@@ -18,6 +20,7 @@ export class BertTokenizer {
   ) {
     if (!Number.isInteger(maxLength) || maxLength < 2)
       throw new UserError(`max length must be an integer >= 2, got ${maxLength}`);
+    checkVocabulary(json, source);
     try {
       this.#tok = new Tokenizer(json as never, {});
     } catch (e) {
@@ -31,6 +34,7 @@ export class BertTokenizer {
     this.clsId = id('[CLS]');
     this.sepId = id('[SEP]');
     this.padId = id('[PAD]');
+    this.idLimit = Math.max(...this.#tok.get_vocab(true).values()) + 1;
   }
 
   static fromFile(path: string, maxLength: number): BertTokenizer {
@@ -49,4 +53,16 @@ export class BertTokenizer {
   tokens(text: string): string[] {
     return this.encode(text).map((i) => this.#tok.id_to_token(i) ?? '[UNK]');
   }
+}
+
+/** An empty model.vocab still builds a tokenizer (every word becomes [UNK]): refuse it. */
+function checkVocabulary(json: Record<string, unknown>, source: string): void {
+  const model = json.model as { vocab?: unknown } | undefined;
+  const vocab = model?.vocab;
+  const size = Array.isArray(vocab)
+    ? vocab.length
+    : vocab !== null && typeof vocab === 'object'
+      ? Object.keys(vocab).length
+      : 0;
+  if (size === 0) throw new InputError(source, null, 'the vocabulary (model.vocab) is empty or missing');
 }

@@ -65,6 +65,14 @@ print(json.dumps(out))`;
 });
 
 test('a broken tokenizer.json is a clear error', () => {
-  assert.throws(() => BertTokenizer.fromFile('/nonexistent/tokenizer.json', 256), /cannot read .*ENOENT/);
+  assert.throws(
+    () => BertTokenizer.fromFile('/nonexistent/tokenizer.json', 256),
+    /^UserError: \/nonexistent\/tokenizer\.json: cannot read \(not found\)$/,
+  );
+  // an empty vocabulary builds a tokenizer that turns every word into [UNK]: refused
+  assert.throws(
+    () => new BertTokenizer({ model: { type: 'WordPiece', vocab: {} } }, 256, 't.json'),
+    /^UserError: t\.json: the vocabulary \(model\.vocab\) is empty or missing$/,
+  );
   assert.throws(() => new BertTokenizer({ model: { type: 'WordPiece', vocab: { a: 0 } } }, 256), /tokenizer|\[CLS\]/);
 });

@@ -6,9 +6,9 @@ import { resolveDevice, setThreads } from '../../engine/index.ts';
 import { runTiming, type TimingOptions } from '../../analysis/timing.ts';
 import { timingModels } from '../../analysis/model-specs.ts';
 import type { TimingResult } from '../../analysis/types.ts';
-import { writeAtomic } from '../../io/atomic-file.ts';
+import { checkOutputPath, writeAtomic } from '../../io/atomic-file.ts';
 import { formatTable } from '../table.ts';
-import { precisionFlag, precisionHelp } from '../shared-options.ts';
+import { checkPrecision, precisionFlag, precisionHelp } from '../shared-options.ts';
 
 export const timing: Command = {
   name: 'timing',
@@ -67,6 +67,11 @@ matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around
           ? { embeddingsNpy: required(values, 'embeddings') }
           : { synthetic: int(values, 'synthetic')! };
     setThreads(int(values, 'threads'));
+    const device = resolveDevice(str(values, 'device'));
+    const precision = precisionFlag(values);
+    checkPrecision(precision, device);
+    const out = str(values, 'json');
+    if (out !== undefined) checkOutputPath(out, '--json');
     const result = await runTiming({
       models: timingModels(specs),
       queriesFile: required(values, 'queries'),
@@ -77,12 +82,11 @@ matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around
       paperProtocol: values['paper-protocol'] === true,
       seed: int(values, 'seed', 0) ?? 42,
       cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
-      device: resolveDevice(str(values, 'device')),
+      device,
       batchSize: int(values, 'batch-size'),
-      precision: precisionFlag(values),
+      precision,
       log: values.quiet === true ? undefined : (l) => process.stderr.write(`timing: ${l}\n`),
     });
-    const out = str(values, 'json');
     if (out !== undefined) writeAtomic(out, (f) => f.write(`${JSON.stringify(result, null, 2)}\n`));
     process.stdout.write(timingTable(result));
   },

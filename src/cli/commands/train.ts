@@ -124,6 +124,13 @@ ${modelHelp}`,
     parseMetrics(metrics);
     const { triples } = await loadTextTriples(trainPath);
     const { trainSet, evalSet } = await split(values, triples, cfg.seed, fraction);
+    if (trainSet.length < cfg.batchSize)
+      throw new UserError(
+        `${trainPath}: ${trainSet.length} training triples (of ${triples.length}, after --eval-fraction/--eval) ` +
+          `are fewer than one batch of --batch-size ${cfg.batchSize}`,
+      );
+    if (cfg.batchSize % world.size !== 0)
+      throw new UserError(`--batch-size ${cfg.batchSize} does not split evenly over ${world.size} ranks (WORLD_SIZE)`);
     const retrievalEval = await retrievalEvaluator(values, metrics);
     const encoder = loadEncoder(values);
     const quiet = values.quiet === true || world.rank !== 0;
