@@ -137,6 +137,8 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
     lora: arm.method === 'lora' ? PAPER_LORA : null,
     seed: s.seed,
     evalEvery: s.evalEvery,
+    // MNRL's in-batch negatives: a query twice in one batch would train its other positive as a negative
+    ...(recipe ? { batchSampler: 'no-duplicates' as const } : {}),
     regulariser: !recipe
       ? null
       : arm.anchor === 'weights'

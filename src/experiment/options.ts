@@ -15,6 +15,14 @@ export interface StudyOptions {
   batchSize: number;
   warmup: number; // steps (>= 1) or a ratio of the steps (< 1)
   seed: number;
+  /** Training seeds per trained arm: seed k = seed + k (training order, negatives sampling, LoRA init). */
+  seeds: number;
+  /** Declared before the run, on the primary metric (nDCG@10): the verdicts' equivalence margin. */
+  equivalenceMargin: number;
+  /** Family-wise alpha of the verdict table (Bonferroni over its rows). */
+  alpha: number;
+  /** Assumed sd of per-query differences of the primary metric: the design's MDE (plan, results.design). */
+  assumedSd: number;
   validationFraction: number;
   dose: number[]; // fractions of each arm's steps evaluated on the test fold (0 = the base model)
   rerankDepth: number;

@@ -18,6 +18,8 @@ import type { StudyOptions } from './options.ts';
 import { PAPER_NUMBERS } from './paper-numbers.ts';
 import { formatPlan, measureThroughput, planStudy } from './plan.ts';
 import { PRESETS } from './presets.ts';
+import { dosePoints, PRIMARY_METRIC, verdictRows } from './verdicts.ts';
+import { formatDesign, studyDesign } from './design.ts';
 import { renderStudyReport } from './report-call.ts';
 import type { StageTiming } from './stage-cache.ts';
 
@@ -45,10 +47,10 @@ export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[
     version: RESULTS_VERSION,
     config: studyConfig(ctx, { dataset, folds, outcomes, analysis }),
     retrieval: outcomes.flatMap((f) => f.retrieval),
-    dose: outcomes.flatMap((f) => f.dose),
-    verdicts: [],
-    design: null,
-    negatives: [],
+    dose: dosePoints(outcomes, o),
+    verdicts: verdictRows(outcomes, o),
+    design: studyDesign(o, folds),
+    negatives: outcomes.flatMap((f) => f.negatives?.profiles ?? []),
     sweeps: [],
     timing: analysis.timing,
     training: analysis.training,
@@ -69,6 +71,7 @@ function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): voi
   const t = measureThroughput(ctx.base, folds[0]!.collection);
   const mining = dataset.miningPassages(folds[0]!, o);
   for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) ctx.log(line);
+  for (const line of formatDesign(studyDesign(o, folds))) ctx.log(line);
   for (const f of folds)
     ctx.log(
       `fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries ` +
@@ -94,6 +97,10 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     preset: o.preset,
     config: o.config,
     seed: o.seed,
+    seeds: Array.from({ length: o.seeds }, (_, k) => o.seed + k),
+    equivalenceMargin: o.equivalenceMargin,
+    alpha: o.alpha,
+    primaryMetric: PRIMARY_METRIC,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
     validationFraction: o.validationFraction,
     arms: o.arms.map((a) => armRecord(a, o.config, armTrainConfig(a, o.config, shape), trainedPath(a.name))),

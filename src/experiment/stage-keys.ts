@@ -30,7 +30,7 @@ function minerKey(
 
 export type CandidateNegativesInputs = Pick<
   StudyOptions,
-  'seed' | 'validationFraction' | 'guardMargin' | 'miningPool' | 'miningDepth' | 'steps' | 'batchSize'
+  'seed' | 'seeds' | 'validationFraction' | 'guardMargin' | 'miningPool' | 'miningDepth' | 'steps' | 'batchSize'
 >;
 
 /** Triples mined among the training queries' first-stage candidates (negatives-stage.ts). */
@@ -45,6 +45,9 @@ export function candidateNegativesKey(
     depth: o.miningDepth,
     need: o.steps * o.batchSize, // training reads at most this many positives
     minGrade: fold.minGrade,
+    seeds: o.seeds, // each seed draws its own negatives
+    validationSearch: 'own-candidates', // validation hard negatives among the validation queries' candidates
+    profiled: true,
   };
 }
 

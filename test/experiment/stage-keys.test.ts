@@ -29,6 +29,10 @@ const OPTIONS: StudyOptions = {
   batchSize: 16,
   warmup: 0.1,
   seed: 42,
+  seeds: 1,
+  equivalenceMargin: 0.02,
+  alpha: 0.05,
+  assumedSd: 0.05,
   validationFraction: 0.2,
   dose: [0, 0.5, 1],
   rerankDepth: 100,
@@ -62,6 +66,10 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   batchSize: 8,
   warmup: 0.2,
   seed: 7,
+  seeds: 3,
+  equivalenceMargin: 0.01,
+  alpha: 0.1,
+  assumedSd: 0.03,
   validationFraction: 0.3,
   dose: [0, 1],
   rerankDepth: 50,
@@ -104,7 +112,7 @@ function movers(key: (o: StudyOptions) => unknown): string[] {
 test('negatives keys: exactly the options each miner reads, the fold files and the base model', () => {
   assert.deepEqual(
     movers((o) => candidateNegativesKey(FOLD, o, 'base')),
-    ['batchSize', 'guardMargin', 'miningDepth', 'miningPool', 'seed', 'steps', 'validationFraction'],
+    ['batchSize', 'guardMargin', 'miningDepth', 'miningPool', 'seed', 'seeds', 'steps', 'validationFraction'],
   );
   assert.deepEqual(
     movers((o) => collectionNegativesKey(FOLD, o, 'base')),

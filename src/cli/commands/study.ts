@@ -1,6 +1,6 @@
 // ftlab study: the fine-tuning study (see src/experiment/runner.ts).
 import type { Command } from '../command.ts';
-import { int, num, required, str } from '../command.ts';
+import { int, num, required, str, type Values } from '../command.ts';
 import { resolveDevice, setThreads } from '../../engine/index.ts';
 import { runStudy } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
@@ -38,6 +38,10 @@ Ctrl-C, or one in any other stage, stops at once.
   --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
   --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
+  --seeds N               training seeds per trained arm, seed k = --seed + k (default 1)
+  --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
+  --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
+  --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)
   --no-retrain            a model trained under another configuration is an error, not retrained
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
@@ -66,6 +70,10 @@ Ctrl-C, or one in any other stage, stops at once.
     'no-retrain': { type: 'boolean', default: false },
     model: { type: 'string' },
     seed: { type: 'string' },
+    seeds: { type: 'string' },
+    'equivalence-margin': { type: 'string' },
+    alpha: { type: 'string' },
+    'assumed-sd': { type: 'string' },
     threads: { type: 'string' },
     device: { type: 'string' },
     'cache-dir': { type: 'string' },
@@ -91,6 +99,10 @@ Ctrl-C, or one in any other stage, stops at once.
       batchSize: int(values, 'batch-size') ?? d.batchSize,
       warmup: num(values, 'warmup') ?? d.warmup,
       seed: int(values, 'seed', 0) ?? 42,
+      seeds: int(values, 'seeds') ?? 1,
+      equivalenceMargin: positive(values, 'equivalence-margin') ?? 0.02,
+      alpha: fraction(values, 'alpha') ?? 0.05,
+      assumedSd: positive(values, 'assumed-sd') ?? 0.05,
       validationFraction: d.validationFraction,
       dose,
       rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth,
@@ -123,4 +135,16 @@ function oneOf<T extends string>(values: Record<string, unknown>, name: string, 
   if (typeof v !== 'string' || !allowed.includes(v as T))
     throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
   return v as T;
+}
+
+function positive(values: Values, name: string): number | undefined {
+  const v = num(values, name);
+  if (v !== undefined && !(v > 0)) throw new UserError(`--${name} must be > 0, got ${v}`);
+  return v;
+}
+
+function fraction(values: Values, name: string): number | undefined {
+  const v = num(values, name);
+  if (v !== undefined && !(v > 0 && v < 1)) throw new UserError(`--${name} must be in (0, 1), got ${v}`);
+  return v;
 }
