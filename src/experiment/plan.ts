@@ -63,23 +63,26 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
       : 0;
     const val = f.trainRun
       ? [...f.validation.queries.keys()].reduce(
-          (s, q) => s + Math.min(o.rerankDepth, f.trainRun!.queries.get(q)?.length ?? 0),
+          (s, q) => s + Math.min(o.validationDepth, f.trainRun!.queries.get(q)?.length ?? 0),
           0,
         )
       : 0;
-    const dosePts = doseSteps(o.dose, o.steps).filter((d) => d.step > 0).length;
+    // the last step is always snapshot (the final model's test evaluation); validation includes step 0
+    const dosePts = new Set([...doseSteps(o.dose, o.steps).map((d) => d.step), o.steps].filter((s) => s > 0)).size;
     const evalPts = Math.min(o.steps, 4);
     add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
+    const seeds = o.seeds > 1 ? `${o.seeds} seeds x ` : '';
     for (const a of trained) {
       add(
-        `${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ` +
-          `${dosePts} test snapshots + ${evalPts} validations`,
-        o.steps *
-          o.batchSize *
-          (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
-          dosePts * test +
-          evalPts * val,
+        `${f.name}: train ${a.name} (${seeds}${o.steps} steps x ${o.batchSize}) + ` +
+          `${dosePts} test snapshots + ${evalPts + 1} validations`,
+        o.seeds *
+          (o.steps *
+            o.batchSize *
+            (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
+            dosePts * test +
+            (evalPts + 1) * val),
       );
     }
     if (o.protocols.includes('dense'))
