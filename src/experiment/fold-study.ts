@@ -153,16 +153,22 @@ async function trainUnit(
   const o = ctx.options;
   const { arm } = unit;
   const triplesFile = checkedTriples(o, unit, run.negatives);
+  const steps = unitSteps(o, arm, triplesFile.count);
   const dir = join(o.output, 'models', setup.tag, arm.name, `seed-${unit.k}`);
   const name = unitName(o, unit);
-  const bar = ctx.progress(`train ${name}`, o.steps, 'steps');
+  const bar = ctx.progress(`train ${name}`, steps, 'steps');
   const tArm = performance.now();
   // the last step is always snapshot: the final model's test evaluation, with no second pass
-  const points = setup.test ? [...doseSteps(o.dose, o.steps).map((d) => d.step), o.steps].filter((s) => s > 0) : [];
+  const points = setup.test ? [...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0) : [];
   const record = await trainArm({
     name,
     dir,
-    cfg: armTrainConfig(arm, o.config, { ...o, seed: unit.seed, evalEvery: Math.max(1, Math.round(o.steps / 4)) })!,
+    cfg: armTrainConfig(arm, o.config, {
+      ...o,
+      steps,
+      seed: unit.seed,
+      evalEvery: Math.max(1, Math.round(steps / 4)),
+    })!,
     signal: run.signal,
     triples: await readTriples(triplesFile),
     triplesSha256: triplesFile.sha256,
@@ -179,6 +185,16 @@ async function trainUnit(
   const seconds = (performance.now() - tArm) / 1000;
   ctx.cache.timings.push({ name: `train.${setup.tag}.${arm.name}.seed-${unit.k}`, seconds, cached: record.reused });
   return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null };
+}
+
+/** A unit's training steps: `steps`, or its epochs over its triples (the arm's own epochs first). */
+export function unitSteps(
+  o: Pick<StudyOptions, 'steps' | 'epochs' | 'armEpochs' | 'batchSize'>,
+  arm: Pick<ArmSpec, 'name'>,
+  triples: number,
+): number {
+  const epochs = o.armEpochs?.[arm.name] ?? o.epochs;
+  return epochs === null ? o.steps : Math.max(1, Math.ceil((epochs * triples) / o.batchSize));
 }
 
 /** The unit's training triples, at least one batch of them. */
@@ -223,7 +239,7 @@ async function chosenRerank(
   a: TrainedArm & ArmOutcome,
 ): Promise<StoredEvaluation> {
   const r = a.record;
-  const at = r.chosen ? r.chosen.step : ctx.options.steps;
+  const at = r.chosen ? r.chosen.step : r.config.maxSteps;
   if (at === 0) return setup.baseTest!;
   const snap = r.dose.find((d) => d.step === at);
   if (snap) return snap.evaluation;
@@ -234,7 +250,7 @@ async function chosenRerank(
 
 /** The last step's test evaluation: its snapshot (taken during training); a record without one is evaluated now. */
 async function finalRerank(ctx: StudyContext, setup: FoldSetup, a: TrainedArm & ArmOutcome): Promise<StoredEvaluation> {
-  const snap = a.record.dose.find((d) => d.step === ctx.options.steps);
+  const snap = a.record.dose.find((d) => d.step === a.record.config.maxSteps);
   if (snap) return snap.evaluation;
   const key = { ...finalRerankKey(a), checkpoint: 'final' };
   return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}.final`, key, () =>

@@ -141,7 +141,7 @@ function trainingSide(fold: Fold, o: StudyOptions, stats: NegativeStats): Side {
   return {
     name: 'train',
     set: fold.training,
-    positives: capped(all, o.steps * o.batchSize, o.seed),
+    positives: o.epochs === null ? capped(all, o.steps * o.batchSize, o.seed) : all,
     excluded: fold.excluded,
   };
 }
@@ -150,7 +150,7 @@ function validationSide(fold: Fold, o: StudyOptions): Side {
   const excluded = testPassages(fold);
   const set = fold.validation;
   const all = judgedPositives(set, fold.collection, { minGrade: fold.minGrade, excluded }, emptyStats());
-  const n = Math.max(8, Math.ceil((o.steps * o.batchSize) / 4));
+  const n = o.epochs === null ? Math.max(8, Math.ceil((o.steps * o.batchSize) / 4)) : all.length;
   return { name: 'validation', set, positives: capped(all, n, o.seed), excluded };
 }
 
@@ -164,9 +164,10 @@ interface MineRequest {
 
 function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedTriple[]> | MinedTriple[] {
   const { side, stats } = r;
+  const count = side.name === 'train' ? ctx.options.negativesPerPositive : 1;
   const common = { positives: side.positives, qrels: side.set.qrels, collection: fold.collection };
   if (r.kind === 'random')
-    return randomNegatives({ ...common, run: fold.trainRun!, excluded: side.excluded, seed: r.seed, stats });
+    return randomNegatives({ ...common, run: fold.trainRun!, excluded: side.excluded, seed: r.seed, stats, count });
   return hardNegatives({
     ...common,
     queries: side.set.queries,
@@ -178,6 +179,7 @@ function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedT
     guardMargin: ctx.options.guardMargin,
     seed: r.seed,
     stats,
+    count,
   });
 }
 
@@ -206,6 +208,11 @@ function statsLine(fold: Fold, kind: Kind, s: NegativeStats, queries: number): s
 /** How many passages the hard-negative search will encode (for the plan; no encoding). */
 export function plannedMiningPassages(fold: Fold, o: StudyOptions): number {
   return miningRows(fold, o.miningPool, trainingSide(fold, o, emptyStats()).positives, o.miningDepth).length;
+}
+
+/** Training triples at most (positives x negatives per positive; short pools give fewer). */
+export function plannedTrainingTriples(fold: Fold, o: StudyOptions): number {
+  return trainingSide(fold, o, emptyStats()).positives.length * o.negativesPerPositive;
 }
 
 /** A seeded sample of at most n positives (all of them when there are fewer), in their original order. */

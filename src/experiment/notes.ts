@@ -42,7 +42,7 @@ function designNotes(o: StudyOptions): string[] {
       'a verdict comes from the intervals, never from a non-significant difference. Dose points: the CI at ' +
       '1 - alpha / (trained dose points), p from the paired t on the seed-averaged per-query differences.',
     `Dose-response: each arm is re-ranking-evaluated on the test fold at ${percents} ` +
-      `of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), ` +
+      `of its ${o.epochs === null ? `${o.steps} steps` : 'steps (its epochs over its triples)'}; at 0% every arm is the base model (LoRA's B starts at zero), ` +
       "so the base's evaluation stands for it.",
     `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
   ];

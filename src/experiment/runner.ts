@@ -8,7 +8,7 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/sc
 import { writeResults } from '../report/write-results.ts';
 import { FTLAB_VERSION } from '../version.ts';
 import { analysisStage, type AnalysisOutput } from './analysis-stage.ts';
-import { armRecord, armTrainConfig } from './arms.ts';
+import { armRecord, armTrainConfig, type ArmSpec } from './arms.ts';
 import { closeContext, openContext, type StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { StudyDataset } from './dataset.ts';
@@ -65,12 +65,24 @@ export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[
   return results;
 }
 
+/** `ftlab study --plan`: loads the folds and the base model, prints the plan with its projected time, runs nothing. */
+export async function studyPlan(o: StudyOptions, dataset: StudyDataset = PRESETS[o.preset]): Promise<void> {
+  const folds = await dataset.loadFolds(o);
+  const ctx = openContext(o, dataset.metrics);
+  try {
+    printPlan(ctx, dataset, folds);
+  } finally {
+    closeContext(ctx);
+  }
+}
+
 /** The plan with its time estimated from throughput measured now, and each fold's sizes. */
 function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): void {
   const o = ctx.options;
   const t = measureThroughput(ctx.base, folds[0]!.collection);
   const mining = dataset.miningPassages(folds[0]!, o);
-  for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) ctx.log(line);
+  const work = { miningPassages: mining, triples: (f: Fold) => dataset.plannedTriples(f, o) };
+  for (const line of formatPlan(planStudy(folds, o, t, work), t, o)) ctx.log(line);
   for (const line of formatDesign(studyDesign(o, folds))) ctx.log(line);
   for (const f of folds)
     ctx.log(
@@ -89,12 +101,12 @@ interface StudyRun {
 function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
   const o = ctx.options;
   const shape = { ...o, evalEvery: Math.max(1, Math.round(o.steps / 4)) };
-  const trainedPath = (name: string): string | null => {
-    const a = r.outcomes[0]!.arms.find((x) => x.arm.name === name);
-    return a?.record ? a.modelPath : null;
-  };
+  const trained = (name: string) => r.outcomes[0]!.arms.find((x) => x.arm.name === name && x.record);
+  // an arm's configuration as its first unit trained it (with epochs, its steps follow its triples)
+  const config = (a: ArmSpec) => trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, shape);
   return {
-    preset: o.preset,
+    // results.json's preset names the data protocol: standard is the quick preset's data (a note says so)
+    preset: o.preset === 'standard' ? 'quick' : o.preset,
     config: o.config,
     seed: o.seed,
     seeds: Array.from({ length: o.seeds }, (_, k) => o.seed + k),
@@ -103,7 +115,7 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     primaryMetric: PRIMARY_METRIC,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
     validationFraction: o.validationFraction,
-    arms: o.arms.map((a) => armRecord(a, o.config, armTrainConfig(a, o.config, shape), trainedPath(a.name))),
+    arms: o.arms.map((a) => armRecord(a, o.config, config(a), trained(a.name)?.modelPath ?? null)),
     protocols: o.protocols,
     metrics: [...ctx.metrics],
     data: r.folds.flatMap((f) => f.files),

@@ -14,7 +14,7 @@ import type { StudyOptions } from './options.ts';
 /** The metric verdicts and dose deltas are given on. */
 export const PRIMARY_METRIC = 'nDCG@10';
 
-export type VerdictOptions = Pick<StudyOptions, 'equivalenceMargin' | 'alpha' | 'seed' | 'steps' | 'dose'>;
+export type VerdictOptions = Pick<StudyOptions, 'equivalenceMargin' | 'alpha' | 'seed' | 'dose'>;
 
 /** One arm against the base, before the statistics. */
 interface Comparison {
@@ -119,8 +119,11 @@ function doseCells(f: FoldOutcome, o: VerdictOptions): DoseCell[] {
   const names = [...new Set(f.arms.filter((a) => a.record).map((a) => a.arm.name))];
   return names.flatMap((arm) => {
     const units = f.arms.filter((a) => a.arm.name === arm);
-    return doseSteps(o.dose, o.steps).flatMap(({ fraction, step }) => {
-      const seeds = units.map((a) => (step === 0 ? base : snapshot(a, step)));
+    // a unit's steps are its own (epochs over its seed's triples)
+    const at = (a: ArmOutcome, fraction: number): number => doseSteps([fraction], a.record!.config.maxSteps!)[0]!.step;
+    return o.dose.flatMap((fraction) => {
+      const step = at(units[0]!, fraction);
+      const seeds = units.map((a) => (step === 0 ? base : snapshot(a, at(a, fraction))));
       if (seeds.some((e) => e === null)) return [];
       return [{ fold: f.fold.name, arm, fraction, step, base, seeds: seeds as StoredEvaluation[] }];
     });

@@ -26,6 +26,8 @@ const OPTIONS: StudyOptions = {
   folds: 'one',
   arms: ARMS.slice(0, 3),
   steps: 24,
+  epochs: null,
+  negativesPerPositive: 1,
   batchSize: 16,
   warmup: 0.1,
   seed: 42,
@@ -63,6 +65,9 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   folds: 'both',
   arms: ARMS.slice(0, 4),
   steps: 25,
+  epochs: 3,
+  armEpochs: { 'full-hard': 5 },
+  negativesPerPositive: 2,
   batchSize: 8,
   warmup: 0.2,
   seed: 7,
@@ -112,7 +117,18 @@ function movers(key: (o: StudyOptions) => unknown): string[] {
 test('negatives keys: exactly the options each miner reads, the fold files and the base model', () => {
   assert.deepEqual(
     movers((o) => candidateNegativesKey(FOLD, o, 'base')),
-    ['batchSize', 'guardMargin', 'miningDepth', 'miningPool', 'seed', 'seeds', 'steps', 'validationFraction'],
+    [
+      'batchSize',
+      'epochs',
+      'guardMargin',
+      'miningDepth',
+      'miningPool',
+      'negativesPerPositive',
+      'seed',
+      'seeds',
+      'steps',
+      'validationFraction',
+    ],
   );
   assert.deepEqual(
     movers((o) => collectionNegativesKey(FOLD, o, 'base')),

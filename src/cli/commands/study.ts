@@ -2,17 +2,17 @@
 import type { Command } from '../command.ts';
 import { int, num, required, str, type Values } from '../command.ts';
 import { resolveDevice, setThreads } from '../../engine/index.ts';
-import { runStudy } from '../../experiment/runner.ts';
+import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
 import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
-import type { PresetName } from '../../experiment/options.ts';
+import type { PresetName, StudyOptions } from '../../experiment/options.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../../errors.ts';
 
 export const study: Command = {
   name: 'study',
   summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
-  usage: `ftlab study --output DIR [--preset quick|paper] [--data DIR] [options]
+  usage: `ftlab study --output DIR [--preset quick|standard|paper] [--data DIR] [options]
 
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
 test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
@@ -20,7 +20,8 @@ for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2
 lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper:
 DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv, qrels.train.tsv,
 triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); the paper's
-hyperparameters. Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
+hyperparameters. --preset standard: the quick preset's data trained to convergence (both
+folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
 while an arm trains saves a checkpoint and stops (the same command continues it); a second
 Ctrl-C, or one in any other stage, stops at once.
 
@@ -38,10 +39,14 @@ Ctrl-C, or one in any other stage, stops at once.
   --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
   --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
-  --seeds N               training seeds per trained arm, seed k = --seed + k (default 1)
+  --seeds N               training seeds per trained arm, seed k = --seed + k (quick 1, standard 3)
+  --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
+                          (standard: 3, full-hard 5; --steps alone trains that many steps)
+  --negatives-per-positive K   training triples per positive where the pool allows (quick 1, standard 3)
   --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
   --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
   --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)
+  --plan                  print the plan (stages, projected time from measured throughput, design) and stop
   --no-retrain            a model trained under another configuration is an error, not retrained
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
@@ -71,6 +76,8 @@ Ctrl-C, or one in any other stage, stops at once.
     model: { type: 'string' },
     seed: { type: 'string' },
     seeds: { type: 'string' },
+    epochs: { type: 'string' },
+    'negatives-per-positive': { type: 'string' },
     'equivalence-margin': { type: 'string' },
     alpha: { type: 'string' },
     'assumed-sd': { type: 'string' },
@@ -78,6 +85,7 @@ Ctrl-C, or one in any other stage, stops at once.
     device: { type: 'string' },
     'cache-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    plan: { type: 'boolean', default: false },
   },
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
@@ -88,18 +96,23 @@ Ctrl-C, or one in any other stage, stops at once.
     if (dose.some((x) => !(x >= 0 && x <= 1)))
       throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
     const quiet = values.quiet === true;
-    await runStudy({
+    const options: StudyOptions = {
       preset,
       data: str(values, 'data') ?? d.data ?? required(values, 'data'),
       output: required(values, 'output'),
       config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
-      folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'),
-      arms: selectArms(str(values, 'arms')),
+      folds: oneOf(values, 'folds', ['one', 'both'] as const, d.folds),
+      arms: selectArms(str(values, 'arms') ?? d.arms ?? undefined),
       steps: int(values, 'steps') ?? d.steps,
+      // --steps alone means steps (not the preset's epochs)
+      epochs: positive(values, 'epochs') ?? (str(values, 'steps') !== undefined ? null : d.epochs),
+      armEpochs:
+        positive(values, 'epochs') !== undefined || str(values, 'steps') !== undefined ? undefined : d.armEpochs,
+      negativesPerPositive: int(values, 'negatives-per-positive') ?? d.negativesPerPositive,
       batchSize: int(values, 'batch-size') ?? d.batchSize,
       warmup: num(values, 'warmup') ?? d.warmup,
       seed: int(values, 'seed', 0) ?? 42,
-      seeds: int(values, 'seeds') ?? 1,
+      seeds: int(values, 'seeds') ?? d.seeds,
       equivalenceMargin: positive(values, 'equivalence-margin') ?? 0.02,
       alpha: fraction(values, 'alpha') ?? 0.05,
       assumedSd: positive(values, 'assumed-sd') ?? 0.05,
@@ -125,7 +138,9 @@ Ctrl-C, or one in any other stage, stops at once.
         if (!quiet) process.stderr.write(`${l}\n`);
       },
       progress: (label, total, unit) => new Progress(label, total, unit, process.stderr, !quiet),
-    });
+    };
+    if (values.plan === true) await studyPlan(options);
+    else await runStudy(options);
   },
 };
 
