@@ -27,6 +27,7 @@ export interface StudyDefaults {
   folds: 'one' | 'both';
   arms: string | null; // --arms's default (null: every non-optional arm)
   seeds: number;
+  sweeps: boolean;
   steps: number;
   epochs: number | null; // null: train `steps`
   armEpochs?: Readonly<Record<string, number>>;

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { RetrievalEvaluator } from '../train/trainer.ts';
-import type { RetrievalSection } from '../report/schema.ts';
+import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
+import { SWEEPS, sweepRecord } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
@@ -40,6 +41,8 @@ export interface ArmOutcome {
 
 export interface FoldOutcome {
   fold: Fold;
+  /** Hyperparameters chosen on this fold's validation queries. */
+  sweeps: SweepRecord[];
   negatives: NegativesOutput | null;
   /** The base first, then every unit (arm x seed). */
   arms: ArmOutcome[];
@@ -84,9 +87,11 @@ export async function runFold(
   fold: Fold,
   mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
 ): Promise<FoldOutcome> {
-  const units = studyUnits(ctx.options, fold);
-  const negatives = units.length > 0 ? await mine(ctx, fold) : null;
+  const planned = studyUnits(ctx.options, fold);
+  const negatives = planned.length > 0 ? await mine(ctx, fold) : null;
   const setup = await foldSetup(ctx, fold);
+  const swept = ctx.options.sweeps && negatives ? await runSweeps(ctx, setup, negatives) : { arms: null, records: [] };
+  const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned;
   const base: ArmOutcome = {
     arm: ctx.options.arms.find((a) => a.kind === 'base')!,
     k: 0,
@@ -99,7 +104,36 @@ export async function runFold(
   const trained = await trainUnits(ctx, setup, units, negatives);
   const arms = [base, ...trained];
   for (const a of arms) await testEvaluations(ctx, setup, a);
-  return { fold, negatives, arms, retrieval: sections(ctx, setup.fold, arms) };
+  return { fold, negatives, sweeps: swept.records, arms, retrieval: sections(ctx, setup.fold, arms) };
+}
+
+/** Each sweep whose arm runs: every value trained at the first seed, scored on validation; the arms with the choices. */
+async function runSweeps(
+  ctx: StudyContext,
+  setup: FoldSetup,
+  negatives: NegativesOutput,
+): Promise<{ arms: ArmSpec[]; records: SweepRecord[] }> {
+  const o = ctx.options;
+  const records: SweepRecord[] = [];
+  const arms = [...o.arms];
+  for (const sweep of SWEEPS) {
+    const i = arms.findIndex((a) => a.name === sweep.arm);
+    if (i < 0 || !setup.validation) continue;
+    const scores: number[] = [];
+    for (const value of sweep.values) {
+      const unit = { fold: setup.fold, arm: sweep.apply(arms[i]!, value), k: 0, seed: o.seed };
+      const name = `sweep-${sweep.parameter.replace(/\W+/g, '-')}-${value}`;
+      const r = await trainUnit(ctx, setup, unit, { negatives, signal: undefined, folder: name, snapshots: false });
+      scores.push(r.record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
+    }
+    const rec = sweepRecord(setup.fold.name, sweep, scores);
+    ctx.log(
+      `sweep ${sweep.arm} ${sweep.parameter} (${setup.fold.name}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
+    );
+    records.push(rec);
+    arms[i] = sweep.apply(arms[i]!, rec.chosen);
+  }
+  return { arms, records };
 }
 
 async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
@@ -148,18 +182,20 @@ async function trainUnit(
   ctx: StudyContext,
   setup: FoldSetup,
   unit: StudyUnit,
-  run: { negatives: NegativesOutput; signal: AbortSignal | undefined },
+  run: { negatives: NegativesOutput; signal: AbortSignal | undefined; folder?: string; snapshots?: boolean },
 ): Promise<ArmOutcome> {
   const o = ctx.options;
   const { arm } = unit;
   const triplesFile = checkedTriples(o, unit, run.negatives);
   const steps = unitSteps(o, arm, triplesFile.count);
-  const dir = join(o.output, 'models', setup.tag, arm.name, `seed-${unit.k}`);
+  const dir = join(o.output, 'models', setup.tag, arm.name, run.folder ?? `seed-${unit.k}`);
   const name = unitName(o, unit);
   const bar = ctx.progress(`train ${name}`, steps, 'steps');
   const tArm = performance.now();
   // the last step is always snapshot: the final model's test evaluation, with no second pass
-  const points = setup.test ? [...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0) : [];
+  // a sweep's run reads validation only: no test snapshots
+  const tested = setup.test && run.snapshots !== false;
+  const points = tested ? [...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0) : [];
   const record = await trainArm({
     name,
     dir,
@@ -183,7 +219,11 @@ async function trainUnit(
     onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
   });
   const seconds = (performance.now() - tArm) / 1000;
-  ctx.cache.timings.push({ name: `train.${setup.tag}.${arm.name}.seed-${unit.k}`, seconds, cached: record.reused });
+  ctx.cache.timings.push({
+    name: `train.${setup.tag}.${arm.name}.${run.folder ?? `seed-${unit.k}`}`,
+    seconds,
+    cached: record.reused,
+  });
   return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null };
 }
 

@@ -46,6 +46,12 @@ function designNotes(o: StudyOptions): string[] {
       "so the base's evaluation stands for it.",
     `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
   ];
+  if (o.sweeps)
+    out.push(
+      "Sweeps: lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}, each value " +
+        'trained at the first seed and scored by its chosen checkpoint on validation nDCG@10 (ties to the first ' +
+        "value); the choice trains every seed (results.json sweeps; the arm's label keeps its default value).",
+    );
   if (o.arms.some((a) => a.name === 'recipe'))
     out.push(
       'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative; batches ' +

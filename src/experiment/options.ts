@@ -23,6 +23,8 @@ export interface StudyOptions {
   seed: number;
   /** Training seeds per trained arm: seed k = seed + k (training order, negatives sampling, LoRA init). */
   seeds: number;
+  /** Sweeps (sweeps.ts): LoRA's high lr and the recipe's preservation weight chosen on validation, before the seeds. */
+  sweeps: boolean;
   /** Declared before the run, on the primary metric (nDCG@10): the verdicts' equivalence margin. */
   equivalenceMargin: number;
   /** Family-wise alpha of the verdict table (Bonferroni over its rows). */

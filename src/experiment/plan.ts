@@ -6,6 +6,7 @@ import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
 import type { StudyOptions } from './options.ts';
 import { doseSteps, unitSteps } from './fold-study.ts';
+import { SWEEPS } from './sweeps.ts';
 
 export interface Throughput {
   passagesPerSecond: number;
@@ -92,6 +93,16 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
             (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
             dosePts * test +
             (evalPts + 1) * val),
+      );
+    }
+    for (const sweep of o.sweeps ? SWEEPS : []) {
+      const a = trained.find((x) => x.name === sweep.arm);
+      if (!a) continue;
+      const steps = unitSteps(o, a, triples);
+      const cost = a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST;
+      add(
+        `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${steps} steps, validation only)`,
+        sweep.values.length * (steps * o.batchSize * cost + (Math.min(steps, 4) + 1) * val),
       );
     }
     if (o.protocols.includes('dense'))

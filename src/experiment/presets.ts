@@ -17,6 +17,7 @@ export const QUICK: StudyDataset = {
     folds: 'one',
     arms: null,
     seeds: 1,
+    sweeps: false,
     steps: 24,
     epochs: null,
     negativesPerPositive: 1,
@@ -50,6 +51,7 @@ export const PAPER: StudyDataset = {
     folds: 'one',
     arms: null,
     seeds: 1,
+    sweeps: false,
     steps: 7812,
     epochs: null,
     negativesPerPositive: 1,
@@ -90,6 +92,7 @@ export const STANDARD: StudyDataset = {
     folds: 'both',
     arms: 'full-random,full-hard,lora-hard,lora-hard-lr1e-3,recipe',
     seeds: 3,
+    sweeps: true,
     epochs: 3,
     armEpochs: { 'full-hard': 5 },
     // one triple per positive: 3 per positive triples the training time (already past the 3-hour target)

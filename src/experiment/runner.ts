@@ -51,7 +51,7 @@ export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[
     verdicts: verdictRows(outcomes, o),
     design: studyDesign(o, folds),
     negatives: outcomes.flatMap((f) => f.negatives?.profiles ?? []),
-    sweeps: [],
+    sweeps: outcomes.flatMap((f) => f.sweeps),
     timing: analysis.timing,
     training: analysis.training,
     geometry: analysis.geometry,
@@ -115,7 +115,11 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     primaryMetric: PRIMARY_METRIC,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
     validationFraction: o.validationFraction,
-    arms: o.arms.map((a) => armRecord(a, o.config, config(a), trained(a.name)?.modelPath ?? null)),
+    // a swept arm's lr is the sweep's choice (its trained configuration)
+    arms: o.arms.map((a) => {
+      const cfg = config(a);
+      return { ...armRecord(a, o.config, cfg, trained(a.name)?.modelPath ?? null), lr: cfg?.lr ?? a.lr };
+    }),
     protocols: o.protocols,
     metrics: [...ctx.metrics],
     data: r.folds.flatMap((f) => f.files),

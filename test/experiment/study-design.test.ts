@@ -103,3 +103,42 @@ test('two seeds, both folds: verdicts chosen and final (per fold and pooled), do
   // a margin of 0.5 nDCG@10 holds every tiny-model interval: all equivalent
   assert.ok(w.verdicts.every((v) => v.verdict === 'equivalent'));
 });
+
+test('--sweeps: the recipe preservation weight chosen on validation only, recorded, and trained at every seed', {
+  skip: hasShared ? false : `${SHARED_MSMARCO} absent`,
+}, () => {
+  const root = tmpDir();
+  const model = writeTinyModel(join(root, 'model'));
+  const out = join(root, 'run');
+  const r = ftlab([
+    'study',
+    ...['--output', out, '--data', SHARED_MSMARCO, '--model', model, '--sweeps'],
+    ...['--steps', '4', '--batch-size', '4', '--arms', 'recipe'],
+    ...['--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60'],
+    ...['--timing-queries', '0', '--geometry-pairs', '0', '--no-umap', '--threads', '1', '--device', 'cpu'],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
+  assert.equal(res.sweeps.length, 1);
+  const s = res.sweeps[0]!;
+  assert.deepEqual(
+    [s.fold, s.arm, s.parameter, s.metric, s.values],
+    ['dl20->dl19', 'recipe', 'preserve weight', 'nDCG@10', [1, 5]],
+  );
+  // each score is that run's validation choice, as its own training record says
+  s.values.forEach((v, i) => {
+    const rec = JSON.parse(
+      readFileSync(
+        join(out, 'models', 'dl20-dl19', 'recipe', `sweep-preserve-weight-${v}`, 'study-training.json'),
+        'utf8',
+      ),
+    ) as { chosen: { value: number }; config: { regulariser: { weight: number } }; dose: unknown[] };
+    assert.equal(rec.config.regulariser.weight, v);
+    assert.equal(rec.chosen.value, s.scores[i]);
+    assert.deepEqual(rec.dose, [], 'a sweep never reads the test fold');
+  });
+  assert.equal(s.chosen, s.scores[1]! > s.scores[0]! ? 5 : 1, 'the higher score, ties to the first value');
+  const trained = res.config.arms.find((a) => a.name === 'recipe')!;
+  assert.equal((trained.trainConfig as { regulariser: { weight: number } }).regulariser.weight, s.chosen);
+  assert.match(r.stderr, /sweep recipe preserve weight \(dl20->dl19\): validation nDCG@10 .* chose/);
+});

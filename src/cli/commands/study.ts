@@ -40,6 +40,8 @@ Ctrl-C, or one in any other stage, stops at once.
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
   --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
   --seeds N               training seeds per trained arm, seed k = --seed + k (quick 1, standard 3)
+  --sweeps / --no-sweeps  choose lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}
+                          on validation only, at the first seed, before the seeds train (standard: on)
   --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
                           (standard: 3, full-hard 5; --steps alone trains that many steps)
   --negatives-per-positive K   training triples per positive where the pool allows (quick 1, standard 3)
@@ -76,6 +78,8 @@ Ctrl-C, or one in any other stage, stops at once.
     model: { type: 'string' },
     seed: { type: 'string' },
     seeds: { type: 'string' },
+    sweeps: { type: 'boolean', default: false },
+    'no-sweeps': { type: 'boolean', default: false },
     epochs: { type: 'string' },
     'negatives-per-positive': { type: 'string' },
     'equivalence-margin': { type: 'string' },
@@ -113,6 +117,7 @@ Ctrl-C, or one in any other stage, stops at once.
       warmup: num(values, 'warmup') ?? d.warmup,
       seed: int(values, 'seed', 0) ?? 42,
       seeds: int(values, 'seeds') ?? d.seeds,
+      sweeps: values.sweeps === true || (values['no-sweeps'] !== true && d.sweeps),
       equivalenceMargin: positive(values, 'equivalence-margin') ?? 0.02,
       alpha: fraction(values, 'alpha') ?? 0.05,
       assumedSd: positive(values, 'assumed-sd') ?? 0.05,
