@@ -34,7 +34,13 @@ const { values: a } = parseArgs({
 });
 const device = resolveDevice(a.device);
 const threads = setThreads();
-const REF = [0.06766, 0.0635, 0.04871]; // all-MiniLM-L6-v2, "This is an example sentence"
+// all-MiniLM-L6-v2's whole vector for "This is an example sentence", from PyTorch
+// (scripts/fixtures/sentence_encoder_reference.py)
+const fixture = JSON.parse(
+  readFileSync(new URL('../test/fixtures/sentence-encoder-reference.json', import.meta.url), 'utf8'),
+) as { texts: string[]; vectors: number[][] };
+const REF_TEXT = fixture.texts[0]!;
+const REF = fixture.vectors[0]!;
 const result: Record<string, unknown> = {
   device,
   engine: (({ torch, blas, threads: t, cudaDevices }) => ({ torch, blas, threads: t, cudaDevices }))(engineReport()),
@@ -49,9 +55,14 @@ const time = <T>(fn: () => T): [T, number] => {
 
 // 1. the reference vector on the device
 const enc = SentenceEncoder.load('default', { device });
-const v = enc.encode(['This is an example sentence'], 'passage');
-const refErr = Math.max(...REF.map((r, i) => Math.abs(v[i]! - r)));
-result.reference = { first: [...v.slice(0, 3)].map((x) => Number(x.toFixed(5))), maxError: refErr };
+const v = enc.encode([REF_TEXT], 'passage');
+const refErr = v.length === REF.length ? Math.max(...REF.map((r, i) => Math.abs(v[i]! - r))) : Infinity;
+result.reference = {
+  text: REF_TEXT,
+  dims: v.length,
+  first: [...v.slice(0, 3)].map((x) => Number(x.toFixed(5))),
+  maxError: refErr,
+};
 if (!(refErr <= 2e-4)) failures.push(`reference vector off by ${refErr}`);
 
 // 2. training steps on CPU and on the device from the same weights and batches: losses agree.

@@ -2,10 +2,14 @@
 // batching, against the matmul bound and the peers measured in the same run on the same token
 // ids and batches: transformers.js (onnxruntime-node) and PyTorch eager, when they can be had
 // (an ONNX export needs PyTorch: .cache/bench-venv or python3); otherwise no ratio is printed.
+// Each inference precision (fp32 on the probed path, bf16, int8) runs the same length-sorted
+// batches; transformers.js also runs q8, the int8 ONNX that `ftlab export --format onnx` writes
+// (dynamic quantisation of the same weights, onnxruntime's MatMulInteger).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { setThreads, engineReport } from '../src/engine/index.ts';
+import { setThreads, engineReport, matmulPaths, pathLine, PRECISIONS, type Precision } from '../src/engine/index.ts';
+import { exportModel } from '../src/export/export-model.ts';
 import { SentenceEncoder, planBatches } from '../src/model/sentence-encoder.ts';
 import { matmulGflops, linearMacsPerToken } from './matmul-bound.ts';
 import { sharedFile } from './shared-data.ts';
@@ -39,6 +43,8 @@ console.log(
   `matmul bound: ${gflops.toFixed(1)} GFLOP/s -> ${boundTokensPerSec.toFixed(0)} tokens/s at 21.2 MFLOP/token`,
 );
 for (const w of eng.warnings) console.log(`warning: ${w}`);
+const paths = matmulPaths(true); // measured now, in this run
+console.log(pathLine(paths));
 
 enc.encodeTokenized(lists.slice(0, 64)); // warm-up
 let sortedTps = 0;
@@ -59,6 +65,28 @@ for (const sort of [true, false]) {
   );
 }
 
+// Each precision on the same length-sorted batches.
+const byPrecision = new Map<Precision, number>([['fp32', sortedTps]]);
+for (const precision of PRECISIONS.filter((p) => p !== 'fp32')) {
+  if ((precision === 'bf16' && !paths.bf16Available) || (precision === 'int8' && !paths.int8)) {
+    console.log(`ftlab ${precision}: not available in this libtorch`);
+    continue;
+  }
+  enc.bert.precision = precision;
+  enc.encodeTokenized(lists.slice(0, 64)); // warm-up (packs the weights)
+  const t0 = performance.now();
+  enc.encodeTokenized(lists, { batchSize: BATCH, maxTokens: MAX_TOKENS, sort: true });
+  const tps = realTokens / ((performance.now() - t0) / 1000);
+  byPrecision.set(precision, tps);
+  console.log(
+    `ftlab ${precision} length-sorted: ${tps.toFixed(0)} real tokens/s -> ${(tps / sortedTps).toFixed(2)}x ftlab fp32`,
+  );
+}
+enc.bert.precision = 'fp32';
+enc.bert.releaseInference();
+const ratios = (peer: number): string =>
+  [...byPrecision].map(([p, tps]) => `ftlab ${p} ${(tps / peer).toFixed(2)}x`).join(', ');
+
 // Peers on the same length-sorted batches of the same token ids.
 const batches = planBatches(
   lists.map((l) => l.length),
@@ -69,11 +97,21 @@ const onnx = onnxModel(files);
 if (onnx) {
   const peer = await transformersJsTokensPerSec(onnx, batches, threads);
   console.log(
-    `transformers.js ${peer.version} (onnxruntime-node, fp32 ONNX of the same weights): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`,
+    `transformers.js ${peer.version} (onnxruntime-node, fp32 ONNX of the same weights): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ${ratios(peer.tokensPerSec)}`,
   );
 } else {
   console.log(
     `transformers.js peer: no ONNX of the model at hand (exporting it needs PyTorch: ${PEER_SETUP_HINT}); no ratio printed`,
+  );
+}
+{
+  const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-q8-'));
+  const out = join(dir, 'minilm');
+  exportModel({ model: 'default', format: 'onnx', output: out });
+  const peer = await transformersJsTokensPerSec(out, batches, threads, 'q8');
+  rmSync(dir, { recursive: true });
+  console.log(
+    `transformers.js ${peer.version} q8 (int8 ONNX of the same weights, ftlab export): ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ${ratios(peer.tokensPerSec)}`,
   );
 }
 if (hasPythonModule('torch') && hasPythonModule('numpy')) {
@@ -87,7 +125,7 @@ if (hasPythonModule('torch') && hasPythonModule('numpy')) {
   ]);
   rmSync(dir, { recursive: true });
   console.log(
-    `PyTorch ${peer.torch} eager: ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ftlab ${(sortedTps / peer.tokensPerSec).toFixed(2)}x`,
+    `PyTorch ${peer.torch} eager: ${peer.tokensPerSec.toFixed(0)} real tokens/s -> ${ratios(peer.tokensPerSec)}`,
   );
 } else {
   console.log('PyTorch peer: torch is not importable; no ratio printed');

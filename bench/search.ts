@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { manualSeed, randn, setThreads, noGrad, tidy } from '../src/engine/index.ts';
+import { manualSeed, matmulPaths, pathLine, randn, setThreads, noGrad, tidy } from '../src/engine/index.ts';
 import { exactSearch } from '../src/retrieval/exact-search.ts';
 import { matmulGflops } from './matmul-bound.ts';
 import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
@@ -20,6 +20,7 @@ const faiss = hasPythonModule('faiss') && hasPythonModule('numpy');
 manualSeed(1);
 const unit = (n: number): Float32Array => noGrad(() => tidy(() => randn([n, DIM]).normalize().f32()));
 const queries = unit(QUERIES);
+console.log(pathLine(matmulPaths(true))); // the score matmul follows the probed fp32 matmul precision
 const gflops = matmulGflops(1024, DIM, CHUNK, 3);
 console.log(
   `${threads} threads; ${QUERIES} queries x ${DIM}-d, top-${K}, chunks of ${CHUNK}; matmul ${gflops.toFixed(1)} GFLOP/s`,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
-import { setThreads, manualSeed, tidy } from '../src/engine/index.ts';
+import { setThreads, manualSeed, matmulPaths, pathLine, tidy } from '../src/engine/index.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadTextTriples } from '../src/data/triples.ts';
 import { tripletLoss } from '../src/train/losses/triplet-loss.ts';
@@ -22,6 +22,7 @@ if (!path) {
   process.exit(0);
 }
 const threads = setThreads(process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined);
+console.log(pathLine(matmulPaths(true))); // training runs fp32: its matmuls follow the probed matmul precision
 const STEPS = Number(process.env.BENCH_STEPS ?? 4);
 const { triples } = await loadTextTriples(path);
 const gflops = matmulGflops();

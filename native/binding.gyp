@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "ftlab_native",
-      "sources": ["ftlab_native.cc"],
+      "sources": ["ftlab_native.cc", "precision.cc", "distributed.cc"],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node find-libtorch.cjs include)"
@@ -11,7 +11,7 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++20", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": ["<!@(node find-libtorch.cjs std)", "-O3", "-fopenmp", "-fexceptions", "-frtti", "-Wno-unused-parameter",
-                    "<!@(node find-libtorch.cjs cflags)"],
+                    "<!@(node find-libtorch.cjs cflags)", "<!@(node find-libtorch.cjs c10d)"],
       "libraries": [
         "-fopenmp",
         "-L<!@(node find-libtorch.cjs libdir)",

@@ -5,7 +5,7 @@
 //   3. the system (Debian/Ubuntu `libtorch-dev`: /usr/include/torch, /usr/lib/<triplet>),
 //   4. a pip-installed torch (python3 -c "import torch").
 // FTLAB_TORCH=debian skips 1 and 2 (the CI's second engine).
-// Usage: node find-libtorch.cjs include|libdir|libs|cflags|std|describe
+// Usage: node find-libtorch.cjs include|libdir|libs|cflags|std|c10d|describe
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -120,7 +120,34 @@ const libs = ['torch', 'torch_cpu', 'c10'];
 for (const extra of ['torch_cuda', 'c10_cuda']) {
   if (fs.existsSync(path.join(t.libdir, `lib${extra}.so`))) libs.push(extra);
 }
+// c10d (native/distributed.cc) needs libtorch 2.x and Gloo's headers, which the wheel does not ship
+// (Debian's libgloo-dev; $GLOO_INCLUDE for another copy); NCCL also needs a CUDA libtorch and nccl.h
+// (the pip wheel's nvidia-nccl package, or $NCCL_INCLUDE).
+function c10d() {
+  const flags = [];
+  const gloo = [process.env.GLOO_INCLUDE, '/usr/include', '/usr/local/include'].find(
+    (d) => d && fs.existsSync(path.join(d, 'gloo', 'algorithm.h')),
+  );
+  if (major < 2) return { gloo: false, nccl: false, flags };
+  if (gloo) flags.push('-DFTLAB_C10D_GLOO', '-DUSE_C10D_GLOO');
+  if (gloo && !['/usr/include', '/usr/local/include'].includes(gloo)) flags.push(`-I${gloo}`);
+  const ncclDirs = [
+    process.env.NCCL_INCLUDE,
+    path.join(t.libdir, '..', '..', 'nvidia', 'nccl', 'include'),
+    '/usr/include',
+  ];
+  const nccl = libs.includes('torch_cuda')
+    ? ncclDirs.find((d) => d && fs.existsSync(path.join(d, 'nccl.h')))
+    : undefined;
+  if (nccl) flags.push('-DFTLAB_C10D_NCCL', '-DUSE_C10D_NCCL', `-I${nccl}`);
+  if (gloo || nccl) flags.push('-DFTLAB_C10D');
+  return { gloo: Boolean(gloo), nccl: Boolean(nccl), flags };
+}
+
 switch (process.argv[2]) {
+  case 'c10d':
+    console.log(c10d().flags.join(' '));
+    break;
   case 'include':
     console.log(t.include.join(' '));
     break;
@@ -138,5 +165,5 @@ switch (process.argv[2]) {
     console.log(`-std=${std}`);
     break;
   default:
-    console.log(JSON.stringify({ ...t, std, libs }, null, 2));
+    console.log(JSON.stringify({ ...t, std, libs, c10d: c10d() }, null, 2));
 }

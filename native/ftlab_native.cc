@@ -11,10 +11,12 @@
 // event loop turns, and a long synchronous training loop would pile them up.
 
 #include <napi.h>
+#include "precision.h"
 #include <torch/torch.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include "tensor_table.h"
 
 #include <malloc.h>
 #include <algorithm>
@@ -496,9 +498,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);
   EXPORT(getNumThreads); EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(synchronize);
   EXPORT(version); EXPORT(parallelInfo); EXPORT(showConfig);
+  ftlab::registerPrecisionOps(env, exports, {wrap, tensorOf});
+  ftlab::registerDistributed(env, exports);
   return exports;
 }
 
 }  // namespace
+
+namespace ftlab {
+Napi::Value wrapTensor(Napi::Env env, torch::Tensor t) { return wrap(env, std::move(t)); }
+const torch::Tensor& tensorArg(const Napi::Value& v) { return tensorOf(v); }
+}  // namespace ftlab
 
 NODE_API_MODULE(ftlab_native, Init)

@@ -22,19 +22,22 @@ if [ -z "${FTLAB_ADDON:-}" ]; then
   nodeinc="${NODE_INCLUDE:-$noderoot/include/node}"
   [ -f "$nodeinc/node_api.h" ] || nodeinc=/usr/include/node
   # find-libtorch.cjs runs under this Node.
-  cflags="$("$NODE" native/find-libtorch.cjs std) $("$NODE" native/find-libtorch.cjs cflags)"
+  cflags="$("$NODE" native/find-libtorch.cjs std) $("$NODE" native/find-libtorch.cjs cflags) $("$NODE" native/find-libtorch.cjs c10d)"
   incs="$("$NODE" native/find-libtorch.cjs include)"
   libdir="$("$NODE" native/find-libtorch.cjs libdir)"
   napi="$("$NODE" -p "require('node-addon-api').include_dir")"
-  # One translation unit: g++ directly (node-gyp would need npm and Node's headers from the net).
+  # The addon's sources: g++ directly (node-gyp would need npm and Node's headers from the net).
   mkdir -p "$dir/build/Release"
   echo "device-check: building the addon against libtorch in $libdir" >&2
   g++ -shared -fPIC -O3 -fopenmp -fexceptions -frtti -Wno-unused-parameter $cflags -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS \
-    -I"$nodeinc" -I"$napi" $(for i in $incs; do printf -- '-I%s ' "$i"; done) native/ftlab_native.cc \
+    -I"$nodeinc" -I"$napi" $(for i in $incs; do printf -- '-I%s ' "$i"; done) native/ftlab_native.cc native/distributed.cc \
     -o "$dir/build/Release/ftlab_native.node" -L"$libdir" -Wl,-rpath,"$libdir" $("$NODE" native/find-libtorch.cjs libs) >&2
   export FTLAB_ADDON="$(pwd)/$dir/build/Release/ftlab_native.node"
 fi
 [ -z "${FTLAB_BUILD_ONLY:-}" ] || { echo "device-check: built $FTLAB_ADDON" >&2; exit 0; }
+# --nccl: the distributed engine on the GPUs instead: a process group over NCCL of world size 1, and
+# of 2 ranks when the machine has 2 GPUs (all-reduce, all-gather with gradients, broadcast); ONE JSON line.
+if [ "${1:-}" = --nccl ]; then exec "$NODE" --import tsx bench/nccl-check.ts; fi
 # DEVICE_CHECK_JS: the check pre-bundled with esbuild (a machine without node_modules' tsx).
 if [ -n "${DEVICE_CHECK_JS:-}" ]; then exec "$NODE" --expose-gc "$DEVICE_CHECK_JS" "$@"; fi
 exec "$NODE" --expose-gc --import tsx bench/device-check.ts "$@"

@@ -115,6 +115,12 @@ elif [ "$engine" != debian ]; then
   exit 1
 fi
 
+# Gloo's headers for the distributed engine (native/distributed.cc; the torch wheel ships c10d's
+# headers but not Gloo's). Without them the addon builds, and distributed ops say they are not available.
+if [ "$engine" != debian ]; then
+  apt_install libgloo-dev || say "libgloo-dev could not be installed: distributed ops (ftlab launch) will not be available"
+fi
+
 if [ "$engine" = debian ] && [ -z "${LIBTORCH:-}" ]; then
   apt_install libtorch-dev libopenblas0-openmp
   openmp_openblas
@@ -146,7 +152,8 @@ fi
 native_dir="${FTLAB_NATIVE_DIR:-native}"
 if [ "$native_dir" != native ]; then
   mkdir -p "$native_dir"
-  cp native/binding.gyp native/find-libtorch.cjs native/ftlab_native.cc "$native_dir/"
+  # every source the addon builds from (binding.gyp lists them)
+  cp native/binding.gyp native/find-libtorch.cjs native/*.cc native/*.h "$native_dir/"
 fi
 say "building the engine against $(node native/find-libtorch.cjs describe | node -e 'const t = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(`libtorch ${t.version} (${t.source}: ${t.libdir})`)')"
 FTLAB_NATIVE_DIR="$native_dir" npm run --silent build:native

@@ -25,12 +25,13 @@ export async function transformersJsTokensPerSec(
   modelDir: string,
   batches: number[][][],
   threads: number,
+  dtype: 'fp32' | 'q8' = 'fp32',
 ): Promise<{ tokensPerSec: number; version: string }> {
   const tf = await import('@huggingface/transformers');
   tf.env.allowRemoteModels = false;
   tf.env.localModelPath = dirname(modelDir);
   const model = await tf.AutoModel.from_pretrained(modelDir.split('/').at(-1)!, {
-    dtype: 'fp32',
+    dtype,
     device: 'cpu',
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });

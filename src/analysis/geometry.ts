@@ -47,7 +47,11 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
     loadQrels(o.qrelsFile),
     loadCollection(o.collectionPath),
   ]);
-  const sample = samplePairs(qrels, queries, collection, o.n, o.minGrade, o.seed);
+  const sample = samplePairs(qrels, queries, collection, o.n, o.minGrade, o.seed, {
+    qrels: o.qrelsFile,
+    queries: o.queriesFile,
+    collection: o.collectionPath,
+  });
   const n = sample.pairs.length;
   const notes: string[] = [];
   if (n < o.n) notes.push(`asked for ${o.n} pairs, ${sample.available} available: all used`);

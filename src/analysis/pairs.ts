@@ -27,6 +27,11 @@ export function samplePairs(
   n: number,
   minGrade: number,
   seed: number,
+  files: { qrels: string; queries: string; collection: string } = {
+    qrels: 'qrels',
+    queries: 'queries',
+    collection: 'collection',
+  },
 ): PairSample {
   if (!Number.isInteger(n) || n < 1) throw new UserError(`the number of pairs must be a positive integer, got ${n}`);
   const candidates: Pair[] = [];
@@ -51,10 +56,10 @@ export function samplePairs(
       candidates.push({ qid, pid, query, passage });
     }
   }
-  if (judged === 0) throw new UserError(`no judgments with grade >= ${minGrade} in the qrels`);
+  if (judged === 0) throw new UserError(`${files.qrels}: no judgments with grade >= ${minGrade}`);
   if (candidates.length === 0) {
     throw new UserError(
-      `no query / passage pairs left: ${judged} judged pairs with grade >= ${minGrade}, ${skippedNoText} without passage text, ${skippedNoQuery} without query text`,
+      `no query / passage pairs left: ${judged} judged pairs with grade >= ${minGrade} in ${files.qrels}, ${skippedNoText} without passage text in ${files.collection}, ${skippedNoQuery} without query text in ${files.queries}`,
     );
   }
   const pairs = new Random(seed).shuffle(candidates).slice(0, n);

@@ -10,6 +10,7 @@ export interface PassageChunks {
   chunks: Float32Array[];
   rows: number;
   dim: number;
+  path?: string; // the .npy they were read from
 }
 
 /** Splits a row-major [rows, dim] matrix into views of `chunkRows` rows (no copy). */
@@ -24,7 +25,8 @@ export function readNpyChunks(path: string): PassageChunks {
   const { data, shape } = readNpyF32(path);
   if (shape.length !== 2 || shape[0]! < 1)
     throw new InputError(path, null, `expected a non-empty [N, C] float32 matrix, got shape [${shape.join(', ')}]`);
-  return { chunks: chunkRows(data, shape[1]!), rows: shape[0]!, dim: shape[1]! };
+  if (shape[1]! < 1) throw new InputError(path, null, `vectors of width 0 (shape [${shape.join(', ')}])`);
+  return { chunks: chunkRows(data, shape[1]!), rows: shape[0]!, dim: shape[1]!, path };
 }
 
 /**

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineInfo } from '../engine/index.ts';
+import { engineInfo, type Precision } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import { loadCollection } from '../data/collection.ts';
 import { loadQueries } from '../data/queries.ts';
@@ -45,13 +45,16 @@ export interface TimingOptions {
   cacheDir?: string | null; // embedding cache (null: none)
   device?: string;
   batchSize?: number;
+  precision?: Precision; // the query encoder's linear layers (default fp32)
   log?: (line: string) => void;
 }
 
 /** The paper's Table II figure for its own setup, set beside ours. */
 export const PAPER_FIGURES: PaperTiming[] = [
   {
-    label: 'paper: 10,000 queries vs 8.8M passages, k=200, incl. model load and I/O',
+    // as the paper's text states it; its code's clock also held model loading and file I/O (see
+    // `ftlab timing --paper-protocol`, the row to set beside this one)
+    label: 'paper: 10,000 queries vs 8.8M passages, k=200 (text: model loading and file I/O excluded)',
     seconds: 303.9,
     qps: 32.9,
     hardware: 'NVIDIA A100',
@@ -87,13 +90,15 @@ export async function runTiming(o: TimingOptions): Promise<TimingResult> {
   let dim = 0;
   let size = 0;
   for (const m of o.models) {
-    const encoder = loadVariant(m, device);
+    const encoder = loadVariant(m, device, o.precision);
     try {
       const passages = source.vectors(encoder, m.spec, log);
       dim = passages.dim;
       size = passages.rows;
       if (passages.dim !== encoder.dim)
-        throw new UserError(`${m.spec}: width ${encoder.dim}, but the passage vectors have ${passages.dim}`);
+        throw new UserError(
+          `${m.spec}: width ${encoder.dim}, but the passage vectors${passages.path ? ` in ${passages.path}` : ''} have ${passages.dim}`,
+        );
       const w: Workload = { texts, qids, dim, k: o.k, device, batchSize: o.batchSize };
       log(`${m.label}: ftlab protocol, warm-up + ${o.repeats} repeats`);
       rows.push(row(m, 'ftlab', o.n, await repeat(o.repeats, () => ftlabPass(encoder, passages.chunks, w))));
@@ -177,8 +182,8 @@ export async function cycledQueries(
   return { texts, qids, distinct: Math.min(n, all.length) };
 }
 
-export function loadVariant(m: TimingModelSpec, device: string): SentenceEncoder {
-  const encoder = SentenceEncoder.load(m.spec, { device });
+export function loadVariant(m: TimingModelSpec, device: string, precision?: Precision): SentenceEncoder {
+  const encoder = SentenceEncoder.load(m.spec, { device, precision });
   const lora = m.variant === 'lora-merged' || m.variant === 'lora-unmerged';
   if (lora && !encoder.lora)
     throw new UserError(`${m.spec}: variant ${m.variant} needs a LoRA folder (adapter_config.json)`);

@@ -3,7 +3,8 @@
 // evalLoss, [evalTriples, evalQueries,] <metric>: value ...}`. NaN was written as null by
 // JSON.stringify, so numbers here may be null. A step logged twice (a resumed run that
 // re-logged it) keeps its last line.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readTextFile } from '../io/json-file.ts';
 import { join } from 'node:path';
 import { InputError, UserError } from '../errors.ts';
 
@@ -37,7 +38,7 @@ export function readTrainingLog(dir: string): TrainingLog {
   if (!existsSync(path)) throw new UserError(`${dir}: no log.jsonl (is it a folder written by ftlab train?)`);
   const steps = new Map<number, StepEntry>();
   const evals = new Map<number, EvalEntry>();
-  readFileSync(path, 'utf8')
+  readTextFile(path, 'log.jsonl')
     .split('\n')
     .forEach((text, i) => {
       if (text.trim().length === 0) return;

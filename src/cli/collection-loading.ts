@@ -30,15 +30,17 @@ export function embedCollectionWithProgress(
   collection: Collection,
   path: string,
   values: Values,
+  part?: { rank: number; size: number },
 ): CollectionEmbeddings {
   const progress = new Progress(
     'encode collection',
     collection.size,
     'passages',
     process.stderr,
-    values.quiet !== true,
+    values.quiet !== true && (part?.rank ?? 0) === 0,
   );
   return embedCollection(encoder, collection, path, {
+    part,
     cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
     batchSize: int(values, 'batch-size'),
     onProgress: (d, _n, note) => progress.update(d, note),

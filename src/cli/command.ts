@@ -11,6 +11,8 @@ export interface Command {
   usage: string; // full help text after the usage line
   options: Options;
   allowPositionals?: boolean;
+  /** Runs across the ranks of a process group (WORLD_SIZE > 1) instead of refusing to. */
+  distributed?: boolean;
   run(values: Values, positionals: string[], ctx: RunContext): Promise<void>;
 }
 

@@ -21,6 +21,8 @@ import { inspect } from './commands/inspect.ts';
 import { curves } from './commands/curves.ts';
 import { exportCommand } from './commands/export.ts';
 import { doctor } from './commands/doctor.ts';
+import { launch } from './commands/launch.ts';
+import { distEnv, leaveWorld } from '../engine/distributed.ts';
 
 // In the order a study uses them; doctor last.
 const commands: Command[] = [
@@ -39,6 +41,7 @@ const commands: Command[] = [
   curves,
   study,
   report,
+  launch,
   doctor,
 ];
 
@@ -82,7 +85,11 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UserError(`${(e as Error).message.split('\n')[0]} (ftlab ${cmd.name} --help)`);
     }
+    const ranks = distEnv()?.worldSize ?? 1;
+    if (ranks > 1 && !cmd.distributed)
+      throw new UserError(`ftlab ${cmd.name} does not run across ranks (WORLD_SIZE=${ranks}): run it as one process`);
     await cmd.run(parsed.values, parsed.positionals, { gracefully });
+    leaveWorld(true);
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

@@ -30,18 +30,22 @@ export function openText(path: string): Readable {
       onReadEntry: (entry: ReadEntry) => {
         if (!taken && entry.type === 'File') {
           taken = true;
-          entry.pipe(out);
+          entry.pipe(out, { end: false }); // ended below, once the whole archive (its gzip CRC too) checked out
         } else {
           entry.resume();
         }
       },
     });
     parser.on('end', () => {
-      if (!taken) out.destroy(new Error('the archive holds no file'));
+      if (taken) out.end();
+      else out.destroy(new Error('the archive holds no file'));
     });
     parser.on('error', (e: Error) => out.destroy(e));
     raw.on('error', (e) => out.destroy(e));
-    raw.pipe(parser as unknown as NodeJS.WritableStream);
+    // gunzip here, not in the tar parser: it fails on a truncated stream or a bad CRC, which tar ignores
+    const tar = path.endsWith('.tar') ? raw : raw.pipe(createGunzip());
+    tar.on('error', (e: Error) => out.destroy(e));
+    tar.pipe(parser as unknown as NodeJS.WritableStream);
     return out;
   }
   if (!path.endsWith('.gz')) return raw;
@@ -59,13 +63,20 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
     for await (const raw of rl) {
       no++;
       const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (text.includes('\0')) throw binaryLine(path, no);
       if (text.length > 0) yield { text, no };
     }
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new InputError(displayName(path), no || null, `read failed: ${(e as Error).message}`);
   } finally {
     rl.close();
   }
+}
+
+/** A NUL byte never occurs in text: the file is binary or damaged. */
+function binaryLine(path: string, no: number): InputError {
+  return new InputError(displayName(path), no, 'holds a NUL byte: binary or damaged data, not a text line');
 }
 
 /**
@@ -117,6 +128,7 @@ export async function forEachLineBytes(
 
   function emit(b: Uint8Array, s: number, e: number): void {
     if (e > s && b[e - 1] === 13) e--;
+    if (b.subarray(s, e).indexOf(0) >= 0) throw binaryLine(path, no); // memchr on a Buffer's view
     if (e > s) fn(b, s, e, no);
   }
 }

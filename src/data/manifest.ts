@@ -7,6 +7,7 @@
 //
 //   {
 //     "name": "my-collection",
+//     "minGrade": 1,                             the grade a judgment needs to count as relevant (default 1)
 //     "collection": "collection.tsv",            pid<TAB>text, .tsv or .gz
 //     "splits": {
 //       "train":      { "queries": "train/queries.tsv",    qid<TAB>text (.gz accepted)
@@ -43,6 +44,8 @@ export interface SplitFiles {
 export interface Manifest {
   path: string; // the manifest file
   name: string;
+  /** The grade a judgment needs to count as relevant (positives, RR and R); nDCG uses the grades themselves. */
+  minGrade: number;
   collection: string;
   splits: { train: SplitFiles; validation: SplitFiles | null; test: SplitFiles };
 }
@@ -140,9 +143,12 @@ export function readManifest(path: string): Manifest {
     throw new InputError(abs, line, `invalid JSON: ${(e as Error).message}`);
   }
   const r = new ManifestReader(abs, text);
-  const top = r.object(json, [], ['name', 'collection', 'splits', 'description']);
+  const top = r.object(json, [], ['name', 'minGrade', 'collection', 'splits', 'description']);
   if (top.name !== undefined && (typeof top.name !== 'string' || top.name.trim() === ''))
     r.fail(['name'], 'must be a non-empty string');
+  const minGrade: unknown = top.minGrade ?? 1;
+  if (typeof minGrade !== 'number' || !Number.isInteger(minGrade) || minGrade < 1)
+    r.fail(['minGrade'], `must be an integer >= 1, got ${JSON.stringify(minGrade)}`);
   const collection = r.file(top, ['collection'])!;
   if (top.splits === undefined) r.fail(['splits'], 'is required (train, optional validation, test)');
   const splits = r.object(top.splits, ['splits'], SPLITS);
@@ -151,6 +157,7 @@ export function readManifest(path: string): Manifest {
   return {
     path: abs,
     name: typeof top.name === 'string' ? top.name : dirname(abs).split(/[\\/]/).at(-1)!,
+    minGrade: minGrade as number, // checked above
     collection,
     splits: { train, validation: r.split(splits, 'validation'), test },
   };

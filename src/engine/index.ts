@@ -2,3 +2,7 @@
 export * from './tensor.ts';
 export { tidy, keep } from './scope.ts';
 export * from './runtime.ts';
+export * from './prepared-linear.ts';
+export * from './matmul-path.ts';
+export * from './cpu-info.ts';
+export * from './distributed.ts';

@@ -114,6 +114,40 @@ export interface NativeEngine {
   version(): string;
   parallelInfo(): string;
   showConfig(): string;
+  // native/precision.cc
+  hasOp(qualifiedName: string): boolean;
+  setMatmulPrecision(mode: 'highest' | 'high' | 'medium'): void;
+  matmulPrecision(): 'highest' | 'high' | 'medium';
+  tensorVersion(t: H): number;
+  packLinearWeight(w: H, batchHint: Opt<number>): H;
+  packedLinear(x: H, packed: H, b: Opt<H>, activation: 'none' | 'gelu'): H;
+  quantEngines(): string[];
+  /** A packed-weight handle (its own table; free with disposePacked). */
+  quantizeLinear(w: H, b: Opt<H>, engine: string): number;
+  quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string): H;
+  disposePacked(packed: number): void;
+  livePacked(): number;
+  // c10d (native/distributed.cc): one process group per process
+  distributedInfo(): { gloo: boolean; nccl: boolean };
+  distInit(
+    backend: string,
+    host: string,
+    port: number,
+    rank: number,
+    size: number,
+    timeoutMs: number,
+    local: number,
+  ): void;
+  distDestroy(): void;
+  distAllReduce(t: H, op: string): void;
+  distAllReduceMany(ts: H[], op: string): void;
+  distAllGather(t: H): H;
+  distBroadcast(t: H, root: number): void;
+  distBarrier(): void;
+  storeSet(key: string, value: string): void;
+  storeGet(key: string): string;
+  storeAdd(key: string, by: number): number;
+  storeCheck(key: string): boolean;
 }
 
 /** The addon file: $FTLAB_ADDON (another build, e.g. the CI's libtorch 1.13 one), else native/build. */

@@ -34,7 +34,9 @@ export function setRngState(state: Tensor): void {
  * ftlab always sets it: `n` when given, else every available core.
  */
 export function setThreads(n?: number): number {
-  const want = n ?? availableParallelism();
+  // ranks on one machine share its cores (LOCAL_WORLD_SIZE: torchrun and ftlab launch set it)
+  const local = Number(process.env.LOCAL_WORLD_SIZE ?? 1);
+  const want = n ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, local || 1)));
   if (!Number.isInteger(want) || want < 1) throw new Error(`--threads must be a positive integer, got ${n}`);
   native.setNumThreads(want);
   return native.getNumThreads();

@@ -45,6 +45,10 @@ export class Tensor implements Disposable {
   get device(): Device {
     return native.device(this.handle);
   }
+  /** libtorch's version counter: moves with every in-place change of the data. */
+  get version(): number {
+    return native.tensorVersion(this.handle);
+  }
   get rank(): number {
     return this.shape.length;
   }

@@ -97,7 +97,10 @@ export async function trecDlFold(o: TrecDlFoldOptions): Promise<Fold> {
   const dl = join(o.dataDir, 'trec-dl');
   const poolPath = join(dl, 'collection.pool.tsv');
   if (!existsSync(poolPath))
-    throw new UserError(`${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md)`);
+    throw new UserError(
+      `${poolPath} not found: --data must hold trec-dl/ (see ../shared/data/msmarco/README.md) ` +
+        'or ftlab-dataset.json (a manifest)',
+    );
   const paths = {
     collection: poolPath,
     trainQueries: join(dl, `queries.${o.train}.tsv`),

@@ -1,22 +1,17 @@
 // A study dataset is a value, not a branch: its folds, where its training triples come from,
 // its metrics, timing queries, defaults and notes. The runner reads only these fields, so
-// `--preset quick` (the TREC DL pool) and `--preset paper` (the MS MARCO layout) are two
-// values of this type (presets.ts).
-//
-// A third value — a user's dataset described by a manifest (issue 20: a collection plus
-// train/validation/test splits, each with queries, qrels and an optional first-stage run) —
-// is one more function returning a StudyDataset, with no new code path: `loadFolds` reads
-// the manifest into one Fold (validation given rather than split off, `excluded` from the
-// test and validation splits as data.ts computes it); `negatives` is `candidateNegatives`
-// when the training split has a first-stage run (hard negatives among its candidates,
-// random ones from it) and the collection-wide miner otherwise; `metrics` follow its
-// judgments (graded: QUICK_METRICS, binary: PAPER_METRICS); `timingQueries` its test queries.
+// `--preset quick` (the TREC DL pool), `--preset paper` (the MS MARCO layout) and a user's
+// dataset described by a manifest (`--data DIR/ftlab-dataset.json`, manifest-dataset.ts) are
+// three values of this type.
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { NegativesOutput } from './negatives-stage.ts';
 import type { PresetName, StudyOptions } from './options.ts';
 
 export type { PresetName } from './options.ts';
+
+/** What results.json's config.preset records: a built-in dataset, or one described by a manifest. */
+export type DatasetName = PresetName | 'manifest';
 
 /** What loading the folds reads. */
 export type StudyOptionsForFolds = Pick<StudyOptions, 'data' | 'folds' | 'validationFraction' | 'seed'>;
@@ -39,6 +34,7 @@ export interface StudyDefaults {
   validationDepth: number;
   miningDepth: number;
   protocols: ('rerank' | 'dense')[];
+  miningPool?: 'candidates' | 'pool'; // absent: candidates
   timingQueries: number;
   timingRepeats: number;
   geometryPairs: number;
@@ -47,7 +43,7 @@ export interface StudyDefaults {
 }
 
 export interface StudyDataset {
-  name: PresetName;
+  name: DatasetName;
   defaults: StudyDefaults;
   /** Every evaluation's metrics, in the report's order. */
   metrics: readonly string[];

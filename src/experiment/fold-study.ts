@@ -144,7 +144,7 @@ async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
     ? { set: fold.test, collection: c, candidates: candidates(fold.testRun!, fold.test, o.rerankDepth) }
     : null;
   const valCands = fold.trainRun ? candidates(fold.trainRun, fold.validation, o.validationDepth) : null;
-  const validation = valCands ? { set: fold.validation, collection: c, candidates: valCands } : null;
+  const validation = valCands?.queries.size ? { set: fold.validation, collection: c, candidates: valCands } : null;
   const tag = foldTag(fold);
   const baseTest = test
     ? await ctx.cache.run(`eval.${tag}.rerank.base`, baseRerankKey(fold, o, ctx.metrics, ctx.baseId), () =>

@@ -1,6 +1,7 @@
-// The negatives stage of a fold with first-stage candidates (the TREC DL pool): the training
-// and validation triples of both kinds, written under RUN/triples/ and cached by their inputs
-// (stage-keys.ts: files, split, base model, guard, mining pool).
+// The negatives stage of a fold with first-stage candidates (the TREC DL pool, a manifest's
+// dataset; without a training run random negatives are uniform over the collection): the
+// training and validation triples of both kinds, written under RUN/triples/ and cached by
+// their inputs (stage-keys.ts: files, split, base model, guard, mining pool).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import {
   type NegativeStats,
   type Positive,
 } from '../retrieval/mining.ts';
-import { HARD, randomNegatives, textTriples } from './negatives.ts';
+import { HARD, randomNegatives, textTriples, uniformNegatives } from './negatives.ts';
 import { Random } from '../data/random.ts';
 import type { StudyOptions } from './options.ts';
 import { candidateNegativesKey } from './stage-keys.ts';
@@ -166,8 +167,11 @@ function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedT
   const { side, stats } = r;
   const count = side.name === 'train' ? ctx.options.negativesPerPositive : 1;
   const common = { positives: side.positives, qrels: side.set.qrels, collection: fold.collection };
-  if (r.kind === 'random')
-    return randomNegatives({ ...common, run: fold.trainRun!, excluded: side.excluded, seed: r.seed, stats, count });
+  if (r.kind === 'random') {
+    const random = { ...common, excluded: side.excluded, seed: r.seed, stats };
+    // without a first-stage run: uniform over the collection, one per positive
+    return fold.trainRun ? randomNegatives({ ...random, run: fold.trainRun, count }) : uniformNegatives(random);
+  }
   return hardNegatives({
     ...common,
     queries: side.set.queries,

@@ -1,7 +1,8 @@
 // The study's negatives: one training triple per (training query, judged positive).
 //  - random: the local analogue of triples.train.small: a passage sampled from the query's
 //    own BM25 top-100 that is not judged relevant (the official triples draw from BM25's
-//    top-1000 non-relevant passages);
+//    top-1000 non-relevant passages); a dataset without a training run (a manifest's) draws
+//    uniformly over the collection instead, never a passage judged for the query;
 //  - hard: the base model's top-200 over the training passages, ranks 51-200, through the
 //    one miner `ftlab mine` also uses (retrieval/mining.ts: judged-relevant excluded, the
 //    false-negative guard).
@@ -12,6 +13,7 @@ import type { Qrels } from '../data/qrels.ts';
 import type { Queries } from '../data/queries.ts';
 import type { Run } from '../data/run.ts';
 import { Random } from '../data/random.ts';
+import { sampleRandomNegatives } from '../data/negatives.ts';
 import type { TextTriple } from '../data/triples.ts';
 import { relevantPositions, type MinedTriple, type NegativeStats, type Positive } from '../retrieval/mining.ts';
 
@@ -56,6 +58,22 @@ export function randomNegatives(o: RandomNegativeOptions): MinedTriple[] {
         [pool[i], pool[j]] = [pool[j]!, pool[i]!];
         out.push({ qid: pos.qid, positive: pos.position, negative: pool[i]! });
       }
+  }
+  o.stats.triples = out.length;
+  return out;
+}
+
+/** Random negatives without first-stage candidates: uniform over the collection, never judged for the query. */
+export function uniformNegatives(o: Omit<RandomNegativeOptions, 'run'>): MinedTriple[] {
+  const rng = new Random((o.seed ^ 0x7a4d) >>> 0);
+  const out: MinedTriple[] = [];
+  for (const pos of o.positives) {
+    const judged = new Set<number>();
+    for (const d of o.qrels.get(pos.qid)?.keys() ?? []) judged.add(o.collection.indexOf(d));
+    const refused = (p: number): boolean => judged.has(p) || o.excluded.has(p);
+    const [negative] = sampleRandomNegatives(o.collection.size, refused, rng, 1);
+    if (negative === undefined) o.stats.shortPools++;
+    else out.push({ qid: pos.qid, positive: pos.position, negative });
   }
   o.stats.triples = out.length;
   return out;

@@ -1,7 +1,9 @@
 // The study runner: builds the study's context once, loads the dataset's folds, prints the
 // plan with an estimated time, runs each fold (negatives, training with dose snapshots,
 // evaluation, statistics), the analysis, and writes RUN/results.json (atomically) and the report.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { loadQueries } from '../data/queries.ts';
+import { Interrupted, UserError } from '../errors.ts';
 import { cpus, platform, release } from 'node:os';
 import { engineInfo, engineReport } from '../engine/index.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
@@ -23,15 +25,41 @@ import { formatDesign, studyDesign } from './design.ts';
 import { renderStudyReport } from './report-call.ts';
 import type { StageTiming } from './stage-cache.ts';
 
+/**
+ * Validate, then create: the data, the timing queries, the model and the output path are
+ * checked before the run folder exists; a failure removes the folder this run created (an
+ * interrupted run keeps it, to continue; an earlier run's folder is never removed).
+ */
 export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[o.preset]): Promise<StudyResults> {
   const startedAt = new Date();
   const t0 = performance.now();
-  mkdirSync(o.output, { recursive: true });
+  if (existsSync(o.output) && !statSync(o.output).isDirectory())
+    throw new UserError(`--output ${o.output} is a file; give a folder for the run`);
   const tData = performance.now();
   const folds = await dataset.loadFolds(o);
+  const timingQueries = dataset.timingQueries(o.data);
+  if (o.timingQueries > 0 && timingQueries !== null) await loadQueries(timingQueries);
   const dataSeconds = (performance.now() - tData) / 1000;
   const ctx = openContext(o, dataset.metrics);
-  ctx.cache.timings.push({ name: 'data', seconds: dataSeconds, cached: false });
+  const created = !existsSync(o.output);
+  try {
+    mkdirSync(o.output, { recursive: true });
+    ctx.cache.timings.push({ name: 'data', seconds: dataSeconds, cached: false });
+    return await studyIn(ctx, dataset, folds, { startedAt, t0 });
+  } catch (e) {
+    if (created && !(e instanceof Interrupted)) rmSync(o.output, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function studyIn(
+  ctx: StudyContext,
+  dataset: StudyDataset,
+  folds: Fold[],
+  t: { startedAt: Date; t0: number },
+): Promise<StudyResults> {
+  const o = ctx.options;
+  const { startedAt, t0 } = t;
   const outcomes: FoldOutcome[] = [];
   try {
     printPlan(ctx, dataset, folds);
@@ -106,7 +134,7 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
   const config = (a: ArmSpec) => trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, shape);
   return {
     // results.json's preset names the data protocol: standard is the quick preset's data (a note says so)
-    preset: o.preset === 'standard' ? 'quick' : o.preset,
+    preset: r.dataset.name === 'standard' ? 'quick' : r.dataset.name,
     config: o.config,
     seed: o.seed,
     seeds: Array.from({ length: o.seeds }, (_, k) => o.seed + k),

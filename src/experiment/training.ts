@@ -110,7 +110,8 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
   const seconds = (): number => before + (performance.now() - t0) / 1000;
   const models = loadModels(o);
   try {
-    const best = await runTrainer(o, models, resume);
+    // the time so far is on record at every step: a kill -9 loses none of it
+    const best = await runTrainer(o, models, resume, () => writeRecord(o.dir, unfinishedRecord(o, want, seconds())));
     const record: ArmTrainingRecord = {
       ...want,
       finished: true,
@@ -194,7 +195,12 @@ function loadModels(o: ArmTrainingOptions): ArmModels {
 }
 
 /** The trainer's run of the arm; returns the validation-best step (null: none chosen). */
-async function runTrainer(o: ArmTrainingOptions, m: ArmModels, resume: boolean): Promise<Best | null> {
+async function runTrainer(
+  o: ArmTrainingOptions,
+  m: ArmModels,
+  resume: boolean,
+  onStep: () => void,
+): Promise<Best | null> {
   const r = await train(m.encoder, o.triples, o.validationTriples, o.cfg, {
     output: o.dir,
     resume,
@@ -203,7 +209,10 @@ async function runTrainer(o: ArmTrainingOptions, m: ArmModels, resume: boolean):
     bestMetric: o.validationEval ? 'nDCG@10' : 'tripletAccuracy',
     regulariser: m.regulariser,
     notice: (line) => o.log(`${o.name}: ${line}`),
-    onStep: (s, total) => o.onStep?.(s.step, total, s.loss),
+    onStep: (s, total) => {
+      onStep();
+      o.onStep?.(s.step, total, s.loss);
+    },
     snapshots: {
       steps: o.doseSteps,
       take: async (enc, step) => {

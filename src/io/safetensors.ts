@@ -4,7 +4,7 @@
 //
 // Reading opens the file once and reads one tensor at a time, so peak memory is the
 // tensors kept plus one tensor's bytes (never the whole file twice).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { fromBytes, type DType, type Tensor } from '../engine/index.ts';
 import { InputError, UserError } from '../errors.ts';
 import { writeAtomic } from './atomic-file.ts';
@@ -53,8 +53,10 @@ export class SafetensorsFile {
   static open(path: string): SafetensorsFile {
     let fd: number;
     try {
+      if (statSync(path).isDirectory()) throw new UserError(`${path}: is a folder, not a .safetensors file`);
       fd = openSync(path, 'r');
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     try {
@@ -71,7 +73,7 @@ export class SafetensorsFile {
       readSync(fd, headerBuf, 0, n, 8);
       let header: unknown;
       try {
-        header = JSON.parse(headerBuf.toString('utf8'));
+        header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBuf));
       } catch (e) {
         bad(`header is not JSON (${(e as Error).message})`);
       }
@@ -81,7 +83,11 @@ export class SafetensorsFile {
       let metadata: Record<string, string> = {};
       for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
         if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
+          if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+            bad('__metadata__ is not an object of strings');
+          for (const [k, v] of Object.entries(raw as object))
+            if (typeof v !== 'string') bad(`__metadata__ "${k}" is not a string`);
+          metadata = raw as Record<string, string>;
           continue;
         }
         const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -105,6 +111,7 @@ export class SafetensorsFile {
         }
         tensors.set(name, { name, dtype: dt!.dtype, shape: shape as number[], begin, end });
       }
+      checkCoverage([...tensors.values()], dataLen, bad);
       return new SafetensorsFile(path, fd, tensors, metadata, 8 + n);
     } catch (e) {
       closeSync(fd);
@@ -133,6 +140,18 @@ export class SafetensorsFile {
   close(): void {
     closeSync(this.#fd);
   }
+}
+
+/** As the format requires: tensors' byte ranges neither overlap nor leave holes in the data section. */
+function checkCoverage(infos: TensorInfo[], dataLen: number, bad: (why: string) => never): void {
+  const sorted = [...infos].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const t of sorted) {
+    if (t.begin < at) bad(`tensor '${t.name}' bytes [${t.begin}, ${t.end}) overlap another tensor's`);
+    if (t.begin > at) bad(`bytes [${at}, ${t.begin}) of the data section belong to no tensor`);
+    at = t.end;
+  }
+  if (at !== dataLen) bad(`bytes [${at}, ${dataLen}) of the data section belong to no tensor`);
 }
 
 /** Reads every tensor (or those `keep` accepts) and closes the file. */

@@ -4,9 +4,20 @@
 //
 // Legend: B batch, T tokens, C channels (hidden size), H heads, D = C/H head size,
 // F feed-forward size (intermediate_size), V vocabulary.
-import { attention, arange, cat, dropout, embedding, layerNorm, linear, type Tensor } from '../engine/index.ts';
+import {
+  attention,
+  arange,
+  cat,
+  dropout,
+  embedding,
+  layerNorm,
+  linear,
+  type Precision,
+  type Tensor,
+} from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { BertConfig } from './config.ts';
+import { InferenceLinears, isInference } from './inference-linears.ts';
 
 /** A low-rank update added to a linear layer's output (LoRA); keyed by module name. */
 export type LinearAdapter = (x: Tensor) => Tensor;
@@ -51,6 +62,14 @@ export class Bert {
   readonly adapters = new Map<string, LinearAdapter>();
   /** Dropout active (training) or not (inference). */
   training = false;
+  /**
+   * The precision of the linear layers in inference (no grad, CPU): fp32 on the path the
+   * engine's probe chose, bf16 or int8. Training and autograd always run fp32.
+   */
+  precision: Precision = 'fp32';
+  private prepared: InferenceLinears | null = null;
+  /** The prepared linears of this forward (null: plain fp32 linears with autograd). */
+  private active: InferenceLinears | null = null;
 
   private constructor(
     readonly config: BertConfig,
@@ -74,6 +93,8 @@ export class Bert {
       if (t.shape.join(',') !== shape.join(',')) {
         throw new UserError(`${source}: tensor '${name}' has shape [${t.shape}] but config.json implies [${shape}]`);
       }
+      if (!['float32', 'float16', 'bfloat16', 'float64'].includes(t.dtype))
+        throw new UserError(`${source}: tensor '${name}' is ${t.dtype}, not a floating-point weight`);
       params.set(name, t);
     }
     for (const [name, t] of byName)
@@ -94,11 +115,34 @@ export class Bert {
     return this.p('embeddings.LayerNorm.weight').device;
   }
 
-  /** y = x W^T + b (+ the adapter's low-rank term when one is attached to this module). */
-  dense(module: string, x: Tensor): Tensor {
-    const y = linear(x, this.p(`${module}.weight`), this.p(`${module}.bias`));
+  /**
+   * y = x W^T + b (+ the adapter's low-rank term when one is attached to this module), then
+   * gelu when asked (fused into the GEMM on oneDNN's path).
+   */
+  dense(module: string, x: Tensor, activation: 'none' | 'gelu' = 'none'): Tensor {
     const adapter = this.adapters.get(module);
-    return adapter ? y.add(adapter(x)) : y;
+    if (this.active && !adapter) return this.active.get(module).apply(x, activation);
+    const base = this.active
+      ? this.active.get(module).apply(x)
+      : linear(x, this.p(`${module}.weight`), this.p(`${module}.bias`));
+    const y = adapter ? base.add(adapter(x)) : base;
+    return activation === 'gelu' ? y.gelu() : y;
+  }
+
+  /** The prepared linears for an inference forward, rebuilt when the weights moved. */
+  private inferenceLinears(): InferenceLinears | null {
+    if (!isInference(this.training, this.device)) return null;
+    const p = (name: string) => this.p(name);
+    if (this.prepared?.fresh(this.precision, p, this.config.numLayers)) return this.prepared;
+    this.prepared?.dispose();
+    this.prepared = InferenceLinears.build(this.precision, this.config.numLayers, p);
+    return this.prepared;
+  }
+
+  /** Frees the prepared inference copies of the weights (they come back at the next inference). */
+  releaseInference(): void {
+    this.prepared?.dispose();
+    this.prepared = null;
   }
 
   layerNorm(module: string, x: Tensor): Tensor {
@@ -133,9 +177,7 @@ export class Bert {
     const H = this.config.numHeads;
     const D = C / H;
     const m = `encoder.layer.${l}.attention.self`;
-    const w = cat([this.p(`${m}.query.weight`), this.p(`${m}.key.weight`), this.p(`${m}.value.weight`)], 0); // [3C, C]
-    const b = cat([this.p(`${m}.query.bias`), this.p(`${m}.key.bias`), this.p(`${m}.value.bias`)], 0); // [3C]
-    const qkv = linear(x, w, b); // [B, T, 3C]
+    const qkv = this.active ? this.active.get(`${m}.qkv`).apply(x) : this.qkvLinear(m, x); // [B, T, 3C]
     const part = (i: number, name: string): Tensor => {
       const y = qkv.slice(2, i * C, (i + 1) * C); // [B, T, C]
       const adapter = this.adapters.get(`${m}.${name}`);
@@ -154,12 +196,19 @@ export class Bert {
     return ctx.permute([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]
   }
 
+  /** x [B, T, C] -> [B, T, 3C] through the fused query/key/value weight [3C, C] (autograd path). */
+  private qkvLinear(m: string, x: Tensor): Tensor {
+    const w = cat([this.p(`${m}.query.weight`), this.p(`${m}.key.weight`), this.p(`${m}.value.weight`)], 0); // [3C, C]
+    const b = cat([this.p(`${m}.query.bias`), this.p(`${m}.key.bias`), this.p(`${m}.value.bias`)], 0); // [3C]
+    return linear(x, w, b);
+  }
+
   /** One transformer layer (post-LN): a = LN(x + Attn(x)); y = LN(a + W2 gelu(W1 a)). */
   layer(l: number, x: Tensor, maskBias: Tensor): Tensor {
     const p = `encoder.layer.${l}`;
     const attn = this.dense(`${p}.attention.output.dense`, this.selfAttention(l, x, maskBias)); // [B, T, C]
     const a = this.layerNorm(`${p}.attention.output.LayerNorm`, x.add(this.dropout(attn, this.config.hiddenDropout)));
-    const h = this.dense(`${p}.intermediate.dense`, a).gelu(); // [B, T, F]
+    const h = this.dense(`${p}.intermediate.dense`, a, 'gelu'); // [B, T, F]
     const out = this.dense(`${p}.output.dense`, h); // [B, T, C]
     return this.layerNorm(`${p}.output.LayerNorm`, a.add(this.dropout(out, this.config.hiddenDropout)));
   }
@@ -169,8 +218,13 @@ export class Bert {
     const [B, T] = ids.shape as [number, number];
     // 0 where attended, -1e30 where padded: exp() of it is exactly 0 after softmax.
     const maskBias = mask.sub(1).mul(1e30).reshape([B, 1, 1, T]);
-    let x = this.embeddings(ids);
-    for (let l = 0; l < this.config.numLayers; l++) x = this.layer(l, x, maskBias);
-    return x;
+    this.active = this.inferenceLinears();
+    try {
+      let x = this.embeddings(ids);
+      for (let l = 0; l < this.config.numLayers; l++) x = this.layer(l, x, maskBias);
+      return x;
+    } finally {
+      this.active = null;
+    }
   }
 }

@@ -1,7 +1,8 @@
 // config.json of an HF BERT model, and ftlab's own ftlab.json beside it (pooling,
 // normalisation, max length, how the model was trained).
-import { existsSync, readFileSync } from 'node:fs';
-import { InputError, UserError } from '../errors.ts';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.ts';
+import { readJsonObject } from '../io/json-file.ts';
 
 export interface BertConfig {
   vocabSize: number;
@@ -53,19 +54,7 @@ export interface FtlabModelInfo {
 export const DEFAULT_MAX_LENGTH = 256; // sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 
 function readJson(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(path, null, `invalid JSON: ${(e as Error).message}`);
-  }
+  return readJsonObject(path); // one line naming the file (and the line of a syntax error)
 }
 
 /**

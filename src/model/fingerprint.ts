@@ -60,6 +60,8 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
     similarity,
     maxLength,
     prompts,
+    // fp32 on either GEMM path is one identity (vectors within 1e-5); bf16 and int8 are not
+    ...(encoder.bert.precision !== 'fp32' ? { precision: encoder.bert.precision } : {}),
   };
 }
 

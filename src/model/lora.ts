@@ -5,12 +5,13 @@
 // Saved with PEFT's layout: adapter_model.safetensors with names
 //   base_model.model.<module>.lora_A.weight / lora_B.weight
 // and adapter_config.json.
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropout, linear, noGrad, rand, zeros, type Tensor } from '../engine/index.ts';
 import type { Bert } from './bert.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
-import { UserError } from '../errors.ts';
+import { InputError, UserError } from '../errors.ts';
+import { readJsonObject } from '../io/json-file.ts';
 
 export interface LoraConfig {
   r: number;
@@ -159,25 +160,49 @@ export class Lora {
   static load(dir: string, bert: Bert): Lora {
     const cfgPath = join(dir, 'adapter_config.json');
     if (!existsSync(cfgPath)) throw new UserError(`${dir}: no adapter_config.json`);
-    const c = JSON.parse(readFileSync(cfgPath, 'utf8')) as {
-      r: number;
-      lora_alpha: number;
-      lora_dropout: number;
-      target_modules: string[];
-    };
-    const lora = new Lora({ r: c.r, alpha: c.lora_alpha, dropout: c.lora_dropout, targets: c.target_modules });
+    const lora = new Lora(adapterConfig(cfgPath));
     const weights = join(dir, 'adapter_model.safetensors');
     const w = loadSafetensors(weights, { as: 'float32' });
     lora.source = { dir, weights, config: cfgPath, ftlab: join(dir, 'ftlab.json') };
-    for (const m of Lora.targetModules(bert, lora.config.targets)) {
+    let modules: string[];
+    try {
+      modules = Lora.targetModules(bert, lora.config.targets);
+    } catch (e) {
+      throw new InputError(cfgPath, null, (e as Error).message.replace(/^--lora /, ''));
+    }
+    for (const m of modules) {
       const A = w.get(`base_model.model.${m}.lora_A.weight`);
       const B = w.get(`base_model.model.${m}.lora_B.weight`);
       if (!A || !B) throw new UserError(`${dir}/adapter_model.safetensors: no adapter for ${m}`);
+      if (A.shape[0] !== lora.config.r || B.shape[1] !== lora.config.r)
+        throw new InputError(
+          weights,
+          null,
+          `${m}: adapters of rank ${A.shape[0]}/${B.shape[1]}, but ${cfgPath} says r=${lora.config.r}`,
+        );
       lora.adapters.set(m, { A: A.to(bert.device), B: B.to(bert.device) });
     }
     lora.attach(bert);
     return lora;
   }
+}
+
+/** adapter_config.json (PEFT's names), every field checked. */
+function adapterConfig(path: string): LoraConfig {
+  const c = readJsonObject(path);
+  const bad = (what: string): never => {
+    throw new InputError(path, null, what);
+  };
+  if (!Number.isInteger(c.r) || (c.r as number) < 1) bad(`"r" must be a positive integer, got ${JSON.stringify(c.r)}`);
+  if (typeof c.lora_alpha !== 'number' || !(c.lora_alpha > 0))
+    bad(`"lora_alpha" must be a positive number, got ${JSON.stringify(c.lora_alpha)}`);
+  const dropout = c.lora_dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1))
+    bad(`"lora_dropout" must be in [0, 1), got ${JSON.stringify(c.lora_dropout)}`);
+  const t = c.target_modules;
+  if (!Array.isArray(t) || t.length === 0 || !t.every((x) => typeof x === 'string'))
+    bad(`"target_modules" must be a non-empty list of module names, got ${JSON.stringify(t)}`);
+  return { r: c.r as number, alpha: c.lora_alpha as number, dropout: dropout as number, targets: t as string[] };
 }
 
 export function countParameters(params: Iterable<Tensor>): number {

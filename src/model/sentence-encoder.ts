@@ -4,15 +4,16 @@
 // `encode` batches by length with dynamic padding: texts are sorted by token count, cut into
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
-import { cat, int64, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
+import { cat, int64, noGrad, tensor, tidy, type Precision, type Tensor } from '../engine/index.ts';
 import { Bert } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo, type Prompts, type TextRole } from './config.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_NAME, resolveModelFiles, type ModelFiles } from './model-files.ts';
 import { Lora } from './lora.ts';
 import { readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
+import { readJsonObject } from '../io/json-file.ts';
 import { pool, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
@@ -21,6 +22,7 @@ export interface LoadOptions {
   device?: string;
   maxLength?: number; // overrides ftlab.json / the default 256
   prompts?: Partial<Prompts>; // override the folder's prompts (--query-prompt / --passage-prompt)
+  precision?: Precision; // the linear layers' arithmetic in inference (default fp32)
 }
 
 export interface EncodeOptions {
@@ -65,7 +67,9 @@ export class SentenceEncoder {
         t.dispose();
       }
     }
-    return new SentenceEncoder(Bert.fromWeights(config, weights, files.weights), tokenizer, info, files);
+    const bert = Bert.fromWeights(config, weights, files.weights);
+    bert.precision = opts.precision ?? 'fp32';
+    return new SentenceEncoder(bert, tokenizer, info, files);
   }
 
   /**
@@ -77,7 +81,7 @@ export class SentenceEncoder {
     const info = readFtlabInfo(join(dir, 'ftlab.json'));
     let base = info.base;
     if (!base) {
-      const cfg = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as {
+      const cfg = readJsonObject(join(dir, 'adapter_config.json')) as {
         base_model_name_or_path?: string;
       };
       base = cfg.base_model_name_or_path === DEFAULT_MODEL_NAME ? 'default' : cfg.base_model_name_or_path;
@@ -184,6 +188,7 @@ export class SentenceEncoder {
   }
 
   dispose(): void {
+    this.bert.releaseInference();
     for (const t of this.bert.params.values()) t.dispose();
   }
 }

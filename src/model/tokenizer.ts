@@ -1,7 +1,7 @@
 // BERT uncased WordPiece via @huggingface/tokenizers (reads tokenizer.json, reproduces the
 // reference ids). Truncation is ftlab's: tokenizer.json files often say 128, but
 // sentence-transformers runs all-MiniLM-L6-v2 at 256, so the limit comes from the caller.
-import { readFileSync } from 'node:fs';
+import { readJsonObject } from '../io/json-file.ts';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputError, UserError } from '../errors.ts';
 
@@ -21,7 +21,7 @@ export class BertTokenizer {
     try {
       this.#tok = new Tokenizer(json as never, {});
     } catch (e) {
-      throw new InputError(source, null, `cannot build a tokenizer: ${(e as Error).message}`);
+      throw new InputError(source, null, `cannot build a tokenizer: ${(e as Error).message.split('\n')[0]}`);
     }
     const id = (t: string): number => {
       const v = this.#tok.token_to_id(t);
@@ -34,16 +34,7 @@ export class BertTokenizer {
   }
 
   static fromFile(path: string, maxLength: number): BertTokenizer {
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw code
-        ? new UserError(`cannot read ${path}: ${code}`)
-        : new InputError(path, null, `invalid JSON: ${(e as Error).message}`);
-    }
-    return new BertTokenizer(json, maxLength, path);
+    return new BertTokenizer(readJsonObject(path), maxLength, path);
   }
 
   /** [CLS] wordpieces [SEP], cut to maxLength by dropping trailing wordpieces (the [SEP] stays). */

@@ -50,3 +50,13 @@ export function sci(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
   return x === 0 ? '0' : x.toExponential().replace(/\.?0*e\+?/, 'e');
 }
+
+/** A confidence level from its alpha: 0.05 -> "95%", 0.05 / 6 -> "99.2%". */
+export function level(alpha: number): string {
+  return `${(100 * (1 - alpha)).toFixed(1).replace(/\.0$/, '')}%`;
+}
+
+/** A hyper-parameter value as tried: small or large ones in scientific notation ("2e-5"), others plain. */
+export function paramValue(x: number): string {
+  return x !== 0 && (Math.abs(x) < 0.01 || Math.abs(x) >= 1e4) ? sci(x) : String(x);
+}

@@ -8,7 +8,11 @@ import { pageMarkdown } from './markdown.ts';
 import { renderSvg } from './vega-svg.ts';
 import { seconds } from './format.ts';
 import { summarySection } from './sections/summary.ts';
+import { verdictsSection } from './sections/verdicts.ts';
+import { perQuerySection } from './sections/per-query-figure.ts';
 import { retrievalSection } from './sections/retrieval.ts';
+import { negativesSection } from './sections/negatives.ts';
+import { sweepsSection } from './sections/sweeps.ts';
 import { doseSection } from './sections/dose-figure.ts';
 import { trainingSection } from './sections/training.ts';
 import { curvesSection } from './sections/curves-figure.ts';
@@ -25,12 +29,16 @@ export interface RenderedReport {
   figures: Figure[]; // each with its svg
 }
 
-/** Results first (the summary and Table I), then figures and tables, then how it was run. */
+/** Results first (the summary, the verdict, Table I), then figures and tables, then how it was run. */
 export function reportSections(r: StudyResults): Section[] {
   return [
     summarySection,
+    verdictsSection,
+    perQuerySection,
     retrievalSection,
     doseSection,
+    negativesSection,
+    sweepsSection,
     trainingSection,
     curvesSection,
     geometrySection,

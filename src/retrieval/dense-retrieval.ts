@@ -6,7 +6,8 @@ import type { Queries } from '../data/queries.ts';
 import { trecOrder, type Ranking, type Run, type Scored } from '../data/run.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { CollectionEmbeddings } from './embedding-cache.ts';
-import { exactSearch } from './exact-search.ts';
+import { exactSearch, exactSearchAt, type TopK } from './exact-search.ts';
+import { tensor, world, type Tensor } from '../engine/index.ts';
 import { l2NormaliseRows, normalisesAtScoring, rowDot, type Similarity } from './similarity.ts';
 
 export type { Ranking } from '../data/run.ts';
@@ -37,10 +38,10 @@ export async function denseRetrieve(
     { batchSize },
   );
   const t1 = performance.now();
-  const top = await exactSearch(qv, encoder.dim, docs.chunks(), k, {
-    device: encoder.device,
-    normalize: normalisesAtScoring(encoder.info, similarity),
-  });
+  const opts = { device: encoder.device, normalize: normalisesAtScoring(encoder.info, similarity) };
+  const top = docs.owned
+    ? mergeAcrossRanks(await exactSearchAt(qv, encoder.dim, docs.positioned(), k, opts))
+    : await exactSearch(qv, encoder.dim, docs.chunks(), k, opts);
   const t2 = performance.now();
   const ranking: Ranking = new Map();
   qids.forEach((qid, i) => {
@@ -52,6 +53,34 @@ export async function denseRetrieve(
     ranking.set(qid, list.sort(trecOrder)); // top-k leaves ties in any order
   });
   return { ranking, timing: { encodeSeconds: (t1 - t0) / 1000, searchSeconds: (t2 - t1) / 1000 } };
+}
+
+/**
+ * Every rank's top-k over its shards -> the top-k over the collection (on every rank): the
+ * per-rank lists are all-gathered and merged per query by score, ties by lower position (as one
+ * process's scan keeps the first). Exact: the global top-k is within the union of the local ones.
+ */
+function mergeAcrossRanks(local: TopK): TopK {
+  const w = world();
+  const { k } = local;
+  const Q = local.scores.length / k;
+  const mine = [tensor(local.scores, [1, Q * k]), tensor(Float64Array.from(local.indices), [1, Q * k])];
+  const [scores, indices] = mine.map((t) => w.allGather(t)) as [Tensor, Tensor];
+  const [s, ix] = [scores.f32(), indices.f64()];
+  for (const t of [...mine, scores, indices]) t.dispose();
+  const out: TopK = { k, scores: new Float32Array(Q * k).fill(-Infinity), indices: new Int32Array(Q * k).fill(-1) };
+  const cand: number[] = [];
+  for (let q = 0; q < Q; q++) {
+    cand.length = 0;
+    for (let r = 0; r < w.size; r++)
+      for (let j = 0; j < k; j++) if (ix[r * Q * k + q * k + j]! >= 0) cand.push(r * Q * k + q * k + j);
+    cand.sort((a, b) => s[b]! - s[a]! || ix[a]! - ix[b]!);
+    cand.slice(0, k).forEach((c, j) => {
+      out.scores[q * k + j] = s[c]!;
+      out.indices[q * k + j] = ix[c]!;
+    });
+  }
+  return out;
 }
 
 /**

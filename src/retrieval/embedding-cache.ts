@@ -13,7 +13,6 @@ import {
   realpathSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +34,8 @@ export interface CacheOptions {
   onProgress?: (done: number, total: number, note?: string) => void;
   /** A damaged cache entry was found (and is re-encoded): one line naming it. */
   warn?: (line: string) => void;
+  /** Only the shards s with s % size === rank (one rank of a sharded encoding). */
+  part?: { rank: number; size: number };
 }
 
 export class CollectionEmbeddings {
@@ -43,7 +44,21 @@ export class CollectionEmbeddings {
     readonly size: number,
     readonly dim: number,
     readonly memory: Float32Array[] | null,
+    /** The shards this holds (one rank's part), or null for all. */
+    readonly owned: number[] | null = null,
   ) {}
+
+  /** The shards held, each with the position of its first passage. */
+  *positioned(): Generator<{ start: number; data: Float32Array }> {
+    const shards = this.owned ?? Array.from({ length: Math.ceil(this.size / SHARD) }, (_, s) => s);
+    for (let i = 0; i < shards.length; i++) {
+      const s = shards[i]!;
+      yield {
+        start: s * SHARD,
+        data: this.memory ? this.memory[i]! : readNpyF32(join(this.dir!, shardName(s))).data,
+      };
+    }
+  }
 
   /** Shards of [rows, dim] float32, in collection order. */
   *chunks(): Generator<Float32Array> {
@@ -145,7 +160,9 @@ export function embedCollection(
 ): CollectionEmbeddings {
   const dim = encoder.dim;
   const n = collection.size;
-  const shards = Math.ceil(n / SHARD);
+  const part = opts.part ?? { rank: 0, size: 1 };
+  const owned = Array.from({ length: Math.ceil(n / SHARD) }, (_, s) => s).filter((s) => s % part.size === part.rank);
+  const ownedOrNull = part.size > 1 ? owned : null;
   const encodeShard = (s: number): Float32Array => {
     const texts: string[] = [];
     for (let i = s * SHARD; i < Math.min(n, (s + 1) * SHARD); i++) texts.push(collection.text(i));
@@ -155,9 +172,8 @@ export function embedCollection(
     });
   };
   if (opts.cacheDir === null) {
-    const memory: Float32Array[] = [];
-    for (let s = 0; s < shards; s++) memory.push(encodeShard(s));
-    return new CollectionEmbeddings(null, n, dim, memory);
+    const memory = owned.map(encodeShard);
+    return new CollectionEmbeddings(null, n, dim, memory, ownedOrNull);
   }
   const dir = cachePath(encoder, collectionPath, opts.cacheDir);
   mkdirSync(dir, { recursive: true });
@@ -168,16 +184,15 @@ export function embedCollection(
     mkdirSync(dir, { recursive: true });
   }
   if (!existsSync(manifest)) {
-    writeFileSync(
-      manifest,
-      JSON.stringify(
-        { collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD },
-        null,
-        2,
-      ),
+    // atomic: ranks of a sharded encoding may write it at once (the same content)
+    const text = JSON.stringify(
+      { collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD },
+      null,
+      2,
     );
+    writeAtomic(manifest, (f) => f.write(text));
   }
-  for (let s = 0; s < shards; s++) {
+  for (const s of owned) {
     const path = join(dir, shardName(s));
     const problem = existsSync(path) ? shardProblem(path, shardRows(s, n), dim) : 'missing';
     if (problem === null) {
@@ -188,7 +203,7 @@ export function embedCollection(
     const vectors = encodeShard(s);
     writeAtomic(path, (f) => writeNpyF32(f, vectors, [vectors.length / dim, dim]));
   }
-  return new CollectionEmbeddings(dir, n, dim, null);
+  return new CollectionEmbeddings(dir, n, dim, null, ownedOrNull);
 }
 
 function manifestMatches(path: string, n: number, dim: number): boolean {

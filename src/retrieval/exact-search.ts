@@ -47,6 +47,23 @@ export async function exactSearch(
   }
 }
 
+/** Chunks that are not contiguous (one rank's shards of a collection): each with its first row's position. */
+export async function exactSearchAt(
+  queries: Float32Array,
+  dim: number,
+  docs: Iterable<{ start: number; data: Float32Array }>,
+  k: number,
+  opts: SearchOptions = {},
+): Promise<TopK> {
+  const s = new SearchState(queries, dim, k, opts);
+  try {
+    for (const chunk of docs) s.add(chunk.data, chunk.start);
+    return s.result();
+  } finally {
+    s.dispose();
+  }
+}
+
 /** The same search over chunks already in memory, synchronously. */
 export function exactSearchSync(
   queries: Float32Array,
@@ -93,9 +110,10 @@ class SearchState {
     });
   }
 
-  /** Folds one chunk of documents into every query block's running top-k. */
-  add(chunk: Float32Array): void {
+  /** Folds one chunk of documents (its first row at position `start`) into every query block's running top-k. */
+  add(chunk: Float32Array, start = this.offset): void {
     const rows = chunk.length / this.dim;
+    this.offset = start;
     if (rows === 0) return;
     noGrad(() =>
       tidy(() => {

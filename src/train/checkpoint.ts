@@ -2,11 +2,13 @@
 // libtorch's RNG state and trainer.json (step, best, training record). Written into a
 // `.tmp` folder and renamed, so a kill leaves either a whole checkpoint or litter that the
 // next run removes.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getRngState, noGrad, setRngState, type Tensor } from '../engine/index.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { trackTemp, untrackTemp } from '../io/atomic-file.ts';
+import { readJsonObject } from '../io/json-file.ts';
+import { InputError } from '../errors.ts';
 import type { AdamW } from './adamw.ts';
 import type { Best, TrainingRecord } from './train-config.ts';
 
@@ -40,9 +42,12 @@ export function removeStaleCheckpoints(root: string): void {
 }
 
 export function readCheckpointMeta(dir: string): CheckpointMeta {
-  const raw = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as CheckpointMeta & {
-    config?: TrainingRecord['config'];
-  };
+  const path = join(dir, 'trainer.json');
+  const raw = readJsonObject(path) as unknown as CheckpointMeta & { config?: TrainingRecord['config'] };
+  if (!Number.isInteger(raw.step) || raw.step < 0)
+    throw new InputError(path, null, `"step" must be a non-negative integer, got ${JSON.stringify(raw.step)}`);
+  if ((raw.record ?? raw.config) === null || typeof (raw.record ?? raw.config) !== 'object')
+    throw new InputError(path, null, 'no "record" of the training (damaged checkpoint?)');
   // checkpoints written before the record existed hold the config alone
   const record = raw.record ?? { config: raw.config!, triplesSha256: '', triples: 0 };
   return { step: raw.step, best: raw.best, record };

@@ -37,6 +37,8 @@ export interface TrainConfig {
   prompts?: Partial<Prompts>;
   /** Recorded description of an added regulariser (its function is TrainerOptions.regulariser). */
   regulariser?: { kind: string; weight: number; reference: string } | null;
+  /** Ranks that share each batch (data-parallel); unset = 1. Part of the run's identity. */
+  worldSize?: number;
   /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */
   batchSampler?: 'shuffle' | 'no-duplicates';
 }

@@ -9,9 +9,14 @@
 // Reproducibility: the data order of epoch e is a shuffle seeded by (seed, e), so a
 // position (step) fixes the batch; dropout draws from libtorch's generator, whose state is
 // in every checkpoint along with the parameters, AdamW's moments and the step.
+//
+// Data-parallel (the process group of engine/distributed.ts): every rank runs this loop on
+// its slice of each batch (train-step.ts); rank 0 alone decides the output folder's plan
+// (shared through the store), writes the log, checkpoints and models. The world size is part
+// of the run's identity: a resume on another refuses unless allowConfigChange.
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { manualSeed, type Tensor } from '../engine/index.ts';
+import { manualSeed, world, type Tensor, type World } from '../engine/index.ts';
 import { TrainingInterrupted, UserError } from '../errors.ts';
 import type { TextTriple } from '../data/triples.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
@@ -27,7 +32,7 @@ import { chooseCheckpoint, type StepScore } from './checkpoint-choice.ts';
 import { loggedEvals } from './logged-evals.ts';
 import { checkTrainConfig } from './config-guards.ts';
 import { assertFinite, weightSum } from './divergence.ts';
-import { planOutput, truncateLog } from './output-folder.ts';
+import { planOutput, truncateLog, type OutputPlan } from './output-folder.ts';
 import { trainStep, type StepContext } from './train-step.ts';
 import { trainingRecord, type TrainingRecord } from './training-identity.ts';
 import type {
@@ -79,13 +84,37 @@ export async function train(
   if (trainSet.length === 0) throw new UserError('no training triples');
   if (trainSet.length < cfg.batchSize)
     throw new UserError(`${trainSet.length} training triples are fewer than one batch of ${cfg.batchSize}`);
-  const run = setUp(encoder, trainSet, evalSet, cfg, opts);
-  const plan = planOutput(run.record, opts);
+  const w = world();
+  if (cfg.batchSize % w.size !== 0)
+    throw new UserError(`batch ${cfg.batchSize} does not split evenly over ${w.size} ranks`);
+  // recorded only past one process, so a single-process run's record and model folder stay as they were
+  const run = setUp(encoder, trainSet, evalSet, w.size > 1 ? { ...cfg, worldSize: w.size } : cfg, opts, w);
+  const plan = sharedPlan(run);
   if (plan.kind === 'finished') return finishedResult(run, plan.step);
   if (plan.kind === 'resume') resumeFrom(run, plan.checkpoint, plan.differences);
   await loop(run);
   if (run.state.step === run.totalSteps) finish(run);
   return result(run, run.state.step);
+}
+
+/** Rank 0 plans the output folder (and prepares it); the other ranks take its plan. */
+function sharedPlan(run: Run): OutputPlan {
+  const w = run.world;
+  if (w.size === 1) return planOutput(run.record, run.opts);
+  const key = 'ftlab/train/plan';
+  if (w.rank !== 0) {
+    const got = JSON.parse(w.store.get(key)) as OutputPlan | { kind: 'error'; message: string };
+    if (got.kind === 'error') throw new UserError(got.message);
+    return got;
+  }
+  try {
+    const plan = planOutput(run.record, run.opts);
+    w.store.set(key, JSON.stringify(plan));
+    return plan;
+  } catch (e) {
+    w.store.set(key, JSON.stringify({ kind: 'error', message: (e as Error).message }));
+    throw e;
+  }
 }
 
 function setUp(
@@ -94,6 +123,7 @@ function setUp(
   evalSet: TextTriple[],
   cfg: TrainConfig,
   opts: TrainerOptions,
+  w: World,
 ): Run {
   if (Boolean(cfg.regulariser) !== Boolean(opts.regulariser))
     throw new Error('cfg.regulariser and opts.regulariser go together');
@@ -131,6 +161,7 @@ function setUp(
     lora,
     totalSteps,
     regulariser: opts.regulariser,
+    world: w,
     opt: new AdamW(params, { lr: cfg.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: cfg.weightDecay }),
     warmup: warmupSteps(cfg.warmup, totalSteps),
     ckptRoot: checkpointRoot(opts.output),
@@ -140,7 +171,9 @@ function setUp(
     state: { step: 0, best: null, savedAt: now(opts) },
     stepLogs: [],
     evalLogs: [],
-    log: (entry) => appendFileSync(logPath, `${JSON.stringify(entry)}\n`),
+    log: (entry) => {
+      if (w.rank === 0) appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
+    },
   };
 }
 
@@ -162,6 +195,7 @@ function resumeFrom(run: Run, checkpoint: string, differences: string[]): void {
   const meta = restoreCheckpoint(checkpoint, run.params, run.opt);
   run.state.step = meta.step;
   run.state.best = meta.best;
+  if (run.world.rank !== 0) return; // the folder is rank 0's
   // a best/ saved after this checkpoint (the killed run got further) describes no step of the
   // resumed run: drop it; the replay saves it again when it beats the checkpoint's best
   if (meta.best === null || readBestStep(join(run.opts.output, 'best')) !== meta.best.step)
@@ -230,6 +264,10 @@ function dueForCheckpoint(run: Run, end: boolean): boolean {
 
 function checkpoint(run: Run): string {
   const { state } = run;
+  if (run.world.rank !== 0) {
+    state.savedAt = now(run.opts);
+    return join(run.ckptRoot, '(rank 0)');
+  }
   const dir = writeCheckpoint(
     run.ckptRoot,
     run.params,
@@ -299,6 +337,7 @@ function choose(evals: readonly EvalLog[], bestMetric: string | undefined): Best
 function saveModel(run: Run, dir: string, outcome: { chosen?: Best | null; final?: EvalLog | null } = {}): void {
   const { cfg, state, record } = run;
   assertFinite(weightSum(run.params.values()), 'the sum of the weights', state.step, run.ckptRoot);
+  if (run.world.rank !== 0) return;
   const training = {
     ...cfg,
     step: state.step,
@@ -314,7 +353,7 @@ function saveModel(run: Run, dir: string, outcome: { chosen?: Best | null; final
 /** The final model folder; the optimizer state goes unless asked to stay. */
 function finish(run: Run): void {
   saveModel(run, run.opts.output, { chosen: run.state.best, final: finalEval(run, run.state.step) });
-  if (!run.cfg.keepOptimizerState) rmSync(run.ckptRoot, { recursive: true, force: true });
+  if (!run.cfg.keepOptimizerState && run.world.rank === 0) rmSync(run.ckptRoot, { recursive: true, force: true });
 }
 
 /** A folder that already holds this run's finished model: its choice, from its log. */

@@ -2,7 +2,9 @@
 // a hash of the training triples. A checkpoint and a finished model folder record it, so a
 // resume can refuse to continue under another configuration.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.ts';
+import { readJsonObject } from '../io/json-file.ts';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
 import type { TrainConfig, TrainingRecord } from './train-config.ts';
@@ -31,11 +33,12 @@ const IDENTITY_KEYS = [
   'maxLength',
   'prompts',
   'regulariser',
+  'worldSize',
   'batchSampler',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Settings added after records were first written: an unset one means its default. */
-const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle' };
+const UNSET_MEANS: Partial<Record<(typeof IDENTITY_KEYS)[number], unknown>> = { batchSampler: 'shuffle', worldSize: 1 };
 
 export function triplesSha256(triples: readonly TextTriple[]): string {
   const h = createHash('sha256');
@@ -71,10 +74,11 @@ export function recordDifferences(had: TrainingRecord, want: TrainingRecord): st
 export function finishedRecord(dir: string): TrainingRecord | null {
   const path = join(dir, 'ftlab.json');
   if (!existsSync(path)) return null;
-  const info = JSON.parse(readFileSync(path, 'utf8')) as {
+  const info = readJsonObject(path) as {
     training?: TrainConfig & { triplesSha256?: string; triples?: number };
   };
   if (!info.training) return null;
+  if (typeof info.training !== 'object') throw new InputError(path, null, '"training" must be an object');
   const { triplesSha256: sha = '', triples = 0, ...config } = info.training;
   return { config, triplesSha256: sha, triples };
 }

@@ -81,6 +81,19 @@ for (const [ci, c] of fixture.cases.entries()) {
   });
 }
 
+test('drift: a worked example (mean cosine of row i with row i), and its bounds', () => {
+  // base rows (3, 4) and (0, 2) normalise to (0.6, 0.8) and (0, 1); the model's rows (1, 0) and (0, -5)
+  // to (1, 0) and (0, -1): cosines 0.6 x 1 + 0.8 x 0 = 0.6 and 0 x 0 + 1 x -1 = -1; mean (0.6 - 1) / 2 = -0.2
+  const base = normalizeRows([3, 4, 0, 2], 2, 2);
+  const model = normalizeRows([1, 0, 0, -5], 2, 2);
+  close(drift(base, model), -0.2, 'drift', 1e-15);
+  close(drift(base, base), 1, 'same rows', 1e-15); // its upper bound: every row unchanged
+  close(drift(base, normalizeRows([-3, -4, 0, -2], 2, 2)), -1, 'every row reversed', 1e-15); // its lower bound
+  // one row of three turned by 90 degrees: (1 + 1 + 0) / 3
+  const three = normalizeRows([1, 0, 0, 1, 1, 1], 3, 2);
+  close(drift(three, normalizeRows([1, 0, 0, 1, -1, 1], 3, 2)), 2 / 3, 'one row turned', 1e-15);
+});
+
 test('Jacobi eigenvalues: a hand-worked 2 x 2 and a diagonal-plus-rank-one matrix', () => {
   // [[2, 1], [1, 2]]: eigenvalues 3 and 1
   const e = symmetricEigenvalues(Float64Array.from([2, 1, 1, 2]), 2);

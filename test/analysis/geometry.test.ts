@@ -89,7 +89,38 @@ test('geometry: every available pair used and said so; skipped pairs counted; nu
   assert.equal(r.models[0]!.driftFromBase, null);
   assert.equal(r.models[0]!.neighbourOverlapWithBase, null);
   const other = r.models[1]!;
-  assert.ok(other.driftFromBase! < 0.999 && other.driftFromBase! > -1, `drift ${other.driftFromBase}`);
+  // drift recomputed from both models' vectors of the same texts (queries then passages): mean cos(a_i, b_i)
+  const encB = SentenceEncoder.load(modelB);
+  const qs = ids.map((x) => `what is a ${words[Number(x.qid.slice(1))]}`);
+  const ps = ids.map((x) => `a ${words[Number(x.pid.slice(1))]} is a thing people talk about ${x.pid.slice(1)}`);
+  const texts = [...qs, ...ps];
+  const both = (e: SentenceEncoder): Float32Array => {
+    const [a, b] = [e.encode(qs, 'query'), e.encode(ps, 'passage')];
+    const out = new Float32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const va = both(enc);
+  const vb = both(encB);
+  encB.dispose();
+  let cos = 0;
+  for (let i = 0; i < texts.length; i++) {
+    let ab = 0,
+      aa = 0,
+      bb = 0;
+    for (let k = 0; k < d; k++) {
+      ab += va[i * d + k]! * vb[i * d + k]!;
+      aa += va[i * d + k]! ** 2;
+      bb += vb[i * d + k]! ** 2;
+    }
+    cos += ab / Math.sqrt(aa * bb);
+  }
+  assert.ok(
+    Math.abs(other.driftFromBase! - cos / texts.length) < 1e-6,
+    `drift ${other.driftFromBase} vs ${cos / texts.length} from the vectors`,
+  );
+  assert.ok(other.driftFromBase! < 0.999, 'two different random models drift');
   assert.ok(other.neighbourOverlapWithBase! >= 0 && other.neighbourOverlapWithBase! < 1);
   // UMAP: 2n points, tagged, the library's settings stated
   assert.equal(other.umap.length, 24);

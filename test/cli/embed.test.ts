@@ -6,6 +6,7 @@ import { ftlab, assertOneLineError } from '../helpers/cli.ts';
 import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { readNpyF32 } from '../../src/io/npy.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
+import { SentenceEncoder } from '../../src/index.ts';
 
 test('ftlab embed --text ... --json prints the reference vector', () => {
   const r = ftlab(['embed', '--text', 'This is an example sentence', '--json']);
@@ -17,23 +18,36 @@ test('ftlab embed --text ... --json prints the reference vector', () => {
   assert.ok(Math.abs(Math.hypot(...v[0]!) - 1) < 1e-5);
 });
 
-test('--input FILE writes .npy (+ ids), .safetensors and .jsonl with the same vectors', () => {
+/** Largest |a - b| over two equal-length vectors (a length mismatch fails). */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+test('--input FILE: --json, .npy (+ ids), .safetensors and .jsonl hold the library API vectors, every value', () => {
   const dir = tmpDir();
   const input = join(dir, 'in.tsv');
-  writeFileSync(input, '7\tThis is an example sentence\n3\tEach sentence is converted\n12\tÃ©tÃ© mis-encoded\n');
+  const texts = ['This is an example sentence', 'Each sentence is converted', 'Ã©tÃ© mis-encoded'];
+  writeFileSync(input, ['7', '3', '12'].map((id, i) => `${id}\t${texts[i]}\n`).join(''));
+  const api = SentenceEncoder.load('default'); // the package entry point's encoder, one text at a time
+  const ref = texts.flatMap((t) => Array.from(api.encode([t], 'passage'))); // embed's default --role
+  api.dispose();
   const json = ftlab(['embed', '--input', input, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  const ref = (JSON.parse(json.stdout) as number[][]).flat();
+  assert.ok(maxDiff((JSON.parse(json.stdout) as number[][]).flat(), ref) < 1e-6, '--json');
   const npy = join(dir, 'out.npy');
   assert.equal(ftlab(['embed', '--input', input, '--output', npy, '--batch-size', '2']).code, 0);
   const { data, shape } = readNpyF32(npy);
   assert.deepEqual(shape, [3, 384]);
-  ref.forEach((x, i) => assert.ok(Math.abs(data[i]! - x) < 1e-5));
+  assert.ok(maxDiff(data, ref) < 1e-6, '.npy');
   assert.equal(readFileSync(`${npy}.ids.txt`, 'utf8'), '7\n3\n12\n');
   const st = join(dir, 'out.safetensors');
   assert.equal(ftlab(['embed', '--input', input, '--output', st]).code, 0);
   const t = loadSafetensors(st);
   assert.deepEqual(t.get('embeddings')!.shape, [3, 384]);
+  assert.ok(maxDiff(t.get('embeddings')!.f32(), ref) < 1e-6, '.safetensors');
   assert.deepEqual(Array.from(t.get('ids')!.i64()), [7n, 3n, 12n]);
   const jl = join(dir, 'out.jsonl');
   assert.equal(ftlab(['embed', '--input', input, '--output', jl]).code, 0);
@@ -45,7 +59,13 @@ test('--input FILE writes .npy (+ ids), .safetensors and .jsonl with the same ve
     rows.map((r) => r.id),
     ['7', '3', '12'],
   );
-  assert.ok(Math.abs(rows[2]!.vector[5]! - ref[2 * 384 + 5]!) < 1e-6);
+  assert.ok(
+    maxDiff(
+      rows.flatMap((r) => r.vector),
+      ref,
+    ) < 1e-6,
+    '.jsonl',
+  );
 });
 
 test('--input - reads stdin', () => {

@@ -46,6 +46,7 @@ test('search: bad options fail before anything is loaded', async () => {
     [['--output', dir], /--output .* is a folder; give a file name/],
     [['--output', join(file, 'run.trec')], /--output .*a-file\/run\.trec: .*a-file is a file, not a folder/],
     [['--device', 'foo', '--output', join(dir, 'r.trec')], /--device must be auto, cpu or cuda\[:N\], got 'foo'/],
+    [['--precision', 'fp16', '--output', join(dir, 'r.trec')], /--precision must be fp32, bf16 or int8, got 'fp16'/],
     [
       ['--max-length', '100000', '--output', join(dir, 'r.trec')],
       /--max-length 100000 exceeds the model's position limit of 512 tokens/,

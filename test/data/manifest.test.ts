@@ -104,6 +104,14 @@ test('bad manifests: one line naming the manifest line or the data file line', a
     (m.splits as Splits).train!.queries = 'train';
   });
   assert.throws(() => readManifest(path), /splits\.train\.queries: .*train is a folder, not a file/);
+  // minGrade: an integer >= 1, default 1
+  assert.equal(readManifest(copy()).minGrade, 1);
+  assert.equal(readManifest(copy((m) => ({ minGrade: 2, ...m }))).minGrade, 2);
+  path = copy((m) => ({ minGrade: 0.5, ...m }));
+  assert.throws(
+    () => readManifest(path),
+    new RegExp(`:${lineWith(path, 'minGrade')}: minGrade: must be an integer >= 1`),
+  );
 });
 
 test('cross-file checks: run passages in the collection, judged queries with text, no query in two splits', async () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { addonPath } from '../../src/engine/native.ts';
+import { REPO } from '../helpers/tiny-model.ts';
 
 // scripts/device-check.sh is meant for a GPU machine; here it runs on CPU at tiny sizes with the
 // current addon, so that it does not rot.
@@ -34,12 +37,23 @@ test('scripts/device-check.sh --device cpu prints one JSON line of passing check
   assert.equal(lines.length, 1);
   const r = JSON.parse(lines[0]!) as {
     ok: boolean;
-    reference: { maxError: number };
+    reference: { text: string; dims: number; first: number[]; maxError: number };
     train: { steps: number; maxDiffVsCpu: number };
     search: { docs: number; queriesPerSec: number }[];
   };
   assert.equal(r.ok, true);
-  assert.ok(r.reference.maxError <= 2e-4);
+  // on CPU the check's vector is PyTorch's (test/fixtures/sentence-encoder-reference.json), every dimension
+  const ref = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'sentence-encoder-reference.json'), 'utf8')) as {
+    texts: string[];
+    vectors: number[][];
+  };
+  assert.equal(r.reference.text, ref.texts[0]);
+  assert.equal(r.reference.dims, 384);
+  assert.deepEqual(
+    r.reference.first,
+    ref.vectors[0]!.slice(0, 3).map((x) => Number(x.toFixed(5))),
+  );
+  assert.ok(r.reference.maxError <= 2e-6, `CPU vector off PyTorch's by ${r.reference.maxError}`);
   assert.equal(r.train.steps, 2);
   assert.deepEqual(
     r.search.map((s) => s.docs),

@@ -1,15 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SentenceEncoder, planBatches } from '../../src/model/sentence-encoder.ts';
 import { resolveModelFiles } from '../../src/model/model-files.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';
-import { tmpDir, writeTinyModel, tinyConfig } from '../helpers/tiny-model.ts';
+import { REPO, tmpDir, writeTinyModel, tinyConfig } from '../helpers/tiny-model.ts';
 
 const enc = SentenceEncoder.load('default');
 
-test('all-MiniLM-L6-v2 reproduces the reference vectors (fp16 weights: within 2e-4), norm 1', () => {
+test('all-MiniLM-L6-v2 equals a whole-tensor PyTorch reference for several texts (every value within 2e-6)', () => {
+  // made by scripts/fixtures/sentence_encoder_reference.py: transformers' BertModel on the same fp16
+  // weights cast to float32, mean pooling over the mask, L2 norm; includes unicode and a text cut at 256 tokens
+  const ref = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'sentence-encoder-reference.json'), 'utf8')) as {
+    texts: string[];
+    tokens: number[];
+    vectors: number[][];
+  };
+  assert.deepEqual(
+    ref.texts.map((t) => enc.tokenizer.encode(t).length),
+    ref.tokens,
+  );
+  const v = enc.encode(ref.texts, 'passage', { batchSize: 4 }); // padded batches, unlike the reference's one text at a time
+  let worst = { diff: 0, at: '' };
+  ref.vectors.forEach((row, i) => {
+    assert.equal(row.length, enc.dim);
+    row.forEach((r, d) => {
+      const diff = Math.abs(v[i * enc.dim + d]! - r);
+      if (diff > worst.diff) worst = { diff, at: `text ${i} dim ${d}: ${v[i * enc.dim + d]} vs ${r}` };
+    });
+  });
+  assert.ok(worst.diff <= 2e-6, `largest difference ${worst.diff.toExponential(2)} at ${worst.at}`);
+});
+
+test('all-MiniLM-L6-v2 matches the published vectors (fp16 weights: within 2e-4), norm 1', () => {
   const v = enc.encode(['This is an example sentence', 'Each sentence is converted'], 'passage');
   const ref = [0.06766, 0.0635, 0.04871, 0.0793, 0.03745];
   ref.forEach((r, i) => assert.ok(Math.abs(v[i]! - r) <= 2e-4, `dim ${i}: ${v[i]} vs ${r}`));

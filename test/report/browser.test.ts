@@ -112,6 +112,10 @@ function expectedNumbers(r: StudyResults): string[] {
       fixed(g.effectiveRank, 1),
       fixed(g.driftFromBase),
     );
+  for (const v of r.verdicts) out.push(signed(v.delta), ci(v.ciDifference), ci(v.ciEquivalence), pValue(v.tost.p));
+  for (const d of r.dose) if (d.ci) out.push(ci(d.ci), pValue(d.p));
+  if (r.design) out.push(fixed(r.design.mde), fixed(r.design.minimumMargin));
+  for (const n of r.negatives) out.push(fixed(n.score.median));
   out.push(count(r.config.data[0]!.lines), r.config.data[0]!.sha256, seconds(r.environment.wallSeconds));
   return out;
 }
@@ -134,7 +138,19 @@ test('report.html in headless Chromium: clean load, figures with marks, tables w
     assert.deepEqual(report.failed, []);
 
     const marks = await marksPerFigure(page);
-    assert.deepEqual(Object.keys(marks).sort(), ['figure-1-umap', 'figure-2-curves', 'figure-3-dose']);
+    assert.deepEqual(Object.keys(marks).sort(), [
+      'figure-1-umap',
+      'figure-2-curves',
+      'figure-3-dose',
+      'figure-4-per-query',
+    ]);
+    const pooled = results.verdicts.filter((v) => v.fold === 'pooled');
+    assert.equal(
+      marks['figure-4-per-query']!['mark-symbol'],
+      pooled.reduce((a, v) => a + v.perQuery.length, 0),
+      'one symbol per query and panel',
+    );
+    assert.equal(marks['figure-4-per-query']!['mark-rule'], pooled.length, 'a diagonal per panel');
     assert.equal(marks['figure-1-umap']!['mark-symbol'], 3 * 2 * 60, 'one symbol per UMAP point');
     const series = results.curves!.series.length;
     assert.ok(
@@ -142,7 +158,8 @@ test('report.html in headless Chromium: clean load, figures with marks, tables w
       `raw + smoothed loss per arm: ${JSON.stringify(marks['figure-2-curves'])}`,
     );
     assert.ok(
-      marks['figure-3-dose']!['mark-line']! >= 3 && marks['figure-3-dose']!['mark-rule']! >= 2,
+      marks['figure-3-dose']!['mark-line']! >= 3 &&
+        marks['figure-3-dose']!['mark-rule']! >= 2 + results.dose.filter((d) => d.ci).length,
       JSON.stringify(marks['figure-3-dose']),
     );
     for (const [id, m] of Object.entries(marks))
@@ -158,7 +175,11 @@ test('report.html in headless Chromium: clean load, figures with marks, tables w
       'table-2-paper': 1,
       'table-3': results.training.length,
       'table-geometry': 3,
-      'table-settings': 7,
+      'table-settings': 11,
+      'table-verdicts': results.verdicts.length,
+      'table-dose': results.dose.filter((d) => d.ci).length,
+      'table-negatives': results.negatives.length,
+      'table-sweeps': results.sweeps.length,
       'table-arms': 4,
       'table-data': 2,
       'table-environment': 10,
@@ -199,7 +220,11 @@ test('an older run without geometry opens cleanly and says the section is missin
       MISSING_TEXT,
     );
     assert.deepEqual(missing, ['geometry', 'figure-1']);
-    assert.deepEqual(Object.keys(await marksPerFigure(page)).sort(), ['figure-2-curves', 'figure-3-dose']);
+    assert.deepEqual(Object.keys(await marksPerFigure(page)).sort(), [
+      'figure-2-curves',
+      'figure-3-dose',
+      'figure-4-per-query',
+    ]);
   } finally {
     await browser.close();
   }

@@ -4,6 +4,8 @@
 // report can be rendered and checked before a real study's results.json exists. The
 // numbers are made up; only their shape and the verdicts they imply are designed:
 // full-hard is above the base, full-random below it, lora-hard not significantly different.
+// The inference sections (verdicts, design, negatives, sweeps, dose CIs) are computed by the
+// library from seeded per-query scores: fixture-inference.ts.
 import { Random } from '../../src/data/random.ts';
 import {
   RESULTS_FORMAT,
@@ -15,6 +17,7 @@ import {
 } from '../../src/report/schema.ts';
 import type { ComparisonTable, MetricStats } from '../../src/eval/comparison.ts';
 import type { CurveSeries, GeometryModel, TimingRow, TrainingSummary } from '../../src/analysis/types.ts';
+import { ALPHA, inference, MARGIN, negatives, SEEDS, sweeps, type Inference } from './fixture-inference.ts';
 
 const METRICS = ['nDCG@10', 'RR(rel=2)@10', 'R@100'];
 const FOLDS = [
@@ -154,18 +157,28 @@ function retrieval(rng: Random): RetrievalSection[] {
   );
 }
 
-function dose(rng: Random, sections: RetrievalSection[]): DosePoint[] {
+function dose(rng: Random, sections: RetrievalSection[], inf: Inference): DosePoint[] {
   return FOLDS.flatMap((f) => {
     const base = sections.find((s) => s.fold === f.name && s.protocol === 'rerank')!.table.rows[0]!.metrics['nDCG@10']!
       .mean;
     return ARMS.filter((a) => a.method !== 'base').flatMap((a) =>
-      [0, 0.25, 0.5, 1].map((fraction) => ({
-        fold: f.name,
-        arm: a.name,
-        fraction,
-        step: fraction * 200,
-        metrics: { 'nDCG@10': base + fraction * EFFECT[a.name]!.centre + (fraction ? u(rng, -0.005, 0.005) : 0) },
-      })),
+      [0, 0.25, 0.5, 1].map((fraction): DosePoint => {
+        if (fraction === 0)
+          return { fold: f.name, arm: a.name, fraction, step: 0, metrics: { 'nDCG@10': base }, seeds: SEEDS.length };
+        const d = inf.doseDelta(f.name, a.name, fraction);
+        const jitter = u(rng, -0.001, 0.001); // the snapshot's mean is near, not at, base + delta
+        return {
+          fold: f.name,
+          arm: a.name,
+          fraction,
+          step: fraction * 200,
+          metrics: { 'nDCG@10': base + d.delta + jitter },
+          seeds: SEEDS.length,
+          delta: d.delta,
+          ci: d.ciDifference,
+          p: d.pDifference,
+        };
+      }),
     );
   });
 }
@@ -256,13 +269,33 @@ function training(rng: Random): TrainingSummary[] {
     tripletAccuracy: u(rng, 0.8, 0.95),
     validation: { metric: 'nDCG@10', value: u(rng, 0.5, 0.7), step: 150 },
     trainSeconds: u(rng, 60, 900),
+    chosen: { step: 150, tripletAccuracy: u(rng, 0.8, 0.9), evalLoss: u(rng, 0.3, 0.5), metrics: { 'nDCG@10': 0.6 } },
+    final: { step: 200, tripletAccuracy: u(rng, 0.8, 0.95), evalLoss: u(rng, 0.2, 0.4), metrics: { 'nDCG@10': 0.59 } },
   }));
+}
+
+const inferences = new Map<number, Inference>();
+const doses = new Map<string, ReturnType<Inference['doseDelta']>>();
+/** The bootstraps take a second: computed once per seed (the rows are cloned into each fixture). */
+function inferenceOf(seed: number): Inference {
+  let inf = inferences.get(seed);
+  if (!inf) {
+    inf = inference(seed, FOLDS, [43, 54]);
+    inferences.set(seed, inf);
+  }
+  const doseDelta: Inference['doseDelta'] = (fold, arm, fraction) => {
+    const key = `${seed}|${fold}|${arm}|${fraction}`;
+    if (!doses.has(key)) doses.set(key, inf.doseDelta(fold, arm, fraction));
+    return structuredClone(doses.get(key)!);
+  };
+  return { verdicts: structuredClone(inf.verdicts), design: { ...inf.design }, doseDelta };
 }
 
 /** The fixture; `pairs` UMAP pairs per model (3 models), `steps` curve steps per arm. */
 export function fixtureResults(seed = 7, pairs = 60, steps = 200): StudyResults {
   const rng = new Random(seed);
   const sections = retrieval(rng);
+  const inf = inferenceOf(seed);
   const alpha = 0.1;
   return {
     format: RESULTS_FORMAT,
@@ -290,13 +323,17 @@ export function fixtureResults(seed = 7, pairs = 60, steps = 200): StudyResults 
         'LoRA learning rate 2e-4 (tuned on validation).',
       ],
       paper: { tableI: { 'full-hard': { 'nDCG@10': 0.68 } } },
+      seeds: SEEDS,
+      equivalenceMargin: MARGIN,
+      alpha: ALPHA,
+      primaryMetric: 'nDCG@10',
     },
     retrieval: sections,
-    dose: dose(rng, sections),
-    verdicts: [],
-    design: null,
-    negatives: [],
-    sweeps: [],
+    dose: dose(rng, sections, inf),
+    verdicts: inf.verdicts,
+    design: inf.design,
+    negatives: negatives(seed, FOLDS),
+    sweeps: sweeps(seed, FOLDS),
     timing: {
       queries: 10000,
       queriesFile: 'queries.dev.tsv',

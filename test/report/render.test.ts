@@ -23,12 +23,12 @@ const stats = (delta: number, lo: number, hi: number, pHolm: number | null): Met
   identicalByConstruction: false,
 });
 
-test('verdict: a CI covering 0 is never a difference, however small p is; Holm p decides the rest', () => {
+test('verdict: a CI covering 0 is "not detected" (never "no difference"), however small p is; Holm p decides the rest', () => {
   assert.equal(verdict(stats(0.02, 0.01, 0.03, 0.01)), 'above');
   assert.equal(verdict(stats(-0.02, -0.03, -0.01, 0.01)), 'below');
-  assert.equal(verdict(stats(0.02, -0.001, 0.04, 0.001)), 'no-difference');
+  assert.equal(verdict(stats(0.02, -0.001, 0.04, 0.001)), 'not-detected');
   assert.equal(verdict(stats(0.02, 0.01, 0.03, 0.2)), 'not-significant-after-adjustment');
-  assert.equal(verdict({ ...stats(0, 0, 0, null), identicalByConstruction: true }), 'no-difference');
+  assert.equal(verdict({ ...stats(0, 0, 0, null), identicalByConstruction: true }), 'identical');
 });
 
 function sectionText(s: Section): string {
@@ -52,8 +52,9 @@ test('the summary says, for every arm of every table, what its own numbers say',
       const want = {
         above: 'beat the base',
         below: 'fell below the base',
-        'no-difference': 'showed no significant difference',
-        'not-significant-after-adjustment': 'but not significantly after Holm adjustment',
+        identical: 'identical to the base by construction',
+        'not-detected': 'was not detected as different from the base',
+        'not-significant-after-adjustment': 'but not significantly after Holm adjustment (inconclusive)',
       }[v];
       assert.ok(
         line.includes(want),
@@ -62,12 +63,13 @@ test('the summary says, for every arm of every table, what its own numbers say',
       for (const n of [signed(s.delta), ci(s.ci95), pValue(s.pHolm), fixed(s.mean)])
         assert.ok(line.includes(n), `"${line}" lacks ${n}`);
       if (s.ci95![0] <= 0 && s.ci95![1] >= 0) assert.ok(!/beat|fell below/.test(line));
+      assert.ok(!/no (significant )?difference|matches|same as|no effect/i.test(line), line);
     }
   }
   assert.equal(items.length, i);
   assert.deepEqual(
     [...seen].sort(),
-    ['above', 'below', 'no-difference', 'not-significant-after-adjustment'],
+    ['above', 'below', 'not-detected', 'not-significant-after-adjustment'],
     'the fixture exercises every wording',
   );
 });
@@ -79,7 +81,7 @@ test('a full fixture renders every section and figure, deterministically, with n
   assert.equal(a.html, b.html);
   assert.deepEqual(
     a.figures.map((f) => f.id),
-    ['figure-3-dose', 'figure-2-curves', 'figure-1-umap'],
+    ['figure-4-per-query', 'figure-3-dose', 'figure-2-curves', 'figure-1-umap'],
   );
   for (const f of a.figures) assert.match(f.svg!, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.ok(!a.html.includes(MISSING_TEXT));
@@ -94,10 +96,18 @@ test('a full fixture renders every section and figure, deterministically, with n
     'table-geometry',
     'table-data',
     'table-stages',
+    'table-verdicts',
+    'table-dose',
+    'table-negatives',
+    'table-sweeps',
   ])
     assert.ok(a.html.includes(`data-table="${id}"`), id);
   // the markdown holds the same tables, one line per row, and links the figure files
-  assert.equal(a.markdown.split('\n').filter((l) => l.startsWith('| Full FT, hard negatives')).length, 4 + 1 + 1);
+  // Table I x 4, Table III, geometry, verdicts (pooled + 2 folds) x 2 checkpoints, dose 2 folds x 3 shares, sweeps x 2
+  assert.equal(
+    a.markdown.split('\n').filter((l) => l.startsWith('| Full FT, hard negatives')).length,
+    4 + 1 + 1 + 3 * 2 + 2 * 3 + 2,
+  );
   for (const f of a.figures) assert.ok(a.markdown.includes(`](${f.id}.svg)`));
 });
 
@@ -121,7 +131,7 @@ test('an older run without geometry, timing or curves: those sections say so, th
   assert.deepEqual(missing, ['figure-1', 'figure-2', 'geometry', 'timing']);
   assert.deepEqual(
     out.figures.map((f) => f.id),
-    ['figure-3-dose'],
+    ['figure-4-per-query', 'figure-3-dose'],
   );
   assert.equal(out.html.split(MISSING_TEXT).length - 1, 4);
   assert.ok(out.markdown.includes(MISSING_TEXT));
@@ -140,6 +150,8 @@ test('ftlab report RUN_DIR writes report.html, report.md and each figure as .svg
     'figure-2-curves.vl.json',
     'figure-3-dose.svg',
     'figure-3-dose.vl.json',
+    'figure-4-per-query.svg',
+    'figure-4-per-query.vl.json',
     'report.html',
     'report.md',
     'results.json',

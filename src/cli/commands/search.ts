@@ -21,6 +21,8 @@ import { loadQueries } from '../../data/queries.ts';
 import { loadRun, type Ranking, writeTrecRun } from '../../data/run.ts';
 import { cachedEmbeddings } from '../../retrieval/embedding-cache.ts';
 import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
+import { joinWorld } from '../../engine/index.ts';
+import { UserError } from '../../errors.ts';
 
 export const search: Command = {
   name: 'search',
@@ -34,6 +36,9 @@ export const search: Command = {
   --rerank RUN       score only each query's candidates from RUN (the re-ranking protocol)
   --output FILE      TREC run (qid Q0 pid rank score ftlab)
   --tag NAME         run tag (default ftlab)
+  Across ranks (ftlab launch, torchrun): each rank encodes its share of the collection's
+  cache shards (16,384 passages each) and searches them; the per-rank top-k are merged
+  (the same run as one process); rank 0 writes the run. The cache must be on a shared disk.
 ${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
@@ -48,6 +53,7 @@ ${modelHelp}`,
     ...cacheOptions,
     ...modelOptions,
   },
+  distributed: true,
   async run(values) {
     const output = required(values, 'output');
     const similarityOverride = similarityFlag(values);
@@ -55,9 +61,10 @@ ${modelHelp}`,
     const queriesPath = required(values, 'queries');
     const k = int(values, 'k') ?? 1000;
     checkOutputPath(output);
-    checkModelOptions(values);
+    const world = joinWorld(checkModelOptions(values).device);
     const queries = await loadQueries(queriesPath);
     const rerankPath = str(values, 'rerank');
+    if (rerankPath && world.size > 1) throw new UserError('--rerank runs as one process (not across ranks)');
     const run = rerankPath ? await loadRun(rerankPath) : null;
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = loadEncoder(values);
@@ -79,15 +86,15 @@ ${modelHelp}`,
         ]),
       );
     } else {
-      const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values);
+      const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values, world);
       const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
-      if (values.quiet !== true) {
+      if (values.quiet !== true && world.rank === 0) {
         process.stderr.write(
           `search: ${queries.size} queries, encode ${r.timing.encodeSeconds.toFixed(2)} s, search ${r.timing.searchSeconds.toFixed(2)} s\n`,
         );
       }
     }
-    writeTrecRun(output, ranking, str(values, 'tag') ?? 'ftlab');
+    if (world.rank === 0) writeTrecRun(output, ranking, str(values, 'tag') ?? 'ftlab');
   },
 };

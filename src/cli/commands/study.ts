@@ -5,6 +5,8 @@ import { resolveDevice, setThreads } from '../../engine/index.ts';
 import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
 import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
+import type { StudyDataset, StudyDefaults } from '../../experiment/dataset.ts';
+import { manifestDataset, manifestPath } from '../../experiment/manifest-dataset.ts';
 import type { PresetName, StudyOptions } from '../../experiment/options.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../../errors.ts';
@@ -12,7 +14,7 @@ import { UserError } from '../../errors.ts';
 export const study: Command = {
   name: 'study',
   summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
-  usage: `ftlab study --output DIR [--preset quick|standard|paper] [--data DIR] [options]
+  usage: `ftlab study --output DIR [--preset quick|standard|paper] [--data DIR|MANIFEST.json] [options]
 
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
 test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
@@ -21,20 +23,26 @@ lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset
 DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv, qrels.train.tsv,
 triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); the paper's
 hyperparameters. --preset standard: the quick preset's data trained to convergence (both
-folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
+folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Your own data: --data DIR holding ftlab-dataset.json, or --data FILE.json, a
+manifest (collection, train / optional validation / test splits of queries, qrels and an
+optional first-stage run; README "Your own dataset") selects it and --preset gives only the
+defaults: one fold train -> test, re-ranking the test run (else dense retrieval over the
+collection), nDCG@10, RR@10, R@100 at the manifest's minGrade. Every file it names is checked
+before any work. Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
 while an arm trains saves a checkpoint and stops (the same command continues it); a second
 Ctrl-C, or one in any other stage, stops at once.
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run)
-  --folds one|both        quick preset folds (default one: dl20->dl19)
+  --folds one|both        quick preset folds (default one: dl20->dl19; a manifest has one)
   --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup}; paper: ${PAPER.defaults.steps}, ${PAPER.defaults.batchSize}, ${PAPER.defaults.warmup})
   --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
-  --protocol rerank|dense|both   (quick: rerank; paper: dense)
+  --protocol rerank|dense|both   (quick: rerank; paper: dense; manifest: rerank with a test run, else dense)
   --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
   --validation-depth N    validation queries' candidates re-ranked to choose checkpoints (quick 30)
   --mining-depth N        BM25 candidates per training query searched for hard negatives (default 100)
-  --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole training part of the pool
+  --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole
+                          training part of the pool (the default for a manifest without a training run)
   --guard-margin M        false-negative guard margin (default 0); --no-guard turns it off
   --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
@@ -94,13 +102,21 @@ Ctrl-C, or one in any other stage, stops at once.
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
     const preset = oneOf(values, 'preset', Object.keys(PRESETS) as PresetName[], 'quick');
-    const d = PRESETS[preset].defaults;
+    const dataset = await studyDataset(str(values, 'data'), PRESETS[preset]);
+    const d = dataset.defaults;
     const protocol = oneOf(values, 'protocol', ['rerank', 'dense', 'both'] as const, d.protocols[0]!);
+    const protocols: ('rerank' | 'dense')[] = protocol === 'both' ? ['rerank', 'dense'] : [protocol];
+    const miningPool = oneOf(values, 'mining-pool', ['candidates', 'pool'] as const, d.miningPool ?? 'candidates');
+    if (dataset.name === 'manifest') checkManifestFlags(d, { protocols, miningPool, folds: str(values, 'folds') });
     const dose = (str(values, 'dose') ?? d.dose.join(',')).split(',').map(Number);
     if (dose.some((x) => !(x >= 0 && x <= 1)))
       throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
     const quiet = values.quiet === true;
-    const options: StudyOptions = {
+    if (dataset.name === 'manifest' && !quiet)
+      process.stderr.write(`study: the dataset described by ${d.data} (other defaults: --preset ${preset})\n`);
+    // on the dataset chosen above
+    const run = (o: StudyOptions) => (values.plan === true ? studyPlan(o, dataset) : runStudy(o, dataset));
+    await run({
       preset,
       data: str(values, 'data') ?? d.data ?? required(values, 'data'),
       output: required(values, 'output'),
@@ -126,8 +142,8 @@ Ctrl-C, or one in any other stage, stops at once.
       rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth,
       validationDepth: int(values, 'validation-depth') ?? d.validationDepth,
       miningDepth: int(values, 'mining-depth') ?? d.miningDepth,
-      protocols: protocol === 'both' ? ['rerank', 'dense'] : [protocol],
-      miningPool: oneOf(values, 'mining-pool', ['candidates', 'pool'] as const, 'candidates'),
+      protocols,
+      miningPool,
       guardMargin: values['no-guard'] === true ? null : (num(values, 'guard-margin') ?? 0),
       timingQueries: int(values, 'timing-queries', 0) ?? d.timingQueries,
       timingRepeats: int(values, 'timing-repeats') ?? d.timingRepeats,
@@ -143,11 +159,27 @@ Ctrl-C, or one in any other stage, stops at once.
         if (!quiet) process.stderr.write(`${l}\n`);
       },
       progress: (label, total, unit) => new Progress(label, total, unit, process.stderr, !quiet),
-    };
-    if (values.plan === true) await studyPlan(options);
-    else await runStudy(options);
+    });
   },
 };
+
+/** A manifest named by --data (read and checked now, before anything is written), else the preset's own layout. */
+async function studyDataset(data: string | undefined, preset: StudyDataset): Promise<StudyDataset> {
+  const manifest = data === undefined ? null : manifestPath(data);
+  return manifest ? manifestDataset(manifest, preset.defaults) : preset;
+}
+
+/** Flags a manifest's dataset cannot honour: refused before any work. */
+function checkManifestFlags(
+  d: StudyDefaults,
+  f: { protocols: readonly string[]; miningPool: string; folds: string | undefined },
+): void {
+  if (f.folds === 'both') throw new UserError(`--folds both: ${d.data} describes one fold (train -> test)`);
+  if (f.protocols.includes('rerank') && !d.protocols.includes('rerank'))
+    throw new UserError(`--protocol ${f.protocols.join(',')}: the test split of ${d.data} has no "run" to re-rank`);
+  if (f.miningPool === 'candidates' && d.miningPool === 'pool')
+    throw new UserError(`--mining-pool candidates: the train split of ${d.data} has no "run" to search`);
+}
 
 function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
   const v = values[name];

@@ -8,6 +8,7 @@ import { timingModels } from '../../analysis/model-specs.ts';
 import type { TimingResult } from '../../analysis/types.ts';
 import { writeAtomic } from '../../io/atomic-file.ts';
 import { formatTable } from '../table.ts';
+import { precisionFlag, precisionHelp } from '../shared-options.ts';
 
 export const timing: Command = {
   name: 'timing',
@@ -30,6 +31,7 @@ export const timing: Command = {
   --json FILE        write the result as JSON
   --cache-dir D | --no-cache    the embedding cache (default $FTLAB_CACHE or ~/.cache/ftlab)
   --device D  --threads N  --batch-size N
+${precisionHelp}
 
 Stages: tokenize, encode (the model), similarity (vectors to the device and the score
 matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around them all.`,
@@ -51,6 +53,7 @@ matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around
     device: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
     'batch-size': { type: 'string' },
+    precision: { type: 'string', default: 'fp32' },
   },
   async run(values) {
     const specs = strs(values, 'model');
@@ -76,6 +79,7 @@ matmul), topk (per-chunk top-k, merge, read-back); the total is one clock around
       cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
       device: resolveDevice(str(values, 'device')),
       batchSize: int(values, 'batch-size'),
+      precision: precisionFlag(values),
       log: values.quiet === true ? undefined : (l) => process.stderr.write(`timing: ${l}\n`),
     });
     const out = str(values, 'json');

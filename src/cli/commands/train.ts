@@ -19,6 +19,7 @@ import { denseEvaluator, rerankEvaluator } from '../../train/retrieval-evaluator
 import type { Distance } from '../../train/losses/distance.ts';
 import { parseMetrics } from '../../eval/metric.ts';
 import { UserError } from '../../errors.ts';
+import { joinWorld } from '../../engine/index.ts';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -104,11 +105,14 @@ ${modelHelp}`,
     quiet: { type: 'boolean', default: false },
     ...modelOptions,
   },
+  distributed: true,
   async run(values, _positionals, ctx) {
     const output = required(values, 'output');
     const trainPath = required(values, 'train');
     const cfg = trainConfig(values);
-    checkTrainConfig(cfg, { maxPositions: checkModelOptions(values).maxPositions });
+    const model = checkModelOptions(values);
+    checkTrainConfig(cfg, { maxPositions: model.maxPositions });
+    const world = joinWorld(model.device); // data-parallel over the ranks of WORLD_SIZE, if set
     const flags = {
       resume: values.resume === true,
       overwrite: values.overwrite === true,
@@ -122,7 +126,7 @@ ${modelHelp}`,
     const { trainSet, evalSet } = await split(values, triples, cfg.seed, fraction);
     const retrievalEval = await retrievalEvaluator(values, metrics);
     const encoder = loadEncoder(values);
-    const quiet = values.quiet === true;
+    const quiet = values.quiet === true || world.rank !== 0;
     const progress = new Progress('train', 0, 'steps', process.stderr, !quiet);
     const result = await ctx.gracefully((signal) =>
       train(encoder, trainSet, evalSet, cfg, {
@@ -131,7 +135,9 @@ ${modelHelp}`,
         retrievalEval,
         bestMetric: str(values, 'best-metric'),
         signal,
-        notice: (line) => process.stderr.write(`train: ${line}\n`),
+        notice: (line) => {
+          if (world.rank === 0) process.stderr.write(`train: ${line}\n`);
+        },
         onStep: (s, total) => {
           progress.total = total;
           progress.update(

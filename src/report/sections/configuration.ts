@@ -15,6 +15,13 @@ function settingsTable(r: StudyResults): Table {
     ['Validation share of training queries', fixed(c.validationFraction, 2)],
     ['Protocols', c.protocols.join(', ')],
     ['Metrics', c.metrics.join(', ')],
+    // declared before the run (absent in older results)
+    ...(c.seeds ? [['Training seeds', c.seeds.join(', ')] as [string, string]] : []),
+    ...(c.primaryMetric ? [['Primary metric (verdicts)', c.primaryMetric] as [string, string]] : []),
+    ...(c.equivalenceMargin !== undefined
+      ? [['Equivalence margin (declared)', `±${fixed(c.equivalenceMargin)}`] as [string, string]]
+      : []),
+    ...(c.alpha !== undefined ? [['Family-wise α (verdicts)', fixed(c.alpha, 2)] as [string, string]] : []),
   ];
   return {
     id: 'table-settings',

@@ -1,10 +1,13 @@
 // Figure 3: dose-response: the test metric of snapshots taken along each arm's training
-// (re-ranking protocol), with the base as a dashed line; one panel per fold.
+// (re-ranking protocol), with the base as a dashed line; one panel per fold. When the dose
+// points carry the paired delta's CI, each point gets an error bar (the CI moved onto the
+// metric's scale: value - delta + CI) and a table lists delta, CI, p and seeds.
 import type { TopLevelSpec } from 'vega-lite';
-import type { Figure, Section } from '../document.ts';
-import { missingSection } from '../document.ts';
-import type { StudyResults } from '../schema.ts';
+import type { Block, Figure, Section, Table } from '../document.ts';
+import { cell, missingSection, num } from '../document.ts';
+import type { DosePoint, StudyResults } from '../schema.ts';
 import { armLabel, primaryMetric } from '../arms.ts';
+import { ci, count, fixed, level, pValue, signed } from '../format.ts';
 import { CHART_CONFIG } from '../palette.ts';
 
 interface DoseDatum {
@@ -14,7 +17,12 @@ interface DoseDatum {
   fraction: number;
   step: number;
   value: number;
+  lo?: number; // the CI on the metric's scale, when the point has one
+  hi?: number;
 }
+
+const hasCi = (d: DosePoint): d is DosePoint & { delta: number; ci: [number, number] } =>
+  d.delta !== undefined && d.ci !== undefined;
 
 export function doseMetric(results: StudyResults): string | undefined {
   const keys = [...new Set(results.dose.flatMap((d) => Object.keys(d.metrics)))];
@@ -37,6 +45,7 @@ export function doseData(results: StudyResults, metric: string): DoseDatum[] {
       fraction: d.fraction,
       step: d.step,
       value: d.metrics[metric]!,
+      ...(hasCi(d) ? { lo: d.metrics[metric]! - d.delta + d.ci[0], hi: d.metrics[metric]! - d.delta + d.ci[1] } : {}),
     }));
   const folds = [...new Set(points.map((p) => p.fold))];
   const bases = folds.flatMap((fold) => {
@@ -76,10 +85,53 @@ export function doseSpec(results: StudyResults, metric: string): TopLevelSpec {
             color: { field: 'arm', type: 'nominal', title: 'Arm', sort: arms },
           },
         },
+        ...(data.some((d) => d.lo !== undefined)
+          ? [
+              {
+                transform: [{ filter: "datum.series === 'arm' && isValid(datum.lo)" }],
+                mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 },
+                encoding: {
+                  x: { field: 'fraction', type: 'quantitative' },
+                  y: { field: 'lo', type: 'quantitative' },
+                  y2: { field: 'hi' },
+                  color: { field: 'arm', type: 'nominal', sort: arms },
+                },
+              },
+            ]
+          : []),
       ],
     },
     config: CHART_CONFIG,
   } as TopLevelSpec;
+}
+
+/** The CI level of the dose points: the verdict table's (1 - alpha / tests) when the design names it. */
+function doseLevel(results: StudyResults): string {
+  const d = results.design;
+  return d ? `${level(d.alpha / d.tests)} CI (1 − α/T, as the verdict table)` : 'CI at the level the study used';
+}
+
+export function doseTable(results: StudyResults, metric: string): Table {
+  const points = results.dose.filter(hasCi);
+  return {
+    id: 'table-dose',
+    caption: [
+      { strong: 'Figure 3 data.' },
+      ` Each dose point's test ${metric} (mean over its seeds) and its paired difference to the base: Δ with its ` +
+        `${doseLevel(results)}, and the paired t-test's p.`,
+    ],
+    head: ['Arm', 'Fold', 'Share of steps', 'Step', metric, `Δ ${metric} [CI]`, 'p', 'Seeds'],
+    rows: points.map((d) => [
+      cell(armLabel(results, d.arm)),
+      cell(d.fold),
+      num(`${Math.round(d.fraction * 100)}%`),
+      num(count(d.step)),
+      num(fixed(d.metrics[metric])),
+      num(signed(d.delta), ci(d.ci)),
+      num(pValue(d.p)),
+      num(count(d.seeds)),
+    ]),
+  };
 }
 
 export function doseSection(results: StudyResults): Section {
@@ -91,9 +143,12 @@ export function doseSection(results: StudyResults): Section {
     caption: [
       { strong: 'Figure 3.' },
       ` Test ${metric} (re-ranking protocol) of snapshots taken along each arm's training, against the share of its steps done; ` +
-        'the dashed line is the base model. One panel per fold.',
+        'the dashed line is the base model. One panel per fold.' +
+        (results.dose.some(hasCi) ? ` Bars: the paired Δ's ${doseLevel(results)} drawn around each point.` : ''),
     ],
     spec: doseSpec(results, metric),
   };
-  return { id: 'figure-3', title, blocks: [{ kind: 'figure', figure }] };
+  const blocks: Block[] = [{ kind: 'figure', figure }];
+  if (results.dose.some(hasCi)) blocks.push({ kind: 'table', table: doseTable(results, metric) });
+  return { id: 'figure-3', title, blocks };
 }

@@ -1,6 +1,7 @@
 // The opening paragraph, written from the numbers: for each retrieval section, which arms
 // beat or fell below the base on its primary metric, by how much, with the 95% CI and the
-// Holm-adjusted p. An interval that covers 0 always reads "no significant difference".
+// Holm-adjusted p. An interval that covers 0 reads "not detected (inconclusive)": never
+// "no difference", which only an equivalence test can show (the Verdict section).
 import type { Block, Section, Text } from '../document.ts';
 import type { StudyResults, RetrievalSection } from '../schema.ts';
 import type { MetricStats } from '../../eval/comparison.ts';
@@ -19,9 +20,11 @@ function armSentence(label: string, metric: string, s: MetricStats, base: number
       ? ` beat the base on ${metric}: `
       : v === 'below'
         ? ` fell below the base on ${metric}: `
-        : v === 'no-difference'
-          ? ` showed no significant difference from the base on ${metric}: `
-          : ` differed from the base on ${metric} but not significantly after Holm adjustment: `;
+        : v === 'identical'
+          ? ` is identical to the base by construction on ${metric}: `
+          : v === 'not-detected'
+            ? ` was not detected as different from the base on ${metric} (inconclusive: the CI covers 0): `
+            : ` differed from the base on ${metric} but not significantly after Holm adjustment (inconclusive): `;
   return [{ strong: label }, what, `${stats(s, base)}.`];
 }
 
@@ -43,7 +46,8 @@ function sectionBlocks(results: StudyResults, r: RetrievalSection): Block[] {
   const n = (v: Verdict): number => verdicts.filter((x) => x === v).length;
   const tally =
     `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: ` +
-    `${n('above')} above, ${n('below')} below, ${n('no-difference') + n('not-significant-after-adjustment')} without a significant difference.`;
+    `${n('above')} above, ${n('below')} below, ${n('not-detected') + n('not-significant-after-adjustment')} inconclusive (a difference not detected, which is not equivalence)` +
+    `${n('identical') ? `, ${n('identical')} identical by construction` : ''}.`;
   return [
     { kind: 'paragraph', text: [...head, tally] },
     {
@@ -59,9 +63,10 @@ export function summarySection(results: StudyResults): Section {
     {
       kind: 'paragraph',
       text: [
-        `A ${c.preset} study (${c.config}, seed ${c.seed}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, ` +
+        `A ${c.preset} study (${c.config}, ${c.seeds && c.seeds.length > 1 ? `training seeds ${c.seeds.join(', ')}` : `seed ${c.seed}`}) of ${c.arms.filter((a) => a.method !== 'base').length} fine-tuned arms against the base, ` +
           `over ${c.folds.map((f) => f.name).join(', ') || 'no folds'} and the ${c.protocols.join(' and ')} protocol${c.protocols.length === 1 ? '' : 's'}. ` +
-          'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table.',
+          'Deltas are paired by query; intervals are 95% paired bootstrap CIs; p-values are randomisation tests, Holm-adjusted over each table. ' +
+          'These tell a difference from none; only the Verdict section (an equivalence test at the declared margin) can call an arm equivalent.',
       ],
     },
   ];

@@ -1,0 +1,214 @@
+// Matmul paths and reduced precision for inference: fp32 matmul precision, oneDNN prepacked
+// linear layers (fp32 or bf16 weights), and int8 dynamic quantisation of linear layers through
+// libtorch's quantized kernels (fbgemm / oneDNN / x86). No model knowledge: a weight goes in,
+// a packed weight comes out, and a linear op runs on it.
+//
+// The oneDNN and quantized ops are reached through the dispatcher by name (mkldnn::*,
+// quantized::*), so the addon builds against any libtorch; where one is missing (Debian's
+// 1.13, a build without oneDNN or fbgemm) `hasOp` says so and the caller keeps the plain path.
+//
+// A quantized linear's packed weight is a TorchScript custom-class object, not a tensor: it
+// lives in its own table here, keyed by handles that are never reused.
+
+#include "precision.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/Context.h>
+#include <torch/version.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ftlab {
+namespace {
+
+TensorTable g_table;
+std::unordered_map<int64_t, c10::IValue> g_packed;
+int64_t g_nextPacked = 1;
+
+// libtorch warns on every quantize_per_channel that quantized tensors are deprecated; the
+// quantized linear kernels are what this file uses them for, so that warning is dropped here.
+// (libtorch 2.x's handler API; 1.13, which has no quantized path here anyway, keeps its warnings)
+#if TORCH_VERSION_MAJOR >= 2
+struct SilentWarnings : c10::WarningHandler {
+  void process(const c10::Warning&) override {}
+};
+#endif
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& f) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+const torch::Tensor& arg(const Napi::CallbackInfo& info, size_t i) { return g_table.get(info[i]); }
+std::string str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
+
+c10::optional<c10::OperatorHandle> findOp(const std::string& qualified) {
+  auto dot = qualified.find('.');
+  std::string name = dot == std::string::npos ? qualified : qualified.substr(0, dot);
+  std::string overload = dot == std::string::npos ? "" : qualified.substr(dot + 1);
+  return c10::Dispatcher::singleton().findSchema({name, overload});
+}
+
+// Calls a registered op by name with boxed arguments; its first output.
+c10::IValue callOp(const std::string& qualified, std::vector<c10::IValue> args) {
+  auto op = findOp(qualified);
+  TORCH_CHECK(op.has_value(), qualified, " is not available in this libtorch (", TORCH_VERSION, ")");
+  op->callBoxed(&args);
+  TORCH_CHECK(!args.empty(), qualified, " returned nothing");
+  return args[0];
+}
+
+Napi::Value hasOp(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), findOp(str(info, 0)).has_value()); });
+}
+
+// "highest" (plain fp32 GEMM: MKL / OpenBLAS), "high" or "medium" (libtorch may route fp32
+// matmuls to oneDNN, which on some CPUs computes in reduced precision: measure before use).
+Napi::Value setMatmulPrecision(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::globalContext().setFloat32MatmulPrecision(str(info, 0));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value matmulPrecision(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    switch (at::globalContext().float32MatmulPrecision()) {
+      case at::Float32MatmulPrecision::HIGHEST: return Napi::String::New(info.Env(), "highest");
+      case at::Float32MatmulPrecision::HIGH: return Napi::String::New(info.Env(), "high");
+      default: return Napi::String::New(info.Env(), "medium");
+    }
+  });
+}
+
+// The tensor's version counter (bumped by every in-place op): a packed copy of a weight is
+// stale once the weight's version moves.
+Napi::Value tensorVersion(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(arg(info, 0)._version()));
+  });
+}
+
+// oneDNN's blocked layout of a linear weight [out, in] (fp32 or bf16), for batches near `batchHint` rows.
+Napi::Value packLinearWeight(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::NoGradGuard noGrad;
+    auto w = arg(info, 0).detach().contiguous();
+    c10::IValue hint = info[1].IsNull() ? c10::IValue() : c10::IValue(info[1].As<Napi::Number>().Int64Value());
+    return g_table.wrap(info.Env(), callOp("mkldnn::_reorder_linear_weight", {w, hint}).toTensor());
+  });
+}
+
+// y = x W^T + b (+ gelu when `activation` is "gelu") on a packed weight; x [.., in], same dtype as the weight.
+Napi::Value packedLinear(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::NoGradGuard noGrad;
+    auto x = arg(info, 0).contiguous();
+    c10::IValue bias = info[2].IsNull() ? c10::IValue() : c10::IValue(arg(info, 2));
+    std::string activation = str(info, 3);
+    c10::List<c10::optional<c10::Scalar>> scalars;
+    c10::IValue algorithm = activation == "gelu" ? c10::IValue(std::string("none")) : c10::IValue();
+    auto y = callOp("mkldnn::_linear_pointwise", {x, arg(info, 1), bias, activation, scalars, algorithm});
+    return g_table.wrap(info.Env(), y.toTensor());
+  });
+}
+
+// The quantized engines this libtorch has (fbgemm, onednn, x86, qnnpack), and the current one.
+Napi::Value quantEngines(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto engines = at::globalContext().supportedQEngines();
+    auto a = Napi::Array::New(info.Env());
+    uint32_t k = 0;
+    for (auto e : engines) {
+      if (e == at::QEngine::NoQEngine) continue;
+      std::string name = c10::toString(e);
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(ch));
+      a.Set(k++, Napi::String::New(info.Env(), name));
+    }
+    return a;
+  });
+}
+
+at::QEngine qengineOf(const std::string& s) {
+  for (auto e : at::globalContext().supportedQEngines()) {
+    std::string name = c10::toString(e);
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(ch));
+    if (name == s) return e;
+  }
+  throw std::invalid_argument("quantized engine '" + s + "' is not available in this libtorch");
+}
+
+// Quantizes a linear weight [out, in] to int8, symmetric per output channel (scale = max|w_row| / 127),
+// and prepacks it with the bias for `engine`. Returns a packed-weight handle (not a tensor).
+Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::NoGradGuard noGrad;
+    at::globalContext().setQEngine(qengineOf(str(info, 2)));
+#if TORCH_VERSION_MAJOR >= 2
+    SilentWarnings silent;
+    c10::WarningUtils::WarningHandlerGuard quiet(&silent);
+#endif
+    auto w = arg(info, 0).detach().to(torch::kFloat).contiguous();
+    auto scales = w.abs().amax({1}).div(127.0).clamp_min(1e-8).to(torch::kDouble);
+    auto zeros = torch::zeros({w.size(0)}, torch::kLong);
+    auto qw = at::quantize_per_channel(w, scales, zeros, 0, torch::kQInt8);
+    c10::IValue bias = info[1].IsNull() ? c10::IValue() : c10::IValue(arg(info, 1).detach().to(torch::kFloat).contiguous());
+    int64_t id = g_nextPacked++;
+    g_packed.emplace(id, callOp("quantized::linear_prepack", {qw, bias}));
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
+  });
+}
+
+// y = x W^T + b with x quantized per call (uint8, per-tensor range) and int8 W; fp32 in and out.
+// reduceRange uses 7-bit activations (fbgemm's guard against 16-bit accumulator saturation on CPUs without VNNI).
+Napi::Value quantizedLinear(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::NoGradGuard noGrad;
+    auto it = g_packed.find(info[1].As<Napi::Number>().Int64Value());
+    if (it == g_packed.end()) throw Napi::Error::New(info.Env(), "packed weight used after disposePacked()");
+    at::globalContext().setQEngine(qengineOf(str(info, 3)));
+    auto x = arg(info, 0).contiguous();
+    bool reduceRange = info[2].ToBoolean().Value();
+    return g_table.wrap(info.Env(), callOp("quantized::linear_dynamic", {x, it->second, reduceRange}).toTensor());
+  });
+}
+
+Napi::Value disposePacked(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    g_packed.erase(info[0].As<Napi::Number>().Int64Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value livePacked(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_packed.size()));
+}
+
+}  // namespace
+
+void registerPrecisionOps(Napi::Env env, Napi::Object exports, TensorTable table) {
+  g_table = table;
+  exports.Set("hasOp", Napi::Function::New(env, hasOp, "hasOp"));
+  exports.Set("setMatmulPrecision", Napi::Function::New(env, setMatmulPrecision, "setMatmulPrecision"));
+  exports.Set("matmulPrecision", Napi::Function::New(env, matmulPrecision, "matmulPrecision"));
+  exports.Set("tensorVersion", Napi::Function::New(env, tensorVersion, "tensorVersion"));
+  exports.Set("packLinearWeight", Napi::Function::New(env, packLinearWeight, "packLinearWeight"));
+  exports.Set("packedLinear", Napi::Function::New(env, packedLinear, "packedLinear"));
+  exports.Set("quantEngines", Napi::Function::New(env, quantEngines, "quantEngines"));
+  exports.Set("quantizeLinear", Napi::Function::New(env, quantizeLinear, "quantizeLinear"));
+  exports.Set("quantizedLinear", Napi::Function::New(env, quantizedLinear, "quantizedLinear"));
+  exports.Set("disposePacked", Napi::Function::New(env, disposePacked, "disposePacked"));
+  exports.Set("livePacked", Napi::Function::New(env, livePacked, "livePacked"));
+}
+
+}  // namespace ftlab

@@ -1,0 +1,104 @@
+// A linear layer prepared for inference in one numeric precision:
+//   fp32-mkl     y = x W^T + b through libtorch's linear (MKL / OpenBLAS sgemm)
+//   fp32-onednn  the same in fp32 on a weight prepacked in oneDNN's blocked layout
+//   bf16         bf16 inputs and prepacked bf16 weight (fp32 accumulation), fp32 out
+//   int8         int8 weight (symmetric per output channel) and activations quantized per call
+//                (libtorch's quantized::linear_dynamic on fbgemm / oneDNN / x86)
+// The prepared copies are owned here (kept out of tidy scopes) and freed by dispose().
+import { native } from './native.ts';
+import { keep } from './scope.ts';
+import { cat, linear, zeros, type Tensor } from './tensor.ts';
+import { Tensor as T } from './tensor.ts';
+
+export type Precision = 'fp32' | 'bf16' | 'int8';
+const ROW_BUCKET = 64;
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'int8'];
+
+/** How one linear layer is computed. */
+export type LinearKernel =
+  | { kind: 'fp32-mkl' }
+  | { kind: 'fp32-onednn' }
+  | { kind: 'bf16' }
+  | { kind: 'int8'; engine: string; reduceRange: boolean };
+
+export function kernelName(k: LinearKernel): string {
+  return k.kind === 'int8' ? `int8-${k.engine}${k.reduceRange ? ' (7-bit activations)' : ''}` : k.kind;
+}
+
+export class PreparedLinear {
+  private constructor(
+    readonly kernel: LinearKernel,
+    private readonly w: Tensor | null,
+    private readonly b: Tensor | null,
+    private readonly packedId: number | null,
+  ) {}
+
+  /** w [out, in], b [out] | null; `batchHint` rows per call for oneDNN's blocking. */
+  static prepare(kernel: LinearKernel, w: Tensor, b: Tensor | null, batchHint = 2048): PreparedLinear {
+    switch (kernel.kind) {
+      case 'fp32-mkl':
+        return new PreparedLinear(kernel, keep(w.clone()), b ? keep(b.clone()) : null, null);
+      case 'fp32-onednn':
+        return new PreparedLinear(
+          kernel,
+          keep(new T(native.packLinearWeight(w.handle, batchHint))),
+          b ? keep(b.clone()) : null,
+          null,
+        );
+      case 'bf16': {
+        const wb = w.cast('bfloat16');
+        const packed = keep(new T(native.packLinearWeight(wb.handle, batchHint)));
+        wb.dispose();
+        return new PreparedLinear(kernel, packed, b ? keep(b.cast('bfloat16')) : null, null);
+      }
+      case 'int8':
+        return new PreparedLinear(
+          kernel,
+          null,
+          null,
+          native.quantizeLinear(w.handle, b?.handle ?? null, kernel.engine),
+        );
+    }
+  }
+
+  /**
+   * y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32.
+   * oneDNN compiles a kernel per input shape: length-sorted batches give a new row count almost
+   * every batch, so rows are padded with zeros to a multiple of ROW_BUCKET (a few dozen shapes
+   * in all, then cache hits) and the padding is cut off again (at most 63 rows of ~2,000).
+   */
+  apply(x: Tensor, activation: 'none' | 'gelu' = 'none'): Tensor {
+    if (this.kernel.kind === 'fp32-mkl') return this.run(x, activation);
+    const shape = x.shape;
+    const inF = shape[shape.length - 1]!;
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const padded = Math.ceil(rows / ROW_BUCKET) * ROW_BUCKET;
+    const x2 = x.reshape([rows, inF]);
+    const xp = padded === rows ? x2 : cat([x2, zeros([padded - rows, inF], { dtype: x.dtype, device: x.device })], 0);
+    const y = this.run(xp, activation); // [padded, out]
+    const out = y.shape[1]!;
+    return (padded === rows ? y : y.slice(0, 0, rows)).reshape([...shape.slice(0, -1), out]);
+  }
+
+  private run(x: Tensor, activation: 'none' | 'gelu'): Tensor {
+    const k = this.kernel;
+    if (k.kind === 'int8') {
+      const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine));
+      return activation === 'gelu' ? y.gelu() : y;
+    }
+    if (k.kind === 'fp32-mkl') {
+      const y = linear(x, this.w!, this.b);
+      return activation === 'gelu' ? y.gelu() : y;
+    }
+    if (k.kind === 'fp32-onednn')
+      return new T(native.packedLinear(x.handle, this.w!.handle, this.b?.handle ?? null, activation));
+    const xb = x.cast('bfloat16');
+    return new T(native.packedLinear(xb.handle, this.w!.handle, this.b?.handle ?? null, activation)).cast('float32');
+  }
+
+  dispose(): void {
+    this.w?.dispose();
+    this.b?.dispose();
+    if (this.packedId !== null) native.disposePacked(this.packedId);
+  }
+}

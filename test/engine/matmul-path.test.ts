@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  PreparedLinear,
+  linear,
+  matmulPaths,
+  parseCpuInfo,
+  pathLine,
+  randn,
+  tidy,
+  type LinearKernel,
+} from '../../src/engine/index.ts';
+
+test('parseCpuInfo names the model and the GEMM-relevant ISA extensions', () => {
+  const text = [
+    'processor\t: 0',
+    'vendor_id\t: AuthenticAMD',
+    'cpu family\t: 26',
+    'model name\t: AMD EPYC',
+    'flags\t\t: fpu sse avx2 avx512f avx512bw avx_vnni avx512_bf16 avx512_vnni',
+    '',
+    'processor\t: 1',
+    'model name\t: AMD EPYC',
+  ].join('\n');
+  assert.deepEqual(parseCpuInfo(text), {
+    model: 'AMD EPYC (family 26)',
+    isa: ['AVX2', 'AVX-512', 'AVX512-BF16', 'AVX-VNNI', 'AVX512-VNNI'],
+  });
+  assert.deepEqual(parseCpuInfo('model name : Intel Xeon\nflags : sse avx2 fma').isa, ['AVX2']);
+});
+
+test('the probe chooses an fp32 path that it measured to be fp32, and prints its figures', () => {
+  const p = matmulPaths();
+  const chosen = p.figures.find((f) => f.path === p.fp32Linear.kind);
+  assert.ok(chosen, `the chosen path ${p.fp32Linear.kind} was measured`);
+  assert.ok(chosen.relDiff! <= 1e-5, `chosen fp32 path differs from MKL by ${chosen.relDiff}`);
+  assert.ok(p.figures.every((f) => f.gflops > 0 && Number.isFinite(f.gflops)));
+  const line = pathLine(p);
+  assert.match(line, /CPU: .+ \[/);
+  assert.match(line, /fp32 linear: fp32-(mkl|onednn)/);
+});
+
+// Each prepared kernel against libtorch's plain fp32 linear on the same data. Bounds are relative
+// to the largest |y|: fp32 to 1e-5; bf16 keeps 8 mantissa bits (2^-8 = 3.9e-3 per product, mostly
+// cancelling over 384 terms); int8 has 255 levels per channel and per activation tensor.
+test('every prepared linear kernel agrees with the plain fp32 linear', () => {
+  const p = matmulPaths();
+  const kernels: [LinearKernel, number][] = [[{ kind: 'fp32-mkl' }, 0]];
+  if (p.figures.some((f) => f.path === 'fp32-onednn')) kernels.push([{ kind: 'fp32-onednn' }, 1e-5]);
+  if (p.bf16Available) kernels.push([{ kind: 'bf16' }, 2e-2]);
+  if (p.int8) kernels.push([p.int8, 5e-2]);
+  tidy(() => {
+    const x = randn([3, 7, 384]);
+    const w = randn([1536, 384]).mul(0.05);
+    const b = randn([1536]);
+    const ref = linear(x, w, b);
+    const scale = ref.abs().reshape([-1]).max(0).item();
+    for (const [k, tol] of kernels) {
+      const lin = PreparedLinear.prepare(k, w, b, 21);
+      const y = lin.apply(x);
+      assert.deepEqual(y.shape, [3, 7, 1536]);
+      const diff = y.sub(ref).abs().reshape([-1]).max(0).item() / scale;
+      assert.ok(diff <= tol, `${k.kind}: relative difference ${diff} > ${tol}`);
+      const g = lin.apply(x, 'gelu');
+      const gdiff = g.sub(ref.gelu()).abs().reshape([-1]).max(0).item() / scale;
+      assert.ok(gdiff <= Math.max(tol, 1e-6), `${k.kind} + gelu: relative difference ${gdiff}`);
+      lin.dispose();
+    }
+  });
+});
