@@ -10,7 +10,7 @@ import {
   summarizeTraining,
   type TimingModelSpec,
 } from './external.ts';
-import type { FoldOutcome } from './fold-study.ts';
+import type { ArmOutcome, FoldOutcome } from './fold-study.ts';
 import type { StudyOptions } from './options.ts';
 
 export interface AnalysisOutput {
@@ -20,12 +20,18 @@ export interface AnalysisOutput {
   geometry: GeometryResult | null;
 }
 
+/** A unit's label in Table III and the curves: the arm, its seed index when several, its fold when several. */
+function unitLabel(folds: FoldOutcome[], f: FoldOutcome, a: ArmOutcome): string {
+  const seeds = f.arms.some((x) => x.k > 0) ? ` seed-${a.k}` : '';
+  return folds.length > 1 ? `${a.arm.name}${seeds} (${f.fold.name})` : `${a.arm.name}${seeds}`;
+}
+
 export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
   const out: TrainingSummary[] = [];
   for (const f of folds) {
     for (const a of f.arms) {
       if (!a.record || !a.dir) continue;
-      const label = folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name;
+      const label = unitLabel(folds, f, a);
       const s = summarizeTraining(a.dir, label);
       const val = f.negatives?.files[`validation-${a.arm.negatives!}`];
       out.push({
@@ -45,9 +51,7 @@ export function trainingTables(folds: FoldOutcome[]): TrainingSummary[] {
 
 export function curves(folds: FoldOutcome[]): CurvesResult | null {
   const runs = folds.flatMap((f) =>
-    f.arms
-      .filter((a) => a.dir)
-      .map((a) => ({ label: folds.length > 1 ? `${a.arm.name} (${f.fold.name})` : a.arm.name, dir: a.dir! })),
+    f.arms.filter((a) => a.dir).map((a) => ({ label: unitLabel(folds, f, a), dir: a.dir! })),
   );
   return runs.length > 0 ? readCurves(runs) : null;
 }
@@ -95,7 +99,8 @@ export async function analysisStage(
   let geometry: GeometryResult | null = null;
   if (o.geometryPairs > 0) {
     geometry = await runGeometry({
-      models: first.arms.map((a) => ({ label: a.arm.name, spec: a.modelPath })),
+      // one model per arm: its first seed
+      models: first.arms.filter((a) => a.k === 0).map((a) => ({ label: a.arm.name, spec: a.modelPath })),
       queriesFile: first.fold.testQueriesPath,
       qrelsFile: first.fold.testQrelsPath,
       collectionPath: first.fold.collectionPath,

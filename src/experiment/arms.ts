@@ -21,6 +21,8 @@ export interface ArmSpec {
   anchor?: 'embeddings' | 'weights';
   /** Runs only when `--arms` names it (a variant, not part of the default study). */
   optional?: true;
+  /** The embedding-anchored recipe's preservation weight (default RECIPE_PRESERVE_WEIGHT; a sweep may set it). */
+  preserveWeight?: number;
 }
 
 export const PAPER_LR = TRAIN_DEFAULTS.lr;
@@ -137,11 +139,13 @@ export function armTrainConfig(arm: ArmSpec, config: TripletConfigName, s: Train
     lora: arm.method === 'lora' ? PAPER_LORA : null,
     seed: s.seed,
     evalEvery: s.evalEvery,
+    // MNRL's in-batch negatives: a query twice in one batch would train its other positive as a negative
+    ...(recipe ? { batchSampler: 'no-duplicates' as const } : {}),
     regulariser: !recipe
       ? null
       : arm.anchor === 'weights'
         ? { kind: 'weights-l2sp', weight: RECIPE_L2SP_WEIGHT, reference: s.model }
-        : { kind: 'embedding-cosine', weight: RECIPE_PRESERVE_WEIGHT, reference: s.model },
+        : { kind: 'embedding-cosine', weight: arm.preserveWeight ?? RECIPE_PRESERVE_WEIGHT, reference: s.model },
   };
 }
 
@@ -149,7 +153,9 @@ export function lossDescription(arm: ArmSpec, config: TripletConfigName): string
   if (arm.kind === 'base') return 'none';
   if (arm.kind === 'recipe') {
     const anchor =
-      arm.anchor === 'weights' ? `l2sp(${RECIPE_L2SP_WEIGHT})` : `preserve(cosine, ${RECIPE_PRESERVE_WEIGHT})`;
+      arm.anchor === 'weights'
+        ? `l2sp(${RECIPE_L2SP_WEIGHT})`
+        : `preserve(cosine, ${arm.preserveWeight ?? RECIPE_PRESERVE_WEIGHT})`;
     return `mnrl(scale ${MNRL_SCALE}, in-batch + hard)+${anchor}`;
   }
   const p = TRIPLET_PRESETS[config];

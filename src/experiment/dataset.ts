@@ -19,7 +19,14 @@ export type StudyOptionsForFolds = Pick<StudyOptions, 'data' | 'folds' | 'valida
 /** The flags' defaults under this dataset (see the README's study section for the quick preset's budget). */
 export interface StudyDefaults {
   data: string | null; // null: --data is required
+  folds: 'one' | 'both';
+  arms: string | null; // --arms's default (null: every non-optional arm)
+  seeds: number;
+  sweeps: boolean;
   steps: number;
+  epochs: number | null; // null: train `steps`
+  armEpochs?: Readonly<Record<string, number>>;
+  negativesPerPositive: number;
   batchSize: number;
   warmup: number;
   dose: number[];
@@ -46,6 +53,8 @@ export interface StudyDataset {
   negatives(ctx: StudyContext, fold: Fold): Promise<NegativesOutput>;
   /** Passages the hard-negative search encodes with the base model (for the plan; no encoding). */
   miningPassages(fold: Fold, o: StudyOptions): number;
+  /** Training triples a fold will have (for the plan's steps under --epochs; no mining). */
+  plannedTriples(fold: Fold, o: StudyOptions): number;
   /** The queries file the timing section runs (null: none). */
   timingQueries(data: string): string | null;
   /** What a reader must know about this dataset's protocol (results.config.notes). */

@@ -10,8 +10,11 @@ import { denseRetrieve, rerank } from '../retrieval/dense-retrieval.ts';
 import { embedCollection } from '../retrieval/embedding-cache.ts';
 import type { QuerySet } from './data.ts';
 
-/** nDCG@10 with the grades; RR and R at TREC DL's threshold (grade >= 2): the paper's MRR@10/@100. */
-export const QUICK_METRICS = ['nDCG@10', 'RR(rel=2)@10', 'RR(rel=2)@100', 'R(rel=2)@100'];
+/**
+ * nDCG@10 with the grades; RR and R at TREC DL's threshold (grade >= 2): the paper's MRR@10/@100;
+ * Judged@10, the share of the (re-ranked) top 10 with any judgment (a low one makes nDCG@10 a lower bound).
+ */
+export const QUICK_METRICS = ['nDCG@10', 'RR(rel=2)@10', 'RR(rel=2)@100', 'R(rel=2)@100', 'Judged@10'];
 /** MS MARCO dev small (binary judgments): the paper's MRR@10 and MRR@100. */
 export const PAPER_METRICS = ['RR@10', 'RR@100', 'nDCG@10', 'R@100'];
 
@@ -86,4 +89,18 @@ export async function denseEvaluation(
   });
   const { ranking } = await denseRetrieve(encoder, set.queries, collection, docs, o.k ?? 1000, undefined, 'cosine');
   return storeEvaluation(evaluate(rankingToRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
+}
+
+/** Per-query values averaged over evaluations of the same queries and metrics (an arm's seeds). */
+export function averageEvaluations(evals: readonly StoredEvaluation[]): StoredEvaluation {
+  const first = evals[0];
+  if (!first) throw new Error('average of no evaluations');
+  if (evals.length === 1) return first;
+  for (const e of evals)
+    if (e.metrics.join() !== first.metrics.join() || e.queries.join() !== first.queries.join())
+      throw new Error('averaged evaluations must share their metrics and queries');
+  const avg = (pick: (e: StoredEvaluation) => number[]): number[] =>
+    pick(first).map((_, i) => evals.reduce((s, e) => s + pick(e)[i]!, 0) / evals.length);
+  const perQuery = Object.fromEntries(first.queries.map((q) => [q, avg((e) => e.perQuery[q]!)]));
+  return { metrics: first.metrics, queries: first.queries, perQuery, mean: avg((e) => e.mean) };
 }

@@ -4,11 +4,13 @@
 import { join } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { RetrievalEvaluator } from '../train/trainer.ts';
-import type { DosePoint, RetrievalSection } from '../report/schema.ts';
+import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
+import { SWEEPS, sweepRecord } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import {
+  averageEvaluations,
   candidates,
   denseEvaluation,
   loadEvaluation,
@@ -18,7 +20,7 @@ import {
   type StoredEvaluation,
 } from './evaluation.ts';
 import { compareTable } from './external.ts';
-import { foldTag, HARD, readTriples, type NegativesOutput } from './negatives-stage.ts';
+import { foldTag, HARD, readTriples, seedTriples, type NegativesOutput } from './negatives-stage.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import type { StudyOptions } from './options.ts';
 import { baseRerankKey, denseKey, evaluationKey, finalRerankKey, type TrainedArm } from './stage-keys.ts';
@@ -26,23 +28,32 @@ import { HOW_TO_CONTINUE, trainArm, type ArmTrainingRecord } from './training.ts
 
 export interface ArmOutcome {
   arm: ArmSpec;
+  /** Seed index k (the training seed is --seed + k); 0 for the base. */
+  k: number;
   record: ArmTrainingRecord | null;
   modelPath: string;
   dir: string | null;
+  /** Re-ranking the test fold: the validation-chosen checkpoint (the base's when step 0 won) and the last step. */
+  rerank: { chosen: StoredEvaluation; final: StoredEvaluation } | null;
+  /** Dense retrieval over the collection at the chosen checkpoint. */
+  dense: StoredEvaluation | null;
 }
 
 export interface FoldOutcome {
   fold: Fold;
+  /** Hyperparameters chosen on this fold's validation queries. */
+  sweeps: SweepRecord[];
   negatives: NegativesOutput | null;
+  /** The base first, then every unit (arm x seed). */
   arms: ArmOutcome[];
   retrieval: RetrievalSection[];
-  dose: DosePoint[];
 }
 
-/** One unit of training work: an arm on a fold at a seed (more seeds per arm can be more units). */
+/** One unit of training work: an arm on a fold at a seed index k (training seed --seed + k). */
 export interface StudyUnit {
   fold: Fold;
   arm: ArmSpec;
+  k: number;
   seed: number;
 }
 
@@ -60,9 +71,15 @@ export function doseSteps(fractions: readonly number[], steps: number): { fracti
   return fractions.map((f) => ({ fraction: f, step: Math.max(f > 0 ? 1 : 0, Math.round(f * steps)) }));
 }
 
-/** The fold's units of training work, in the order they run. */
-export function studyUnits(o: Pick<StudyOptions, 'arms' | 'seed'>, fold: Fold): StudyUnit[] {
-  return o.arms.filter((a) => a.kind !== 'base').map((arm) => ({ fold, arm, seed: o.seed }));
+/** The fold's units of training work, in the order they run: every arm's first seed, then the next seeds. */
+export function studyUnits(o: Pick<StudyOptions, 'arms' | 'seed' | 'seeds'>, fold: Fold): StudyUnit[] {
+  const trained = o.arms.filter((a) => a.kind !== 'base');
+  return Array.from({ length: o.seeds }, (_, k) => trained.map((arm) => ({ fold, arm, k, seed: o.seed + k }))).flat();
+}
+
+/** How a unit is named in logs: the arm, its seed when there are several, the fold. */
+export function unitName(o: Pick<StudyOptions, 'seeds'>, u: Pick<StudyUnit, 'fold' | 'arm' | 'seed'>): string {
+  return o.seeds > 1 ? `${u.arm.name} seed ${u.seed} (${u.fold.name})` : `${u.arm.name} (${u.fold.name})`;
 }
 
 export async function runFold(
@@ -70,19 +87,53 @@ export async function runFold(
   fold: Fold,
   mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
 ): Promise<FoldOutcome> {
-  const units = studyUnits(ctx.options, fold);
-  const negatives = units.length > 0 ? await mine(ctx, fold) : null;
+  const planned = studyUnits(ctx.options, fold);
+  const negatives = planned.length > 0 ? await mine(ctx, fold) : null;
   const setup = await foldSetup(ctx, fold);
+  const swept = ctx.options.sweeps && negatives ? await runSweeps(ctx, setup, negatives) : { arms: null, records: [] };
+  const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned;
   const base: ArmOutcome = {
     arm: ctx.options.arms.find((a) => a.kind === 'base')!,
+    k: 0,
     record: null,
     modelPath: ctx.options.model,
     dir: null,
+    rerank: setup.baseTest ? { chosen: setup.baseTest, final: setup.baseTest } : null,
+    dense: null,
   };
   const trained = await trainUnits(ctx, setup, units, negatives);
   const arms = [base, ...trained];
-  const dose = setup.baseTest ? trained.flatMap((a) => dosePoints(ctx.options, setup, a)) : [];
-  return { fold, negatives, arms, retrieval: await finalSections(ctx, setup, arms), dose };
+  for (const a of arms) await testEvaluations(ctx, setup, a);
+  return { fold, negatives, sweeps: swept.records, arms, retrieval: sections(ctx, setup.fold, arms) };
+}
+
+/** Each sweep whose arm runs: every value trained at the first seed, scored on validation; the arms with the choices. */
+async function runSweeps(
+  ctx: StudyContext,
+  setup: FoldSetup,
+  negatives: NegativesOutput,
+): Promise<{ arms: ArmSpec[]; records: SweepRecord[] }> {
+  const o = ctx.options;
+  const records: SweepRecord[] = [];
+  const arms = [...o.arms];
+  for (const sweep of SWEEPS) {
+    const i = arms.findIndex((a) => a.name === sweep.arm);
+    if (i < 0 || !setup.validation) continue;
+    const scores: number[] = [];
+    for (const value of sweep.values) {
+      const unit = { fold: setup.fold, arm: sweep.apply(arms[i]!, value), k: 0, seed: o.seed };
+      const name = `sweep-${sweep.parameter.replace(/\W+/g, '-')}-${value}`;
+      const r = await trainUnit(ctx, setup, unit, { negatives, signal: undefined, folder: name, snapshots: false });
+      scores.push(r.record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
+    }
+    const rec = sweepRecord(setup.fold.name, sweep, scores);
+    ctx.log(
+      `sweep ${sweep.arm} ${sweep.parameter} (${setup.fold.name}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
+    );
+    records.push(rec);
+    arms[i] = sweep.apply(arms[i]!, rec.chosen);
+  }
+  return { arms, records };
 }
 
 async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
@@ -131,26 +182,36 @@ async function trainUnit(
   ctx: StudyContext,
   setup: FoldSetup,
   unit: StudyUnit,
-  run: { negatives: NegativesOutput; signal: AbortSignal | undefined },
+  run: { negatives: NegativesOutput; signal: AbortSignal | undefined; folder?: string; snapshots?: boolean },
 ): Promise<ArmOutcome> {
   const o = ctx.options;
-  const { arm, fold } = unit;
+  const { arm } = unit;
   const triplesFile = checkedTriples(o, unit, run.negatives);
-  const dir = join(o.output, 'models', setup.tag, arm.name);
-  const bar = ctx.progress(`train ${arm.name} (${fold.name})`, o.steps, 'steps');
+  const steps = unitSteps(o, arm, triplesFile.count);
+  const dir = join(o.output, 'models', setup.tag, arm.name, run.folder ?? `seed-${unit.k}`);
+  const name = unitName(o, unit);
+  const bar = ctx.progress(`train ${name}`, steps, 'steps');
   const tArm = performance.now();
-  const points = setup.test ? doseSteps(o.dose, o.steps).filter((d) => d.step > 0) : [];
+  // the last step is always snapshot: the final model's test evaluation, with no second pass
+  // a sweep's run reads validation only: no test snapshots
+  const tested = setup.test && run.snapshots !== false;
+  const points = tested ? [...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0) : [];
   const record = await trainArm({
-    name: `${arm.name} (${fold.name})`,
+    name,
     dir,
-    cfg: armTrainConfig(arm, o.config, { ...o, seed: unit.seed, evalEvery: Math.max(1, Math.round(o.steps / 4)) })!,
+    cfg: armTrainConfig(arm, o.config, {
+      ...o,
+      steps,
+      seed: unit.seed,
+      evalEvery: Math.max(1, Math.round(steps / 4)),
+    })!,
     signal: run.signal,
     triples: await readTriples(triplesFile),
     triplesSha256: triplesFile.sha256,
     validationTriples: await readTriples(run.negatives.files[`validation-${arm.negatives!}`]),
     validationEval: validationEvaluator(setup),
     evalKey: setup.evalKey,
-    doseSteps: points.map((d) => d.step),
+    doseSteps: [...new Set(points)],
     snapshot: (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, arm.name),
     onMismatch: o.onMismatch,
     device: ctx.device,
@@ -158,14 +219,28 @@ async function trainUnit(
     onStep: (step, _total, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
   });
   const seconds = (performance.now() - tArm) / 1000;
-  ctx.cache.timings.push({ name: `train.${setup.tag}.${arm.name}`, seconds, cached: record.reused });
-  return { arm, record, modelPath: record.modelPath, dir };
+  ctx.cache.timings.push({
+    name: `train.${setup.tag}.${arm.name}.${run.folder ?? `seed-${unit.k}`}`,
+    seconds,
+    cached: record.reused,
+  });
+  return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null };
+}
+
+/** A unit's training steps: `steps`, or its epochs over its triples (the arm's own epochs first). */
+export function unitSteps(
+  o: Pick<StudyOptions, 'steps' | 'epochs' | 'armEpochs' | 'batchSize'>,
+  arm: Pick<ArmSpec, 'name'>,
+  triples: number,
+): number {
+  const epochs = o.armEpochs?.[arm.name] ?? o.epochs;
+  return epochs === null ? o.steps : Math.max(1, Math.ceil((epochs * triples) / o.batchSize));
 }
 
 /** The unit's training triples, at least one batch of them. */
 function checkedTriples(o: StudyOptions, unit: StudyUnit, negatives: NegativesOutput) {
   const { arm, fold } = unit;
-  const f = negatives.files[`train-${arm.negatives!}`];
+  const f = seedTriples(negatives, unit.k)[`train-${arm.negatives!}`];
   if (f.count >= o.batchSize) return f;
   const hint =
     arm.negatives === 'hard'
@@ -185,44 +260,48 @@ function validationEvaluator(setup: FoldSetup): RetrievalEvaluator | undefined {
   return async (enc) => means(rerankEvaluation(enc, task, ['nDCG@10'], 'validation'));
 }
 
-function dosePoints(o: Pick<StudyOptions, 'dose' | 'steps'>, setup: FoldSetup, a: ArmOutcome): DosePoint[] {
-  return doseSteps(o.dose, o.steps).flatMap(({ fraction, step }) => {
-    const e = step === 0 ? setup.baseTest : a.record!.dose.find((d) => d.step === step)?.evaluation;
-    return e ? [{ fold: setup.fold.name, arm: a.arm.name, fraction, step, metrics: means(e) }] : [];
-  });
+/** A unit's test evaluations: re-ranking at the chosen checkpoint and the last step; dense where asked. */
+async function testEvaluations(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): Promise<void> {
+  if (setup.baseTest && a.record) {
+    const t = a as TrainedArm & ArmOutcome;
+    a.rerank = { chosen: await chosenRerank(ctx, setup, t), final: await finalRerank(ctx, setup, t) };
+  }
+  if (ctx.options.protocols.includes('dense')) a.dense = await finalDense(ctx, setup, a);
 }
 
-async function finalSections(ctx: StudyContext, setup: FoldSetup, arms: ArmOutcome[]): Promise<RetrievalSection[]> {
-  const out: RetrievalSection[] = [];
-  if (setup.baseTest) {
-    const evals = await Promise.all(
-      arms.map(async (a) => (a.record ? finalRerank(ctx, setup, a as TrainedArm & ArmOutcome) : setup.baseTest!)),
-    );
-    out.push(section(ctx, setup.fold, { protocol: 'rerank', arms, evals }));
-  }
-  if (ctx.options.protocols.includes('dense')) {
-    const evals: StoredEvaluation[] = [];
-    for (const a of arms) evals.push(await finalDense(ctx, setup, a));
-    out.push(section(ctx, setup.fold, { protocol: 'dense', arms, evals }));
-  }
-  return out;
-}
-
-/** The chosen checkpoint's test evaluation: its dose snapshot when one was taken there, else evaluated now. */
-async function finalRerank(ctx: StudyContext, setup: FoldSetup, a: TrainedArm & ArmOutcome): Promise<StoredEvaluation> {
+/**
+ * The chosen checkpoint's test evaluation: the base's when step 0 won (the model as loaded),
+ * its dose snapshot when one was taken there, else evaluated now.
+ */
+async function chosenRerank(
+  ctx: StudyContext,
+  setup: FoldSetup,
+  a: TrainedArm & ArmOutcome,
+): Promise<StoredEvaluation> {
   const r = a.record;
-  const at = r.chosen ? r.chosen.step : ctx.options.steps;
+  const at = r.chosen ? r.chosen.step : r.config.maxSteps;
+  if (at === 0) return setup.baseTest!;
   const snap = r.dose.find((d) => d.step === at);
   if (snap) return snap.evaluation;
-  return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}`, finalRerankKey(a), () =>
+  return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}`, finalRerankKey(a), () =>
     withModel(ctx, a.modelPath, (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, a.arm.name)),
+  );
+}
+
+/** The last step's test evaluation: its snapshot (taken during training); a record without one is evaluated now. */
+async function finalRerank(ctx: StudyContext, setup: FoldSetup, a: TrainedArm & ArmOutcome): Promise<StoredEvaluation> {
+  const snap = a.record.dose.find((d) => d.step === a.record.config.maxSteps);
+  if (snap) return snap.evaluation;
+  const key = { ...finalRerankKey(a), checkpoint: 'final' };
+  return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}.final`, key, () =>
+    withModel(ctx, a.dir!, (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, a.arm.name)),
   );
 }
 
 async function finalDense(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): Promise<StoredEvaluation> {
   const { fold } = setup;
   const key = denseKey(fold, a.record, ctx.metrics, ctx.baseId);
-  return ctx.cache.run(`eval.${setup.tag}.dense.${a.arm.name}`, key, () =>
+  return ctx.cache.run(`eval.${setup.tag}.dense.${a.arm.name}.seed-${a.k}`, key, () =>
     withModel(ctx, a.modelPath, (enc) => {
       const bar = ctx.progress(`encode collection (${a.arm.name})`, fold.collection.size, 'passages');
       // trained models are not cached across runs: the stage cache keeps their results instead
@@ -245,9 +324,23 @@ async function withModel<T>(ctx: StudyContext, spec: string, fn: (enc: SentenceE
   }
 }
 
+/** The comparison tables: each arm's chosen checkpoint, per-query scores averaged over its seeds. */
+function sections(ctx: StudyContext, fold: Fold, arms: ArmOutcome[]): RetrievalSection[] {
+  const out: RetrievalSection[] = [];
+  for (const protocol of ['rerank', 'dense'] as const) {
+    const of = (a: ArmOutcome): StoredEvaluation | null =>
+      protocol === 'rerank' ? (a.rerank?.chosen ?? null) : a.dense;
+    if (!arms.every((a) => of(a) !== null)) continue;
+    const names = [...new Set(arms.map((a) => a.arm.name))];
+    const evals = names.map((n) => averageEvaluations(arms.filter((a) => a.arm.name === n).map((a) => of(a)!)));
+    out.push(section(ctx, fold, { protocol, names, evals }));
+  }
+  return out;
+}
+
 interface SectionInput {
   protocol: 'rerank' | 'dense';
-  arms: ArmOutcome[];
+  names: string[];
   evals: StoredEvaluation[];
 }
 
@@ -258,15 +351,15 @@ function section(ctx: StudyContext, fold: Fold, s: SectionInput): RetrievalSecti
     s.protocol === 'rerank'
       ? ctx.metrics.filter((m) => /^R(\(.*\))?@(\d+)$/.test(m) && Number(m.split('@')[1]) >= o.rerankDepth)
       : [];
-  const names = s.arms.map((a) => a.arm.name);
-  const table = compareTable(names, s.evals.map(loadEvaluation), { seed: o.seed, identical });
+  const table = compareTable(s.names, s.evals.map(loadEvaluation), { seed: o.seed, identical });
   const n = fold.test.queries.size;
   const test = fold.testName.toUpperCase();
+  const seeds = o.seeds > 1 ? `; each arm's chosen checkpoints, per-query scores averaged over ${o.seeds} seeds` : '';
   const description =
     s.protocol === 'rerank'
       ? `re-ranking BM25's top-${o.rerankDepth} for ${test} (${table.queries} of ${n} queries judged), ` +
-        `trained on ${fold.trainName.toUpperCase()}`
+        `trained on ${fold.trainName.toUpperCase()}${seeds}`
       : `dense retrieval over the ${fold.collection.size.toLocaleString('en-US')}-passage collection for ${test} ` +
-        `(${table.queries} queries)`;
+        `(${table.queries} queries)${seeds}`;
   return { fold: fold.name, protocol: s.protocol, description, table };
 }

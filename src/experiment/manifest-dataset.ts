@@ -16,7 +16,7 @@ import { type Dataset, loadDataset, type SplitData } from '../data/manifest.ts';
 import type { Run } from '../data/run.ts';
 import { type Fold, type QuerySet, splitByQuery, subset, touchedPassages } from './data.ts';
 import type { StudyDataset, StudyDefaults, StudyOptionsForFolds } from './dataset.ts';
-import { candidateNegatives, plannedMiningPassages } from './negatives-stage.ts';
+import { candidateNegatives, plannedMiningPassages, plannedTrainingTriples } from './negatives-stage.ts';
 import { dataFile } from './provenance.ts';
 
 /** The manifest's name when `--data` is a folder. */
@@ -43,6 +43,7 @@ export async function manifestDataset(path: string, defaults: StudyDefaults): Pr
     name: 'manifest',
     defaults: {
       ...defaults,
+      folds: 'one', // a manifest describes one fold (train -> test)
       data: d.manifest.path,
       protocols: rerank ? ['rerank'] : ['dense'],
       miningPool: d.splits.train.run ? 'candidates' : 'pool',
@@ -51,6 +52,7 @@ export async function manifestDataset(path: string, defaults: StudyDefaults): Pr
     loadFolds: async (o) => [await manifestFold(d, o)],
     negatives: candidateNegatives,
     miningPassages: plannedMiningPassages,
+    plannedTriples: plannedTrainingTriples,
     timingQueries: () => d.manifest.splits.test.queries,
     notes: manifestNotes(d),
   };

@@ -22,6 +22,8 @@ import { HARD, randomNegatives, textTriples, uniformNegatives } from './negative
 import { Random } from '../data/random.ts';
 import type { StudyOptions } from './options.ts';
 import { candidateNegativesKey } from './stage-keys.ts';
+import type { NegativesRecord } from '../report/schema.ts';
+import { negativesHardness, type HardnessInput } from './negatives-hardness.ts';
 
 export { HARD } from './negatives.ts';
 
@@ -30,10 +32,21 @@ export interface TriplesFile {
   sha256: string;
   count: number;
 }
+export type TrainFiles = Record<'train-random' | 'train-hard', TriplesFile>;
 export interface NegativesOutput {
-  files: Record<'train-random' | 'train-hard' | 'validation-random' | 'validation-hard', TriplesFile>;
+  /** The validation triples, and the training triples of the first seed. */
+  files: TrainFiles & Record<'validation-random' | 'validation-hard', TriplesFile>;
+  /** Training triples of seed k = --seed + k (negatives redrawn per seed); absent: `files` for every seed. */
+  bySeed?: TrainFiles[];
   stats: Record<'random' | 'hard', NegativeStats>;
   miningPassages: number;
+  /** How hard the first seed's training negatives are (absent where not profiled). */
+  profiles?: NegativesRecord[];
+}
+
+/** The training triples of seed index k. */
+export function seedTriples(n: NegativesOutput, k: number): TrainFiles {
+  return n.bySeed?.[k] ?? n.files;
 }
 
 type Kind = 'random' | 'hard';
@@ -60,31 +73,66 @@ interface Side {
   excluded: ReadonlySet<number>;
 }
 
+/**
+ * The base model encodes the searched passages once (the training queries' candidates, and
+ * the validation queries' own candidates for validation triples); each seed then draws its
+ * random negatives and its choice among the hard candidates.
+ */
 async function mine(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
   const o = ctx.options;
   const stats = { random: emptyStats(), hard: emptyStats() };
   const train = trainingSide(fold, o, stats.hard);
   Object.assign(stats.random, stats.hard);
   const validation = validationSide(fold, o);
-  const rows = miningRows(fold, o.miningPool, train.positives, o.miningDepth);
+  const searched = encodeRows(ctx, miningRows(fold, o.miningPool, train.positives, o.miningDepth), fold);
+  const valSearched = encodeRows(ctx, validationRows(fold, validation, o.miningDepth), fold);
   ctx.log(
     `negatives ${fold.name}: ${train.positives.length} training and ${validation.positives.length} validation ` +
-      `positives; encoding ${rows.length} training passages with the base model (hard negatives)`,
+      `positives; encoded ${searched.rows.length} training and ${valSearched.rows.length} validation passages ` +
+      "with the base model (hard negatives: each side searches its own queries' candidates)",
   );
-  const bar = ctx.progress('encode training passages (base)', rows.length, 'passages');
-  const texts = rows.map((p) => fold.collection.text(p));
-  const vectors = ctx.base.encode(texts, 'passage', { onProgress: (d) => bar.update(d) });
-  const searched = { rows, vectors };
-  const files = {} as NegativesOutput['files'];
-  for (const kind of ['random', 'hard'] as const) {
-    const s = stats[kind];
-    const ids = await mineSide(ctx, fold, { side: train, kind, stats: s, searched });
-    files[`train-${kind}`] = writeSide(ctx, fold, { side: train, kind, ids });
-    const valIds = await mineSide(ctx, fold, { side: validation, kind, stats: emptyStats(), searched });
-    files[`validation-${kind}`] = writeSide(ctx, fold, { side: validation, kind, ids: valIds });
-    ctx.log(statsLine(fold, kind, s, new Set(ids.map((t) => t.qid)).size));
+  const bySeed: TrainFiles[] = [];
+  const first = {} as Record<Kind, MinedTriple[]>;
+  for (let k = 0; k < o.seeds; k++) {
+    const seedFiles = {} as TrainFiles;
+    for (const kind of ['random', 'hard'] as const) {
+      const s = k === 0 ? stats[kind] : emptyStats();
+      const ids = await mineSide(ctx, fold, { side: train, kind, stats: s, searched, seed: o.seed + k });
+      seedFiles[`train-${kind}`] = writeSide(ctx, fold, { side: train, kind, ids, k });
+      if (k === 0) first[kind] = ids;
+      if (k === 0) ctx.log(statsLine(fold, kind, s, new Set(ids.map((t) => t.qid)).size));
+    }
+    bySeed.push(seedFiles);
   }
-  return { files, stats, miningPassages: rows.length };
+  const files = { ...bySeed[0]! } as NegativesOutput['files'];
+  for (const kind of ['random', 'hard'] as const) {
+    const r = { side: validation, kind, stats: emptyStats(), searched: valSearched, seed: o.seed };
+    files[`validation-${kind}`] = writeSide(ctx, fold, {
+      side: validation,
+      kind,
+      ids: await mineSide(ctx, fold, r),
+      k: 0,
+    });
+  }
+  const profiles = (['random', 'hard'] as const)
+    .filter((kind) => first[kind].length > 0)
+    .map((kind) => negativesHardness(ctx.base, { fold: fold.name, kind, triples: first[kind], ...profiled(fold) }));
+  return { files, bySeed, stats, miningPassages: searched.rows.length, profiles };
+}
+
+function profiled(fold: Fold): Pick<HardnessInput, 'queries' | 'collection' | 'run'> {
+  return { queries: fold.training.queries, collection: fold.collection, run: fold.trainRun };
+}
+
+/** The base model's vectors of the searched passages. */
+function encodeRows(ctx: StudyContext, rows: number[], fold: Fold): { rows: number[]; vectors: Float32Array } {
+  const bar = ctx.progress('encode passages searched for hard negatives (base)', rows.length, 'passages');
+  const vectors = ctx.base.encode(
+    rows.map((p) => fold.collection.text(p)),
+    'passage',
+    { onProgress: (d) => bar.update(d) },
+  );
+  return { rows, vectors };
 }
 
 /** Training sees steps x batch triples (less than an epoch here): mining more positives than that changes nothing. */
@@ -94,7 +142,7 @@ function trainingSide(fold: Fold, o: StudyOptions, stats: NegativeStats): Side {
   return {
     name: 'train',
     set: fold.training,
-    positives: capped(all, o.steps * o.batchSize, o.seed),
+    positives: o.epochs === null ? capped(all, o.steps * o.batchSize, o.seed) : all,
     excluded: fold.excluded,
   };
 }
@@ -103,7 +151,7 @@ function validationSide(fold: Fold, o: StudyOptions): Side {
   const excluded = testPassages(fold);
   const set = fold.validation;
   const all = judgedPositives(set, fold.collection, { minGrade: fold.minGrade, excluded }, emptyStats());
-  const n = Math.max(8, Math.ceil((o.steps * o.batchSize) / 4));
+  const n = o.epochs === null ? Math.max(8, Math.ceil((o.steps * o.batchSize) / 4)) : all.length;
   return { name: 'validation', set, positives: capped(all, n, o.seed), excluded };
 }
 
@@ -112,14 +160,17 @@ interface MineRequest {
   kind: Kind;
   stats: NegativeStats;
   searched: { rows: number[]; vectors: Float32Array };
+  seed: number;
 }
 
 function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedTriple[]> | MinedTriple[] {
   const { side, stats } = r;
+  const count = side.name === 'train' ? ctx.options.negativesPerPositive : 1;
   const common = { positives: side.positives, qrels: side.set.qrels, collection: fold.collection };
   if (r.kind === 'random') {
-    const random = { ...common, excluded: side.excluded, seed: ctx.options.seed, stats };
-    return fold.trainRun ? randomNegatives({ ...random, run: fold.trainRun }) : uniformNegatives(random);
+    const random = { ...common, excluded: side.excluded, seed: r.seed, stats };
+    // without a first-stage run: uniform over the collection, one per positive
+    return fold.trainRun ? randomNegatives({ ...random, run: fold.trainRun, count }) : uniformNegatives(random);
   }
   return hardNegatives({
     ...common,
@@ -130,13 +181,22 @@ function mineSide(ctx: StudyContext, fold: Fold, r: MineRequest): Promise<MinedT
     excluded: side.excluded,
     ...HARD,
     guardMargin: ctx.options.guardMargin,
-    seed: ctx.options.seed,
+    seed: r.seed,
     stats,
+    count,
   });
 }
 
-function writeSide(ctx: StudyContext, fold: Fold, w: { side: Side; kind: Kind; ids: MinedTriple[] }): TriplesFile {
-  const path = join(ctx.options.output, 'triples', `${foldTag(fold)}.${w.side.name}.${w.kind}.tsv`);
+interface SideTriples {
+  side: Side;
+  kind: Kind;
+  ids: MinedTriple[];
+  k: number; // seed index
+}
+
+function writeSide(ctx: StudyContext, fold: Fold, w: SideTriples): TriplesFile {
+  const seed = w.k === 0 ? '' : `.seed-${w.k}`;
+  const path = join(ctx.options.output, 'triples', `${foldTag(fold)}.${w.side.name}.${w.kind}${seed}.tsv`);
   return writeTriples(path, textTriples(w.ids, w.side.set.queries, fold.collection));
 }
 
@@ -152,6 +212,11 @@ function statsLine(fold: Fold, kind: Kind, s: NegativeStats, queries: number): s
 /** How many passages the hard-negative search will encode (for the plan; no encoding). */
 export function plannedMiningPassages(fold: Fold, o: StudyOptions): number {
   return miningRows(fold, o.miningPool, trainingSide(fold, o, emptyStats()).positives, o.miningDepth).length;
+}
+
+/** Training triples at most (positives x negatives per positive; short pools give fewer). */
+export function plannedTrainingTriples(fold: Fold, o: StudyOptions): number {
+  return trainingSide(fold, o, emptyStats()).positives.length * o.negativesPerPositive;
 }
 
 /** A seeded sample of at most n positives (all of them when there are fewer), in their original order. */
@@ -179,6 +244,19 @@ function testPassages(fold: Fold): Set<number> {
       if (p >= 0) out.add(p);
     }
   return out;
+}
+
+/**
+ * The passages validation hard negatives are searched in: the validation queries' own BM25
+ * candidates plus their positives, never a test passage (off-topic training passages would
+ * make held-out triplet accuracy easy).
+ */
+function validationRows(fold: Fold, side: Side, depth: number): number[] {
+  const c = fold.collection;
+  const set = new Set<number>(side.positives.map((p) => p.position));
+  for (const q of new Set(side.positives.map((p) => p.qid)))
+    for (const r of (fold.trainRun?.queries.get(q) ?? []).slice(0, depth)) set.add(c.indexOf(r.docid));
+  return [...set].filter((p) => p >= 0 && !side.excluded.has(p)).sort((a, b) => a - b);
 }
 
 /**

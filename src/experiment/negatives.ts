@@ -28,6 +28,8 @@ export interface RandomNegativeOptions {
   excluded: ReadonlySet<number>;
   seed: number;
   stats: NegativeStats;
+  /** Negatives per positive, distinct, drawn without replacement (default 1). */
+  count?: number;
 }
 
 export function randomNegatives(o: RandomNegativeOptions): MinedTriple[] {
@@ -45,11 +47,17 @@ export function randomNegatives(o: RandomNegativeOptions): MinedTriple[] {
       }
       pool.push(p);
     }
-    if (pool.length === 0) {
-      o.stats.shortPools++;
-      continue;
-    }
-    out.push({ qid: pos.qid, positive: pos.position, negative: pool[rng.int(pool.length)]! });
+    const count = o.count ?? 1;
+    if (pool.length < count) o.stats.shortPools++;
+    // one negative: a single draw (the sequence of earlier runs); more: a partial Fisher-Yates shuffle
+    if (count === 1 && pool.length > 0)
+      out.push({ qid: pos.qid, positive: pos.position, negative: pool[rng.int(pool.length)]! });
+    else
+      for (let i = 0; i < Math.min(count, pool.length); i++) {
+        const j = i + rng.int(pool.length - i);
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+        out.push({ qid: pos.qid, positive: pos.position, negative: pool[i]! });
+      }
   }
   o.stats.triples = out.length;
   return out;

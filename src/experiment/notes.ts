@@ -29,15 +29,33 @@ function designNotes(o: StudyOptions): string[] {
       "every model is scored by cosine similarity (the paper's eq. 2).",
     'Checkpoints are chosen by validation nDCG@10 ' +
       `(re-ranking the validation queries' BM25 top-${o.validationDepth}), ` +
-      'evaluated at every quarter of training; the test fold is never used for a choice.',
+      'evaluated at step 0 (the base model) and every quarter of training, ties to the earlier step (so the base ' +
+      'wins a tie); the test fold is never used for a choice. Each arm reports its chosen checkpoint and its ' +
+      'final model (the last step).',
+    `Seeds: each trained arm ran ${o.seeds} seed${o.seeds > 1 ? 's' : ''} (${o.seed}..${o.seed + o.seeds - 1}: ` +
+      "training order, negatives sampling, LoRA init; the base model's hard-negative search is shared). " +
+      (o.seeds > 1
+        ? "The comparison tables show each arm's chosen checkpoints with per-query scores averaged over its seeds."
+        : 'One seed shows no training variance: the verdicts cover query variance only.'),
+    `Verdicts on nDCG@10 at a margin of ±${o.equivalenceMargin} declared before the run, family-wise alpha ` +
+      `${o.alpha} shared by the verdict table's rows (Bonferroni: each row's intervals at 1 - alpha / rows); ` +
+      'a verdict comes from the intervals, never from a non-significant difference. Dose points: the CI at ' +
+      '1 - alpha / (trained dose points), p from the paired t on the seed-averaged per-query differences.',
     `Dose-response: each arm is re-ranking-evaluated on the test fold at ${percents} ` +
-      `of its ${o.steps} steps; at 0% every arm is the base model (LoRA's B starts at zero), ` +
+      `of its ${o.epochs === null ? `${o.steps} steps` : 'steps (its epochs over its triples)'}; at 0% every arm is the base model (LoRA's B starts at zero), ` +
       "so the base's evaluation stands for it.",
     `LoRA is trained at the paper's lr 2e-5 and at ${LORA_HIGH_LR} (arm lora-hard-lr1e-3), where it visibly trains.`,
   ];
+  if (o.sweeps)
+    out.push(
+      "Sweeps: lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}, each value " +
+        'trained at the first seed and scored by its chosen checkpoint on validation nDCG@10 (ties to the first ' +
+        "value); the choice trains every seed (results.json sweeps; the arm's label keeps its default value).",
+    );
   if (o.arms.some((a) => a.name === 'recipe'))
     out.push(
-      'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative) ' +
+      'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative; batches ' +
+        'never hold one query twice, so its other positives are not trained as negatives) ' +
         `and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) ` +
         "between the model's and the frozen base's embeddings of the batch's texts.",
     );
@@ -54,7 +72,8 @@ function designNotes(o: StudyOptions): string[] {
     o.guardMargin === null ? 'off' : `on (a candidate scoring above the positive minus ${o.guardMargin} is dropped)`;
   out.push(
     `Hard negatives: the base model's top-200 over ${searched}, ranks 51-200, judged-relevant excluded, ` +
-      `false-negative guard ${guard}.`,
+      `false-negative guard ${guard}. Validation triples (Table III's held-out accuracy) are mined from the ` +
+      "validation queries' own BM25 candidates, not from training passages.",
   );
   return out;
 }
@@ -75,7 +94,8 @@ function foldNotes(f: FoldOutcome): string[] {
     const chosen = r.chosen
       ? `chose step ${r.chosen.step} (${r.chosen.metric} ${r.chosen.value.toFixed(4)} on validation)`
       : 'final step';
-    out.push(`${f.fold.name} ${a.arm.name}: ${chosen}; trained in ${r.trainSeconds.toFixed(0)} s.`);
+    const seed = f.arms.some((x) => x.k > 0) ? ` seed ${r.config.seed}` : '';
+    out.push(`${f.fold.name} ${a.arm.name}${seed}: ${chosen}; trained in ${r.trainSeconds.toFixed(0)} s.`);
   }
   return out;
 }

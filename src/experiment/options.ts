@@ -2,7 +2,7 @@
 import type { ArmSpec, TripletConfigName } from './arms.ts';
 
 /** The built-in datasets (presets.ts). */
-export type PresetName = 'quick' | 'paper';
+export type PresetName = 'quick' | 'standard' | 'paper';
 
 export interface StudyOptions {
   preset: PresetName;
@@ -12,9 +12,25 @@ export interface StudyOptions {
   folds: 'one' | 'both'; // quick: dl20->dl19, and with both also dl19->dl20
   arms: ArmSpec[];
   steps: number;
+  /** Training length as epochs over all training triples (steps = ceil(E x triples / batch)); null: `steps`. */
+  epochs: number | null;
+  /** Per-arm epochs overriding `epochs` (the paper: full-hard 5). */
+  armEpochs?: Readonly<Record<string, number>>;
+  /** Training triples per positive where the pool allows (hard: distinct candidates; random: distinct draws). */
+  negativesPerPositive: number;
   batchSize: number;
   warmup: number; // steps (>= 1) or a ratio of the steps (< 1)
   seed: number;
+  /** Training seeds per trained arm: seed k = seed + k (training order, negatives sampling, LoRA init). */
+  seeds: number;
+  /** Sweeps (sweeps.ts): LoRA's high lr and the recipe's preservation weight chosen on validation, before the seeds. */
+  sweeps: boolean;
+  /** Declared before the run, on the primary metric (nDCG@10): the verdicts' equivalence margin. */
+  equivalenceMargin: number;
+  /** Family-wise alpha of the verdict table (Bonferroni over its rows). */
+  alpha: number;
+  /** Assumed sd of per-query differences of the primary metric: the design's MDE (plan, results.design). */
+  assumedSd: number;
   validationFraction: number;
   dose: number[]; // fractions of each arm's steps evaluated on the test fold (0 = the base model)
   rerankDepth: number;

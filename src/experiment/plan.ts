@@ -5,7 +5,8 @@ import type { Collection } from '../data/collection.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
 import type { StudyOptions } from './options.ts';
-import { doseSteps } from './fold-study.ts';
+import { doseSteps, unitSteps } from './fold-study.ts';
+import { SWEEPS } from './sweeps.ts';
 
 export interface Throughput {
   passagesPerSecond: number;
@@ -48,7 +49,14 @@ const RECIPE_TRIPLET_COST = 24;
 const TIMING_QUERY_COST = 1 / 6;
 const UMAP_SECONDS_PER_POINT = 0.014;
 
-export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningPassages: number): PlanLine[] {
+/** What the plan knows before mining: passages the hard-negative search encodes, each fold's training triples. */
+export interface PlannedWork {
+  miningPassages: number;
+  triples: (fold: Fold) => number;
+}
+
+export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: PlannedWork): PlanLine[] {
+  const miningPassages = work.miningPassages;
   const lines: PlanLine[] = [];
   const add = (stage: string, passages: number, extraSeconds = 0): void => {
     lines.push({ stage, passages, seconds: passages / t.passagesPerSecond + extraSeconds });
@@ -63,23 +71,38 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, miningP
       : 0;
     const val = f.trainRun
       ? [...f.validation.queries.keys()].reduce(
-          (s, q) => s + Math.min(o.rerankDepth, f.trainRun!.queries.get(q)?.length ?? 0),
+          (s, q) => s + Math.min(o.validationDepth, f.trainRun!.queries.get(q)?.length ?? 0),
           0,
         )
       : 0;
-    const dosePts = doseSteps(o.dose, o.steps).filter((d) => d.step > 0).length;
-    const evalPts = Math.min(o.steps, 4);
+    const triples = work.triples(f);
     add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
     add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
+    const seeds = o.seeds > 1 ? `${o.seeds} seeds x ` : '';
     for (const a of trained) {
+      const steps = unitSteps(o, a, triples);
+      // the last step is always snapshot (the final model's test evaluation); validation includes step 0
+      const dosePts = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
+      const evalPts = Math.min(steps, 4);
       add(
-        `${f.name}: train ${a.name} (${o.steps} steps x ${o.batchSize}) + ` +
-          `${dosePts} test snapshots + ${evalPts} validations`,
-        o.steps *
-          o.batchSize *
-          (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
-          dosePts * test +
-          evalPts * val,
+        `${f.name}: train ${a.name} (${seeds}${steps} steps x ${o.batchSize}) + ` +
+          `${dosePts} test snapshots + ${evalPts + 1} validations`,
+        o.seeds *
+          (steps *
+            o.batchSize *
+            (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
+            dosePts * test +
+            (evalPts + 1) * val),
+      );
+    }
+    for (const sweep of o.sweeps ? SWEEPS : []) {
+      const a = trained.find((x) => x.name === sweep.arm);
+      if (!a) continue;
+      const steps = unitSteps(o, a, triples);
+      const cost = a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST;
+      add(
+        `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${steps} steps, validation only)`,
+        sweep.values.length * (steps * o.batchSize * cost + (Math.min(steps, 4) + 1) * val),
       );
     }
     if (o.protocols.includes('dense'))
@@ -103,9 +126,19 @@ export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): s
   const arms = o.arms.map((a) => a.name).join(', ');
   const device = o.device ?? 'cpu';
   return [
-    `study plan (preset ${o.preset}, config ${o.config}, seed ${o.seed}; arms: ${arms})`,
+    `study plan (preset ${o.preset}, config ${o.config}, seeds ${seedList(o)}, ${length(o)}; arms: ${arms})`,
     `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${device} (${t.sample} passages)`,
     ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${formatDuration(l.seconds)}`),
     `  estimated total: ~${formatDuration(total)} (stages found in the run folder's cache are skipped)`,
   ];
+}
+
+function seedList(o: Pick<StudyOptions, 'seed' | 'seeds'>): string {
+  return o.seeds > 1 ? `${o.seed}..${o.seed + o.seeds - 1}` : `${o.seed}`;
+}
+
+function length(o: Pick<StudyOptions, 'steps' | 'epochs' | 'armEpochs' | 'negativesPerPositive'>): string {
+  if (o.epochs === null) return `${o.steps} steps`;
+  const own = Object.entries(o.armEpochs ?? {}).map(([a, e]) => `, ${a} ${e}`);
+  return `${o.epochs} epochs${own.join('')}, ${o.negativesPerPositive} negatives per positive`;
 }

@@ -10,7 +10,7 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/sc
 import { writeResults } from '../report/write-results.ts';
 import { FTLAB_VERSION } from '../version.ts';
 import { analysisStage, type AnalysisOutput } from './analysis-stage.ts';
-import { armRecord, armTrainConfig } from './arms.ts';
+import { armRecord, armTrainConfig, type ArmSpec } from './arms.ts';
 import { closeContext, openContext, type StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { StudyDataset } from './dataset.ts';
@@ -20,6 +20,8 @@ import type { StudyOptions } from './options.ts';
 import { PAPER_NUMBERS } from './paper-numbers.ts';
 import { formatPlan, measureThroughput, planStudy } from './plan.ts';
 import { PRESETS } from './presets.ts';
+import { dosePoints, PRIMARY_METRIC, verdictRows } from './verdicts.ts';
+import { formatDesign, studyDesign } from './design.ts';
 import { renderStudyReport } from './report-call.ts';
 import type { StageTiming } from './stage-cache.ts';
 
@@ -73,11 +75,11 @@ async function studyIn(
     version: RESULTS_VERSION,
     config: studyConfig(ctx, { dataset, folds, outcomes, analysis }),
     retrieval: outcomes.flatMap((f) => f.retrieval),
-    dose: outcomes.flatMap((f) => f.dose),
-    verdicts: [],
-    design: null,
-    negatives: [],
-    sweeps: [],
+    dose: dosePoints(outcomes, o),
+    verdicts: verdictRows(outcomes, o),
+    design: studyDesign(o, folds),
+    negatives: outcomes.flatMap((f) => f.negatives?.profiles ?? []),
+    sweeps: outcomes.flatMap((f) => f.sweeps),
     timing: analysis.timing,
     training: analysis.training,
     geometry: analysis.geometry,
@@ -91,12 +93,25 @@ async function studyIn(
   return results;
 }
 
+/** `ftlab study --plan`: loads the folds and the base model, prints the plan with its projected time, runs nothing. */
+export async function studyPlan(o: StudyOptions, dataset: StudyDataset = PRESETS[o.preset]): Promise<void> {
+  const folds = await dataset.loadFolds(o);
+  const ctx = openContext(o, dataset.metrics);
+  try {
+    printPlan(ctx, dataset, folds);
+  } finally {
+    closeContext(ctx);
+  }
+}
+
 /** The plan with its time estimated from throughput measured now, and each fold's sizes. */
 function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): void {
   const o = ctx.options;
   const t = measureThroughput(ctx.base, folds[0]!.collection);
   const mining = dataset.miningPassages(folds[0]!, o);
-  for (const line of formatPlan(planStudy(folds, o, t, mining), t, o)) ctx.log(line);
+  const work = { miningPassages: mining, triples: (f: Fold) => dataset.plannedTriples(f, o) };
+  for (const line of formatPlan(planStudy(folds, o, t, work), t, o)) ctx.log(line);
+  for (const line of formatDesign(studyDesign(o, folds))) ctx.log(line);
   for (const f of folds)
     ctx.log(
       `fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries ` +
@@ -114,17 +129,25 @@ interface StudyRun {
 function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
   const o = ctx.options;
   const shape = { ...o, evalEvery: Math.max(1, Math.round(o.steps / 4)) };
-  const trainedPath = (name: string): string | null => {
-    const a = r.outcomes[0]!.arms.find((x) => x.arm.name === name);
-    return a?.record ? a.modelPath : null;
-  };
+  const trained = (name: string) => r.outcomes[0]!.arms.find((x) => x.arm.name === name && x.record);
+  // an arm's configuration as its first unit trained it (with epochs, its steps follow its triples)
+  const config = (a: ArmSpec) => trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, shape);
   return {
-    preset: r.dataset.name,
+    // results.json's preset names the data protocol: standard is the quick preset's data (a note says so)
+    preset: r.dataset.name === 'standard' ? 'quick' : r.dataset.name,
     config: o.config,
     seed: o.seed,
+    seeds: Array.from({ length: o.seeds }, (_, k) => o.seed + k),
+    equivalenceMargin: o.equivalenceMargin,
+    alpha: o.alpha,
+    primaryMetric: PRIMARY_METRIC,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
     validationFraction: o.validationFraction,
-    arms: o.arms.map((a) => armRecord(a, o.config, armTrainConfig(a, o.config, shape), trainedPath(a.name))),
+    // a swept arm's lr is the sweep's choice (its trained configuration)
+    arms: o.arms.map((a) => {
+      const cfg = config(a);
+      return { ...armRecord(a, o.config, cfg, trained(a.name)?.modelPath ?? null), lr: cfg?.lr ?? a.lr };
+    }),
     protocols: o.protocols,
     metrics: [...ctx.metrics],
     data: r.folds.flatMap((f) => f.files),

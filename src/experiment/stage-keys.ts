@@ -30,7 +30,16 @@ function minerKey(
 
 export type CandidateNegativesInputs = Pick<
   StudyOptions,
-  'seed' | 'validationFraction' | 'guardMargin' | 'miningPool' | 'miningDepth' | 'steps' | 'batchSize'
+  | 'seed'
+  | 'seeds'
+  | 'validationFraction'
+  | 'guardMargin'
+  | 'miningPool'
+  | 'miningDepth'
+  | 'steps'
+  | 'batchSize'
+  | 'epochs'
+  | 'negativesPerPositive'
 >;
 
 /** Triples mined among the training queries' first-stage candidates (negatives-stage.ts). */
@@ -43,8 +52,13 @@ export function candidateNegativesKey(
     ...minerKey(fold, o, baseId),
     pool: o.miningPool,
     depth: o.miningDepth,
-    need: o.steps * o.batchSize, // training reads at most this many positives
+    // training reads at most this many positives (with epochs: all of them)
+    need: o.epochs === null ? o.steps * o.batchSize : 'all',
+    perPositive: o.negativesPerPositive,
     minGrade: fold.minGrade,
+    seeds: o.seeds, // each seed draws its own negatives
+    validationSearch: 'own-candidates', // validation hard negatives among the validation queries' candidates
+    profiled: true,
   };
 }
 

@@ -89,12 +89,17 @@ export function noDuplicateBatchPlan(
   gradAccumulation: number,
   seed: number,
   epochs: number,
+  micros?: number,
 ): BatchPlan {
   const epochBatches = (epoch: number): Uint32Array[] =>
     noDuplicateBatches(items, { batchSize, seed, epoch, dropLast: true }).batches;
   const cache = new Map<number, Uint32Array[]>();
   for (let e = 0; e < Math.max(1, epochs); e++) cache.set(e, epochBatches(e));
-  const microPerEpoch = Math.min(...[...cache.values()].map((b) => b.length));
+  const fewest = (): number => Math.min(...[...cache.values()].map((b) => b.length));
+  // a run measured in micro-batches plans every epoch it reaches: one short of batches would stop it midway
+  while (micros !== undefined && fewest() > 0 && cache.size * fewest() < micros)
+    cache.set(cache.size, epochBatches(cache.size));
+  const microPerEpoch = fewest();
   return {
     microPerEpoch,
     stepsPerEpoch: Math.floor(microPerEpoch / gradAccumulation),

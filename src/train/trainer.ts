@@ -135,7 +135,14 @@ function setUp(
   for (const p of bert.params.values()) p.setRequiresGrad(!lora);
   const plan =
     cfg.batchSampler === 'no-duplicates'
-      ? noDuplicateBatchPlan(tripleItems(trainSet), cfg.batchSize, cfg.gradAccumulation, cfg.seed, cfg.epochs)
+      ? noDuplicateBatchPlan(
+          tripleItems(trainSet),
+          cfg.batchSize,
+          cfg.gradAccumulation,
+          cfg.seed,
+          cfg.epochs,
+          cfg.maxSteps ? cfg.maxSteps * cfg.gradAccumulation : undefined,
+        )
       : batchPlan(trainSet.length, cfg.batchSize, cfg.gradAccumulation, cfg.seed);
   if (plan.stepsPerEpoch < 1)
     throw new UserError(

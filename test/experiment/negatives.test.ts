@@ -10,7 +10,7 @@ import { emptyStats, hardNegatives, judgedPositives } from '../../src/retrieval/
 import { capped } from '../../src/experiment/negatives-stage.ts';
 import { recordDifferences, type ArmTrainingRecord } from '../../src/experiment/training.ts';
 import { armTrainConfig, ARMS, selectArms } from '../../src/experiment/arms.ts';
-import { doseSteps } from '../../src/experiment/fold-study.ts';
+import { doseSteps, unitSteps } from '../../src/experiment/fold-study.ts';
 import type { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
 
 function fixture(): { c: Collection; qrels: Qrels; run: Run; testQrels: Qrels } {
@@ -256,4 +256,43 @@ test('arms: the default study leaves out the variant recipe-l2sp; naming it give
     recordDifferences(rec, { config: l2sp, triplesSha256: 'abc', triples: 10, evalKey: 'e' }).join(' '),
     /regulariser .*embedding-cosine.* -> .*weights-l2sp/,
   );
+});
+
+test('several random negatives per positive: distinct, as many as the pool allows, short pools counted', () => {
+  const { c, qrels, run } = fixture(); // q1's candidates d1, d2, d3; d1 judged 0 (a negative), d0 the positive
+  for (let seed = 0; seed < 10; seed++) {
+    const stats = emptyStats();
+    const t = randomNegatives({
+      positives: [{ qid: 'q1', position: 0 }],
+      qrels,
+      run,
+      collection: c,
+      excluded: new Set(),
+      seed,
+      stats,
+      count: 2,
+    });
+    assert.equal(t.length, 2);
+    assert.equal(new Set(t.map((x) => x.negative)).size, 2, 'distinct');
+    assert.ok(t.every((x) => [1, 2, 3].includes(x.negative)));
+    const four = randomNegatives({
+      positives: [{ qid: 'q1', position: 0 }],
+      qrels,
+      run,
+      collection: c,
+      excluded: new Set(),
+      seed,
+      stats,
+      count: 4,
+    });
+    assert.deepEqual(four.map((x) => x.negative).sort(), [1, 2, 3], 'the whole pool of 3');
+    assert.equal(stats.shortPools, 1);
+  }
+});
+
+test("training length in epochs: steps = ceil(E x triples / batch), the arm's own epochs first", () => {
+  const o = { steps: 24, epochs: 3, armEpochs: { 'full-hard': 5 }, batchSize: 4 };
+  assert.equal(unitSteps(o, { name: 'full-random' }, 10), 8); // 3 x 10 / 4 = 7.5 -> 8
+  assert.equal(unitSteps(o, { name: 'full-hard' }, 10), 13); // 5 x 10 / 4 = 12.5 -> 13
+  assert.equal(unitSteps({ ...o, epochs: null, armEpochs: undefined }, { name: 'full-hard' }, 10), 24);
 });

@@ -163,7 +163,9 @@ test('validate, then create: a damaged data file leaves no run folder; an earlie
 function armDir(run: string, arm: string): string | null {
   const models = join(run, 'models');
   if (!existsSync(models)) return null;
-  for (const fold of readdirSync(models)) if (existsSync(join(models, fold, arm))) return join(models, fold, arm);
+  // the first seed's unit: models/<fold>/<arm>/seed-0
+  for (const fold of readdirSync(models))
+    if (existsSync(join(models, fold, arm, 'seed-0'))) return join(models, fold, arm, 'seed-0');
   return null;
 }
 

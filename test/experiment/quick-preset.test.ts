@@ -135,7 +135,7 @@ test('Ctrl-C in the middle of an arm (recipe-l2sp: its weight anchor must be the
     stderr += b.toString();
   });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const log = join(cut, 'models', 'dl20-dl19', 'recipe-l2sp', 'log.jsonl');
+  const log = join(cut, 'models', 'dl20-dl19', 'recipe-l2sp', 'seed-0', 'log.jsonl');
   const steps = (): number =>
     existsSync(log)
       ? readFileSync(log, 'utf8')

@@ -160,3 +160,28 @@ test('as a BatchPlan: fixed batches per epoch, duplicate-free across epochs, fro
   const again = noDuplicateBatchPlan(items, 8, 2, 11, 3);
   assert.deepEqual(plain(all), plain(all.map((_, m) => again.batch(m))), 'same seed, same batches');
 });
+
+test('a run measured in steps plans every epoch it reaches: no epoch short of batches stops it midway', () => {
+  // skewed queries: epochs make different numbers of duplicate-free batches (the study's recipe at 200 steps)
+  const rng = new Random(5);
+  const triples = Array.from({ length: 60 }, (_, i) => ({
+    query: `query ${rng.int(3) === 0 ? 0 : rng.int(12)}`,
+    positive: `positive ${i}`,
+    negative: `negative ${i}`,
+  }));
+  const items = tripleItems(triples);
+  const counts = Array.from(
+    { length: 40 },
+    (_, e) => noDuplicateBatches(items, { batchSize: 4, seed: 0, epoch: e, dropLast: true }).batches.length,
+  );
+  // epoch 0 makes more than a later one: a plan of one epoch would run out there
+  assert.ok(counts[0]! > Math.min(...counts), `epochs: ${counts.join(' ')}`);
+  assert.throws(() => {
+    const short = noDuplicateBatchPlan(items, 4, 1, 0, 1);
+    for (let m = 0; m < 20 * counts[0]!; m++) short.batch(m);
+  }, /duplicate-free batches, fewer than/);
+  const micros = 20 * Math.max(...counts);
+  const plan = noDuplicateBatchPlan(items, 4, 1, 0, 1, micros);
+  const all = Array.from({ length: micros }, (_, m) => plan.batch(m)); // threw past the first short epoch
+  assertNoDuplicates(items, all, 'plan over many epochs');
+});

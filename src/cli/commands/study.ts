@@ -1,8 +1,8 @@
 // ftlab study: the fine-tuning study (see src/experiment/runner.ts).
 import type { Command } from '../command.ts';
-import { int, num, required, str } from '../command.ts';
+import { int, num, required, str, type Values } from '../command.ts';
 import { resolveDevice, setThreads } from '../../engine/index.ts';
-import { runStudy } from '../../experiment/runner.ts';
+import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
 import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
 import type { StudyDataset, StudyDefaults } from '../../experiment/dataset.ts';
@@ -14,7 +14,7 @@ import { UserError } from '../../errors.ts';
 export const study: Command = {
   name: 'study',
   summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
-  usage: `ftlab study --output DIR [--preset quick|paper] [--data DIR|MANIFEST.json] [options]
+  usage: `ftlab study --output DIR [--preset quick|standard|paper] [--data DIR|MANIFEST.json] [options]
 
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
 test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
@@ -22,7 +22,8 @@ for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2
 lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper:
 DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv, qrels.train.tsv,
 triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); the paper's
-hyperparameters. Your own data: --data DIR holding ftlab-dataset.json, or --data FILE.json, a
+hyperparameters. --preset standard: the quick preset's data trained to convergence (both
+folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Your own data: --data DIR holding ftlab-dataset.json, or --data FILE.json, a
 manifest (collection, train / optional validation / test splits of queries, qrels and an
 optional first-stage run; README "Your own dataset") selects it and --preset gives only the
 defaults: one fold train -> test, re-ranking the test run (else dense retrieval over the
@@ -46,6 +47,16 @@ Ctrl-C, or one in any other stage, stops at once.
   --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
   --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
+  --seeds N               training seeds per trained arm, seed k = --seed + k (quick 1, standard 3)
+  --sweeps / --no-sweeps  choose lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}
+                          on validation only, at the first seed, before the seeds train (standard: on)
+  --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
+                          (standard: 3, full-hard 5; --steps alone trains that many steps)
+  --negatives-per-positive K   training triples per positive where the pool allows (quick 1, standard 3)
+  --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
+  --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
+  --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)
+  --plan                  print the plan (stages, projected time from measured throughput, design) and stop
   --no-retrain            a model trained under another configuration is an error, not retrained
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
@@ -74,10 +85,19 @@ Ctrl-C, or one in any other stage, stops at once.
     'no-retrain': { type: 'boolean', default: false },
     model: { type: 'string' },
     seed: { type: 'string' },
+    seeds: { type: 'string' },
+    sweeps: { type: 'boolean', default: false },
+    'no-sweeps': { type: 'boolean', default: false },
+    epochs: { type: 'string' },
+    'negatives-per-positive': { type: 'string' },
+    'equivalence-margin': { type: 'string' },
+    alpha: { type: 'string' },
+    'assumed-sd': { type: 'string' },
     threads: { type: 'string' },
     device: { type: 'string' },
     'cache-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    plan: { type: 'boolean', default: false },
   },
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
@@ -94,18 +114,29 @@ Ctrl-C, or one in any other stage, stops at once.
     const quiet = values.quiet === true;
     if (dataset.name === 'manifest' && !quiet)
       process.stderr.write(`study: the dataset described by ${d.data} (other defaults: --preset ${preset})\n`);
-    const run = (o: StudyOptions) => runStudy(o, dataset); // on the dataset chosen above
+    // on the dataset chosen above
+    const run = (o: StudyOptions) => (values.plan === true ? studyPlan(o, dataset) : runStudy(o, dataset));
     await run({
       preset,
       data: str(values, 'data') ?? d.data ?? required(values, 'data'),
       output: required(values, 'output'),
       config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
-      folds: oneOf(values, 'folds', ['one', 'both'] as const, 'one'),
-      arms: selectArms(str(values, 'arms')),
+      folds: oneOf(values, 'folds', ['one', 'both'] as const, d.folds),
+      arms: selectArms(str(values, 'arms') ?? d.arms ?? undefined),
       steps: int(values, 'steps') ?? d.steps,
+      // --steps alone means steps (not the preset's epochs)
+      epochs: positive(values, 'epochs') ?? (str(values, 'steps') !== undefined ? null : d.epochs),
+      armEpochs:
+        positive(values, 'epochs') !== undefined || str(values, 'steps') !== undefined ? undefined : d.armEpochs,
+      negativesPerPositive: int(values, 'negatives-per-positive') ?? d.negativesPerPositive,
       batchSize: int(values, 'batch-size') ?? d.batchSize,
       warmup: num(values, 'warmup') ?? d.warmup,
       seed: int(values, 'seed', 0) ?? 42,
+      seeds: int(values, 'seeds') ?? d.seeds,
+      sweeps: values.sweeps === true || (values['no-sweeps'] !== true && d.sweeps),
+      equivalenceMargin: positive(values, 'equivalence-margin') ?? 0.02,
+      alpha: fraction(values, 'alpha') ?? 0.05,
+      assumedSd: positive(values, 'assumed-sd') ?? 0.05,
       validationFraction: d.validationFraction,
       dose,
       rerankDepth: int(values, 'rerank-depth') ?? d.rerankDepth,
@@ -156,4 +187,16 @@ function oneOf<T extends string>(values: Record<string, unknown>, name: string, 
   if (typeof v !== 'string' || !allowed.includes(v as T))
     throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
   return v as T;
+}
+
+function positive(values: Values, name: string): number | undefined {
+  const v = num(values, name);
+  if (v !== undefined && !(v > 0)) throw new UserError(`--${name} must be > 0, got ${v}`);
+  return v;
+}
+
+function fraction(values: Values, name: string): number | undefined {
+  const v = num(values, name);
+  if (v !== undefined && !(v > 0 && v < 1)) throw new UserError(`--${name} must be in (0, 1), got ${v}`);
+  return v;
 }
