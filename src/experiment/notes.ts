@@ -28,7 +28,7 @@ function designNotes(o: StudyOptions): string[] {
     `Triplet arms use the ${o.config} configuration${config}; ` +
       "every model is scored by cosine similarity (the paper's eq. 2).",
     'Checkpoints are chosen by validation nDCG@10 ' +
-      `(re-ranking the validation queries' BM25 top-${o.validationDepth}), ` +
+      `(re-ranking the validation queries' first-stage top-${o.validationDepth}, where the dataset has a run), ` +
       'evaluated at step 0 (the base model) and every quarter of training, ties to the earlier step (so the base ' +
       'wins a tie); the test fold is never used for a choice. Each arm reports its chosen checkpoint and its ' +
       'final model (the last step).',
@@ -105,11 +105,12 @@ function protocolNotes(o: StudyOptions): string[] {
   if (!o.protocols.includes('dense'))
     out.push(
       'Dense retrieval over the pool was not run (--protocol rerank): it re-encodes the whole pool per model, ' +
-        "beyond the quick preset's time budget.",
+        "beyond this preset's time budget.",
     );
   if (o.timingQueries > 0)
     out.push(
-      `Timing searches ${o.timingQueries} dev-small queries against random vectors of the test pool's size ` +
+      `Timing searches ${o.timingQueries} queries (the dataset's timing queries, cycled if fewer) against random ` +
+        "vectors of the test collection's size " +
         '(search cost does not depend on the values).',
     );
   return out;

@@ -134,7 +134,7 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
   const config = (a: ArmSpec) => trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, shape);
   return {
     // results.json's preset names the data protocol: standard is the quick preset's data (a note says so)
-    preset: r.dataset.name === 'standard' ? 'quick' : r.dataset.name,
+    preset: r.dataset.name,
     config: o.config,
     seed: o.seed,
     seeds: Array.from({ length: o.seeds }, (_, k) => o.seed + k),

@@ -42,7 +42,7 @@ export const DataFileSchema = z.object({
 export type DataFile = z.infer<typeof DataFileSchema>;
 
 export const StudyConfigRecordSchema = z.object({
-  preset: z.enum(['quick', 'paper', 'manifest']), // manifest: a user's dataset (`--data ftlab-dataset.json`)
+  preset: z.enum(['quick', 'standard', 'paper', 'manifest']), // manifest: a user's dataset (`--data ftlab-dataset.json`)
   config: z.enum(['paper-run', 'paper-text']),
   seed: z.number(),
   // e.g. { name: 'dl20->dl19', train: 'dl20', test: 'dl19' }
