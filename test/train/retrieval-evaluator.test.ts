@@ -79,10 +79,16 @@ test('ftlab train --eval-candidates logs the re-ranking metric with the eval set
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, number | string>)
     .filter((l) => l.type === 'eval');
-  assert.equal(ev.length, 1);
-  assert.equal(ev[0]!.evalTriples, 4);
-  const q = ev[0]!.evalQueries as number;
-  assert.ok(Number.isInteger(q) && q >= 1 && q <= 4, `evalQueries ${q}`);
-  // queries 2 and 3 have one candidate, their positive (RR 1); query 1 has its positive among 2 (RR >= 1/2)
-  assert.ok((ev[0]!['RR@10'] as number) >= 2.5 / 3 - 1e-12, `RR@10 ${ev[0]!['RR@10']}`);
+  // step 0 (the model as loaded, a checkpoint candidate) and the last step
+  assert.deepEqual(
+    ev.map((e) => e.step),
+    [0, 2],
+  );
+  for (const e of ev) {
+    assert.equal(e.evalTriples, 4);
+    const q = e.evalQueries as number;
+    assert.ok(Number.isInteger(q) && q >= 1 && q <= 4, `evalQueries ${q}`);
+    // queries 2 and 3 have one candidate, their positive (RR 1); query 1 has its positive among 2 (RR >= 1/2)
+    assert.ok((e['RR@10'] as number) >= 2.5 / 3 - 1e-12, `RR@10 ${e['RR@10']} at step ${e.step}`);
+  }
 });
