@@ -41,7 +41,16 @@ export interface TrainConfig {
   worldSize?: number;
   /** Batch order: the plain seeded shuffle (default), or batches with no query or text twice (for MNRL). */
   batchSampler?: 'shuffle' | 'no-duplicates';
+  /**
+   * Encode each micro-batch packed, without padding (Bert.forwardPacked), instead of padded in
+   * length-sorted chunks; unset = PACKED_BY_DEFAULT. The same gradients up to summation order
+   * (within 1e-5, test/train/packed-gradients.test.ts), so not part of the run's identity.
+   */
+  packed?: boolean;
 }
+
+/** Whether training packs its batches when the config does not say (chosen by npm run bench:train). */
+export const PACKED_BY_DEFAULT = false;
 
 /** Defaults every training run starts from (ftlab train's flags, the study's arms): sentence-transformers' fit. */
 export const TRAIN_DEFAULTS = {
