@@ -147,3 +147,18 @@ test('packed = padded on all-MiniLM-L6-v2, three real batches of 8 MS MARCO trip
     );
   enc.dispose();
 });
+
+test('packed training with dropout: the same seed gives the same gradients, and dropout acts', () => {
+  const enc = SentenceEncoder.load(writeTinyModel()); // dropout 0.1 on hidden states and attention
+  enc.bert.training = true;
+  for (const p of enc.bert.params.values()) p.setRequiresGrad(true);
+  const run = (seed: number) => {
+    manualSeed(seed);
+    return pass(enc, enc.bert.params, mixedLengths, 'mnrl', true);
+  };
+  const [a, b, c] = [run(5), run(5), run(6)];
+  assert.equal(a.loss, b.loss);
+  for (const [name, g] of a.grads) assert.equal(maxAbsDiff(g, b.grads.get(name)!), 0, `${name} differs under one seed`);
+  assert.notEqual(a.loss, c.loss, 'another seed drew the same dropout masks');
+  enc.dispose();
+});
