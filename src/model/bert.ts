@@ -3,7 +3,7 @@
 // forward composed in order.
 //
 // Legend: B batch, T tokens, C channels (hidden size), H heads, D = C/H head size,
-// F feed-forward size (intermediate_size), V vocabulary.
+// F feed-forward size (intermediate_size), V vocabulary, N packed tokens (a batch's real tokens, no padding).
 import {
   attention,
   arange,
