@@ -500,6 +500,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(version); EXPORT(parallelInfo); EXPORT(showConfig);
   ftlab::registerPrecisionOps(env, exports, {wrap, tensorOf});
   ftlab::registerDistributed(env, exports);
+  ftlab::registerPackedAttention(env, exports);
   return exports;
 }
 

@@ -8,4 +8,5 @@ namespace ftlab {
 Napi::Value wrapTensor(Napi::Env env, torch::Tensor t);
 const torch::Tensor& tensorArg(const Napi::Value& v);
 void registerDistributed(Napi::Env env, Napi::Object exports);
+void registerPackedAttention(Napi::Env env, Napi::Object exports);  // packed-attention.cc
 }  // namespace ftlab

@@ -90,6 +90,17 @@ export interface NativeEngine {
   topk(a: H, k: number, dim: number, largest: boolean): [H, H];
   topkUpdate(values: H, indices: H, scores: H, offset: number): void;
   attention(q: H, k: H, v: H, maskBias: H, scale: number, dropoutP: number, train: boolean): H;
+  // native/packed-attention.cc
+  packedAttention(
+    q: H,
+    k: H,
+    v: H,
+    lengths: number[],
+    heads: number,
+    scale: number,
+    dropoutP: number,
+    train: boolean,
+  ): H;
   addInPlace(a: H, b: H, alpha: number): void;
   mulScalarInPlace(a: H, s: number): void;
   addcmulInPlace(a: H, b: H, c: H, value: number): void;

@@ -466,3 +466,22 @@ export function attention(
 ): Tensor {
   return new Tensor(native.attention(q.handle, k.handle, v.handle, maskBias.handle, scale, dropoutP, train));
 }
+
+/**
+ * Attention over packed sequences: q, k, v [N, C] hold the real tokens of sequences of the given
+ * lengths one after another (sum = N); each sequence attends only to its own tokens, per head
+ * (H heads of C/H channels): softmax(Q_s K_s^T * scale) V_s, dropout p on the probabilities
+ * when training. No padding, no mask. -> [N, C]
+ */
+export function packedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  lengths: readonly number[],
+  heads: number,
+  scale: number,
+  dropoutP = 0,
+  train = false,
+): Tensor {
+  return new Tensor(native.packedAttention(q.handle, k.handle, v.handle, [...lengths], heads, scale, dropoutP, train));
+}

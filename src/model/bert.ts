@@ -3,7 +3,7 @@
 // forward composed in order.
 //
 // Legend: B batch, T tokens, C channels (hidden size), H heads, D = C/H head size,
-// F feed-forward size (intermediate_size), V vocabulary.
+// F feed-forward size (intermediate_size), V vocabulary, N packed tokens (a batch's real tokens, no padding).
 import {
   attention,
   arange,
@@ -12,12 +12,23 @@ import {
   embedding,
   layerNorm,
   linear,
+  packedAttention,
   type Precision,
   type Tensor,
 } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { BertConfig } from './config.ts';
 import { InferenceLinears, isInference } from './inference-linears.ts';
+
+/**
+ * A batch's sequences without padding: their real tokens one after another. A sequence of
+ * L tokens has positions 0..L-1. ids, positions [N] int64 (N = sum of lengths).
+ */
+export interface PackedTokens {
+  ids: Tensor;
+  positions: Tensor;
+  lengths: number[];
+}
 
 /** A low-rank update added to a linear layer's output (LoRA); keyed by module name. */
 export type LinearAdapter = (x: Tensor) => Tensor;
@@ -158,11 +169,15 @@ export class Bert {
     const T = ids.shape[1]!;
     if (T > this.config.maxPositions)
       throw new UserError(`sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositions}`);
-    const positions = arange(0, T, 1, { device: ids.device }); // [T]
-    const word = embedding(this.p('embeddings.word_embeddings.weight'), ids); // [B, T, C]
-    const pos = embedding(this.p('embeddings.position_embeddings.weight'), positions); // [T, C]
+    return this.embedTokens(ids, arange(0, T, 1, { device: ids.device })); // [B, T, C]
+  }
+
+  /** The same per token: ids [..] with positions broadcast to them -> [.., C] */
+  private embedTokens(ids: Tensor, positions: Tensor): Tensor {
+    const word = embedding(this.p('embeddings.word_embeddings.weight'), ids); // [B, T, C] or [N, C]
+    const pos = embedding(this.p('embeddings.position_embeddings.weight'), positions); // [T, C] or [N, C]
     const type = this.p('embeddings.token_type_embeddings.weight').slice(0, 0, 1); // [1, C]: single segment
-    const x = word.add(pos).add(type); // [B, T, C]
+    const x = word.add(pos).add(type);
     return this.dropout(this.layerNorm('embeddings.LayerNorm', x), this.config.hiddenDropout);
   }
 
@@ -176,18 +191,12 @@ export class Bert {
     const [B, T, C] = x.shape as [number, number, number];
     const H = this.config.numHeads;
     const D = C / H;
-    const m = `encoder.layer.${l}.attention.self`;
-    const qkv = this.active ? this.active.get(`${m}.qkv`).apply(x) : this.qkvLinear(m, x); // [B, T, 3C]
-    const part = (i: number, name: string): Tensor => {
-      const y = qkv.slice(2, i * C, (i + 1) * C); // [B, T, C]
-      const adapter = this.adapters.get(`${m}.${name}`);
-      const z = adapter ? y.add(adapter(x)) : y;
-      return z.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
-    };
+    const heads = (y: Tensor) => y.reshape([B, T, H, D]).permute([0, 2, 1, 3]); // [B, H, T, D]
+    const [q, k, v] = this.queryKeyValue(l, x); // [B, T, C] each
     const ctx = attention(
-      part(0, 'query'),
-      part(1, 'key'),
-      part(2, 'value'),
+      heads(q),
+      heads(k),
+      heads(v),
       maskBias,
       1 / Math.sqrt(D),
       this.config.attentionDropout,
@@ -196,7 +205,28 @@ export class Bert {
     return ctx.permute([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]
   }
 
-  /** x [B, T, C] -> [B, T, 3C] through the fused query/key/value weight [3C, C] (autograd path). */
+  /** Self-attention over packed sequences: x [N, C] -> [N, C], each sequence attending to itself. */
+  packedSelfAttention(l: number, x: Tensor, lengths: readonly number[]): Tensor {
+    const H = this.config.numHeads;
+    const [q, k, v] = this.queryKeyValue(l, x); // [N, C] each
+    const D = x.shape[1]! / H;
+    return packedAttention(q, k, v, lengths, H, 1 / Math.sqrt(D), this.config.attentionDropout, this.training);
+  }
+
+  /** Q, K, V [.., C] of x [.., C] from the fused projection, with the LoRA terms on query / value. */
+  private queryKeyValue(l: number, x: Tensor): [Tensor, Tensor, Tensor] {
+    const C = x.shape[x.rank - 1]!;
+    const m = `encoder.layer.${l}.attention.self`;
+    const qkv = this.active ? this.active.get(`${m}.qkv`).apply(x) : this.qkvLinear(m, x); // [.., 3C]
+    const part = (i: number, name: string): Tensor => {
+      const y = qkv.slice(x.rank - 1, i * C, (i + 1) * C); // [.., C]
+      const adapter = this.adapters.get(`${m}.${name}`);
+      return adapter ? y.add(adapter(x)) : y;
+    };
+    return [part(0, 'query'), part(1, 'key'), part(2, 'value')];
+  }
+
+  /** x [.., C] -> [.., 3C] through the fused query/key/value weight [3C, C] (autograd path). */
   private qkvLinear(m: string, x: Tensor): Tensor {
     const w = cat([this.p(`${m}.query.weight`), this.p(`${m}.key.weight`), this.p(`${m}.value.weight`)], 0); // [3C, C]
     const b = cat([this.p(`${m}.query.bias`), this.p(`${m}.key.bias`), this.p(`${m}.value.bias`)], 0); // [3C]
@@ -205,8 +235,13 @@ export class Bert {
 
   /** One transformer layer (post-LN): a = LN(x + Attn(x)); y = LN(a + W2 gelu(W1 a)). */
   layer(l: number, x: Tensor, maskBias: Tensor): Tensor {
+    return this.afterAttention(l, x, this.selfAttention(l, x, maskBias));
+  }
+
+  /** The layer from its attention context on: token-wise, so the same for [B, T, C] and packed [N, C]. */
+  private afterAttention(l: number, x: Tensor, context: Tensor): Tensor {
     const p = `encoder.layer.${l}`;
-    const attn = this.dense(`${p}.attention.output.dense`, this.selfAttention(l, x, maskBias)); // [B, T, C]
+    const attn = this.dense(`${p}.attention.output.dense`, context); // [B, T, C]
     const a = this.layerNorm(`${p}.attention.output.LayerNorm`, x.add(this.dropout(attn, this.config.hiddenDropout)));
     const h = this.dense(`${p}.intermediate.dense`, a, 'gelu'); // [B, T, F]
     const out = this.dense(`${p}.output.dense`, h); // [B, T, C]
@@ -222,6 +257,25 @@ export class Bert {
     try {
       let x = this.embeddings(ids);
       for (let l = 0; l < this.config.numLayers; l++) x = this.layer(l, x, maskBias);
+      return x;
+    } finally {
+      this.active = null;
+    }
+  }
+
+  /**
+   * The same encoder without padding: every token-wise step (embeddings, linear layers, layer
+   * norms, FFN) runs on the batch's real tokens only, attention per sequence. -> [N, C]
+   */
+  forwardPacked(tokens: PackedTokens): Tensor {
+    const longest = Math.max(...tokens.lengths);
+    if (longest > this.config.maxPositions)
+      throw new UserError(`sequence of ${longest} tokens exceeds max_position_embeddings ${this.config.maxPositions}`);
+    this.active = this.inferenceLinears();
+    try {
+      let x = this.embedTokens(tokens.ids, tokens.positions); // [N, C]
+      for (let l = 0; l < this.config.numLayers; l++)
+        x = this.afterAttention(l, x, this.packedSelfAttention(l, x, tokens.lengths));
       return x;
     } finally {
       this.active = null;

@@ -1,6 +1,6 @@
 // Sentence vectors from token states, as sentence-transformers' Pooling module computes them.
 // hidden [B, T, C], mask [B, T] (1 token, 0 padding; right-padded, so [CLS] is at t = 0) -> [B, C]
-import type { Tensor } from '../engine/index.ts';
+import { stack, type Tensor } from '../engine/index.ts';
 import type { Pooling } from './config.ts';
 
 /** mean over real tokens: sum_t h[b,t,:] m[b,t] / sum_t m[b,t] */
@@ -39,6 +39,29 @@ export function pool(pooling: Pooling, hidden: Tensor, mask: Tensor): Tensor {
     case 'max':
       return maxPool(hidden, mask);
   }
+}
+
+/**
+ * The same poolings over packed token states: hidden [N, C] holds sequences of `lengths` real
+ * tokens one after another (no padding, so no mask) -> [B, C]
+ */
+export function poolPacked(pooling: Pooling, hidden: Tensor, lengths: readonly number[]): Tensor {
+  let offset = 0;
+  const rows = lengths.map((L) => {
+    const h = hidden.slice(0, offset, offset + L); // [L, C]
+    offset += L;
+    switch (pooling) {
+      case 'mean':
+        return h.sum(0).div(L); // [C]
+      case 'mean-sqrt-len':
+        return h.sum(0).div(Math.sqrt(L));
+      case 'cls':
+        return h.slice(0, 0, 1).squeeze(0);
+      case 'max':
+        return h.max(0);
+    }
+  });
+  return stack(rows, 0); // [B, C]
 }
 
 /** v / max(||v||_2, 1e-12), row-wise, as sentence-transformers' Normalize module. */

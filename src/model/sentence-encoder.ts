@@ -5,7 +5,7 @@
 // batches bounded by a batch size and a token budget, padded to each batch's longest text,
 // and the vectors are returned in input order.
 import { cat, int64, noGrad, tensor, tidy, type Precision, type Tensor } from '../engine/index.ts';
-import { Bert } from './bert.ts';
+import { Bert, type PackedTokens } from './bert.ts';
 import { readBertConfig, readFtlabInfo, type FtlabModelInfo, type Prompts, type TextRole } from './config.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { Lora } from './lora.ts';
 import { checkPoolingWidth, readModelInfo } from './st-folder.ts';
 import { UserError } from '../errors.ts';
 import { readJsonObject } from '../io/json-file.ts';
-import { pool, l2Normalize } from './pooling.ts';
+import { pool, poolPacked, l2Normalize } from './pooling.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { BertTokenizer } from './tokenizer.ts';
 
@@ -142,13 +142,37 @@ export class SentenceEncoder {
     return this.info.normalize ? l2Normalize(pooled) : pooled;
   }
 
+  /** Token-id lists packed without padding: ids and positions [N] int64 (N = all their tokens). */
+  pack(lists: readonly number[][]): PackedTokens {
+    const lengths = lists.map((l) => l.length);
+    if (lengths.some((L) => L === 0)) throw new Error('pack: an empty token list (the tokenizer adds [CLS] and [SEP])');
+    const ids = int64(lists.flat());
+    const positions = int64(lists.flatMap((l) => l.map((_, t) => t)));
+    const device = this.device;
+    if (device === 'cpu') return { ids, positions, lengths };
+    return { ids: ids.to(device), positions: positions.to(device), lengths };
+  }
+
+  /**
+   * Sentence vectors for token-id lists in their given order, [B, C], computed without padding
+   * (Bert.forwardPacked): the same vectors as embedBatch(pad(lists)) up to summation order.
+   */
+  embedPacked(lists: readonly number[][]): Tensor {
+    const tokens = this.pack(lists);
+    const hidden = this.bert.forwardPacked(tokens); // [N, C]
+    const pooled = poolPacked(this.info.pooling, hidden, tokens.lengths); // [B, C]
+    return this.info.normalize ? l2Normalize(pooled) : pooled;
+  }
+
   /**
    * Sentence vectors for token-id lists in their given order, [B, C], autograd on when the
-   * grad mode is: rows are sorted by length and run in chunks of `chunk` texts, each padded
+   * grad mode is. Packed (`packed` true): no padding at all (embedPacked). Otherwise rows are sorted by length and run in chunks of `chunk` texts, each padded
    * only to its own longest, then put back in order (the same vectors as one padded batch,
    * with less padding: training batches of passages waste much of their compute on it).
    */
-  embedLists(lists: readonly number[][], chunk = 8): Tensor {
+  embedLists(lists: readonly number[][], o: { chunk?: number; packed?: boolean } = {}): Tensor {
+    if (o.packed) return this.embedPacked(lists);
+    const chunk = o.chunk ?? 8;
     if (lists.length <= chunk) return this.embedBatch(this.pad(lists));
     const order = lists.map((_, i) => i).sort((a, b) => lists[b]!.length - lists[a]!.length || a - b);
     const parts: Tensor[] = [];

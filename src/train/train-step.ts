@@ -15,7 +15,7 @@ import { tripletLoss } from './losses/triplet-loss.ts';
 import { mnrlLoss } from './losses/mnrl.ts';
 import { assertFinite, weightSum } from './divergence.ts';
 import type { BatchPlan } from './batch-order.ts';
-import type { Regulariser, StepLog, TrainConfig } from './train-config.ts';
+import { PACKED_BY_DEFAULT, type Regulariser, type StepLog, type TrainConfig } from './train-config.ts';
 
 export interface StepContext {
   encoder: SentenceEncoder;
@@ -49,9 +49,10 @@ function microStep(c: StepContext, all: TextTriple[]): { value: number; tokens: 
       batch.map((t) => t.negative),
       'passage',
     );
-    const eq = encoder.embedLists(q); // [B, C]
-    const ep = encoder.embedLists(p);
-    const en = encoder.embedLists(n);
+    const packed = cfg.packed ?? PACKED_BY_DEFAULT;
+    const eq = encoder.embedLists(q, { packed }); // [B, C]
+    const ep = encoder.embedLists(p, { packed });
+    const en = encoder.embedLists(n, { packed });
     const main =
       cfg.loss === 'triplet'
         ? tripletLoss(eq, ep, en, { distance: cfg.distance, margin: cfg.margin })

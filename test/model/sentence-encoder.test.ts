@@ -112,7 +112,7 @@ test('wrong tensor shapes and missing files are clear errors', () => {
   assert.throws(() => SentenceEncoder.load('/no/such/model'), /no such model folder/);
 });
 
-test('embedLists (length-sorted chunks) equals one padded batch, in input order', () => {
+test('embedLists (length-sorted chunks, or packed) equals one padded batch, in input order', () => {
   const lists = enc.tokenize(
     [
       'a',
@@ -124,6 +124,8 @@ test('embedLists (length-sorted chunks) equals one padded batch, in input order'
     'passage',
   );
   const whole = enc.embedBatch(enc.pad(lists)).f32();
-  const chunked = enc.embedLists(lists, 2).f32();
+  const chunked = enc.embedLists(lists, { chunk: 2 }).f32();
   for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i]! - chunked[i]!) < 1e-5);
+  const packed = enc.embedLists(lists, { packed: true }).f32(); // no padding at all
+  for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(whole[i]! - packed[i]!) < 1e-5);
 });
