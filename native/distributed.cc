@@ -30,17 +30,7 @@
 
 namespace {
 
-Napi::Value guarded(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& f) {
-  try {
-    return f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
-}
+using ftlab::guarded;
 
 #define DOP(name) Napi::Value name(const Napi::CallbackInfo& info) { return guarded(info, [&]() -> Napi::Value
 #define DEND ); }

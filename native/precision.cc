@@ -11,6 +11,7 @@
 // lives in its own table here, keyed by handles that are never reused.
 
 #include "precision.h"
+#include "tensor_table.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/Context.h>
@@ -36,18 +37,6 @@ struct SilentWarnings : c10::WarningHandler {
 };
 #endif
 
-template <typename F>
-Napi::Value guarded(const Napi::CallbackInfo& info, F&& f) {
-  try {
-    return f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
-}
 
 const torch::Tensor& arg(const Napi::CallbackInfo& info, size_t i) { return g_table.get(info[i]); }
 std::string str(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
