@@ -1,8 +1,8 @@
 // Which GEMM path is fastest on the running CPU, measured rather than assumed: MKL's sgemm
 // runs its AVX2 path on AMD CPUs, where oneDNN's AVX-512 kernels can be 2x faster; on an
-// AVX2-only CPU the two are on par. A short probe (~0.1-0.3 s, once per process) times one
+// AVX2-only CPU the two are on par. A short probe (~1 s, once per machine: cached) times one
 // MiniLM-shaped linear layer [256 x 384] x [384 x 1536] on each path, interleaved, best of
-// several rounds, and checks each fp32 path's result against MKL's: a path that is not fp32
+// four ~10 ms rounds after a warm-up, and checks each fp32 path's result against MKL's: a path that is not fp32
 // to 1e-5 (relative to the largest output) is never chosen for fp32.
 // The result is kept per machine (CPU, ISA, libtorch, threads) in the cache folder
 // ($FTLAB_CACHE, else ~/.cache/ftlab: engine/matmul-probe-KEY.json), so one machine always takes
@@ -56,7 +56,7 @@ function probeFile(): string {
   const dir = process.env.FTLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ftlab');
   return join(dir, 'engine', `matmul-probe-${key}.json`);
 }
-const PROBE_VERSION = 1;
+const PROBE_VERSION = 2; // 2: results freed in scope, warm-up, ~10 ms rounds
 
 function readCached(file: string): PathProbe | null {
   if (!existsSync(file)) return null;
@@ -154,9 +154,13 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
   );
 }
 
+// The result is freed inside the scope: a kept one (freed only at GC) makes every call fault in
+// fresh pages, which timed all paths alike at a third of their speed (probe version 1's error).
 function seconds(fn: () => Tensor): number {
   const t0 = performance.now();
-  tidy(() => fn());
+  tidy(() => {
+    fn();
+  });
   return (performance.now() - t0) / 1000;
 }
 
@@ -215,13 +219,24 @@ function runProbe(): PathProbe {
   if (onednn) add({ kind: 'bf16' }, false);
   for (const engine of engines) add({ kind: 'int8', engine, reduceRange: engine !== 'onednn' && !vnni }, false);
 
+  // oneDNN compiles a kernel at its first call and a ~1 ms call is at the timer's mercy: each
+  // candidate warms up, then is timed over rounds of enough calls to last ~10 ms, interleaved so
+  // that a busy moment hits every path alike; the best round counts.
+  const calls = candidates.map((c) => {
+    for (let i = 0; i < 3; i++) seconds(c.run);
+    return Math.max(1, Math.ceil(0.01 / Math.max(seconds(c.run), 1e-6)));
+  });
   const best = candidates.map(() => Number.POSITIVE_INFINITY);
   const forcedPath = process.env.FTLAB_FP32_PATH;
   const rounds = 4;
-  for (let r = 0; r <= rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     candidates.forEach((c, i) => {
-      const s = seconds(c.run);
-      if (r > 0) best[i] = Math.min(best[i]!, s); // round 0 warms up
+      const t0 = performance.now();
+      for (let k = 0; k < calls[i]!; k++)
+        tidy(() => {
+          c.run();
+        });
+      best[i] = Math.min(best[i]!, (performance.now() - t0) / 1000 / calls[i]!);
     });
   }
   const ref = mkl.apply(x);
