@@ -155,6 +155,16 @@ test('a chosen row where the base won in every seed says it compares the base wi
   assert.equal(items.length, 1);
   assert.match(items[0]!, /3 of 3 seeds/);
   assert.match(items[0]!, /compares the base with itself: fine-tuning was not used, not shown harmless/);
+  // TOST passes trivially for the base against itself: neither the sentence nor the table calls it equivalent
+  assert.equal(same.verdict, 'equivalent');
+  assert.match(items[0]!, /no verdict \(the base compared with itself\)/);
+  assert.doesNotMatch(items[0]!, /equivalent/);
+  const table = section({ ...r, verdicts: [row] }, 'verdict').blocks.find((b) => b.kind === 'table');
+  assert.ok(table?.kind === 'table');
+  assert.deepEqual(
+    table.table.rows.map((cells) => plain(cells[4]!.text)),
+    ['base kept (no fine-tuned checkpoint)'],
+  );
   assert.match(plain(answer({ ...r, verdicts: [row] })), /Not shown either way: validation kept the base for LoRA/);
   assert.doesNotMatch(plain(answer({ ...r, verdicts: [row] })), /Not in this run|equivalent to/);
   const mixed = section(r, 'verdict').blocks.flatMap((b) => (b.kind === 'list' ? b.items.map(plain) : []));
@@ -256,4 +266,28 @@ test('an older results.json without the new sections still renders, and the verd
     assert.ok(!out.html.includes(`data-table="${id}"`), id);
   assert.equal(out.html.split(MISSING_TEXT).length - 1, 3, 'figure 4, negatives, sweeps');
   assert.ok(!out.html.includes('Acc. at chosen'));
+});
+
+test('the summary calls an arm whose chosen checkpoint is the base in every seed the base itself, not inconclusive', () => {
+  const r = fixtureResults();
+  const s = r.retrieval[0]!;
+  const arm = s.table.rows.find((row) => row.model !== s.table.baseline)!.model;
+  const lines = (results: StudyResults): string[] =>
+    section(results, 'summary').blocks.flatMap((b) => (b.kind === 'list' ? b.items.map(plain) : []));
+  const kept = r.verdicts.map((v) =>
+    v.arm === arm && v.fold === s.fold && v.protocol === s.protocol && v.checkpoint === 'chosen'
+      ? { ...v, chosenSteps: [0, 0, 0] }
+      : v,
+  );
+  assert.ok(
+    kept.some((v, i) => v !== r.verdicts[i]),
+    'the fixture has a chosen row for that arm',
+  );
+  const before = lines(r).filter((l) => l.includes('is the base itself here'));
+  const after = lines({ ...r, verdicts: kept }).filter((l) => l.includes('is the base itself here'));
+  assert.equal(after.length, before.length + 1);
+  const tally = section({ ...r, verdicts: kept }, 'summary').blocks.flatMap((b) =>
+    b.kind === 'paragraph' ? [plain(b.text)] : [],
+  );
+  assert.ok(tally.some((t) => / 1 where validation kept the base \(step 0\)\./.test(t)));
 });

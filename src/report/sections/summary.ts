@@ -8,12 +8,26 @@ import type { MetricStats } from '../../eval/comparison.ts';
 import { armLabel, primaryMetric } from '../arms.ts';
 import { ci, fixed, pValue, signed } from '../format.ts';
 import { verdict, type Verdict } from '../verdict.ts';
+import { isBaseItself } from './verdicts.ts';
 
 function stats(s: MetricStats, base: number): string {
   return `Δ ${signed(s.delta)} (${fixed(s.mean)} vs ${fixed(base)}; 95% CI ${ci(s.ci95)}, Holm-adjusted p = ${pValue(s.pHolm)})`;
 }
 
-function armSentence(label: string, metric: string, s: MetricStats, base: number): Text {
+/** The arm's validation-chosen verdict row for this section, when validation kept the base (step 0) in every seed. */
+function keptBase(results: StudyResults, r: RetrievalSection, arm: string): boolean {
+  const row = results.verdicts.find(
+    (v) => v.arm === arm && v.fold === r.fold && v.protocol === r.protocol && v.checkpoint === 'chosen',
+  );
+  return row !== undefined && isBaseItself(row);
+}
+
+function armSentence(label: string, metric: string, s: MetricStats, base: number, kept: boolean): Text {
+  if (kept)
+    return [
+      { strong: label },
+      ` is the base itself here: validation chose step 0 (no fine-tuned checkpoint) in every seed, so Δ ${signed(s.delta ?? 0)} by construction; its final model is in the Verdict section.`,
+    ];
   const v = verdict(s);
   const what =
     v === 'above'
@@ -42,17 +56,22 @@ function sectionBlocks(results: StudyResults, r: RetrievalSection): Block[] {
     return [{ kind: 'paragraph', text: [...head, 'No primary metric in this table.'] }];
   const base = baseRow.metrics[metric]!.mean;
   const arms = r.table.rows.filter((row) => row !== baseRow && row.metrics[metric]);
-  const verdicts = arms.map((row) => verdict(row.metrics[metric]!));
+  const kept = arms.map((row) => keptBase(results, r, row.model));
+  const verdicts = arms.map((row, i) => (kept[i] ? null : verdict(row.metrics[metric]!)));
   const n = (v: Verdict): number => verdicts.filter((x) => x === v).length;
+  const nKept = kept.filter(Boolean).length;
   const tally =
     `Against ${armLabel(results, r.table.baseline)} (${metric} ${fixed(base)}), of ${arms.length} arm${arms.length === 1 ? '' : 's'}: ` +
     `${n('above')} above, ${n('below')} below, ${n('not-detected') + n('not-significant-after-adjustment')} inconclusive (a difference not detected, which is not equivalence)` +
-    `${n('identical') ? `, ${n('identical')} identical by construction` : ''}.`;
+    `${n('identical') ? `, ${n('identical')} identical by construction` : ''}` +
+    `${nKept ? `, ${nKept} where validation kept the base (step 0)` : ''}.`;
   return [
     { kind: 'paragraph', text: [...head, tally] },
     {
       kind: 'list',
-      items: arms.map((row) => armSentence(armLabel(results, row.model), metric, row.metrics[metric]!, base)),
+      items: arms.map((row, i) =>
+        armSentence(armLabel(results, row.model), metric, row.metrics[metric]!, base, kept[i]!),
+      ),
     },
   ];
 }

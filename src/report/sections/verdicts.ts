@@ -79,10 +79,12 @@ function armSentence(r: StudyResults, v: VerdictRow): Text {
   const itself = isBaseItself(v)
     ? ' Validation kept the base in every seed, so this row compares the base with itself: fine-tuning was not used, not shown harmless.'
     : '';
+  // the base against itself passes TOST trivially: that is no verdict on fine-tuning, so none is worded
+  const phrase = isBaseItself(v) ? 'no verdict (the base compared with itself)' : verdictPhrase(v, marginOf(r));
   return [
     { strong: armLabel(r, v.arm) },
     ` (${CHECKPOINT[v.checkpoint]} checkpoint, ${v.fold}, ${v.seeds} seed${v.seeds === 1 ? '' : 's'} × ${v.queries} queries): ` +
-      `Δ ${v.metric} ${signed(v.delta)}, ${verdictPhrase(v, marginOf(r))}; ` +
+      `Δ ${v.metric} ${signed(v.delta)}, ${phrase}; ` +
       `d_z ${fixed(v.dz, 2)}; ${v.wins}/${v.ties}/${v.losses} queries won/tied/lost` +
       (wins ? `; the base (step 0) won the checkpoint choice in ${wins}.` : '.') +
       itself,
@@ -135,8 +137,14 @@ export function designText(d: DesignRecord): Text {
       (tooWide
         ? `, wider than the declared ±${fixed(d.equivalenceMargin)}: even an arm that truly equals the base will most likely read inconclusive here.`
         : `, so the declared ±${fixed(d.equivalenceMargin)} can be shown.`),
-    ...(d.note ? [` ${d.note}`] : []),
+    ...(d.note ? [` As planned: ${d.note}.`] : []),
   ];
+}
+
+/** The table's verdict: the four outcomes, or "base kept" where validation chose step 0 in every seed. */
+function verdictCell(v: VerdictRow, margin: number | undefined): string {
+  if (isBaseItself(v)) return 'base kept (no fine-tuned checkpoint)';
+  return v.verdict === 'equivalent' ? `equivalent within ${pm(margin)}` : v.verdict;
 }
 
 export function verdictTable(r: StudyResults): Table {
@@ -178,7 +186,7 @@ export function verdictTable(r: StudyResults): Table {
       cell(protocols.size > 1 ? `${v.fold}, ${v.protocol}` : v.fold),
       cell(v.checkpoint),
       num(signed(v.delta), `${level(v.alpha)} ${ci(v.ciDifference)}`),
-      cell(v.verdict === 'equivalent' ? `equivalent within ${pm(marginOf(r))}` : v.verdict, {
+      cell(verdictCell(v, marginOf(r)), {
         note: `${level(2 * v.alpha)} ${ci(v.ciEquivalence)}`,
       }),
       num(pValue(v.tost.p)),
