@@ -2,16 +2,19 @@
 // evaluations) claimed by 2 Gloo workers on localhost through the process group's store, each
 // unit run exactly once; results.json equals a single-process run's field by field (clocks,
 // paths and timing measurements aside); a rerun after one unit's files are deleted recomputes
-// that unit only, and gives the same numbers again.
+// that unit only, and gives the same numbers again; a worker killed mid-study ends the other
+// with one line, exit 1, and a rerun finishes the missing units, reusing the finished ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { distributedInfo } from '../../src/engine/index.ts';
 import type { StudyResults } from '../../src/report/schema.ts';
 import { ftlab } from '../helpers/cli.ts';
 import { writeManifestMiniature } from '../helpers/manifest-miniature.ts';
-import { tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import { rankPid } from '../helpers/ranks.ts';
+import { REPO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 
 const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
 
@@ -96,4 +99,58 @@ test('a study on 2 workers gives the same results.json as one process; a rerun r
   );
   assert.equal(statSync(keptRecord).mtimeMs, kept, 'a finished unit is not rewritten');
   assert.deepEqual(comparable(c, two), comparable(a, one));
+});
+
+/** Whether some unit's training finished (its study record says so). */
+function someUnitFinished(run: string): string | null {
+  for (const arm of ['full-random', 'lora-hard'])
+    for (const seed of ['seed-0', 'seed-1']) {
+      const f = join(run, 'models', 'train-test', arm, seed, 'study-training.json');
+      try {
+        if ((JSON.parse(readFileSync(f, 'utf8')) as { finished?: boolean }).finished) return f;
+      } catch {}
+    }
+  return null;
+}
+
+test('a worker killed mid-study ends the other with one line, exit 1; a rerun finishes the missing units', {
+  skip,
+}, async () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  const model = writeTinyModel(join(root, 'model'));
+  const out = join(root, 'run');
+  const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '24' : a));
+  const args = ['launch', '--nproc', '2', '--', 'study', '--data', data.dir, '--output', out, '--model', model];
+  const launch = [...args, ...longer, ...ARMS, '--quiet'];
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...launch], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
+  let finished: string | null = null;
+  for (let i = 0; i < 3000 && !finished; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    finished = someUnitFinished(out);
+  }
+  assert.ok(finished, 'no unit finished');
+  const victim = rankPid(child.pid!, 1);
+  assert.ok(victim, 'worker 1 not found');
+  const kept = statSync(finished).mtimeMs;
+  process.kill(victim, 'SIGKILL');
+  assert.equal(await exited, 1);
+  assert.deepEqual(stderr.trim().split('\n'), ['ftlab: rank 1 of 2 died (SIGKILL); the other ranks were stopped']);
+  assert.ok(!existsSync(join(out, 'results.json')) && existsSync(finished), 'the folder is kept, without results');
+
+  const rerun = ftlab(launch);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.equal(statSync(finished).mtimeMs, kept, 'the finished unit is reused, not retrained');
+  const stages = read(out).environment.stages.filter((s) => s.name.startsWith('train.'));
+  assert.equal(stages.length, 4);
+  const reused = stages.filter((s) => s.cached).map((s) => s.name);
+  assert.ok(reused.length >= 1 && reused.length < 4, `reused: ${reused.join(', ')}`);
+  process.stderr.write(`# killed worker 1 after a unit finished; the rerun reused ${reused.join(', ')}\n`);
 });
