@@ -120,7 +120,7 @@ test('a worker killed mid-study ends the other with one line, exit 1; a rerun fi
   const data = writeManifestMiniature(join(root, 'data'), { validation: true });
   const model = writeTinyModel(join(root, 'model'));
   const out = join(root, 'run');
-  const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '24' : a));
+  const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '12' : a));
   const args = ['launch', '--nproc', '2', '--', 'study', '--data', data.dir, '--output', out, '--model', model];
   const launch = [...args, ...longer, ...ARMS, '--quiet'];
   const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...launch], {
