@@ -176,9 +176,26 @@ export function joinWorld(device = 'cpu', env: NodeJS.ProcessEnv = process.env):
   return current;
 }
 
-/** The world joined so far (the single process when none was joined). */
+/** Depth of `aloneOnThisRank` calls: inside one, world() is this process alone. */
+let alone = 0;
+
+/** The world joined so far (the single process when none was joined, or inside `aloneOnThisRank`). */
 export function world(): World {
-  return current ?? single;
+  return alone > 0 ? single : (current ?? single);
+}
+
+/**
+ * Runs `fn` as if this process were the whole world: code inside that reads `world()` (the
+ * trainer, sharded search) runs whole on this rank, with no collectives, while the process group
+ * stays joined for its store. For work one rank claimed for itself (a study unit).
+ */
+export async function aloneOnThisRank<T>(fn: () => Promise<T>): Promise<T> {
+  alone++;
+  try {
+    return await fn();
+  } finally {
+    alone--;
+  }
 }
 
 /** Leaves the process group: a barrier first (on success) so rank 0's store outlives every peer's use. */

@@ -4,6 +4,8 @@ import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import type { StudyOptions } from './options.ts';
 import { StageCache } from './stage-cache.ts';
+import { ONE_PROCESS, studyWork, type StudyWork } from './work-units.ts';
+import type { World } from '../engine/index.ts';
 
 export interface StudyContext {
   readonly options: StudyOptions;
@@ -16,20 +18,27 @@ export interface StudyContext {
   readonly device: string | undefined;
   readonly log: (line: string) => void;
   readonly progress: StudyOptions['progress'];
+  /** This process's share of the study's work (all of it, unless it runs across workers). */
+  readonly work: StudyWork;
 }
 
-/** Loads the base model once; the caller disposes it with `closeContext`. */
-export function openContext(options: StudyOptions, metrics: readonly string[]): StudyContext {
+/**
+ * Loads the base model once; the caller disposes it with `closeContext`. With `group` (a
+ * process group), this rank's share of the work is claimed through its store (work-units.ts).
+ */
+export function openContext(options: StudyOptions, metrics: readonly string[], group?: World): StudyContext {
   const base = SentenceEncoder.load(options.model, { device: options.device });
+  const cache = new StageCache(options.output, options.log);
   return {
     options,
     base,
     baseId: modelFingerprint(base),
-    cache: new StageCache(options.output, options.log),
+    cache,
     metrics,
     device: options.device,
     log: options.log,
     progress: options.progress,
+    work: group ? studyWork(group, cache.timings) : ONE_PROCESS,
   };
 }
 

@@ -25,6 +25,8 @@ import { Interrupted, UserError } from '../errors.ts';
 import type { StudyOptions } from './options.ts';
 import { baseRerankKey, denseKey, evaluationKey, finalRerankKey, type TrainedArm } from './stage-keys.ts';
 import { HOW_TO_CONTINUE, trainArm, type ArmTrainingRecord } from './training.ts';
+import type { StageTiming } from './stage-cache.ts';
+import { ONE_PROCESS } from './work-units.ts';
 
 export interface ArmOutcome {
   arm: ArmSpec;
@@ -82,17 +84,38 @@ export function unitName(o: Pick<StudyOptions, 'seeds'>, u: Pick<StudyUnit, 'fol
   return o.seeds > 1 ? `${u.arm.name} seed ${u.seed} (${u.fold.name})` : `${u.arm.name} (${u.fold.name})`;
 }
 
+/**
+ * The fold's outcome; null on a worker that is not rank 0 (across workers, every unit runs where
+ * it was claimed, and rank 0 alone then reads them all back from the stage cache).
+ */
 export async function runFold(
   ctx: StudyContext,
   fold: Fold,
   mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
-): Promise<FoldOutcome> {
+): Promise<FoldOutcome | null> {
+  const { work } = ctx;
+  const tag = foldTag(fold);
   const planned = studyUnits(ctx.options, fold);
-  const negatives = planned.length > 0 ? await mine(ctx, fold) : null;
-  const setup = await foldSetup(ctx, fold);
-  const swept = ctx.options.sweeps && negatives ? await runSweeps(ctx, setup, negatives) : { arms: null, records: [] };
+  const negatives = planned.length > 0 ? await work.shared(`negatives.${tag}`, () => mine(ctx, fold)) : null;
+  const setup = await work.shared(`setup.${tag}`, () => foldSetup(ctx, fold));
+  const swept =
+    ctx.options.sweeps && negatives
+      ? await work.shared(`sweeps.${tag}`, () => runSweeps(ctx, setup, negatives))
+      : { arms: null, records: [] };
   const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned;
-  const base: ArmOutcome = {
+  await spreadUnits(ctx, setup, units, negatives);
+  if (!work.lead) return null;
+  const reads = ctx.cache.timings.length;
+  const trained = await trainUnits(ctx, setup, units, negatives);
+  const arms = [baseOutcome(ctx, setup), ...trained];
+  for (const a of arms) await testEvaluations(ctx, setup, a);
+  // across workers these were reads of what the units wrote (their timings are already in)
+  if (work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
+  return { fold, negatives, sweeps: swept.records, arms, retrieval: sections(ctx, setup.fold, arms) };
+}
+
+function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
+  return {
     arm: ctx.options.arms.find((a) => a.kind === 'base')!,
     k: 0,
     record: null,
@@ -101,10 +124,32 @@ export async function runFold(
     rerank: setup.baseTest ? { chosen: setup.baseTest, final: setup.baseTest } : null,
     dense: null,
   };
-  const trained = await trainUnits(ctx, setup, units, negatives);
-  const arms = [base, ...trained];
-  for (const a of arms) await testEvaluations(ctx, setup, a);
-  return { fold, negatives, sweeps: swept.records, arms, retrieval: sections(ctx, setup.fold, arms) };
+}
+
+/** Drops the cached reads among the timings from `from` on. */
+function keepComputed(timings: StageTiming[], from: number): void {
+  const computed = timings.slice(from).filter((t) => !t.cached);
+  timings.splice(from, timings.length - from, ...computed);
+}
+
+/**
+ * Across workers: the base's evaluations and each unit (its training, then its test
+ * evaluations), each run by the worker that claims it. One process: nothing (runFold runs them).
+ */
+async function spreadUnits(
+  ctx: StudyContext,
+  setup: FoldSetup,
+  units: readonly StudyUnit[],
+  negatives: NegativesOutput | null,
+): Promise<void> {
+  const graceful = ctx.options.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
+  const id = (u: StudyUnit | null): string => (u ? `${u.arm.name}.seed-${u.k}` : 'base');
+  await ctx.work.spread(`units.${setup.tag}`, [null, ...units], id, async (u) => {
+    const what = u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`;
+    ctx.log(`study: worker ${ctx.work.rank} of ${ctx.work.size} runs ${what}`);
+    const a = u ? await graceful((signal) => trainUnit(ctx, setup, u, { negatives: negatives!, signal })) : null;
+    await testEvaluations(ctx, setup, a ?? baseOutcome(ctx, setup));
+  });
 }
 
 /** Each sweep whose arm runs: every value trained at the first seed, scored on validation; the arms with the choices. */

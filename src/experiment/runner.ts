@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadQueries } from '../data/queries.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import { cpus, platform, release } from 'node:os';
-import { engineInfo, engineReport } from '../engine/index.ts';
+import { engineInfo, engineReport, world } from '../engine/index.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
 import { writeResults } from '../report/write-results.ts';
 import { FTLAB_VERSION } from '../version.ts';
@@ -24,13 +24,17 @@ import { dosePoints, PRIMARY_METRIC, verdictRows } from './verdicts.ts';
 import { formatDesign, studyDesign } from './design.ts';
 import { renderStudyReport } from './report-call.ts';
 import type { StageTiming } from './stage-cache.ts';
+import { ONE_PROCESS } from './work-units.ts';
 
 /**
  * Validate, then create: the data, the timing queries, the model and the output path are
  * checked before the run folder exists; a failure removes the folder this run created (an
  * interrupted run keeps it, to continue; an earlier run's folder is never removed).
  */
-export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[o.preset]): Promise<StudyResults> {
+export async function runStudy(
+  o: StudyOptions,
+  dataset: StudyDataset = PRESETS[o.preset],
+): Promise<StudyResults | null> {
   const startedAt = new Date();
   const t0 = performance.now();
   if (existsSync(o.output) && !statSync(o.output).isDirectory())
@@ -40,12 +44,13 @@ export async function runStudy(o: StudyOptions, dataset: StudyDataset = PRESETS[
   const timingQueries = dataset.timingQueries(o.data);
   if (o.timingQueries > 0 && timingQueries !== null) await loadQueries(timingQueries);
   const dataSeconds = (performance.now() - tData) / 1000;
-  const ctx = openContext(o, dataset.metrics);
-  const created = !existsSync(o.output);
+  const ctx = openContext(o, dataset.metrics, world()); // across workers when in a process group (work-units.ts)
+  // across workers, a failure keeps the folder: the units finished there are reused by a rerun
+  const created = ctx.work === ONE_PROCESS && !existsSync(o.output);
   try {
     mkdirSync(o.output, { recursive: true });
     ctx.cache.timings.push({ name: 'data', seconds: dataSeconds, cached: false });
-    return await studyIn(ctx, dataset, folds, { startedAt, t0 });
+    return await ctx.work.run(() => studyIn(ctx, dataset, folds, { startedAt, t0 }));
   } catch (e) {
     if (created && !(e instanceof Interrupted)) rmSync(o.output, { recursive: true, force: true });
     throw e;
@@ -57,16 +62,21 @@ async function studyIn(
   dataset: StudyDataset,
   folds: Fold[],
   t: { startedAt: Date; t0: number },
-): Promise<StudyResults> {
+): Promise<StudyResults | null> {
   const o = ctx.options;
   const { startedAt, t0 } = t;
   const outcomes: FoldOutcome[] = [];
   try {
-    printPlan(ctx, dataset, folds);
-    for (const fold of folds) outcomes.push(await runFold(ctx, fold, dataset.negatives));
+    if (ctx.work.lead) printPlan(ctx, dataset, folds);
+    for (const fold of folds) {
+      const outcome = await runFold(ctx, fold, dataset.negatives);
+      if (outcome) outcomes.push(outcome);
+    }
   } finally {
     closeContext(ctx);
   }
+  // a worker other than rank 0 writes nothing more: it waits for rank 0's results
+  if (!ctx.work.lead) return ctx.work.finish().then(() => null);
   const tAnalysis = performance.now();
   const analysis = await analysisStage(outcomes, o, dataset.timingQueries(o.data));
   ctx.cache.timings.push({ name: 'analysis', seconds: (performance.now() - tAnalysis) / 1000, cached: false });
@@ -90,11 +100,13 @@ async function studyIn(
   o.log(`study: wrote ${path} (${results.environment.wallSeconds.toFixed(0)} s)`);
   const report = await renderStudyReport(o.output);
   o.log(`study: wrote ${report.html} and ${report.markdown}`);
+  await ctx.work.finish();
   return results;
 }
 
 /** `ftlab study --plan`: loads the folds and the base model, prints the plan with its projected time, runs nothing. */
 export async function studyPlan(o: StudyOptions, dataset: StudyDataset = PRESETS[o.preset]): Promise<void> {
+  if (world().rank !== 0) return; // across workers, rank 0 prints it
   const folds = await dataset.loadFolds(o);
   const ctx = openContext(o, dataset.metrics);
   try {

@@ -24,7 +24,7 @@ test('launch mistakes are one line, exit 1, before any rank starts', () => {
     ],
     [
       ['launch', '--nproc', '2', '--', 'bogus'],
-      /^ftlab: unknown command 'bogus' after -- \(ftlab launch runs search, train\)$/,
+      /^ftlab: unknown command 'bogus' after -- \(ftlab launch runs search, train, study\)$/,
     ],
     [
       ['launch', '--nproc', '2', '--', 'embed', '--text', 'x', '--json'],

@@ -105,7 +105,7 @@ export const launch: Command = {
   Starts N processes of the command with WORLD_SIZE=N, RANK and LOCAL_RANK 0..N-1,
   MASTER_ADDR=127.0.0.1 and MASTER_PORT (a free port unless given), as torchrun does;
   \`torchrun --nproc-per-node N --no-python ftlab <command>\` or Slurm with those variables
-  exported does the same. Commands that run across ranks: train, search.
+  exported does the same. Commands that run across ranks: train, search, study.
   A rank that fails ends the others within ${GRACE_MS / 1000} s; launch then prints one line
   (the failing rank's message) and exits 1 (2 when the rank met a bug, 130 when interrupted).
   FTLAB_DIST_TIMEOUT (seconds, default 300) bounds the rendezvous and every collective.`,

@@ -1,7 +1,7 @@
 // ftlab study: the fine-tuning study (see src/experiment/runner.ts).
 import type { Command } from '../command.ts';
 import { int, num, required, str, type Values } from '../command.ts';
-import { resolveDevice, setThreads } from '../../engine/index.ts';
+import { joinWorld, resolveDevice, setThreads } from '../../engine/index.ts';
 import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
 import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
@@ -30,7 +30,9 @@ defaults: one fold train -> test, re-ranking the test run (else dense retrieval 
 collection), nDCG@10, RR@10, R@100 at the manifest's minGrade. Every file it names is checked
 before any work. Stages are cached in the run folder: rerunning reuses what matches. Ctrl-C
 while an arm trains saves a checkpoint and stops (the same command continues it); a second
-Ctrl-C, or one in any other stage, stops at once.
+Ctrl-C, or one in any other stage, stops at once. Across workers (ftlab launch --nproc N -- study ...,
+or torchrun): each arm x seed x fold unit runs on the worker that claims it, every worker writing
+into the same --output; rank 0 writes results.json and the report (README "Scale-out").
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run)
@@ -99,8 +101,11 @@ Ctrl-C, or one in any other stage, stops at once.
     quiet: { type: 'boolean', default: false },
     plan: { type: 'boolean', default: false },
   },
+  distributed: true,
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
+    const device = resolveDevice(str(values, 'device') ?? 'auto');
+    joinWorld(device); // across workers when WORLD_SIZE is set: units claimed through the group's store
     const preset = oneOf(values, 'preset', Object.keys(PRESETS) as PresetName[], 'quick');
     const dataset = await studyDataset(str(values, 'data'), PRESETS[preset]);
     const d = dataset.defaults;
@@ -151,7 +156,7 @@ Ctrl-C, or one in any other stage, stops at once.
       umap: values['no-umap'] !== true,
       paperTriples: int(values, 'paper-triples') ?? d.paperTriples,
       model: str(values, 'model') ?? 'default',
-      device: resolveDevice(str(values, 'device') ?? 'auto'),
+      device,
       cacheDir: str(values, 'cache-dir'),
       onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
       gracefully: ctx.gracefully,

@@ -1,0 +1,118 @@
+// The study across workers: when `ftlab study` runs in a process group (ftlab launch, torchrun),
+// its independent units (an arm at a seed on a fold, with that unit's test evaluations) are
+// claimed through the group's store: each worker adds 1 to the unit's key and runs the units it
+// was first to (a worker that is free claims the next), alone on its rank (no collectives),
+// writing the unit's files into the shared run folder through the stage cache. Shared stages
+// (negatives, the base's evaluation, sweeps) are rank 0's; the others wait for its key, then
+// read them from the stage cache. When every unit is done, rank 0 reads them all back from the
+// cache (as a rerun would), runs the analysis and writes the results; the others wait for that.
+//
+// Keys carry this launch's number, so a rerun (or a torchrun restart, whose store may outlive
+// its ranks) claims every unit afresh and the stage cache decides what is left to compute.
+// Waits poll the store rather than block in it: a stage may take longer than the collectives'
+// timeout. A rank that fails posts its message; every waiting rank ends with the same line.
+import { aloneOnThisRank, type World } from '../engine/index.ts';
+import { UserError } from '../errors.ts';
+import type { StageTiming } from './stage-cache.ts';
+
+const POLL_MS = 100;
+const ROOT = 'ftlab/study';
+
+export interface StudyWork {
+  /** Whether this process runs the analysis and writes the results (rank 0). */
+  readonly lead: boolean;
+  /** This worker's rank, and how many there are. */
+  readonly rank: number;
+  readonly size: number;
+  /** A stage every worker reads: rank 0 runs it first; the others wait, then run it (a stage-cache read). */
+  shared<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs the units this worker claims; returns when every worker's are done. Rank 0's stage
+   * timings then hold every unit's, as the worker that ran it measured them.
+   */
+  spread<U>(name: string, units: readonly U[], id: (u: U) => string, run: (u: U) => Promise<void>): Promise<void>;
+  /**
+   * Runs the study on this rank: alone (world() is this process: the study shares work through
+   * the store, never a collective); a failure is posted for the other ranks and rethrown.
+   */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Rank 0: the results are written. The others: wait for that. */
+  finish(): Promise<void>;
+}
+
+/** One process: every stage and unit runs here, in order, as it always did. */
+export const ONE_PROCESS: StudyWork = {
+  lead: true,
+  rank: 0,
+  size: 1,
+  shared: (_name, fn) => fn(),
+  spread: async () => {},
+  run: (fn) => fn(),
+  finish: async () => {},
+};
+
+/** The study's share of work for this rank of `world` (ONE_PROCESS for a world of one); `timings`: the stage cache's. */
+export function studyWork(world: World, timings: StageTiming[]): StudyWork {
+  if (world.size === 1) return ONE_PROCESS;
+  const { store } = world;
+  // every rank adds 1 once per launch: launch g's ranks read values in ((g-1) N, g N]
+  const launch = Math.ceil(store.add(`${ROOT}/launches`, 1) / world.size);
+  const key = (k: string): string => `${ROOT}/${launch}/${k}`;
+  const failed = key('failed');
+  /** Polls until `ready`; a failure posted by any rank ends this one with the same line. */
+  const until = async (ready: () => boolean): Promise<void> => {
+    for (;;) {
+      if (store.has(failed)) throw new UserError(store.get(failed));
+      if (ready()) return;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
+  const lead = world.rank === 0;
+  return {
+    lead,
+    rank: world.rank,
+    size: world.size,
+    async shared(name, fn) {
+      if (lead) {
+        const value = await fn();
+        store.set(key(`shared/${name}`), 'done');
+        return value;
+      }
+      await until(() => store.has(key(`shared/${name}`)));
+      return fn();
+    },
+    async spread(name, units, id, run) {
+      const done = key(`done/${name}`);
+      const mine = new Set<string>();
+      for (const u of units) {
+        if (store.add(key(`claim/${name}/${id(u)}`), 1) !== 1) continue; // another worker's
+        const from = timings.length;
+        await run(u);
+        mine.add(id(u));
+        store.set(key(`timings/${name}/${id(u)}`), JSON.stringify(timings.slice(from)));
+        store.add(done, 1);
+      }
+      await until(() => store.add(done, 0) >= units.length);
+      if (!lead) return;
+      for (const u of units)
+        if (!mine.has(id(u)))
+          timings.push(...(JSON.parse(store.get(key(`timings/${name}/${id(u)}`))) as StageTiming[]));
+    },
+    async run(fn) {
+      try {
+        return await aloneOnThisRank(fn);
+      } catch (e) {
+        try {
+          if (!store.has(failed)) store.set(failed, (e as Error).message.split('\n')[0] ?? 'failed');
+        } catch {
+          // the store is gone with rank 0: the others learn of it from their own store calls
+        }
+        throw e;
+      }
+    },
+    async finish() {
+      if (lead) store.set(key('finished'), 'done');
+      else await until(() => store.has(key('finished')));
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// `ftlab launch --nproc 2 -- study`: the study's units (arm x seed x fold, and the base's
+// evaluations) claimed by 2 Gloo workers on localhost through the process group's store, each
+// unit run exactly once; results.json equals a single-process run's field by field (clocks,
+// paths and timing measurements aside); a rerun after one unit's files are deleted recomputes
+// that unit only, and gives the same numbers again; a worker killed mid-study ends the other
+// with one line, exit 1, and a rerun finishes the missing units, reusing the finished ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { distributedInfo } from '../../src/engine/index.ts';
+import type { StudyResults } from '../../src/report/schema.ts';
+import { ftlab } from '../helpers/cli.ts';
+import { writeManifestMiniature } from '../helpers/manifest-miniature.ts';
+import { rankPid } from '../helpers/ranks.ts';
+import { REPO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+
+const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
+
+// one thread in both runs: each of 2 workers on this machine gets cores / 2, and the numbers must match
+const TINY = ['--steps', '4', '--batch-size', '4', '--seeds', '2', '--no-umap', '--threads', '1', '--device', 'cpu'];
+const ARMS = ['--arms', 'full-random,lora-hard', '--timing-queries', '0', '--geometry-pairs', '0'];
+const UNITS = ['base evaluations (train->test)', ...['full-random', 'lora-hard'].flatMap(seeds)];
+
+function seeds(arm: string): string[] {
+  return [42, 43].map((s) => `${arm} seed ${s} (train->test)`);
+}
+
+function read(run: string): StudyResults {
+  return JSON.parse(readFileSync(join(run, 'results.json'), 'utf8')) as StudyResults;
+}
+
+/**
+ * results.json without what differs between two runs of the same study: the environment (clocks,
+ * stage timings), the timing measurements, training seconds, and the run folder in paths.
+ */
+function comparable(r: StudyResults, run: string): unknown {
+  const { environment: _e, timing: _t, ...rest } = r;
+  return JSON.parse(
+    JSON.stringify(rest, (k, v) => (k === 'trainSeconds' ? 'seconds' : v))
+      .replaceAll(run, 'RUN')
+      .replace(/trained in \d+(\.\d+)? s/g, 'trained in N s'),
+  );
+}
+
+/** Which worker ran each unit, from the workers' log lines. */
+function claims(stderr: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const m of stderr.matchAll(/^study: worker (\d) of 2 runs (.+)$/gm))
+    out.set(m[2]!, [...(out.get(m[2]!) ?? []), Number(m[1])]);
+  return out;
+}
+
+test('a study on 2 workers gives the same results.json as one process; a rerun redoes only a deleted unit', {
+  skip,
+}, () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  const model = writeTinyModel(join(root, 'model'));
+  const args = (out: string) => ['--data', data.dir, '--output', out, '--model', model, ...TINY, ...ARMS];
+  const one = join(root, 'one');
+  const two = join(root, 'two');
+  const single = ftlab(['study', ...args(one)]);
+  assert.equal(single.code, 0, single.stderr);
+  const t0 = performance.now();
+  const spread = ftlab(['launch', '--nproc', '2', '--', 'study', ...args(two)]);
+  const seconds = (performance.now() - t0) / 1000;
+  assert.equal(spread.code, 0, spread.stderr);
+
+  // every unit ran exactly once, on one of the two workers
+  const ran = claims(spread.stderr);
+  assert.deepEqual([...ran.keys()].sort(), [...UNITS].sort());
+  for (const [unit, ranks] of ran) assert.equal(ranks.length, 1, `${unit} ran on workers ${ranks}`);
+  const byWorker = [0, 1].map((w) => [...ran].filter(([, r]) => r[0] === w).length);
+  process.stderr.write(`# 2 workers: ${byWorker.join(' + ')} units, ${seconds.toFixed(1)} s wall (contended)\n`);
+
+  const a = read(one);
+  const b = read(two);
+  assert.deepEqual(comparable(b, two), comparable(a, one));
+  assert.ok(b.retrieval[0]!.table.rows.length === 3 && b.dose.length > 0 && b.training.length === 4);
+  // every unit's stage timing is in results.json, measured where it ran (not as rank 0's cache reads)
+  const trainStages = b.environment.stages.filter((s) => s.name.startsWith('train.'));
+  assert.equal(trainStages.length, 4);
+  assert.ok(trainStages.every((s) => !s.cached));
+  assert.equal(spread.stderr.match(/study: wrote .*results\.json/g)?.length, 1, 'rank 0 alone writes results');
+
+  // a rerun after one unit's files are gone (a worker lost): that unit alone is trained again
+  const keptRecord = join(two, 'models', 'train-test', 'full-random', 'seed-0', 'study-training.json');
+  const kept = statSync(keptRecord).mtimeMs;
+  rmSync(join(two, 'models', 'train-test', 'lora-hard', 'seed-1'), { recursive: true });
+  const rerun = ftlab(['launch', '--nproc', '2', '--', 'study', ...args(two)]);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const c = read(two);
+  const cached = Object.fromEntries(c.environment.stages.map((s) => [s.name, s.cached]));
+  assert.deepEqual(
+    Object.entries(cached).filter(([name, hit]) => name !== 'data' && name !== 'analysis' && !hit),
+    [['train.train-test.lora-hard.seed-1', false]],
+  );
+  assert.equal(statSync(keptRecord).mtimeMs, kept, 'a finished unit is not rewritten');
+  assert.deepEqual(comparable(c, two), comparable(a, one));
+});
+
+/** Whether some unit's training finished (its study record says so). */
+function someUnitFinished(run: string): string | null {
+  for (const arm of ['full-random', 'lora-hard'])
+    for (const seed of ['seed-0', 'seed-1']) {
+      const f = join(run, 'models', 'train-test', arm, seed, 'study-training.json');
+      try {
+        if ((JSON.parse(readFileSync(f, 'utf8')) as { finished?: boolean }).finished) return f;
+      } catch {}
+    }
+  return null;
+}
+
+test('a worker killed mid-study ends the other with one line, exit 1; a rerun finishes the missing units', {
+  skip,
+}, async () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  const model = writeTinyModel(join(root, 'model'));
+  const out = join(root, 'run');
+  const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '12' : a));
+  const args = ['launch', '--nproc', '2', '--', 'study', '--data', data.dir, '--output', out, '--model', model];
+  const launch = [...args, ...longer, ...ARMS, '--quiet'];
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...launch], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
+  let finished: string | null = null;
+  for (let i = 0; i < 3000 && !finished; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    finished = someUnitFinished(out);
+  }
+  assert.ok(finished, 'no unit finished');
+  const victim = rankPid(child.pid!, 1);
+  assert.ok(victim, 'worker 1 not found');
+  const kept = statSync(finished).mtimeMs;
+  process.kill(victim, 'SIGKILL');
+  assert.equal(await exited, 1);
+  assert.deepEqual(stderr.trim().split('\n'), ['ftlab: rank 1 of 2 died (SIGKILL); the other ranks were stopped']);
+  assert.ok(!existsSync(join(out, 'results.json')) && existsSync(finished), 'the folder is kept, without results');
+
+  const rerun = ftlab(launch);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.equal(statSync(finished).mtimeMs, kept, 'the finished unit is reused, not retrained');
+  const stages = read(out).environment.stages.filter((s) => s.name.startsWith('train.'));
+  assert.equal(stages.length, 4);
+  const reused = stages.filter((s) => s.cached).map((s) => s.name);
+  assert.ok(reused.length >= 1 && reused.length < 4, `reused: ${reused.join(', ')}`);
+  process.stderr.write(`# killed worker 1 after a unit finished; the rerun reused ${reused.join(', ')}\n`);
+});
