@@ -5,13 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distributedInfo } from '../../src/engine/index.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
 import { REPO, tinyConfig, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { synthTriples, triplesTsv } from '../helpers/triples.ts';
 import { assertOneLineError, ftlab } from '../helpers/cli.ts';
+import { rankPid } from '../helpers/ranks.ts';
 
 const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
 const dir = tmpDir();
@@ -118,18 +119,6 @@ test('a rendezvous that times out is one line, exit 1', { skip }, () => {
   );
   assert.equal(r.status, 1);
 });
-
-/** The pid of the launched rank `rank` (a child of `parent` with RANK=rank in its environment). */
-function rankPid(parent: number, rank: number): number | null {
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (ppid !== parent) continue;
-      if (readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return Number(p);
-    } catch {}
-  }
-  return null;
-}
 
 test('a rank killed mid-training ends the others: one line from launch, exit 1, within 30 s', { skip }, async () => {
   const out = join(dir, 'killed');
