@@ -67,7 +67,7 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   arms: ARMS.slice(0, 4),
   steps: 25,
   epochs: 3,
-  armEpochs: { 'full-hard': 5 },
+  perArm: { 'full-hard': { epochs: 5 } },
   negativesPerPositive: 2,
   batchSize: 8,
   warmup: 0.2,
