@@ -134,7 +134,7 @@ test('negatives keys: exactly the options each miner reads, the fold files and t
   );
   assert.deepEqual(
     movers((o) => collectionNegativesKey(FOLD, o, 'base')),
-    ['guardMargin', 'paperTriples', 'seed', 'validationFraction'],
+    ['guardMargin', 'paperTriples', 'seed', 'seeds', 'validationFraction'],
   );
   const k = (fold: FoldInputs, baseId: string) => hashKey(candidateNegativesKey(fold, OPTIONS, baseId));
   const other = { ...FOLD, files: [{ ...FOLD.files[0]!, sha256: 'bbb' }] };
