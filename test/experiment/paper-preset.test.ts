@@ -57,7 +57,7 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.match(r.stderr, /estimated total: ~/);
   const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
   for (const k of KEYS) assert.ok(res[k] !== null && res[k] !== undefined, `results.json ${k} is empty`);
-  assert.equal(res.config.preset, 'paper');
+  assert.equal(res.config.preset, 'paper-run'); // --preset paper is paper-run
   assert.deepEqual(res.config.metrics, ['RR@10', 'RR@100', 'nDCG@10', 'R@100']);
   const dense = res.retrieval.find((s) => s.protocol === 'dense')!;
   assert.deepEqual(

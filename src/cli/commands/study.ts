@@ -26,8 +26,10 @@ qrels.train.tsv, triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.sm
 arm 3 epochs, full-hard 5 (as the paper); paper-run is what the paper's code ran (batch
 ${PAPER_RUN.defaults.batchSize} for full fine-tuning, 512 for LoRA, warm-up 10%, --config paper-run), paper-text what its text
 states (batch ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup} warm-up steps, --config paper-text); --preset paper is paper-run.
---batch-size, --warmup, --epochs or --steps set that value for every arm. --preset standard: the quick preset's data trained to convergence (both
-folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Your own data: --data DIR holding ftlab-dataset.json, or --data FILE.json, a
+--batch-size, --warmup, --epochs or --steps set that value for every arm. --preset standard:
+the quick preset's data trained to convergence (both folds pooled, 3 seeds, 3 epochs,
+full-hard 5; see the plan's projected time). Your own data: --data DIR holding
+ftlab-dataset.json, or --data FILE.json, a
 manifest (collection, train / optional validation / test splits of queries, qrels and an
 optional first-stage run; README "Your own dataset") selects it and --preset gives only the
 defaults: one fold train -> test, re-ranking the test run (else dense retrieval over the
@@ -39,7 +41,8 @@ Ctrl-C, or one in any other stage, stops at once.
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run; --preset paper-text: paper-text)
   --folds one|both        quick preset folds (default one: dl20->dl19; a manifest has one)
-  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup}; paper-text: epochs, ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup})
+  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup};
+                          paper-run: epochs, ${PAPER_RUN.defaults.batchSize} (LoRA 512), ${PAPER_RUN.defaults.warmup}; paper-text: epochs, ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup})
   --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
   --protocol rerank|dense|both   (quick: rerank; paper: dense; manifest: rerank with a test run, else dense)
   --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
