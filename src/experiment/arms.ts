@@ -1,17 +1,20 @@
 // The study's arms: the paper's five (base; full / LoRA fine-tuning x random / hard
 // negatives, at the paper's lr 2e-5), LoRA at a rate where it visibly trains, and `recipe`
 // (MNRL with in-batch plus mined hard negatives, and a preservation regulariser).
-import type { ArmRecord } from '../report/schema.ts';
+import type { ArmRecord, StudyConfigRecord } from '../report/schema.ts';
 import type { TrainConfig } from '../train/trainer.ts';
 import { TRAIN_DEFAULTS } from '../train/train-config.ts';
 import { TRIPLET_PRESETS } from '../train/losses/triplet-loss.ts';
-import { PAPER_LORA } from '../model/lora.ts';
+import { loraShare, PAPER_LORA } from '../model/lora.ts';
+import { bertParameterShapes } from '../model/bert.ts';
+import type { BertConfig } from '../model/config.ts';
 import { UserError } from '../errors.ts';
 
 export type TripletConfigName = 'paper-run' | 'paper-text';
 
 export interface ArmSpec {
   name: string;
+  /** What the arm is; armLabel adds the values a sweep may choose (LoRA's lr, the preservation weight). */
   label: string;
   method: 'base' | 'full' | 'lora';
   negatives: 'random' | 'hard' | null;
@@ -54,7 +57,7 @@ export const ARMS: readonly ArmSpec[] = [
   },
   {
     name: 'lora-random',
-    label: 'LoRA, random negatives (lr 2e-5)',
+    label: 'LoRA, random negatives',
     method: 'lora',
     negatives: 'random',
     kind: 'triplet',
@@ -62,7 +65,7 @@ export const ARMS: readonly ArmSpec[] = [
   },
   {
     name: 'lora-hard',
-    label: 'LoRA, hard negatives (lr 2e-5)',
+    label: 'LoRA, hard negatives',
     method: 'lora',
     negatives: 'hard',
     kind: 'triplet',
@@ -70,7 +73,7 @@ export const ARMS: readonly ArmSpec[] = [
   },
   {
     name: 'lora-hard-lr1e-3',
-    label: 'LoRA, hard negatives (lr 1e-3)',
+    label: 'LoRA, hard negatives',
     method: 'lora',
     negatives: 'hard',
     kind: 'triplet',
@@ -78,7 +81,7 @@ export const ARMS: readonly ArmSpec[] = [
   },
   {
     name: 'recipe',
-    label: `Recipe: full FT, MNRL + hard negatives + preservation (${RECIPE_PRESERVE_WEIGHT})`,
+    label: 'Recipe: full FT, MNRL + hard negatives + preservation',
     method: 'full',
     negatives: 'hard',
     kind: 'recipe',
@@ -96,6 +99,14 @@ export const ARMS: readonly ArmSpec[] = [
     optional: true,
   },
 ];
+
+/** The arm's label with the values it trains at: "LoRA, hard negatives (lr 2e-4)", "Recipe: ... (5)". */
+export function armLabel(arm: ArmSpec): string {
+  if (arm.method === 'lora') return `${arm.label} (lr ${arm.lr!.toExponential()})`;
+  if (arm.kind === 'recipe' && arm.anchor === 'embeddings')
+    return `${arm.label} (${arm.preserveWeight ?? RECIPE_PRESERVE_WEIGHT})`;
+  return arm.label;
+}
 
 /** `--arms a,b,c` -> the specs, base always first (every table compares against it). */
 export function selectArms(list: string | undefined): ArmSpec[] {
@@ -170,7 +181,7 @@ export function armRecord(
 ): ArmRecord {
   return {
     name: arm.name,
-    label: arm.kind === 'triplet' ? `${arm.label} (${config})` : arm.label,
+    label: arm.kind === 'triplet' ? `${armLabel(arm)} (${config})` : armLabel(arm),
     method: arm.method,
     negatives: arm.negatives,
     loss: lossDescription(arm, config),
@@ -180,4 +191,11 @@ export function armRecord(
     trainConfig: cfg ? { ...cfg } : null,
     modelPath,
   };
+}
+
+/** What the LoRA arms train on the base model (results.config.lora), counted from its shapes; none without a LoRA arm. */
+export function loraRecord(base: BertConfig, arms: readonly ArmSpec[]): StudyConfigRecord['lora'] {
+  if (!arms.some((a) => a.method === 'lora')) return undefined;
+  const { r, alpha, targets } = PAPER_LORA;
+  return { r, alpha, targets: [...targets], ...loraShare(bertParameterShapes(base), PAPER_LORA) };
 }

@@ -7,11 +7,13 @@ import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { NegativesOutput } from './negatives-stage.ts';
 import type { PresetName, StudyOptions } from './options.ts';
+import type { ArmOverrides } from './arm-shape.ts';
+import type { TripletConfigName } from './arms.ts';
 
 export type { PresetName } from './options.ts';
 
 /** What results.json's config.preset records: a built-in dataset, or one described by a manifest. */
-export type DatasetName = PresetName | 'manifest';
+export type DatasetName = Exclude<PresetName, 'paper'> | 'manifest';
 
 /** What loading the folds reads. */
 export type StudyOptionsForFolds = Pick<StudyOptions, 'data' | 'folds' | 'validationFraction' | 'seed'>;
@@ -25,7 +27,8 @@ export interface StudyDefaults {
   sweeps: boolean;
   steps: number;
   epochs: number | null; // null: train `steps`
-  armEpochs?: Readonly<Record<string, number>>;
+  perArm?: ArmOverrides; // an arm's own epochs / batch size / warm-up
+  config?: TripletConfigName; // --config's default (absent: paper-run)
   negativesPerPositive: number;
   batchSize: number;
   warmup: number;

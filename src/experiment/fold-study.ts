@@ -7,6 +7,7 @@ import type { RetrievalEvaluator } from '../train/trainer.ts';
 import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
 import { SWEEPS, sweepRecord } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
+import { armShape, unitSteps } from './arm-shape.ts';
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import {
@@ -246,6 +247,7 @@ async function trainUnit(
     dir,
     cfg: armTrainConfig(arm, o.config, {
       ...o,
+      ...armShape(o, arm),
       steps,
       seed: unit.seed,
       evalEvery: Math.max(1, Math.round(steps / 4)),
@@ -272,21 +274,12 @@ async function trainUnit(
   return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null };
 }
 
-/** A unit's training steps: `steps`, or its epochs over its triples (the arm's own epochs first). */
-export function unitSteps(
-  o: Pick<StudyOptions, 'steps' | 'epochs' | 'armEpochs' | 'batchSize'>,
-  arm: Pick<ArmSpec, 'name'>,
-  triples: number,
-): number {
-  const epochs = o.armEpochs?.[arm.name] ?? o.epochs;
-  return epochs === null ? o.steps : Math.max(1, Math.ceil((epochs * triples) / o.batchSize));
-}
-
 /** The unit's training triples, at least one batch of them. */
 function checkedTriples(o: StudyOptions, unit: StudyUnit, negatives: NegativesOutput) {
   const { arm, fold } = unit;
   const f = seedTriples(negatives, unit.k)[`train-${arm.negatives!}`];
-  if (f.count >= o.batchSize) return f;
+  const { batchSize } = armShape(o, arm);
+  if (f.count >= batchSize) return f;
   const hint =
     arm.negatives === 'hard'
       ? ` (hard negatives come from ranks ${HARD.lo}-${HARD.hi} of ${negatives.miningPassages} searched passages; ` +
@@ -294,7 +287,7 @@ function checkedTriples(o: StudyOptions, unit: StudyUnit, negatives: NegativesOu
       : '';
   throw new UserError(
     `${arm.name} (${fold.name}): ${f.count} ${arm.negatives} training triples, ` +
-      `fewer than one batch of ${o.batchSize}${hint}`,
+      `fewer than one batch of ${batchSize}${hint}`,
   );
 }
 

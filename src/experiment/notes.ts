@@ -50,13 +50,13 @@ function designNotes(o: StudyOptions): string[] {
     out.push(
       "Sweeps: lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}, each value " +
         'trained at the first seed and scored by its chosen checkpoint on validation nDCG@10 (ties to the first ' +
-        "value); the choice trains every seed (results.json sweeps; the arm's label keeps its default value).",
+        "value); the choice trains every seed (results.json sweeps; the arm's label shows the chosen value).",
     );
   if (o.arms.some((a) => a.name === 'recipe'))
     out.push(
       'recipe: full fine-tuning with MNRL (scale 20, in-batch negatives plus the mined hard negative; batches ' +
         'never hold one query twice, so its other positives are not trained as negatives) ' +
-        `and a preservation penalty ${RECIPE_PRESERVE_WEIGHT} x mean(1 - cos) ` +
+        `and a preservation penalty w x mean(1 - cos) (w = ${RECIPE_PRESERVE_WEIGHT}${o.sweeps ? ', or the value the sweep chose' : ''}) ` +
         "between the model's and the frozen base's embeddings of the batch's texts.",
     );
   if (o.arms.some((a) => a.name === 'recipe-l2sp'))

@@ -1,8 +1,9 @@
 // The study's options (the CLI's flags resolved against a dataset's defaults, presets.ts).
+import type { ArmOverrides } from './arm-shape.ts';
 import type { ArmSpec, TripletConfigName } from './arms.ts';
 
 /** The built-in datasets (presets.ts). */
-export type PresetName = 'quick' | 'standard' | 'paper';
+export type PresetName = 'quick' | 'standard' | 'paper-run' | 'paper-text' | 'paper';
 
 export interface StudyOptions {
   preset: PresetName;
@@ -14,12 +15,12 @@ export interface StudyOptions {
   steps: number;
   /** Training length as epochs over all training triples (steps = ceil(E x triples / batch)); null: `steps`. */
   epochs: number | null;
-  /** Per-arm epochs overriding `epochs` (the paper: full-hard 5). */
-  armEpochs?: Readonly<Record<string, number>>;
+  /** Per-arm epochs, batch size and warm-up over the study-wide ones (arm-shape.ts; the paper: full-hard 5 epochs). */
+  perArm?: ArmOverrides;
   /** Training triples per positive where the pool allows (hard: distinct candidates; random: distinct draws). */
   negativesPerPositive: number;
-  batchSize: number;
-  warmup: number; // steps (>= 1) or a ratio of the steps (< 1)
+  batchSize: number; // an arm's own (perArm) comes first
+  warmup: number; // steps (>= 1) or a ratio of the steps (< 1); an arm's own (perArm) comes first
   seed: number;
   /** Training seeds per trained arm: seed k = seed + k (training order, negatives sampling, LoRA init). */
   seeds: number;

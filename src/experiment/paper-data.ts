@@ -1,8 +1,9 @@
 // `--preset paper`: the paper's experiment over the official MS MARCO files in one folder
 // (collection.tsv, queries.train.tsv, qrels.train.tsv, triples.train.small.tar.gz,
 // queries.dev.small.tsv, qrels.dev.small.tsv). Random triples are a seeded sample of the
-// official triples; hard negatives are mined with the base model over the whole collection
-// (top-200, ranks 51-200); the test is dev small, dense retrieval over the full corpus.
+// official triples, and hard negatives are mined with the base model over the whole collection
+// (top-200, ranks 51-200), per seed (seed-specific sampling); the test is dev small, dense
+// retrieval over the full corpus.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCollection } from '../data/collection.ts';
@@ -17,7 +18,7 @@ import { dataFile } from './provenance.ts';
 import type { StudyContext } from './context.ts';
 import { emptyStats, hardNegatives, judgedPositives, type NegativeStats } from '../retrieval/mining.ts';
 import { HARD, textTriples } from './negatives.ts';
-import { writeTriples, type NegativesOutput } from './negatives-stage.ts';
+import { writeTriples, type NegativesOutput, type TrainFiles } from './negatives-stage.ts';
 import { collectionNegativesKey } from './stage-keys.ts';
 
 export const PAPER_FILES = {
@@ -73,43 +74,71 @@ export function collectionNegatives(ctx: StudyContext, fold: Fold): Promise<Nega
   return ctx.cache.run('negatives.paper', key, () => minePaper(ctx, fold));
 }
 
+/**
+ * The base model encodes the collection once; each seed k (--seed + k) then samples its own
+ * official triples and mines hard negatives for its sample's queries. Validation triples are
+ * the first seed's (validation chooses checkpoints the same way for every seed).
+ */
 async function minePaper(ctx: StudyContext, fold: Fold): Promise<NegativesOutput> {
-  const random = await sampleOfficial(ctx, fold);
-  ctx.log(
-    `negatives paper random: ${random.train.length} training + ${random.validation.length} validation triples ` +
-      `sampled; ${random.stats.excludedDropped} dropped ` +
-      '(a dev-judged passage, or a validation-judged one in a training triple)',
-  );
+  const o = ctx.options;
   const c = fold.collection;
   const bar = ctx.progress('encode collection (base, hard negatives)', c.size, 'passages');
   const docs = embedCollection(ctx.base, c, fold.collectionPath, {
-    cacheDir: ctx.options.cacheDir,
+    cacheDir: o.cacheDir,
     onProgress: (d) => bar.update(d),
   });
-  const mineSet = (queries: Queries, qrels: QuerySet['qrels'], excluded: Set<number>, stats: NegativeStats) =>
-    mineOver(ctx, fold, { docs, queries, qrels, excluded, stats });
-  // hard: the training queries of the sample (by text), mined over the whole collection
+  const mineSet = (queries: Queries, qrels: QuerySet['qrels'], excluded: Set<number>, m: SeedMining) =>
+    mineOver(ctx, fold, { docs, queries, qrels, excluded, ...m });
+  const out = (n: string, t: TextTriple[]) => writeTriples(join(o.output, 'triples', `paper.${n}.tsv`), t);
+  // hard: the training queries of the seed's sample (by text), mined over the whole collection
   const trainExcluded = new Set([...fold.excluded, ...validationJudged(fold)]);
-  const hard = emptyStats();
-  const trainQueries = sampled(fold.training, random.train);
-  const hardTrain = await mineSet(trainQueries, fold.training.qrels, trainExcluded, hard);
-  const valQueries = sampled(fold.validation, random.validation);
-  const hardVal = await mineSet(valQueries, fold.validation.qrels, fold.excluded, emptyStats());
-  ctx.log(
-    `negatives paper hard: ${hard.triples} triples from ${hard.queries} queries; dropped ${hard.judgedDropped} ` +
-      `judged-relevant, ${hard.guardDropped} by the false-negative guard, ${hard.excludedDropped} dev-judged`,
-  );
-  const out = (n: string, t: TextTriple[]) => writeTriples(join(ctx.options.output, 'triples', `paper.${n}.tsv`), t);
+  const bySeed: TrainFiles[] = [];
+  let first: { validation: TextTriple[]; random: NegativeStats; hard: NegativeStats } | null = null;
+  for (let k = 0; k < o.seeds; k++) {
+    const seed = o.seed + k;
+    const random = await sampleOfficial(ctx, fold, seed);
+    const hard = emptyStats();
+    const hardTrain = await mineSet(sampled(fold.training, random.train), fold.training.qrels, trainExcluded, {
+      stats: hard,
+      seed,
+    });
+    logSeed(ctx, seed, random, hard);
+    const tag = k === 0 ? '' : `.seed-${k}`;
+    bySeed.push({
+      'train-random': out(`train.random${tag}`, random.train),
+      'train-hard': out(`train.hard${tag}`, hardTrain),
+    });
+    first ??= { validation: random.validation, random: random.stats, hard }; // the training lists are on disk
+  }
+  const { validation, random, hard } = first!;
+  const valQueries = sampled(fold.validation, validation);
+  const hardVal = await mineSet(valQueries, fold.validation.qrels, fold.excluded, {
+    stats: emptyStats(),
+    seed: o.seed,
+  });
   return {
     files: {
-      'train-random': out('train.random', random.train),
-      'train-hard': out('train.hard', hardTrain),
-      'validation-random': out('validation.random', random.validation),
+      ...bySeed[0]!,
+      'validation-random': out('validation.random', validation),
       'validation-hard': out('validation.hard', hardVal),
     },
-    stats: { random: random.stats, hard },
+    bySeed,
+    stats: { random, hard },
     miningPassages: c.size,
   };
+}
+
+function logSeed(ctx: StudyContext, seed: number, random: SampledTriples, hard: NegativeStats): void {
+  ctx.log(
+    `negatives paper seed ${seed} random: ${random.train.length} training + ${random.validation.length} validation ` +
+      `triples sampled; ${random.stats.excludedDropped} dropped ` +
+      '(a dev-judged passage, or a validation-judged one in a training triple)',
+  );
+  ctx.log(
+    `negatives paper seed ${seed} hard: ${hard.triples} triples from ${hard.queries} queries; dropped ` +
+      `${hard.judgedDropped} judged-relevant, ${hard.guardDropped} by the false-negative guard, ` +
+      `${hard.excludedDropped} dev-judged`,
+  );
 }
 
 /** Training triples also keep off validation-judged passages (validation picks the checkpoint). */
@@ -117,14 +146,21 @@ function validationJudged(fold: Fold): Set<number> {
   return touchedPassages(fold.collection, [fold.validation], [null]);
 }
 
-/** The official triples, sampled; a triple touching a dev-judged passage is dropped. */
-async function sampleOfficial(
-  ctx: StudyContext,
-  fold: Fold,
-): Promise<{ train: TextTriple[]; validation: TextTriple[]; stats: NegativeStats }> {
+interface SampledTriples {
+  train: TextTriple[];
+  validation: TextTriple[];
+  stats: NegativeStats;
+}
+
+/**
+ * The official triples, sampled with the seed; a triple touching a dev-judged passage is
+ * dropped. One pass over the archive per seed: a seed's sample is held in memory only while
+ * it is written.
+ */
+async function sampleOfficial(ctx: StudyContext, fold: Fold, seed: number): Promise<SampledTriples> {
   const o = ctx.options;
   const c = fold.collection;
-  const { reservoir } = await sampleTriples(join(o.data, PAPER_FILES.triples), o.paperTriples, o.seed, false);
+  const { reservoir } = await sampleTriples(join(o.data, PAPER_FILES.triples), o.paperTriples, seed, false);
   const testTexts = new Set([...fold.excluded].map((p) => c.text(p)));
   const valJudgedTexts = new Set([...validationJudged(fold)].map((p) => c.text(p)));
   const valTexts = new Set(fold.validation.queries.values());
@@ -156,12 +192,17 @@ function sampled(set: QuerySet, triples: readonly TextTriple[]): Queries {
   return out;
 }
 
-interface CollectionMining {
+/** What differs between seeds' mining: the draw among the hard candidates. */
+interface SeedMining {
+  stats: NegativeStats;
+  seed: number;
+}
+
+interface CollectionMining extends SeedMining {
   docs: CollectionEmbeddings;
   queries: Queries;
   qrels: QuerySet['qrels'];
   excluded: Set<number>;
-  stats: NegativeStats;
 }
 
 async function mineOver(ctx: StudyContext, fold: Fold, m: CollectionMining): Promise<TextTriple[]> {
@@ -178,7 +219,7 @@ async function mineOver(ctx: StudyContext, fold: Fold, m: CollectionMining): Pro
     excluded: m.excluded,
     ...HARD,
     guardMargin: ctx.options.guardMargin,
-    seed: ctx.options.seed,
+    seed: m.seed,
     stats: m.stats,
   });
   return textTriples(ids, m.queries, c);

@@ -5,7 +5,8 @@ import type { Collection } from '../data/collection.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
 import type { StudyOptions } from './options.ts';
-import { doseSteps, unitSteps } from './fold-study.ts';
+import { doseSteps } from './fold-study.ts';
+import { armShape, describeShape, unitSteps } from './arm-shape.ts';
 import { SWEEPS } from './sweeps.ts';
 
 export interface Throughput {
@@ -81,15 +82,16 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
     const seeds = o.seeds > 1 ? `${o.seeds} seeds x ` : '';
     for (const a of trained) {
       const steps = unitSteps(o, a, triples);
+      const shape = armShape(o, a);
       // the last step is always snapshot (the final model's test evaluation); validation includes step 0
       const dosePts = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
       const evalPts = Math.min(steps, 4);
       add(
-        `${f.name}: train ${a.name} (${seeds}${steps} steps x ${o.batchSize}) + ` +
+        `${f.name}: train ${a.name} (${seeds}${describeShape(shape, steps)}) + ` +
           `${dosePts} test snapshots + ${evalPts + 1} validations`,
         o.seeds *
           (steps *
-            o.batchSize *
+            shape.batchSize *
             (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
             dosePts * test +
             (evalPts + 1) * val),
@@ -99,10 +101,11 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
       const a = trained.find((x) => x.name === sweep.arm);
       if (!a) continue;
       const steps = unitSteps(o, a, triples);
+      const { batchSize } = armShape(o, a);
       const cost = a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST;
       add(
         `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${steps} steps, validation only)`,
-        sweep.values.length * (steps * o.batchSize * cost + (Math.min(steps, 4) + 1) * val),
+        sweep.values.length * (steps * batchSize * cost + (Math.min(steps, 4) + 1) * val),
       );
     }
     if (o.protocols.includes('dense'))
@@ -137,8 +140,10 @@ function seedList(o: Pick<StudyOptions, 'seed' | 'seeds'>): string {
   return o.seeds > 1 ? `${o.seed}..${o.seed + o.seeds - 1}` : `${o.seed}`;
 }
 
-function length(o: Pick<StudyOptions, 'steps' | 'epochs' | 'armEpochs' | 'negativesPerPositive'>): string {
+function length(o: Pick<StudyOptions, 'steps' | 'epochs' | 'perArm' | 'negativesPerPositive'>): string {
   if (o.epochs === null) return `${o.steps} steps`;
-  const own = Object.entries(o.armEpochs ?? {}).map(([a, e]) => `, ${a} ${e}`);
+  const own = Object.entries(o.perArm ?? {}).flatMap(([a, s]) =>
+    s.epochs === undefined ? [] : [`, ${a} ${s.epochs}`],
+  );
   return `${o.epochs} epochs${own.join('')}, ${o.negativesPerPositive} negatives per positive`;
 }

@@ -10,7 +10,8 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/sc
 import { writeResults } from '../report/write-results.ts';
 import { FTLAB_VERSION } from '../version.ts';
 import { analysisStage, type AnalysisOutput } from './analysis-stage.ts';
-import { armRecord, armTrainConfig, type ArmSpec } from './arms.ts';
+import { armRecord, armTrainConfig, loraRecord, type ArmSpec } from './arms.ts';
+import { armShape } from './arm-shape.ts';
 import { closeContext, openContext, type StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { StudyDataset } from './dataset.ts';
@@ -22,6 +23,7 @@ import { formatPlan, measureThroughput, planStudy } from './plan.ts';
 import { PRESETS } from './presets.ts';
 import { dosePoints, PRIMARY_METRIC, verdictRows } from './verdicts.ts';
 import { formatDesign, studyDesign } from './design.ts';
+import { sweptLabel } from './sweeps.ts';
 import { renderStudyReport } from './report-call.ts';
 import type { StageTiming } from './stage-cache.ts';
 import { ONE_PROCESS } from './work-units.ts';
@@ -143,7 +145,8 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
   const shape = { ...o, evalEvery: Math.max(1, Math.round(o.steps / 4)) };
   const trained = (name: string) => r.outcomes[0]!.arms.find((x) => x.arm.name === name && x.record);
   // an arm's configuration as its first unit trained it (with epochs, its steps follow its triples)
-  const config = (a: ArmSpec) => trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, shape);
+  const config = (a: ArmSpec) =>
+    trained(a.name)?.record?.config ?? armTrainConfig(a, o.config, { ...shape, ...armShape(o, a) });
   return {
     // results.json's preset names the data protocol: standard is the quick preset's data (a note says so)
     preset: r.dataset.name,
@@ -158,13 +161,16 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     // a swept arm's lr is the sweep's choice (its trained configuration)
     arms: o.arms.map((a) => {
       const cfg = config(a);
-      return { ...armRecord(a, o.config, cfg, trained(a.name)?.modelPath ?? null), lr: cfg?.lr ?? a.lr };
+      const swept = trained(a.name)?.arm ?? a; // with the sweep's choice
+      const record = armRecord(swept, o.config, cfg, trained(a.name)?.modelPath ?? null);
+      return { ...record, lr: cfg?.lr ?? a.lr, label: sweptLabel(r.outcomes, a, o.config) };
     }),
     protocols: o.protocols,
     metrics: [...ctx.metrics],
     data: r.folds.flatMap((f) => f.files),
     notes: studyNotes(o, { dataset: r.dataset, folds: r.outcomes, curves: r.analysis.curves }),
     paper: { ...PAPER_NUMBERS },
+    lora: loraRecord(ctx.base.bert.config, o.arms),
   };
 }
 

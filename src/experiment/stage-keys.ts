@@ -64,7 +64,7 @@ export function candidateNegativesKey(
 
 export type CollectionNegativesInputs = Pick<
   StudyOptions,
-  'seed' | 'validationFraction' | 'guardMargin' | 'paperTriples'
+  'seed' | 'seeds' | 'validationFraction' | 'guardMargin' | 'paperTriples'
 >;
 
 /** Official triples sampled and hard negatives mined over the whole collection (paper-data.ts). */
@@ -73,7 +73,7 @@ export function collectionNegativesKey(
   o: CollectionNegativesInputs,
   baseId: string,
 ): StageKey {
-  return { ...minerKey(fold, o, baseId), n: o.paperTriples };
+  return { ...minerKey(fold, o, baseId), n: o.paperTriples, seeds: o.seeds }; // each seed samples its own
 }
 
 export type EvaluationInputs = Pick<StudyOptions, 'rerankDepth' | 'validationDepth' | 'dose' | 'protocols'>;

@@ -4,7 +4,8 @@
 // best, step 0 included); the highest wins, ties to the value listed first (the smaller
 // change). The chosen value then trains every seed; the test fold is never read.
 import type { SweepRecord } from '../report/schema.ts';
-import type { ArmSpec } from './arms.ts';
+import { armRecord, type ArmSpec, type TripletConfigName } from './arms.ts';
+import type { FoldOutcome } from './fold-study.ts';
 
 export interface Sweep {
   arm: string;
@@ -40,4 +41,18 @@ export function sweepRecord(fold: string, sweep: Sweep, scores: number[]): Sweep
     scores,
     chosen: sweepChoice(sweep.values, scores),
   };
+}
+
+/**
+ * An arm's label as it trained: a swept arm shows the value its sweep chose, not the default;
+ * where the folds chose differently, each fold's label is given with the fold's name.
+ */
+export function sweptLabel(folds: readonly FoldOutcome[], arm: ArmSpec, config: TripletConfigName): string {
+  const labels = folds.map((f) => {
+    const trained = f.arms.find((a) => a.arm.name === arm.name)?.arm ?? arm;
+    return { fold: f.fold.name, label: armRecord(trained, config, null, null).label };
+  });
+  const distinct = [...new Set(labels.map((l) => l.label))];
+  if (distinct.length <= 1) return distinct[0] ?? armRecord(arm, config, null, null).label;
+  return labels.map((l) => `${l.label} on ${l.fold}`).join('; ');
 }

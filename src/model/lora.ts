@@ -69,19 +69,7 @@ export class Lora {
 
   /** Modules of `bert` whose last name part is a target (e.g. encoder.layer.3.attention.self.query). */
   static targetModules(bert: Bert, targets: string[]): string[] {
-    const modules = [...bert.params.keys()]
-      .filter((k) => k.endsWith('.weight'))
-      .map((k) => k.slice(0, -'.weight'.length))
-      .filter((m) => bert.params.get(`${m}.weight`)!.rank === 2 && !m.includes('embeddings'));
-    const out = modules.filter((m) => targets.some((t) => m === t || m.endsWith(`.${t}`)));
-    for (const t of targets) {
-      if (!out.some((m) => m === t || m.endsWith(`.${t}`))) {
-        throw new UserError(
-          `--lora target '${t}' matches no linear module (e.g. query, key, value, attention.output.dense, intermediate.dense, output.dense)`,
-        );
-      }
-    }
-    return out;
+    return targetModules(new Map([...bert.params].map(([k, t]) => [k, t.shape])), targets);
   }
 
   /** Fresh adapters (B = 0) on every target module; attaches them to the model. */
@@ -203,6 +191,49 @@ function adapterConfig(path: string): LoraConfig {
   if (!Array.isArray(t) || t.length === 0 || !t.every((x) => typeof x === 'string'))
     bad(`"target_modules" must be a non-empty list of module names, got ${JSON.stringify(t)}`);
   return { r: c.r as number, alpha: c.lora_alpha as number, dropout: dropout as number, targets: t as string[] };
+}
+
+/**
+ * The linear modules (2-D weights outside the embeddings) whose last name part is a target,
+ * from a model's parameter shapes (name -> shape, as bertParameterShapes or a loaded model gives).
+ */
+export function targetModules(shapes: ReadonlyMap<string, readonly number[]>, targets: readonly string[]): string[] {
+  const modules = [...shapes.keys()]
+    .filter((k) => k.endsWith('.weight'))
+    .map((k) => k.slice(0, -'.weight'.length))
+    .filter((m) => shapes.get(`${m}.weight`)!.length === 2 && !m.includes('embeddings'));
+  const out = modules.filter((m) => targets.some((t) => m === t || m.endsWith(`.${t}`)));
+  for (const t of targets) {
+    if (!out.some((m) => m === t || m.endsWith(`.${t}`))) {
+      throw new UserError(
+        `--lora target '${t}' matches no linear module (e.g. query, key, value, attention.output.dense, intermediate.dense, output.dense)`,
+      );
+    }
+  }
+  return out;
+}
+
+/** What LoRA trains on a model: A [r, in] and B [out, r] per target module, against the model's own weights. */
+export interface LoraShare {
+  trainable: number;
+  total: number; // the model's parameters (without the adapters)
+  share: number; // trainable / total
+}
+
+/**
+ * Counted from the model's shapes, not typed in. Worked, all-MiniLM-L6-v2 (C = 384, 6 layers)
+ * with r=16 on query and value: 6 layers x 2 modules x 16 x (384 + 384) = 147,456 of the
+ * model's 22,713,216 parameters, 0.65%.
+ */
+export function loraShare(shapes: ReadonlyMap<string, readonly number[]>, config: Pick<LoraConfig, 'r' | 'targets'>) {
+  let trainable = 0;
+  for (const m of targetModules(shapes, config.targets)) {
+    const [out, inp] = shapes.get(`${m}.weight`)! as [number, number];
+    trainable += config.r * (inp + out);
+  }
+  let total = 0;
+  for (const shape of shapes.values()) total += shape.reduce((a, b) => a * b, 1);
+  return { trainable, total, share: trainable / total } satisfies LoraShare;
 }
 
 export function countParameters(params: Iterable<Tensor>): number {

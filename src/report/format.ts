@@ -36,6 +36,12 @@ export function seconds(s: number | null | undefined): string {
 /** Durations for people: one formatter for the CLI, the plan and the report (src/duration.ts). */
 export { formatDuration } from '../duration.ts';
 
+/** A share as a percentage: percent(0.0065, 2) = "0.65%". */
+export function percent(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return `${(100 * x).toFixed(digits)}%`;
+}
+
 export function rate(q: number | null | undefined): string {
   if (q === null || q === undefined || !Number.isFinite(q)) return MISSING;
   return q.toFixed(q >= 100 ? 0 : q >= 10 ? 1 : 2);

@@ -42,7 +42,8 @@ export const DataFileSchema = z.object({
 export type DataFile = z.infer<typeof DataFileSchema>;
 
 export const StudyConfigRecordSchema = z.object({
-  preset: z.enum(['quick', 'standard', 'paper', 'manifest']), // manifest: a user's dataset (`--data ftlab-dataset.json`)
+  // manifest: a user's dataset (`--data ftlab-dataset.json`); paper: results written before paper-run / paper-text
+  preset: z.enum(['quick', 'standard', 'paper-run', 'paper-text', 'paper', 'manifest']),
   config: z.enum(['paper-run', 'paper-text']),
   seed: z.number(),
   // e.g. { name: 'dl20->dl19', train: 'dl20', test: 'dl19' }
@@ -58,6 +59,17 @@ export const StudyConfigRecordSchema = z.object({
   equivalenceMargin: z.number().optional(), // declared before the run, on `primaryMetric`
   alpha: z.number().optional(), // family-wise, shared by the verdict table (Bonferroni)
   primaryMetric: z.string().optional(), // the metric verdicts are given on, e.g. nDCG@10
+  // what the LoRA arms train, counted from the base model's shapes (absent: no LoRA arm, or older results)
+  lora: z
+    .object({
+      r: z.number(),
+      alpha: z.number(),
+      targets: z.array(z.string()),
+      trainable: z.number(), // r x (in + out) per target module
+      total: z.number(), // the base model's parameters
+      share: z.number(), // trainable / total
+    })
+    .optional(),
 });
 export type StudyConfigRecord = z.infer<typeof StudyConfigRecordSchema>;
 

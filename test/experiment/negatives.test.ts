@@ -10,7 +10,8 @@ import { emptyStats, hardNegatives, judgedPositives } from '../../src/retrieval/
 import { capped } from '../../src/experiment/negatives-stage.ts';
 import { recordDifferences, type ArmTrainingRecord } from '../../src/experiment/training.ts';
 import { armTrainConfig, ARMS, selectArms } from '../../src/experiment/arms.ts';
-import { doseSteps, unitSteps } from '../../src/experiment/fold-study.ts';
+import { doseSteps } from '../../src/experiment/fold-study.ts';
+import { unitSteps } from '../../src/experiment/arm-shape.ts';
 import type { SentenceEncoder } from '../../src/model/sentence-encoder.ts';
 
 function fixture(): { c: Collection; qrels: Qrels; run: Run; testQrels: Qrels } {
@@ -291,8 +292,10 @@ test('several random negatives per positive: distinct, as many as the pool allow
 });
 
 test("training length in epochs: steps = ceil(E x triples / batch), the arm's own epochs first", () => {
-  const o = { steps: 24, epochs: 3, armEpochs: { 'full-hard': 5 }, batchSize: 4 };
+  const o = { steps: 24, epochs: 3, perArm: { 'full-hard': { epochs: 5 } }, batchSize: 4, warmup: 0.1 };
   assert.equal(unitSteps(o, { name: 'full-random' }, 10), 8); // 3 x 10 / 4 = 7.5 -> 8
   assert.equal(unitSteps(o, { name: 'full-hard' }, 10), 13); // 5 x 10 / 4 = 12.5 -> 13
-  assert.equal(unitSteps({ ...o, epochs: null, armEpochs: undefined }, { name: 'full-hard' }, 10), 24);
+  assert.equal(unitSteps({ ...o, epochs: null, perArm: undefined }, { name: 'full-hard' }, 10), 24);
+  // an arm's own batch size: 3 x 10 / 2 = 15 steps
+  assert.equal(unitSteps({ ...o, perArm: { 'lora-hard': { batchSize: 2 } } }, { name: 'lora-hard' }, 10), 15);
 });

@@ -57,7 +57,7 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.match(r.stderr, /estimated total: ~/);
   const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as StudyResults;
   for (const k of KEYS) assert.ok(res[k] !== null && res[k] !== undefined, `results.json ${k} is empty`);
-  assert.equal(res.config.preset, 'paper');
+  assert.equal(res.config.preset, 'paper-run'); // --preset paper is paper-run
   assert.deepEqual(res.config.metrics, ['RR@10', 'RR@100', 'nDCG@10', 'R@100']);
   const dense = res.retrieval.find((s) => s.protocol === 'dense')!;
   assert.deepEqual(
@@ -68,6 +68,11 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.equal(res.training.length, 4);
   assert.ok(res.training.every((t) => t.steps === 3));
   assert.ok(res.timing!.rows.some((x) => x.variant === 'lora-merged'));
+  // Table II: the base also under the paper code's clock (synthetic vectors read from a temporary .npy)
+  assert.ok(res.timing!.rows.some((x) => x.variant === 'base' && x.protocol === 'paper'));
+  // what LoRA trains, counted from the tiny model's shapes: 2 layers x 2 modules x 16 x (16 + 16)
+  assert.equal(res.config.lora?.trainable, 2 * 2 * 16 * (16 + 16));
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /LoRA \(r=16, alpha 32, on query and value\) trains 2048 weights/);
   assert.equal(res.geometry!.models.length, 5);
   assert.ok(existsSync(join(out, 'report.md')) && existsSync(join(out, 'report.html')));
   // hygiene: no passage judged for a dev query appears in any training triple

@@ -67,7 +67,7 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   arms: ARMS.slice(0, 4),
   steps: 25,
   epochs: 3,
-  armEpochs: { 'full-hard': 5 },
+  perArm: { 'full-hard': { epochs: 5 } },
   negativesPerPositive: 2,
   batchSize: 8,
   warmup: 0.2,
@@ -134,7 +134,7 @@ test('negatives keys: exactly the options each miner reads, the fold files and t
   );
   assert.deepEqual(
     movers((o) => collectionNegativesKey(FOLD, o, 'base')),
-    ['guardMargin', 'paperTriples', 'seed', 'validationFraction'],
+    ['guardMargin', 'paperTriples', 'seed', 'seeds', 'validationFraction'],
   );
   const k = (fold: FoldInputs, baseId: string) => hashKey(candidateNegativesKey(fold, OPTIONS, baseId));
   const other = { ...FOLD, files: [{ ...FOLD.files[0]!, sha256: 'bbb' }] };

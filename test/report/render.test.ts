@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { renderReport, reportSections } from '../../src/report/render-report.ts';
 import { MISSING_TEXT, plain, type Section } from '../../src/report/document.ts';
 import { verdict } from '../../src/report/verdict.ts';
-import { ci, fixed, pValue, signed } from '../../src/report/format.ts';
+import { ci, fixed, pValue, seconds, signed } from '../../src/report/format.ts';
 import type { MetricStats } from '../../src/eval/comparison.ts';
 import { lossData, MAX_LOSS_POINTS } from '../../src/report/sections/curves-figure.ts';
 import { armLabel } from '../../src/report/arms.ts';
@@ -183,4 +183,37 @@ test('long training curves are thinned for drawing, and the caption says by how 
   }
   const fig = reportSections(r).find((s) => s.id === 'figure-2')!.blocks[0]!;
   assert.ok(fig.kind === 'figure' && plain(fig.figure.caption).includes('drawn every 3 steps'));
+});
+
+test("Table II (paper): the paper's figure as its text states it, this run's base under both protocols beside it", () => {
+  const r = fixtureResults();
+  const timing = reportSections(r).find((s) => s.id === 'timing')!;
+  const tables = timing.blocks.flatMap((b) => (b.kind === 'table' ? [b.table] : []));
+  const main = tables.find((t) => t.id === 'table-2')!;
+  assert.match(plain(main.caption), /model loading and file I\/O excluded, as the paper's text states/);
+  const paper = tables.find((t) => t.id === 'table-2-paper')!;
+  const rows = paper.rows.map((row) => row.map((c) => plain(c.text)));
+  assert.equal(rows.length, r.timing!.paper!.length + 2);
+  // the base rows carry this run's own totals: ftlab (text's protocol) and the paper's code's clock
+  for (const protocol of ['ftlab', 'paper'] as const) {
+    const ours = r.timing!.rows.find((x) => x.variant === 'base' && x.protocol === protocol)!;
+    const what = protocol === 'paper' ? /inside the clock/ : /model loading and file I\/O excluded/;
+    const row = rows.find((x) => x[0]!.startsWith(`${ours.model}:`) && what.test(x[0]!));
+    assert.ok(row, `no ${protocol} row`);
+    assert.equal(row[1], seconds(ours.totalMedianSeconds));
+  }
+});
+
+test("the LoRA share is the results' own count, beside the paper's 3.9%; absent without a LoRA record", () => {
+  const r = fixtureResults();
+  const lora = { r: 16, alpha: 32, targets: ['query', 'value'], trainable: 147_456, total: 22_565_376 };
+  r.config.lora = { ...lora, share: lora.trainable / lora.total };
+  r.config.paper = { ...r.config.paper, loraTrainableShare: 0.039 };
+  const text = sectionText(reportSections(r).find((s) => s.id === 'configuration')!);
+  assert.match(text, /trains 147456 weights, 0\.65% of the base model's 22565376 .*not the 3\.9% the paper states/);
+  // another count renders its own numbers (nothing typed in)
+  r.config.lora = { ...lora, trainable: 73_728, share: 73_728 / lora.total };
+  assert.match(sectionText(reportSections(r).find((s) => s.id === 'configuration')!), /73728 weights, 0\.33%/);
+  r.config.lora = undefined;
+  assert.doesNotMatch(sectionText(reportSections(r).find((s) => s.id === 'configuration')!), /LoRA \(r=/);
 });

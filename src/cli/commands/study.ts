@@ -4,7 +4,8 @@ import { int, num, required, str, type Values } from '../command.ts';
 import { joinWorld, resolveDevice, setThreads } from '../../engine/index.ts';
 import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
-import { PAPER, PRESETS, QUICK } from '../../experiment/presets.ts';
+import { PAPER_RUN, PAPER_TEXT, PRESETS, QUICK } from '../../experiment/presets.ts';
+import { withoutOverrides, type ArmOverride } from '../../experiment/arm-shape.ts';
 import type { StudyDataset, StudyDefaults } from '../../experiment/dataset.ts';
 import { manifestDataset, manifestPath } from '../../experiment/manifest-dataset.ts';
 import type { PresetName, StudyOptions } from '../../experiment/options.ts';
@@ -14,16 +15,21 @@ import { UserError } from '../../errors.ts';
 export const study: Command = {
   name: 'study',
   summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
-  usage: `ftlab study --output DIR [--preset quick|standard|paper] [--data DIR|MANIFEST.json] [options]
+  usage: `ftlab study --output DIR [--preset quick|standard|paper-run|paper-text|paper] [--data DIR|MANIFEST.json] [options]
 
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
 test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
 for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
-lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper:
-DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv, qrels.train.tsv,
-triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); the paper's
-hyperparameters. --preset standard: the quick preset's data trained to convergence (both
-folds pooled, 3 seeds, 3 epochs, full-hard 5; see the plan's projected time). Your own data: --data DIR holding ftlab-dataset.json, or --data FILE.json, a
+lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper-run
+and paper-text: DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv,
+qrels.train.tsv, triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); every
+arm 3 epochs, full-hard 5 (as the paper); paper-run is what the paper's code ran (batch
+${PAPER_RUN.defaults.batchSize} for full fine-tuning, 512 for LoRA, warm-up 10%, --config paper-run), paper-text what its text
+states (batch ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup} warm-up steps, --config paper-text); --preset paper is paper-run.
+--batch-size, --warmup, --epochs or --steps set that value for every arm. --preset standard:
+the quick preset's data trained to convergence (both folds pooled, 3 seeds, 3 epochs,
+full-hard 5; see the plan's projected time). Your own data: --data DIR holding
+ftlab-dataset.json, or --data FILE.json, a
 manifest (collection, train / optional validation / test splits of queries, qrels and an
 optional first-stage run; README "Your own dataset") selects it and --preset gives only the
 defaults: one fold train -> test, re-ranking the test run (else dense retrieval over the
@@ -35,9 +41,10 @@ or torchrun): each arm x seed x fold unit runs on the worker that claims it, eve
 into the same --output; rank 0 writes results.json and the report (README "Scale-out").
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
-  --config paper-run|paper-text   triplet configuration (default paper-run)
+  --config paper-run|paper-text   triplet configuration (default paper-run; --preset paper-text: paper-text)
   --folds one|both        quick preset folds (default one: dl20->dl19; a manifest has one)
-  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup}; paper: ${PAPER.defaults.steps}, ${PAPER.defaults.batchSize}, ${PAPER.defaults.warmup})
+  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup};
+                          paper-run: epochs, ${PAPER_RUN.defaults.batchSize} (LoRA 512), ${PAPER_RUN.defaults.warmup}; paper-text: epochs, ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup})
   --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
   --protocol rerank|dense|both   (quick: rerank; paper: dense; manifest: rerank with a test run, else dense)
   --rerank-depth N        test queries' BM25 candidates re-ranked (default 100)
@@ -46,14 +53,14 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
   --mining-pool candidates|pool  hard negatives among the training queries' candidates (default) or the whole
                           training part of the pool (the default for a manifest without a training run)
   --guard-margin M        false-negative guard margin (default 0); --no-guard turns it off
-  --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER.defaults.timingQueries}; 0 skips)
+  --timing-queries N      dev-small queries timed (quick ${QUICK.defaults.timingQueries}, paper ${PAPER_RUN.defaults.timingQueries}; 0 skips)
   --timing-repeats N      --geometry-pairs N (0 skips)  --no-umap
-  --paper-triples N       paper preset: triples sampled (default ${PAPER.defaults.paperTriples})
+  --paper-triples N       paper preset: triples sampled (default ${PAPER_RUN.defaults.paperTriples})
   --seeds N               training seeds per trained arm, seed k = --seed + k (quick 1, standard 3)
   --sweeps / --no-sweeps  choose lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}
                           on validation only, at the first seed, before the seeds train (standard: on)
   --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
-                          (standard: 3, full-hard 5; --steps alone trains that many steps)
+                          (standard, paper-run, paper-text: 3, full-hard 5; --steps alone trains that many steps)
   --negatives-per-positive K   training triples per positive where the pool allows (quick 1, standard 3)
   --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
   --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
@@ -122,17 +129,22 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
     // on the dataset chosen above
     const run = (o: StudyOptions) => (values.plan === true ? studyPlan(o, dataset) : runStudy(o, dataset));
     await run({
-      preset,
+      // `paper` is an alias: the run records the preset it stands for
+      preset: dataset.name === 'manifest' ? preset : dataset.name,
       data: str(values, 'data') ?? d.data ?? required(values, 'data'),
       output: required(values, 'output'),
-      config: oneOf(values, 'config', ['paper-run', 'paper-text'] as const, 'paper-run') as TripletConfigName,
+      config: oneOf(
+        values,
+        'config',
+        ['paper-run', 'paper-text'] as const,
+        d.config ?? 'paper-run',
+      ) as TripletConfigName,
       folds: oneOf(values, 'folds', ['one', 'both'] as const, d.folds),
       arms: selectArms(str(values, 'arms') ?? d.arms ?? undefined),
       steps: int(values, 'steps') ?? d.steps,
       // --steps alone means steps (not the preset's epochs)
       epochs: positive(values, 'epochs') ?? (str(values, 'steps') !== undefined ? null : d.epochs),
-      armEpochs:
-        positive(values, 'epochs') !== undefined || str(values, 'steps') !== undefined ? undefined : d.armEpochs,
+      perArm: withoutOverrides(d.perArm, flagged(values)),
       negativesPerPositive: int(values, 'negatives-per-positive') ?? d.negativesPerPositive,
       batchSize: int(values, 'batch-size') ?? d.batchSize,
       warmup: num(values, 'warmup') ?? d.warmup,
@@ -192,6 +204,15 @@ function oneOf<T extends string>(values: Record<string, unknown>, name: string, 
   if (typeof v !== 'string' || !allowed.includes(v as T))
     throw new UserError(`--${name} must be ${allowed.join(' or ')}, got '${String(v)}'`);
   return v as T;
+}
+
+/** The per-arm fields a flag sets for every arm: --epochs or --steps (length), --batch-size, --warmup. */
+function flagged(values: Values): (keyof ArmOverride)[] {
+  const out: (keyof ArmOverride)[] = [];
+  if (str(values, 'epochs') !== undefined || str(values, 'steps') !== undefined) out.push('epochs');
+  if (str(values, 'batch-size') !== undefined) out.push('batchSize');
+  if (str(values, 'warmup') !== undefined) out.push('warmup');
+  return out;
 }
 
 function positive(values: Values, name: string): number | undefined {

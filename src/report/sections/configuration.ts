@@ -3,7 +3,7 @@
 import type { Block, Section, Table } from '../document.ts';
 import { cell, num } from '../document.ts';
 import type { StudyResults } from '../schema.ts';
-import { count, fixed, sci } from '../format.ts';
+import { count, fixed, percent, sci } from '../format.ts';
 
 function settingsTable(r: StudyResults): Table {
   const c = r.config;
@@ -50,11 +50,25 @@ function armsTable(r: StudyResults): Table {
   };
 }
 
+/** What LoRA trains, counted from the model, beside the share the paper states (absent in older results). */
+export function loraNote(r: StudyResults): string | null {
+  const l = r.config.lora;
+  if (!l) return null;
+  const claimed = r.config.paper?.loraTrainableShare;
+  const paper = typeof claimed === 'number' ? `, not the ${percent(claimed, 1)} the paper states` : '';
+  return (
+    `LoRA (r=${l.r}, alpha ${l.alpha}, on ${l.targets.join(' and ')}) trains ${count(l.trainable)} weights, ` +
+    `${percent(l.share, 2)} of the base model's ${count(l.total)} (counted from its shapes)${paper}.`
+  );
+}
+
 export function configurationSection(r: StudyResults): Section {
   const blocks: Block[] = [
     { kind: 'table', table: settingsTable(r) },
     { kind: 'table', table: armsTable(r) },
   ];
+  const lora = loraNote(r);
+  if (lora) blocks.push({ kind: 'paragraph', text: [lora] });
   if (r.config.notes.length)
     blocks.push(
       { kind: 'paragraph', text: [{ strong: 'Notes.' }] },
