@@ -40,13 +40,15 @@ export interface PlanLine {
 
 /**
  * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
- * a full quick run on the 2-core VM: a training triplet costs ~15 (forward and backward of
- * its three texts, the optimizer, the loss), the embedding-anchored recipe's ~24 (the frozen
- * model's pass, MNRL over the batch); a timing query ~1/6 (queries are short). UMAP is plain JavaScript, not
- * the engine: ~14 ms per point there, added as seconds.
+ * measured runs on the 2-core VM (oneDNN path, packed training): a training triplet costs ~10
+ * (forward and backward of its three texts, the optimizer, the loss; standard's full-hard
+ * measured 9.8, the quick preset's arms ~9), the embedding-anchored recipe's ~16 (the frozen
+ * model's pass, MNRL over the batch; measured 12.8 in standard, ~20 in quick's 24 steps); a
+ * timing query ~1/6 (queries are short). UMAP is plain JavaScript, not the engine: ~14 ms per
+ * point there, added as seconds.
  */
-const TRIPLET_COST = 15;
-const RECIPE_TRIPLET_COST = 24;
+const TRIPLET_COST = 10;
+const RECIPE_TRIPLET_COST = 16;
 const TIMING_QUERY_COST = 1 / 6;
 const UMAP_SECONDS_PER_POINT = 0.014;
 
