@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import {
   cat,
+  embedding,
   int64,
   layerNorm,
   noGrad,
@@ -48,13 +49,13 @@ const cpuMs = (fn: () => unknown): number => {
 };
 noGrad(() => {
   const ids = int64(lists.flat());
-  const x = bert.embeddings(ids.reshape([1, -1])).reshape([ids.shape[0]!, -1]); // [N, C]
+  const ln = (t: Tensor) =>
+    layerNorm(t, bert.p('embeddings.LayerNorm.weight'), bert.p('embeddings.LayerNorm.bias'), 1e-12);
+  const x = ln(embedding(bert.p('embeddings.word_embeddings.weight'), ids)); // [N, C]: token embeddings, normalised
   const [N, C] = x.shape as [number, number];
   console.log(
     `${lists.length} passages, ${N} tokens (packed), layer 0, CPU ms on ${process.env.BENCH_THREADS ?? 1} thread(s)`,
   );
-  const ln = (t: Tensor) =>
-    layerNorm(t, bert.p('embeddings.LayerNorm.weight'), bert.p('embeddings.LayerNorm.bias'), 1e-12);
   for (const precision of PRECISIONS) {
     const lin = InferenceLinears.build(precision, 1, (n) => bert.p(n));
     const m = (s: string) => lin.get(`encoder.layer.0.${s}`);
