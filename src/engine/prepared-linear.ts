@@ -62,25 +62,27 @@ export class PreparedLinear {
   }
 
   /**
-   * y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32.
+   * y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32
+   * (or bf16 for the bf16 kernel). `keepBf16`: the bf16 kernel returns its bf16 output as is, for
+   * a next bf16 linear to take without two casts (bf16 -> fp32 -> bf16 is exact, so the same numbers).
    * oneDNN compiles a kernel per input shape: length-sorted batches give a new row count almost
    * every batch, so rows are padded with zeros to a multiple of ROW_BUCKET (a few dozen shapes
    * in all, then cache hits) and the padding is cut off again (at most 63 rows of ~2,000).
    */
-  apply(x: Tensor, activation: 'none' | 'gelu' = 'none'): Tensor {
-    if (this.kernel.kind === 'fp32-mkl') return this.run(x, activation);
+  apply(x: Tensor, activation: 'none' | 'gelu' = 'none', keepBf16 = false): Tensor {
+    if (this.kernel.kind === 'fp32-mkl') return this.run(x, activation, keepBf16);
     const shape = x.shape;
     const inF = shape[shape.length - 1]!;
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const padded = Math.ceil(rows / ROW_BUCKET) * ROW_BUCKET;
     const x2 = x.reshape([rows, inF]);
     const xp = padded === rows ? x2 : cat([x2, zeros([padded - rows, inF], { dtype: x.dtype, device: x.device })], 0);
-    const y = this.run(xp, activation); // [padded, out]
+    const y = this.run(xp, activation, keepBf16); // [padded, out]
     const out = y.shape[1]!;
     return (padded === rows ? y : y.slice(0, 0, rows)).reshape([...shape.slice(0, -1), out]);
   }
 
-  private run(x: Tensor, activation: 'none' | 'gelu'): Tensor {
+  private run(x: Tensor, activation: 'none' | 'gelu', keepBf16: boolean): Tensor {
     const k = this.kernel;
     if (k.kind === 'int8') {
       const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine));
@@ -92,8 +94,9 @@ export class PreparedLinear {
     }
     if (k.kind === 'fp32-onednn')
       return new T(native.packedLinear(x.handle, this.w!.handle, this.b?.handle ?? null, activation));
-    const xb = x.cast('bfloat16');
-    return new T(native.packedLinear(xb.handle, this.w!.handle, this.b?.handle ?? null, activation)).cast('float32');
+    const xb = x.dtype === 'bfloat16' ? x : x.cast('bfloat16');
+    const y = new T(native.packedLinear(xb.handle, this.w!.handle, this.b?.handle ?? null, activation));
+    return keepBf16 ? y : y.cast('float32');
   }
 
   dispose(): void {

@@ -128,11 +128,12 @@ export class Bert {
 
   /**
    * y = x W^T + b (+ the adapter's low-rank term when one is attached to this module), then
-   * gelu when asked (fused into the GEMM on oneDNN's path).
+   * gelu when asked (fused into the GEMM on oneDNN's path). `keepBf16`: a bf16 linear's output
+   * stays bf16 (for the next linear only: everything else takes fp32).
    */
-  dense(module: string, x: Tensor, activation: 'none' | 'gelu' = 'none'): Tensor {
+  dense(module: string, x: Tensor, activation: 'none' | 'gelu' = 'none', keepBf16 = false): Tensor {
     const adapter = this.adapters.get(module);
-    if (this.active && !adapter) return this.active.get(module).apply(x, activation);
+    if (this.active && !adapter) return this.active.get(module).apply(x, activation, keepBf16);
     const base = this.active
       ? this.active.get(module).apply(x)
       : linear(x, this.p(`${module}.weight`), this.p(`${module}.bias`));
@@ -208,16 +209,21 @@ export class Bert {
   /** Self-attention over packed sequences: x [N, C] -> [N, C], each sequence attending to itself. */
   packedSelfAttention(l: number, x: Tensor, lengths: readonly number[]): Tensor {
     const H = this.config.numHeads;
-    const [q, k, v] = this.queryKeyValue(l, x); // [N, C] each
+    // bf16 linears: Q, K, V stay bf16 and so does the context, which only the next linear reads
+    // (no casts; attention's matmuls in bf16 with fp32 accumulation, softmax computed in fp32)
+    const [q, k, v] = this.queryKeyValue(l, x, this.adapters.size === 0); // [N, C] each
     const D = x.shape[1]! / H;
     return packedAttention(q, k, v, lengths, H, 1 / Math.sqrt(D), this.config.attentionDropout, this.training);
   }
 
-  /** Q, K, V [.., C] of x [.., C] from the fused projection, with the LoRA terms on query / value. */
-  private queryKeyValue(l: number, x: Tensor): [Tensor, Tensor, Tensor] {
+  /**
+   * Q, K, V [.., C] of x [.., C] from the fused projection, with the LoRA terms on query / value
+   * (`keepBf16`: bf16 out of a bf16 linear, for callers without adapters).
+   */
+  private queryKeyValue(l: number, x: Tensor, keepBf16 = false): [Tensor, Tensor, Tensor] {
     const C = x.shape[x.rank - 1]!;
     const m = `encoder.layer.${l}.attention.self`;
-    const qkv = this.active ? this.active.get(`${m}.qkv`).apply(x) : this.qkvLinear(m, x); // [.., 3C]
+    const qkv = this.active ? this.active.get(`${m}.qkv`).apply(x, 'none', keepBf16) : this.qkvLinear(m, x); // [.., 3C]
     const part = (i: number, name: string): Tensor => {
       const y = qkv.slice(x.rank - 1, i * C, (i + 1) * C); // [.., C]
       const adapter = this.adapters.get(`${m}.${name}`);
@@ -243,7 +249,8 @@ export class Bert {
     const p = `encoder.layer.${l}`;
     const attn = this.dense(`${p}.attention.output.dense`, context); // [B, T, C]
     const a = this.layerNorm(`${p}.attention.output.LayerNorm`, x.add(this.dropout(attn, this.config.hiddenDropout)));
-    const h = this.dense(`${p}.intermediate.dense`, a, 'gelu'); // [B, T, F]
+    // h stays bf16 on the bf16 path when no adapter sits on output.dense (its only reader)
+    const h = this.dense(`${p}.intermediate.dense`, a, 'gelu', !this.adapters.has(`${p}.output.dense`)); // [B, T, F]
     const out = this.dense(`${p}.output.dense`, h); // [B, T, C]
     return this.layerNorm(`${p}.output.LayerNorm`, a.add(this.dropout(out, this.config.hiddenDropout)));
   }

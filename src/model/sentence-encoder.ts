@@ -41,6 +41,8 @@ export interface Batch {
 export class SentenceEncoder {
   /** Attached LoRA adapters (unmerged), when loaded from a LoRA folder. */
   lora: Lora | null = null;
+  /** Inference batches run packed on CPU (false: padded, as training's embedBatch; benchmarks compare the two). */
+  packedInference = true;
 
   constructor(
     readonly bert: Bert,
@@ -205,7 +207,7 @@ export class SentenceEncoder {
     let done = 0;
     try {
       for (const idx of batches) {
-        const vecs = noGrad(() => tidy(() => this.embedBatch(this.pad(idx.map((i) => lists[i]!))).f32()));
+        const vecs = noGrad(() => tidy(() => this.embedInference(idx.map((i) => lists[i]!)).f32()));
         idx.forEach((i, row) => out.set(vecs.subarray(row * C, (row + 1) * C), i * C));
         done += idx.length;
         opts.onProgress?.(done, lists.length);
@@ -214,6 +216,14 @@ export class SentenceEncoder {
       this.bert.training = wasTraining;
     }
     return out;
+  }
+
+  /**
+   * One inference batch: packed (no compute on padding) on CPU, where attention per sequence
+   * costs no more than per padded row; padded elsewhere (a GPU prefers one big batched kernel).
+   */
+  private embedInference(lists: readonly number[][]): Tensor {
+    return this.device === 'cpu' && this.packedInference ? this.embedPacked(lists) : this.embedBatch(this.pad(lists));
   }
 
   dispose(): void {
