@@ -14,7 +14,7 @@ import { checkOutputPath } from '../../io/atomic-file.ts';
 import {
   cacheHelp,
   cacheOptions,
-  embedCollectionWithProgress,
+  embedCollectionAcrossRanks,
   loadCollectionWithProgress,
 } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
@@ -87,7 +87,7 @@ ${modelHelp}`,
         ]),
       );
     } else {
-      const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values, world);
+      const docs = await embedCollectionAcrossRanks(encoder, collection, collectionPath, values, world);
       const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
       if (values.quiet !== true && world.rank === 0) {
