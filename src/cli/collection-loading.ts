@@ -2,6 +2,8 @@
 import { loadCollection, type Collection } from '../data/collection.ts';
 import { embedCollection, type CollectionEmbeddings } from '../retrieval/embedding-cache.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import { encodeAcrossRanks } from '../retrieval/sharded-encoding.ts';
+import type { World } from '../engine/index.ts';
 import { Progress } from './progress.ts';
 import type { Options, Values } from './command.ts';
 import { int, str } from './command.ts';
@@ -25,22 +27,47 @@ export async function loadCollectionWithProgress(path: string, values: Values): 
   return collection;
 }
 
+/**
+ * The same across the ranks of a process group (each rank its run of shards, then a wait for
+ * every rank through the store: see WorkPhase); one process when the world is.
+ */
+export async function embedCollectionAcrossRanks(
+  encoder: SentenceEncoder,
+  collection: Collection,
+  path: string,
+  values: Values,
+  world: World,
+): Promise<CollectionEmbeddings> {
+  const progress = new Progress(
+    'encode collection',
+    collection.size,
+    'passages',
+    process.stderr,
+    values.quiet !== true && world.rank === 0,
+  );
+  const { docs } = await encodeAcrossRanks(encoder, collection, path, world, {
+    cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
+    batchSize: int(values, 'batch-size'),
+    onProgress: (d, _n, note) => progress.update(d, note),
+    warn: (line) => process.stderr.write(`\n${line}\n`),
+  });
+  return docs;
+}
+
 export function embedCollectionWithProgress(
   encoder: SentenceEncoder,
   collection: Collection,
   path: string,
   values: Values,
-  part?: { rank: number; size: number },
 ): CollectionEmbeddings {
   const progress = new Progress(
     'encode collection',
     collection.size,
     'passages',
     process.stderr,
-    values.quiet !== true && (part?.rank ?? 0) === 0,
+    values.quiet !== true,
   );
   return embedCollection(encoder, collection, path, {
-    part,
     cacheDir: values['no-cache'] === true ? null : str(values, 'cache-dir'),
     batchSize: int(values, 'batch-size'),
     onProgress: (d, _n, note) => progress.update(d, note),

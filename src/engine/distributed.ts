@@ -211,3 +211,57 @@ export function leaveWorld(ok: boolean): void {
     current = null;
   }
 }
+
+const POLL_MS = 200;
+const BEAT_MS = 1000;
+
+/**
+ * Work of unbounded length (encoding a corpus slice: hours) that every rank finishes before
+ * the next collective. A collective started early would wait on the slower ranks under the
+ * collective timeout and fail; instead each rank beats while it works and waits through the
+ * store, which fails only when no rank has beaten for the timeout (a rank hung or lost).
+ * Every rank makes the same phases in the same order, so the n-th phase of each rank shares
+ * the store keys `name#n/...` with the others' n-th.
+ */
+export class WorkPhase {
+  static #made = 0;
+  #lastBeat = 0;
+  readonly #key: string;
+
+  constructor(
+    readonly w: World,
+    readonly name: string,
+    readonly timeoutS = distTimeoutSeconds(),
+  ) {
+    this.#key = `${name}#${WorkPhase.#made++}`;
+  }
+
+  /** Progress: cheap to call often (it reaches the store at most once a second). */
+  beat(): void {
+    if (this.w.size === 1) return;
+    const now = Date.now();
+    if (now - this.#lastBeat < BEAT_MS) return;
+    this.#lastBeat = now;
+    this.w.store.add(`${this.#key}/beats`, 1);
+  }
+
+  /** This rank is done: waits until every rank is. */
+  async done(): Promise<void> {
+    if (this.w.size === 1) return;
+    const { store, size } = this.w;
+    store.add(`${this.#key}/done`, 1);
+    let beats = -1;
+    let since = Date.now();
+    for (;;) {
+      if (store.add(`${this.#key}/done`, 0) >= size) return;
+      const b = store.add(`${this.#key}/beats`, 0);
+      if (b !== beats) [beats, since] = [b, Date.now()];
+      else if (Date.now() - since > this.timeoutS * 1000)
+        throw new UserError(
+          `${this.name}: rank ${this.w.rank} waited ${this.timeoutS} s for the other ranks without a sign of ` +
+            'progress from any (a rank hung or was lost; FTLAB_DIST_TIMEOUT sets the wait)',
+        );
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}

@@ -7,7 +7,8 @@ import { trecOrder, type Ranking, type Run, type Scored } from '../data/run.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { CollectionEmbeddings } from './embedding-cache.ts';
 import { exactSearch, exactSearchAt, type TopK } from './exact-search.ts';
-import { tensor, world, type Tensor } from '../engine/index.ts';
+import { tensor, world, type Tensor, type World } from '../engine/index.ts';
+import { encodeAllRanks, encodeShare } from './sharded-encoding.ts';
 import { l2NormaliseRows, normalisesAtScoring, rowDot, type Similarity } from './similarity.ts';
 
 export type { Ranking } from '../data/run.ts';
@@ -86,7 +87,11 @@ function mergeAcrossRanks(local: TopK): TopK {
 /**
  * Scores each query's candidates from `run` with the model (the re-ranking protocol) by
  * `similarity` (default: the model's). Passage vectors come from `docs` when given (the
- * collection cache), else are encoded here.
+ * collection cache), else are encoded here. Across ranks (world() > 1) the work is split and
+ * the result is one process's, bit for bit, on every rank: the queries' and the candidates'
+ * encoding batches are shared out (encodeShare: the same batches as one process), each
+ * (query, candidate) score is computed on the rank holding the candidate's vector, and one
+ * all-reduce of the scores (zeros elsewhere: x + 0 = x) gives every rank all of them.
  */
 export function rerank(
   encoder: SentenceEncoder,
@@ -97,6 +102,7 @@ export function rerank(
   batchSize?: number,
   similarity: Similarity = encoder.info.similarity,
 ): Ranking {
+  const w = world();
   const needed = new Map<string, number>(); // docid -> collection position
   for (const [qid, list] of run.queries) {
     if (!queries.has(qid)) continue;
@@ -108,32 +114,73 @@ export function rerank(
       needed.set(r.docid, p);
     }
   }
-  const docids = [...needed.keys()];
-  const positions = docids.map((d) => needed.get(d)!);
   const C = encoder.dim;
   const normalise = normalisesAtScoring(encoder.info, similarity);
-  const rawDv = docs
-    ? docs.gather(positions)
-    : encoder.encode(
-        positions.map((p) => collection.text(p)),
-        'passage',
-        { batchSize },
-      );
-  const dv = normalise ? l2NormaliseRows(rawDv, C) : rawDv;
-  const row = new Map(docids.map((d, i) => [d, i]));
+  const docids = [...needed.keys()];
+  const mine = candidateVectors(encoder, collection, [...needed.values()], docs, batchSize, w);
+  const dv = normalise ? l2NormaliseRows(mine.vectors, C) : mine.vectors;
+  const row = new Map(mine.rows.map((i, k) => [docids[i]!, k])); // docid -> row of dv, for this rank's
   const qids = [...run.queries.keys()].filter((q) => queries.has(q));
-  const rawQv = encoder.encode(
+  const rawQv = encodeAllRanks(
+    encoder,
     qids.map((q) => queries.get(q)!),
     'query',
     { batchSize },
+    w,
   );
   const qv = normalise ? l2NormaliseRows(rawQv, C) : rawQv;
+  const lists = qids.map((q) => run.queries.get(q)!);
+  const scores = new Float64Array(lists.reduce((a, l) => a + l.length, 0));
+  let at = 0;
+  lists.forEach((list, qi) => {
+    for (const r of list) {
+      const k = row.get(r.docid);
+      if (k !== undefined) scores[at] = rowDot(qv, qi, dv, k, C);
+      at++;
+    }
+  });
+  allReduceScores(scores, w);
   const ranking: Ranking = new Map();
+  at = 0;
   qids.forEach((qid, qi) => {
-    const scored = run.queries
-      .get(qid)!
-      .map((r) => ({ docid: r.docid, score: rowDot(qv, qi, dv, row.get(r.docid)!, C) }));
-    ranking.set(qid, scored.sort(trecOrder));
+    ranking.set(qid, lists[qi]!.map((r) => ({ docid: r.docid, score: scores[at++]! })).sort(trecOrder));
   });
   return ranking;
+}
+
+/**
+ * This rank's candidate passages and their vectors: from the cache, a contiguous run of the
+ * candidates a rank; encoded, this rank's share of one process's batches. `rows` index
+ * `positions`.
+ */
+function candidateVectors(
+  encoder: SentenceEncoder,
+  collection: Collection,
+  positions: number[],
+  docs: CollectionEmbeddings | null,
+  batchSize: number | undefined,
+  w: World,
+): { rows: number[]; vectors: Float32Array } {
+  if (docs) {
+    const from = Math.floor((w.rank * positions.length) / w.size);
+    const to = Math.floor(((w.rank + 1) * positions.length) / w.size);
+    const rows = Array.from({ length: to - from }, (_, i) => from + i);
+    return { rows, vectors: docs.gather(rows.map((i) => positions[i]!)) };
+  }
+  const texts = positions.map((p) => collection.text(p));
+  if (w.size === 1)
+    return { rows: positions.map((_, i) => i), vectors: encoder.encode(texts, 'passage', { batchSize }) };
+  return encodeShare(encoder, texts, 'passage', { batchSize }, w);
+}
+
+/** Sums a float64 score array over the ranks, in place (each score was set on one rank, 0 elsewhere). */
+function allReduceScores(scores: Float64Array, w: World): void {
+  if (w.size === 1 || scores.length === 0) return;
+  const t = tensor(scores, [scores.length]);
+  try {
+    w.allReduce(t, 'sum');
+    scores.set(t.f64());
+  } finally {
+    t.dispose();
+  }
 }

@@ -1,7 +1,9 @@
 // Collection embeddings on disk, keyed by the model's fingerprint and the collection file
 // (path, size, mtime), so a second search or a mining run does not re-encode. Written in
 // shards of SHARD passages (.npy, atomically) as encoding goes: an interrupted run resumes
-// at the first missing shard. Search streams the shards back, one at a time.
+// at the first missing shard. Search streams the shards back, one at a time. A shard is a
+// range of passages, not a rank's work: ranks of a sharded encoding each write a contiguous
+// run of shards into the same folder, which then serves any world size.
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -21,6 +23,7 @@ import { writeAtomic } from '../io/atomic-file.ts';
 import { npyHeader, readNpyF32, writeNpyF32 } from '../io/npy.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import type { SentenceEncoder } from '../model/sentence-encoder.ts';
+import type { TextRole } from '../model/config.ts';
 
 export const SHARD = 16384;
 
@@ -34,8 +37,20 @@ export interface CacheOptions {
   onProgress?: (done: number, total: number, note?: string) => void;
   /** A damaged cache entry was found (and is re-encoded): one line naming it. */
   warn?: (line: string) => void;
-  /** Only the shards s with s % size === rank (one rank of a sharded encoding). */
+  /** Only this rank's contiguous run of shards (shardsOf): one rank of a sharded encoding. */
   part?: { rank: number; size: number };
+  /** Which prompt the model prepends (default passage; a query-role cache has its own key). */
+  role?: TextRole;
+}
+
+/**
+ * The shards rank `rank` of `size` encodes: a contiguous run, the runs in rank order and
+ * their lengths differing by at most one. 5 shards on 2 ranks: [0, 1] and [2, 3, 4].
+ */
+export function shardsOf(shards: number, part: { rank: number; size: number }): number[] {
+  const from = Math.floor((part.rank * shards) / part.size);
+  const to = Math.floor(((part.rank + 1) * shards) / part.size);
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 export class CollectionEmbeddings {
@@ -46,7 +61,16 @@ export class CollectionEmbeddings {
     readonly memory: Float32Array[] | null,
     /** The shards this holds (one rank's part), or null for all. */
     readonly owned: number[] | null = null,
+    /** How many of the held shards came from the cache (the others were encoded now). */
+    readonly reused = 0,
   ) {}
+
+  /** Shard s ([rows, dim] float32), which this must hold. */
+  shard(s: number): Float32Array {
+    const i = this.owned ? this.owned.indexOf(s) : s;
+    if (i < 0) throw new Error(`shard ${s} is not held here (held: ${this.owned?.join(', ')})`);
+    return this.memory ? this.memory[i]! : readNpyF32(join(this.dir!, shardName(s))).data;
+  }
 
   /** The shards held, each with the position of its first passage. */
   *positioned(): Generator<{ start: number; data: Float32Array }> {
@@ -122,9 +146,11 @@ function collectionKey(path: string): string {
   return `${realpathSync(path)}|${st.size}|${st.mtimeMs}`;
 }
 
-function cachePath(encoder: SentenceEncoder, collectionPath: string, cacheDir?: string): string {
+function cachePath(encoder: SentenceEncoder, collectionPath: string, cacheDir?: string, role?: TextRole): string {
+  // passage vectors keep the key they always had; other roles add theirs
+  const roleKey = role === undefined || role === 'passage' ? '' : `|${role}`;
   const key = createHash('sha256')
-    .update(`${modelFingerprint(encoder)}|${collectionKey(collectionPath)}|${SHARD}`)
+    .update(`${modelFingerprint(encoder)}|${collectionKey(collectionPath)}|${SHARD}${roleKey}`)
     .digest('hex')
     .slice(0, 24);
   return join(cacheDir ?? defaultCacheDir(), 'embeddings', key);
@@ -148,7 +174,8 @@ export function cachedEmbeddings(
       return null;
     }
   }
-  return new CollectionEmbeddings(dir, collection.size, encoder.dim, null);
+  const shards = Math.ceil(collection.size / SHARD);
+  return new CollectionEmbeddings(dir, collection.size, encoder.dim, null, null, shards);
 }
 
 /** Encodes (or loads from the cache) every passage of the collection. */
@@ -161,12 +188,13 @@ export function embedCollection(
   const dim = encoder.dim;
   const n = collection.size;
   const part = opts.part ?? { rank: 0, size: 1 };
-  const owned = Array.from({ length: Math.ceil(n / SHARD) }, (_, s) => s).filter((s) => s % part.size === part.rank);
+  const owned = shardsOf(Math.ceil(n / SHARD), part);
   const ownedOrNull = part.size > 1 ? owned : null;
+  const role = opts.role ?? 'passage';
   const encodeShard = (s: number): Float32Array => {
     const texts: string[] = [];
     for (let i = s * SHARD; i < Math.min(n, (s + 1) * SHARD); i++) texts.push(collection.text(i));
-    return encoder.encode(texts, 'passage', {
+    return encoder.encode(texts, role, {
       batchSize: opts.batchSize,
       onProgress: (d) => opts.onProgress?.(s * SHARD + d, n),
     });
@@ -175,7 +203,7 @@ export function embedCollection(
     const memory = owned.map(encodeShard);
     return new CollectionEmbeddings(null, n, dim, memory, ownedOrNull);
   }
-  const dir = cachePath(encoder, collectionPath, opts.cacheDir);
+  const dir = cachePath(encoder, collectionPath, opts.cacheDir, role);
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest) && !manifestMatches(manifest, n, dim)) {
@@ -186,16 +214,18 @@ export function embedCollection(
   if (!existsSync(manifest)) {
     // atomic: ranks of a sharded encoding may write it at once (the same content)
     const text = JSON.stringify(
-      { collection: realpathSync(collectionPath), model: encoder.files?.dir, passages: n, dim, shard: SHARD },
+      { collection: realpathSync(collectionPath), model: encoder.files?.dir, role, passages: n, dim, shard: SHARD },
       null,
       2,
     );
     writeAtomic(manifest, (f) => f.write(text));
   }
+  let reused = 0;
   for (const s of owned) {
     const path = join(dir, shardName(s));
     const problem = existsSync(path) ? shardProblem(path, shardRows(s, n), dim) : 'missing';
     if (problem === null) {
+      reused++;
       opts.onProgress?.(Math.min(n, (s + 1) * SHARD), n, '(cached)');
       continue;
     }
@@ -203,7 +233,7 @@ export function embedCollection(
     const vectors = encodeShard(s);
     writeAtomic(path, (f) => writeNpyF32(f, vectors, [vectors.length / dim, dim]));
   }
-  return new CollectionEmbeddings(dir, n, dim, null, ownedOrNull);
+  return new CollectionEmbeddings(dir, n, dim, null, ownedOrNull, reused);
 }
 
 function manifestMatches(path: string, n: number, dim: number): boolean {

@@ -24,11 +24,11 @@ test('launch mistakes are one line, exit 1, before any rank starts', () => {
     ],
     [
       ['launch', '--nproc', '2', '--', 'bogus'],
-      /^ftlab: unknown command 'bogus' after -- \(ftlab launch runs search, train, study\)$/,
+      /^ftlab: unknown command 'bogus' after -- \(ftlab launch runs embed, search, train, study\)$/,
     ],
     [
-      ['launch', '--nproc', '2', '--', 'embed', '--text', 'x', '--json'],
-      /^ftlab: ftlab embed does not run across ranks/,
+      ['launch', '--nproc', '2', '--', 'eval', '--run', 'x', '--qrels', 'y'],
+      /^ftlab: ftlab eval does not run across ranks/,
     ],
     [['launch', '--nproc', '2', '--', 'launch'], /^ftlab: ftlab launch does not run across ranks/],
     [['launch', '--nproc', '2', '--master-port', '70000', '--', 'train'], /^ftlab: --master-port must be a TCP port/],

@@ -14,7 +14,7 @@ import { checkOutputPath } from '../../io/atomic-file.ts';
 import {
   cacheHelp,
   cacheOptions,
-  embedCollectionWithProgress,
+  embedCollectionAcrossRanks,
   loadCollectionWithProgress,
 } from '../collection-loading.ts';
 import { loadQueries } from '../../data/queries.ts';
@@ -22,7 +22,6 @@ import { loadRun, type Ranking, writeTrecRun } from '../../data/run.ts';
 import { cachedEmbeddings } from '../../retrieval/embedding-cache.ts';
 import { denseRetrieve, rerank } from '../../retrieval/dense-retrieval.ts';
 import { joinWorld } from '../../engine/index.ts';
-import { UserError } from '../../errors.ts';
 
 export const search: Command = {
   name: 'search',
@@ -36,9 +35,12 @@ export const search: Command = {
   --rerank RUN       score only each query's candidates from RUN (the re-ranking protocol)
   --output FILE      TREC run (qid Q0 pid rank score ftlab)
   --tag NAME         run tag (default ftlab)
-  Across ranks (ftlab launch, torchrun): each rank encodes its share of the collection's
-  cache shards (16,384 passages each) and searches them; the per-rank top-k are merged
-  (the same run as one process); rank 0 writes the run. The cache must be on a shared disk.
+  Across ranks (ftlab launch, torchrun): each rank encodes a contiguous run of the
+  collection's cache shards (16,384 passages each) and searches them; the per-rank top-k
+  are merged (the same run as one process); rank 0 writes the run. With --rerank the
+  queries' and candidates' encoding (or the cached candidates) is shared out and the scores
+  merged: the same run as one process. A rerun on any world size takes the cached shards
+  when the cache is on a disk every rank sees.
 ${similarityHelp}
 ${cacheHelp}
 ${modelHelp}`,
@@ -64,7 +66,6 @@ ${modelHelp}`,
     const world = joinWorld(checkModelOptions(values).device);
     const queries = await loadQueries(queriesPath);
     const rerankPath = str(values, 'rerank');
-    if (rerankPath && world.size > 1) throw new UserError('--rerank runs as one process (not across ranks)');
     const run = rerankPath ? await loadRun(rerankPath) : null;
     const collection = await loadCollectionWithProgress(collectionPath, values);
     const encoder = loadEncoder(values);
@@ -86,7 +87,7 @@ ${modelHelp}`,
         ]),
       );
     } else {
-      const docs = embedCollectionWithProgress(encoder, collection, collectionPath, values, world);
+      const docs = await embedCollectionAcrossRanks(encoder, collection, collectionPath, values, world);
       const r = await denseRetrieve(encoder, queries, collection, docs, k, batchSize, similarity);
       ranking = r.ranking;
       if (values.quiet !== true && world.rank === 0) {
