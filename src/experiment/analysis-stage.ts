@@ -92,6 +92,7 @@ export async function analysisStage(
       seed: o.seed,
       cacheDir: o.cacheDir,
       device: o.device,
+      precision: o.precision,
       log: o.log,
     });
     if (!timing.paper) timing.paper = [...PAPER_FIGURES];
@@ -109,6 +110,7 @@ export async function analysisStage(
       seed: o.seed,
       umap: o.umap,
       device: o.device,
+      precision: o.precision,
       log: o.log,
     });
   }

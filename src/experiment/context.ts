@@ -1,5 +1,6 @@
 // The study's context, built once by the runner and handed to every stage: the options, the
 // base model and its identity, the stage cache, the metrics, and how to report progress.
+import type { Precision } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import type { StudyOptions } from './options.ts';
@@ -7,13 +8,18 @@ import { StageCache } from './stage-cache.ts';
 
 export interface StudyContext {
   readonly options: StudyOptions;
+  /** The base model in fp32: mining the training negatives, the anchor of training's identity. */
   readonly base: SentenceEncoder;
+  /** The base model in the study's --precision: its test evaluations (the same object when fp32). */
+  readonly evalBase: SentenceEncoder;
   /** The base model's identity (weights, config, tokenizer, settings): part of every key that reads the base. */
   readonly baseId: string;
   readonly cache: StageCache;
   /** The metrics every evaluation reports (the dataset's). */
   readonly metrics: readonly string[];
   readonly device: string | undefined;
+  /** The precision of every evaluation encode (training and its validation stay fp32). */
+  readonly precision: Precision;
   readonly log: (line: string) => void;
   readonly progress: StudyOptions['progress'];
 }
@@ -21,18 +27,24 @@ export interface StudyContext {
 /** Loads the base model once; the caller disposes it with `closeContext`. */
 export function openContext(options: StudyOptions, metrics: readonly string[]): StudyContext {
   const base = SentenceEncoder.load(options.model, { device: options.device });
+  const precision = options.precision;
+  const evalBase =
+    precision === 'fp32' ? base : SentenceEncoder.load(options.model, { device: options.device, precision });
   return {
     options,
     base,
+    evalBase,
     baseId: modelFingerprint(base),
     cache: new StageCache(options.output, options.log),
     metrics,
     device: options.device,
+    precision,
     log: options.log,
     progress: options.progress,
   };
 }
 
 export function closeContext(ctx: StudyContext): void {
+  if (ctx.evalBase !== ctx.base) ctx.evalBase.dispose();
   ctx.base.dispose();
 }

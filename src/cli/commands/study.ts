@@ -9,6 +9,7 @@ import type { StudyDataset, StudyDefaults } from '../../experiment/dataset.ts';
 import { manifestDataset, manifestPath } from '../../experiment/manifest-dataset.ts';
 import type { PresetName, StudyOptions } from '../../experiment/options.ts';
 import { Progress } from '../progress.ts';
+import { checkPrecision, precisionFlag } from '../shared-options.ts';
 import { UserError } from '../../errors.ts';
 
 export const study: Command = {
@@ -58,6 +59,11 @@ Ctrl-C, or one in any other stage, stops at once.
   --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)
   --plan                  print the plan (stages, projected time from measured throughput, design) and stop
   --no-retrain            a model trained under another configuration is an error, not retrained
+  --precision fp32|bf16|int8   the linear layers' arithmetic in every evaluation encode: test re-ranking and
+                          dense retrieval of the base and the arms (chosen and final checkpoints, the last dose
+                          point), timing, geometry (default fp32; bf16/int8 on the CPU only). Training, its
+                          validation, its dose snapshots and the mining of training negatives stay fp32, so a
+                          run folder's trained arms are reused by every precision and only evaluations rerun
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
     output: { type: 'string' },
@@ -83,6 +89,7 @@ Ctrl-C, or one in any other stage, stops at once.
     'no-umap': { type: 'boolean', default: false },
     'paper-triples': { type: 'string' },
     'no-retrain': { type: 'boolean', default: false },
+    precision: { type: 'string' },
     model: { type: 'string' },
     seed: { type: 'string' },
     seeds: { type: 'string' },
@@ -101,6 +108,9 @@ Ctrl-C, or one in any other stage, stops at once.
   },
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
+    const precision = precisionFlag(values);
+    const device = resolveDevice(str(values, 'device') ?? 'auto');
+    checkPrecision(precision, device);
     const preset = oneOf(values, 'preset', Object.keys(PRESETS) as PresetName[], 'quick');
     const dataset = await studyDataset(str(values, 'data'), PRESETS[preset]);
     const d = dataset.defaults;
@@ -151,7 +161,8 @@ Ctrl-C, or one in any other stage, stops at once.
       umap: values['no-umap'] !== true,
       paperTriples: int(values, 'paper-triples') ?? d.paperTriples,
       model: str(values, 'model') ?? 'default',
-      device: resolveDevice(str(values, 'device') ?? 'auto'),
+      precision,
+      device,
       cacheDir: str(values, 'cache-dir'),
       onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
       gracefully: ctx.gracefully,
