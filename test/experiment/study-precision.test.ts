@@ -53,6 +53,8 @@ test('study --precision bf16 reuses the fp32 training and reruns only the evalua
   const b = readResults(out);
   assert.equal(b.config.precision, 'bf16');
   assert.ok(b.config.notes.some((n) => /Evaluation encodes ran in bf16/.test(n)));
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /evaluation encodes in bf16, training and its validation in fp32/);
   const train = b.environment.stages.find((s) => s.name.startsWith('train.'))!;
   assert.equal(train.cached, true);
 
