@@ -6,6 +6,7 @@ import { loadCollection } from '../data/collection.ts';
 import { loadQrels } from '../data/qrels.ts';
 import { loadQueries } from '../data/queries.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
+import type { Precision } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { GeometryModel, GeometryPoint, GeometryResult } from './types.ts';
 import { samplePairs, type Pair } from './pairs.ts';
@@ -34,6 +35,7 @@ export interface GeometryOptions {
   seed: number;
   umap?: boolean; // default true
   device?: string;
+  precision?: Precision; // the encoders' linear layers (default fp32)
   log?: (line: string) => void;
 }
 
@@ -80,7 +82,7 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
   for (const m of o.models) {
     log(`${m.label}: encoding ${2 * n} texts`);
     let t = performance.now();
-    const { vectors, dim } = encodePairs(m.spec, sample.pairs, o.device);
+    const { vectors, dim } = encodePairs(m.spec, sample.pairs, o.device, o.precision);
     const encodeSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const u = normalizeRows(vectors, 2 * n, dim);
@@ -129,8 +131,13 @@ export async function runGeometry(o: GeometryOptions): Promise<GeometryResult> {
 }
 
 /** Rows: the n queries, then their n passages (unit vectors are made by the caller). */
-function encodePairs(spec: string, pairs: readonly Pair[], device?: string): { vectors: Float32Array; dim: number } {
-  const encoder = SentenceEncoder.load(spec, { device });
+function encodePairs(
+  spec: string,
+  pairs: readonly Pair[],
+  device?: string,
+  precision?: Precision,
+): { vectors: Float32Array; dim: number } {
+  const encoder = SentenceEncoder.load(spec, { device, precision });
   try {
     const q = encoder.encode(
       pairs.map((p) => p.query),

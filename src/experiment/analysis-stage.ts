@@ -93,6 +93,7 @@ export async function analysisStage(
       seed: o.seed,
       cacheDir: o.cacheDir,
       device: o.device,
+      precision: o.precision,
       log: o.log,
     });
     if (!timing.paper) timing.paper = [...PAPER_FIGURES];
@@ -110,6 +111,7 @@ export async function analysisStage(
       seed: o.seed,
       umap: o.umap,
       device: o.device,
+      precision: o.precision,
       log: o.log,
     });
   }

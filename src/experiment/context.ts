@@ -1,5 +1,6 @@
 // The study's context, built once by the runner and handed to every stage: the options, the
 // base model and its identity, the stage cache, the metrics, and how to report progress.
+import type { Precision } from '../engine/index.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { modelFingerprint } from '../model/fingerprint.ts';
 import type { StudyOptions } from './options.ts';
@@ -9,13 +10,18 @@ import type { World } from '../engine/index.ts';
 
 export interface StudyContext {
   readonly options: StudyOptions;
+  /** The base model in fp32: mining the training negatives, the anchor of training's identity. */
   readonly base: SentenceEncoder;
+  /** The base model in the study's --precision: its test evaluations (the same object when fp32). */
+  readonly evalBase: SentenceEncoder;
   /** The base model's identity (weights, config, tokenizer, settings): part of every key that reads the base. */
   readonly baseId: string;
   readonly cache: StageCache;
   /** The metrics every evaluation reports (the dataset's). */
   readonly metrics: readonly string[];
   readonly device: string | undefined;
+  /** The precision of every evaluation encode (training and its validation stay fp32). */
+  readonly precision: Precision;
   readonly log: (line: string) => void;
   readonly progress: StudyOptions['progress'];
   /** This process's share of the study's work (all of it, unless it runs across workers). */
@@ -29,13 +35,18 @@ export interface StudyContext {
 export function openContext(options: StudyOptions, metrics: readonly string[], group?: World): StudyContext {
   const base = SentenceEncoder.load(options.model, { device: options.device });
   const cache = new StageCache(options.output, options.log);
+  const precision = options.precision;
+  const evalBase =
+    precision === 'fp32' ? base : SentenceEncoder.load(options.model, { device: options.device, precision });
   return {
     options,
     base,
+    evalBase,
     baseId: modelFingerprint(base),
     cache,
     metrics,
     device: options.device,
+    precision,
     log: options.log,
     progress: options.progress,
     work: group ? studyWork(group, cache.timings) : ONE_PROCESS,
@@ -43,5 +54,6 @@ export function openContext(options: StudyOptions, metrics: readonly string[], g
 }
 
 export function closeContext(ctx: StudyContext): void {
+  if (ctx.evalBase !== ctx.base) ctx.evalBase.dispose();
   ctx.base.dispose();
 }

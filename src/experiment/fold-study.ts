@@ -24,7 +24,15 @@ import { compareTable } from './external.ts';
 import { foldTag, HARD, readTriples, seedTriples, type NegativesOutput } from './negatives-stage.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import type { StudyOptions } from './options.ts';
-import { baseRerankKey, denseKey, evaluationKey, finalRerankKey, type TrainedArm } from './stage-keys.ts';
+import {
+  baseRerankKey,
+  denseKey,
+  evaluationKey,
+  finalRerankKey,
+  precisionStage,
+  type TrainedArm,
+} from './stage-keys.ts';
+import type { Precision } from '../engine/index.ts';
 import { HOW_TO_CONTINUE, trainArm, type ArmTrainingRecord } from './training.ts';
 import type { StageTiming } from './stage-cache.ts';
 import { ONE_PROCESS } from './work-units.ts';
@@ -40,6 +48,17 @@ export interface ArmOutcome {
   rerank: { chosen: StoredEvaluation; final: StoredEvaluation } | null;
   /** Dense retrieval over the collection at the chosen checkpoint. */
   dense: StoredEvaluation | null;
+  /**
+   * The test evaluations at the dose steps and the precision each ran in: training's snapshots (fp32);
+   * under another --precision the last step is the final model evaluated in it.
+   */
+  dose: DoseEvaluation[];
+}
+
+export interface DoseEvaluation {
+  step: number;
+  evaluation: StoredEvaluation;
+  precision: Precision;
 }
 
 export interface FoldOutcome {
@@ -124,6 +143,7 @@ function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
     dir: null,
     rerank: setup.baseTest ? { chosen: setup.baseTest, final: setup.baseTest } : null,
     dense: null,
+    dose: [],
   };
 }
 
@@ -193,8 +213,10 @@ async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
   const validation = valCands?.queries.size ? { set: fold.validation, collection: c, candidates: valCands } : null;
   const tag = foldTag(fold);
   const baseTest = test
-    ? await ctx.cache.run(`eval.${tag}.rerank.base`, baseRerankKey(fold, o, ctx.metrics, ctx.baseId), () =>
-        rerankEvaluation(ctx.base, test, ctx.metrics, 'base'),
+    ? await ctx.cache.run(
+        precisionStage(`eval.${tag}.rerank.base`, ctx.precision),
+        baseRerankKey(fold, o, ctx.metrics, ctx.baseId),
+        () => rerankEvaluation(ctx.evalBase, test, ctx.metrics, 'base'),
       )
     : null;
   const evalKey = evaluationKey(fold, o, ctx.metrics, ctx.baseId);
@@ -271,7 +293,8 @@ async function trainUnit(
     seconds,
     cached: record.reused,
   });
-  return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null };
+  const dose = record.dose.map((d) => ({ ...d, precision: 'fp32' as const }));
+  return { arm, k: unit.k, record, modelPath: record.modelPath, dir, rerank: null, dense: null, dose };
 }
 
 /** The unit's training triples, at least one batch of them. */
@@ -303,6 +326,11 @@ async function testEvaluations(ctx: StudyContext, setup: FoldSetup, a: ArmOutcom
   if (setup.baseTest && a.record) {
     const t = a as TrainedArm & ArmOutcome;
     a.rerank = { chosen: await chosenRerank(ctx, setup, t), final: await finalRerank(ctx, setup, t) };
+    // the last dose point is the final model in the study's precision (training's snapshot is fp32)
+    const final = a.rerank.final;
+    a.dose = a.dose.map((d) =>
+      d.step === a.record!.config.maxSteps ? { ...d, evaluation: final, precision: ctx.precision } : d,
+    );
   }
   if (ctx.options.protocols.includes('dense')) a.dense = await finalDense(ctx, setup, a);
 }
@@ -319,27 +347,31 @@ async function chosenRerank(
   const r = a.record;
   const at = r.chosen ? r.chosen.step : r.config.maxSteps;
   if (at === 0) return setup.baseTest!;
-  const snap = r.dose.find((d) => d.step === at);
+  // training's snapshots are fp32: another precision evaluates the saved checkpoint
+  const snap = ctx.precision === 'fp32' ? r.dose.find((d) => d.step === at) : undefined;
   if (snap) return snap.evaluation;
-  return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}`, finalRerankKey(a), () =>
+  const name = precisionStage(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}`, ctx.precision);
+  return ctx.cache.run(name, finalRerankKey(a, ctx.precision), () =>
     withModel(ctx, a.modelPath, (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, a.arm.name)),
   );
 }
 
 /** The last step's test evaluation: its snapshot (taken during training); a record without one is evaluated now. */
 async function finalRerank(ctx: StudyContext, setup: FoldSetup, a: TrainedArm & ArmOutcome): Promise<StoredEvaluation> {
-  const snap = a.record.dose.find((d) => d.step === a.record.config.maxSteps);
+  const snap = ctx.precision === 'fp32' ? a.record.dose.find((d) => d.step === a.record.config.maxSteps) : undefined;
   if (snap) return snap.evaluation;
-  const key = { ...finalRerankKey(a), checkpoint: 'final' };
-  return ctx.cache.run(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}.final`, key, () =>
+  const key = { ...finalRerankKey(a, ctx.precision), checkpoint: 'final' };
+  const name = precisionStage(`eval.${setup.tag}.rerank.${a.arm.name}.seed-${a.k}.final`, ctx.precision);
+  return ctx.cache.run(name, key, () =>
     withModel(ctx, a.dir!, (enc) => rerankEvaluation(enc, setup.test!, ctx.metrics, a.arm.name)),
   );
 }
 
 async function finalDense(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): Promise<StoredEvaluation> {
   const { fold } = setup;
-  const key = denseKey(fold, a.record, ctx.metrics, ctx.baseId);
-  return ctx.cache.run(`eval.${setup.tag}.dense.${a.arm.name}.seed-${a.k}`, key, () =>
+  const key = denseKey(fold, a.record, ctx.metrics, ctx.baseId, ctx.precision);
+  const name = precisionStage(`eval.${setup.tag}.dense.${a.arm.name}.seed-${a.k}`, ctx.precision);
+  return ctx.cache.run(name, key, () =>
     withModel(ctx, a.modelPath, (enc) => {
       const bar = ctx.progress(`encode collection (${a.arm.name})`, fold.collection.size, 'passages');
       // trained models are not cached across runs: the stage cache keeps their results instead
@@ -354,7 +386,7 @@ async function finalDense(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): P
 }
 
 async function withModel<T>(ctx: StudyContext, spec: string, fn: (enc: SentenceEncoder) => T | Promise<T>): Promise<T> {
-  const enc = SentenceEncoder.load(spec, { device: ctx.device });
+  const enc = SentenceEncoder.load(spec, { device: ctx.device, precision: ctx.precision });
   try {
     return await fn(enc);
   } finally {

@@ -14,8 +14,23 @@ export function studyNotes(
     ...run.folds.flatMap(foldNotes),
     ...run.dataset.notes,
     ...protocolNotes(o),
+    precisionNote(o),
     ...lossTrends(run.curves),
   ];
+}
+
+/** What --precision covered: training is shared between precisions, so its snapshots are fp32. */
+function precisionNote(o: Pick<StudyOptions, 'precision' | 'dose'>): string {
+  const covered =
+    `Evaluation encodes ran in ${o.precision} (the base's and the arms' test re-ranking and dense retrieval, ` +
+    'timing, geometry); training, its validation (the checkpoint choice), the negatives profile and the mining ' +
+    'of training negatives ran in fp32, so every precision shares the same trained arms.';
+  if (o.precision === 'fp32') return covered;
+  const between = o.dose.filter((d) => d > 0 && d < 1).map((d) => `${d * 100}%`);
+  return (
+    `${covered} Dose points: 0% (the base) and 100% (the final model) in ${o.precision}` +
+    (between.length > 0 ? `; ${between.join(', ')} are training's fp32 snapshots (no weights kept there).` : '.')
+  );
 }
 
 function designNotes(o: StudyOptions): string[] {

@@ -1,5 +1,6 @@
 // The study's options (the CLI's flags resolved against a dataset's defaults, presets.ts).
 import type { ArmOverrides } from './arm-shape.ts';
+import type { Precision } from '../engine/index.ts';
 import type { ArmSpec, TripletConfigName } from './arms.ts';
 
 /** The built-in datasets (presets.ts). */
@@ -47,6 +48,12 @@ export interface StudyOptions {
   umap: boolean;
   paperTriples: number; // paper preset: random triples sampled from triples.train.small
   model: string;
+  /**
+   * The linear layers' arithmetic in every evaluation encode (test re-ranking and dense retrieval of
+   * the base and the arms, timing, geometry); training, its validation and its dose snapshots, and
+   * the mining of training negatives stay fp32, so the trained arms are shared between precisions.
+   */
+  precision: Precision;
   device?: string;
   cacheDir?: string | null;
   onMismatch: 'retrain' | 'error';

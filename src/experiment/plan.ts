@@ -12,6 +12,8 @@ import { SWEEPS } from './sweeps.ts';
 export interface Throughput {
   passagesPerSecond: number;
   sample: number;
+  /** Passages per second of the base model in the study's --precision (absent: fp32, the same rate). */
+  evaluation?: number;
 }
 
 /**
@@ -61,9 +63,12 @@ export interface PlannedWork {
 export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: PlannedWork): PlanLine[] {
   const miningPassages = work.miningPassages;
   const lines: PlanLine[] = [];
-  const add = (stage: string, passages: number, extraSeconds = 0): void => {
-    lines.push({ stage, passages, seconds: passages / t.passagesPerSecond + extraSeconds });
+  const add = (stage: string, passages: number, extraSeconds = 0, rate = t.passagesPerSecond): void => {
+    lines.push({ stage, passages, seconds: passages / rate + extraSeconds });
   };
+  // evaluation encodes run in --precision (training, its snapshots and mining in fp32)
+  const evaluate = (stage: string, passages: number, extraSeconds = 0): void =>
+    add(stage, passages, extraSeconds, t.evaluation ?? t.passagesPerSecond);
   const trained = o.arms.filter((a) => a.kind !== 'base');
   for (const f of folds) {
     const test = f.testRun
@@ -80,7 +85,7 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
       : 0;
     const triples = work.triples(f);
     add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
-    add(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
+    evaluate(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
     const seeds = o.seeds > 1 ? `${o.seeds} seeds x ` : '';
     for (const a of trained) {
       const steps = unitSteps(o, a, triples);
@@ -99,6 +104,12 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
             (evalPts + 1) * val),
       );
     }
+    // training's snapshots are fp32: in another precision each unit's chosen and final checkpoints are evaluated again
+    if (o.precision !== 'fp32' && o.protocols.includes('rerank'))
+      evaluate(
+        `${f.name}: chosen and final checkpoints on the test fold in ${o.precision} (${trained.length * o.seeds} units)`,
+        2 * trained.length * o.seeds * test,
+      );
     for (const sweep of o.sweeps ? SWEEPS : []) {
       const a = trained.find((x) => x.name === sweep.arm);
       if (!a) continue;
@@ -111,14 +122,14 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
       );
     }
     if (o.protocols.includes('dense'))
-      add(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
+      evaluate(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
   }
-  add(
+  evaluate(
     `timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`,
     Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST),
   );
   const points = 2 * o.geometryPairs * o.arms.length; // a query and a passage per pair, per model
-  add(
+  evaluate(
     `geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`,
     points / 2,
     o.umap ? points * UMAP_SECONDS_PER_POINT : 0,
@@ -132,7 +143,8 @@ export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): s
   const device = o.device ?? 'cpu';
   return [
     `study plan (preset ${o.preset}, config ${o.config}, seeds ${seedList(o)}, ${length(o)}; arms: ${arms})`,
-    `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${device} (${t.sample} passages)`,
+    `  measured: ${t.passagesPerSecond.toFixed(1)} passages/s with the base model on ${device} (${t.sample} passages)` +
+      (t.evaluation !== undefined ? `; ${t.evaluation.toFixed(1)} in ${o.precision} (evaluation encodes)` : ''),
     ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${formatDuration(l.seconds)}`),
     `  estimated total: ~${formatDuration(total)} (stages found in the run folder's cache are skipped)`,
   ];

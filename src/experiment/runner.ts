@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadQueries } from '../data/queries.ts';
 import { Interrupted, UserError } from '../errors.ts';
 import { cpus, platform, release } from 'node:os';
-import { engineInfo, engineReport, world } from '../engine/index.ts';
+import { engineInfo, engineReport, pathLine, world } from '../engine/index.ts';
 import { RESULTS_FORMAT, RESULTS_VERSION, type StudyResults } from '../report/schema.ts';
 import { writeResults } from '../report/write-results.ts';
 import { FTLAB_VERSION } from '../version.ts';
@@ -121,7 +121,13 @@ export async function studyPlan(o: StudyOptions, dataset: StudyDataset = PRESETS
 /** The plan with its time estimated from throughput measured now, and each fold's sizes. */
 function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): void {
   const o = ctx.options;
-  const t = measureThroughput(ctx.base, folds[0]!.collection);
+  const fp32 = measureThroughput(ctx.base, folds[0]!.collection);
+  const t =
+    ctx.evalBase === ctx.base
+      ? fp32
+      : { ...fp32, evaluation: measureThroughput(ctx.evalBase, folds[0]!.collection).passagesPerSecond };
+  ctx.log(precisionLine(o.precision));
+  ctx.log(`engine: ${pathLine()}`);
   const mining = dataset.miningPassages(folds[0]!, o);
   const work = { miningPassages: mining, triples: (f: Fold) => dataset.plannedTriples(f, o) };
   for (const line of formatPlan(planStudy(folds, o, t, work), t, o)) ctx.log(line);
@@ -131,6 +137,15 @@ function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): voi
       `fold ${f.name}: ${f.training.queries.size} training queries, ${f.validation.queries.size} validation queries ` +
         `(held out by query), ${f.test.queries.size} test queries; ${f.excluded.size} passages never used in training`,
     );
+}
+
+/** What --precision covers, as the plan and the report say it. */
+export function precisionLine(precision: StudyOptions['precision']): string {
+  return (
+    `precision: ${precision} for every evaluation encode (test re-ranking and dense retrieval of the base and ` +
+    'the arms, the last dose point, timing, geometry); training, its validation, its dose snapshots and the ' +
+    'mining of training negatives run in fp32 (shared between precisions)'
+  );
 }
 
 interface StudyRun {
@@ -156,6 +171,7 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
     equivalenceMargin: o.equivalenceMargin,
     alpha: o.alpha,
     primaryMetric: PRIMARY_METRIC,
+    precision: o.precision,
     folds: r.folds.map((f) => ({ name: f.name, train: f.trainName, test: f.testName })),
     validationFraction: o.validationFraction,
     // a swept arm's lr is the sweep's choice (its trained configuration)
@@ -189,6 +205,7 @@ function environment(
     os: `${platform()} ${release()}`,
     startedAt: run.startedAt.toISOString(),
     wallSeconds: (performance.now() - run.t0) / 1000,
+    paths: pathLine(),
     stages: run.stages,
   };
 }

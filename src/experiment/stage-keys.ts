@@ -2,6 +2,7 @@
 // declares its prerequisites): the input files' hashes, the base model's identity and the
 // options the stage uses — nothing else, so an unrelated flag never reruns a stage. The
 // types name the inputs; test/experiment/stage-keys.test.ts checks each key against them.
+import type { Precision } from '../engine/index.ts';
 import type { Fold } from './data.ts';
 import { HARD } from './negatives.ts';
 import type { StudyOptions } from './options.ts';
@@ -11,6 +12,17 @@ import type { ArmTrainingRecord } from './training.ts';
 export type StageKey = Record<string, unknown>;
 
 const hashes = (fold: Pick<Fold, 'files'>): string[] => fold.files.map((f) => f.sha256);
+
+/**
+ * The precision of an evaluation's encodes, for its key: bf16 and int8 vectors differ from fp32's;
+ * fp32 adds nothing, so the keys (and stored results) of runs from before --precision stay valid.
+ */
+const encodedIn = (precision: Precision): { precision?: Precision } => (precision === 'fp32' ? {} : { precision });
+
+/** A stage's file name in a precision: each precision keeps its own, so alternating runs do not evict each other. */
+export function precisionStage(name: string, precision: Precision): string {
+  return precision === 'fp32' ? name : `${name}.${precision}`;
+}
 
 /** What every negatives stage reads: the fold's files, the validation split, the base model, the guard. */
 function minerKey(
@@ -100,22 +112,26 @@ export function evaluationKey(
   });
 }
 
-/** The base model re-ranking the test fold's candidates. */
+/** The base model re-ranking the test fold's candidates, in the study's precision. */
 export function baseRerankKey(
   fold: Pick<Fold, 'files'>,
-  o: Pick<StudyOptions, 'rerankDepth'>,
+  o: Pick<StudyOptions, 'rerankDepth' | 'precision'>,
   metrics: readonly string[],
   baseId: string,
 ): StageKey {
-  return { fold: hashes(fold), depth: o.rerankDepth, metrics, baseId };
+  return { fold: hashes(fold), depth: o.rerankDepth, metrics, baseId, ...encodedIn(o.precision) };
 }
 
 export type TrainedArm = { modelPath: string; record: ArmTrainingRecord };
 
-/** A trained arm's chosen checkpoint re-ranking the test fold (when no dose snapshot stands for it). */
-export function finalRerankKey(a: TrainedArm): StageKey {
+/**
+ * A trained arm's checkpoint re-ranking the test fold in a precision (fp32: when no dose snapshot
+ * stands for it; another precision: always, as training's snapshots are fp32).
+ */
+export function finalRerankKey(a: TrainedArm, precision: Precision): StageKey {
   const r = a.record;
-  return { model: a.modelPath, config: r.config, triples: r.triplesSha256, evalKey: r.evalKey, chosen: r.chosen };
+  const key = { model: a.modelPath, config: r.config, triples: r.triplesSha256, evalKey: r.evalKey, chosen: r.chosen };
+  return { ...key, ...encodedIn(precision) };
 }
 
 /** A model's dense retrieval over the whole collection: a trained arm by its training, the base by its identity. */
@@ -124,9 +140,10 @@ export function denseKey(
   record: ArmTrainingRecord | null,
   metrics: readonly string[],
   baseId: string,
+  precision: Precision,
 ): StageKey {
   const key = record
     ? { config: record.config, triples: record.triplesSha256, chosen: record.chosen, fold: hashes(fold) }
     : { baseId, fold: hashes(fold) };
-  return { key, metrics };
+  return { key, metrics, ...encodedIn(precision) };
 }

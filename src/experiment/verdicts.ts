@@ -8,13 +8,14 @@
 import { armVerdict, type ArmScores } from '../analysis/arm-verdict.ts';
 import type { DosePoint, VerdictRow } from '../report/schema.ts';
 import { means, type StoredEvaluation } from './evaluation.ts';
-import { doseSteps, type ArmOutcome, type FoldOutcome } from './fold-study.ts';
+import { doseSteps, type ArmOutcome, type DoseEvaluation, type FoldOutcome } from './fold-study.ts';
+import type { Precision } from '../engine/index.ts';
 import type { StudyOptions } from './options.ts';
 
 /** The metric verdicts and dose deltas are given on. */
 export const PRIMARY_METRIC = 'nDCG@10';
 
-export type VerdictOptions = Pick<StudyOptions, 'equivalenceMargin' | 'alpha' | 'seed' | 'dose'>;
+export type VerdictOptions = Pick<StudyOptions, 'equivalenceMargin' | 'alpha' | 'seed' | 'dose' | 'precision'>;
 
 /** One arm against the base, before the statistics. */
 interface Comparison {
@@ -111,6 +112,8 @@ interface DoseCell {
   step: number;
   base: StoredEvaluation;
   seeds: StoredEvaluation[];
+  /** What the point's encodes ran in: the base and the final step in --precision, training's snapshots in fp32. */
+  precision: Precision;
 }
 
 function doseCells(f: FoldOutcome, o: VerdictOptions): DoseCell[] {
@@ -123,15 +126,18 @@ function doseCells(f: FoldOutcome, o: VerdictOptions): DoseCell[] {
     const at = (a: ArmOutcome, fraction: number): number => doseSteps([fraction], a.record!.config.maxSteps!)[0]!.step;
     return o.dose.flatMap((fraction) => {
       const step = at(units[0]!, fraction);
-      const seeds = units.map((a) => (step === 0 ? base : snapshot(a, at(a, fraction))));
-      if (seeds.some((e) => e === null)) return [];
-      return [{ fold: f.fold.name, arm, fraction, step, base, seeds: seeds as StoredEvaluation[] }];
+      const points = units.map((a) =>
+        step === 0 ? { evaluation: base, precision: o.precision } : snapshot(a, at(a, fraction)),
+      );
+      if (points.some((e) => e === null)) return [];
+      const seeds = points.map((p) => p!.evaluation);
+      return [{ fold: f.fold.name, arm, fraction, step, base, seeds, precision: points[0]!.precision }];
     });
   });
 }
 
-function snapshot(a: ArmOutcome, step: number): StoredEvaluation | null {
-  return a.record?.dose.find((d) => d.step === step)?.evaluation ?? null;
+function snapshot(a: ArmOutcome, step: number): DoseEvaluation | null {
+  return a.dose.find((d) => d.step === step) ?? null;
 }
 
 /**
@@ -144,7 +150,10 @@ export function dosePoints(folds: readonly FoldOutcome[], o: VerdictOptions): Do
   const tests = Math.max(1, cells.filter((c) => c.step > 0).length);
   return cells.map((c) => {
     const metrics = averagedMeans(c.seeds);
-    const point = { fold: c.fold, arm: c.arm, fraction: c.fraction, step: c.step, metrics, seeds: c.seeds.length };
+    const point = {
+      ...{ fold: c.fold, arm: c.arm, fraction: c.fraction, step: c.step },
+      ...{ metrics, seeds: c.seeds.length, precision: c.precision },
+    };
     if (c.step === 0) return point;
     const v = armVerdict(armScores(c.base, c.seeds), {
       margin: o.equivalenceMargin,

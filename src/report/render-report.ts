@@ -60,8 +60,13 @@ export function reportTitle(r: StudyResults): { title: string; subtitle: string 
     title: `ftlab study: fine-tuning a dense retriever (${c.preset} preset, ${c.config})`,
     subtitle:
       `Started ${r.environment.startedAt}; ${seconds(r.environment.wallSeconds)} s wall time; ${c.arms.length} models; ` +
-      `rendered from results.json (format version ${RESULTS_VERSION}).`,
+      `${precisionPhrase(c.precision ?? 'fp32')}; rendered from results.json (format version ${RESULTS_VERSION}).`,
   };
+}
+
+/** The header's statement of --precision: what ran in it, and that training did not. */
+export function precisionPhrase(precision: string): string {
+  return `evaluation encodes in ${precision}, training and its validation in fp32`;
 }
 
 export async function renderReport(r: StudyResults): Promise<RenderedReport> {

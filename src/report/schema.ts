@@ -19,6 +19,9 @@ export const RESULTS_VERSION = 1;
 /** results.json's "$schema": the JSON Schema written beside it. */
 export const RESULTS_SCHEMA_FILE = 'results.schema.json';
 
+/** The linear layers' arithmetic in inference (`--precision`; src/engine/prepared-linear.ts). */
+export const PrecisionSchema = z.enum(['fp32', 'bf16', 'int8']);
+
 export const ArmRecordSchema = z.object({
   name: z.string(), // e.g. "full-hard", "lora-hard-lr2e-4", "recipe"
   label: z.string(), // shown in tables: "Full FT, hard negatives (paper-run)"
@@ -70,6 +73,9 @@ export const StudyConfigRecordSchema = z.object({
       share: z.number(), // trainable / total
     })
     .optional(),
+  // every evaluation encode's precision (`--precision`); training, its validation and snapshots and
+  // the mining of training negatives ran in fp32. Absent in older results: fp32
+  precision: PrecisionSchema.optional(),
 });
 export type StudyConfigRecord = z.infer<typeof StudyConfigRecordSchema>;
 
@@ -88,6 +94,9 @@ export const DosePointSchema = z.object({
   step: z.number(),
   metrics: z.record(z.string(), z.number()), // test means (re-ranking protocol), over seeds
   seeds: z.number().optional(), // how many seeds the means cover
+  // what the point's encodes ran in: the base (step 0) and the final step in the study's --precision,
+  // the snapshots between them in fp32 (taken during training, which every precision shares)
+  precision: PrecisionSchema.optional(),
   // the primary metric's delta to the base at this point, its CI (level 1 - alpha / tests) and paired t p
   delta: z.number().optional(),
   ci: z.tuple([z.number(), z.number()]).optional(),
@@ -190,6 +199,8 @@ export const EnvironmentRecordSchema = z.object({
   os: z.string(),
   startedAt: z.string(), // ISO time
   wallSeconds: z.number(),
+  // the engine's GEMM paths as its probe chose them: CPU, ISA, fp32/bf16/int8 kernels, GFLOP/s (`ftlab doctor`)
+  paths: z.string().optional(),
   stages: z.array(z.object({ name: z.string(), seconds: z.number(), cached: z.boolean() })),
 });
 export type EnvironmentRecord = z.infer<typeof EnvironmentRecordSchema>;

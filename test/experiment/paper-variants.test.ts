@@ -98,6 +98,7 @@ test('the paper preset draws its triples per seed: two seeds differ, the same se
       data: mini.dir,
       output,
       config: 'paper-run',
+      precision: 'fp32',
       arms: selectArms('full-random,full-hard'),
       seed,
       seeds,

@@ -15,6 +15,7 @@ import {
   denseKey,
   evaluationKey,
   finalRerankKey,
+  precisionStage,
 } from '../../src/experiment/stage-keys.ts';
 import type { ArmTrainingRecord } from '../../src/experiment/training.ts';
 
@@ -50,6 +51,7 @@ const OPTIONS: StudyOptions = {
   umap: true,
   paperTriples: 1000,
   model: 'default',
+  precision: 'fp32',
   device: 'cpu',
   cacheDir: null,
   onMismatch: 'retrain',
@@ -91,6 +93,7 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   umap: false,
   paperTriples: 500,
   model: 'other',
+  precision: 'bf16',
   device: 'cuda',
   cacheDir: 'cache',
   onMismatch: 'error',
@@ -147,14 +150,14 @@ test('negatives keys: exactly the options each miner reads, the fold files and t
   );
 });
 
-test('evaluation keys: depths, dose and protocols for the arms; only the test depth for the base', () => {
+test('evaluation keys: depths, dose and protocols for the arms; the test depth and precision for the base', () => {
   assert.deepEqual(
     movers((o) => evaluationKey(FOLD, o, ['nDCG@10'], 'base')),
     ['dose', 'protocols', 'rerankDepth', 'validationDepth'],
   );
   assert.deepEqual(
     movers((o) => baseRerankKey(FOLD, o, ['nDCG@10'], 'base')),
-    ['rerankDepth'],
+    ['precision', 'rerankDepth'],
   );
   const e = (over: Partial<FoldInputs>, metrics = ['nDCG@10'], baseId = 'base') =>
     evaluationKey({ ...FOLD, ...over }, OPTIONS, metrics, baseId);
@@ -185,17 +188,53 @@ test("a trained arm's final evaluations change with each field of its training r
     { triplesSha256: 'def' },
     { chosen: { step: 4, metric: 'nDCG@10', value: 0.5 } },
   ];
-  const r0 = hashKey(finalRerankKey({ modelPath: 'm/best', record }));
-  const d0 = hashKey(denseKey(FOLD, record, ['nDCG@10'], 'base'));
+  const r0 = hashKey(finalRerankKey({ modelPath: 'm/best', record }, 'fp32'));
+  const d0 = hashKey(denseKey(FOLD, record, ['nDCG@10'], 'base', 'fp32'));
   for (const v of variants) {
-    assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, ...v } })), r0);
-    assert.notEqual(hashKey(denseKey(FOLD, { ...record, ...v }, ['nDCG@10'], 'base')), d0);
+    assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, ...v } }, 'fp32')), r0);
+    assert.notEqual(hashKey(denseKey(FOLD, { ...record, ...v }, ['nDCG@10'], 'base', 'fp32')), d0);
   }
-  assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, evalKey: 'f' } })), r0);
-  assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm', record })), r0);
+  assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, evalKey: 'f' } }, 'fp32')), r0);
+  assert.notEqual(hashKey(finalRerankKey({ modelPath: 'm', record }, 'fp32')), r0);
   // time spent is not an input
-  assert.equal(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, trainSeconds: 9 } })), r0);
-  assert.notEqual(hashKey(denseKey(FOLD, record, ['RR@10'], 'base')), d0);
+  assert.equal(hashKey(finalRerankKey({ modelPath: 'm/best', record: { ...record, trainSeconds: 9 } }, 'fp32')), r0);
+  assert.notEqual(hashKey(denseKey(FOLD, record, ['RR@10'], 'base', 'fp32')), d0);
   // the base model's dense evaluation follows its identity
-  assert.notEqual(hashKey(denseKey(FOLD, null, ['nDCG@10'], 'x')), hashKey(denseKey(FOLD, null, ['nDCG@10'], 'base')));
+  assert.notEqual(
+    hashKey(denseKey(FOLD, null, ['nDCG@10'], 'x', 'fp32')),
+    hashKey(denseKey(FOLD, null, ['nDCG@10'], 'base', 'fp32')),
+  );
+});
+
+test('--precision moves exactly the evaluation keys: training and mining are shared between precisions', () => {
+  // the stages training reads (negatives, the evaluation schedule recorded with each arm) do not move
+  assert.ok(!movers((o) => candidateNegativesKey(FOLD, o, 'base')).includes('precision'));
+  assert.ok(!movers((o) => collectionNegativesKey(FOLD, o, 'base')).includes('precision'));
+  assert.ok(!movers((o) => evaluationKey(FOLD, o, ['nDCG@10'], 'base')).includes('precision'));
+  const record = {
+    config: { seed: 42 },
+    triplesSha256: 'abc',
+    chosen: null,
+    evalKey: 'e',
+  } as unknown as ArmTrainingRecord;
+  const arm = { modelPath: 'm', record };
+  // each precision its own key for the base's and the arms' test evaluations (re-rank and dense)
+  const keys = (['fp32', 'bf16', 'int8'] as const).map((p) => [
+    hashKey(baseRerankKey(FOLD, { ...OPTIONS, precision: p }, ['nDCG@10'], 'base')),
+    hashKey(finalRerankKey(arm, p)),
+    hashKey(denseKey(FOLD, record, ['nDCG@10'], 'base', p)),
+    hashKey(denseKey(FOLD, null, ['nDCG@10'], 'base', p)),
+  ]);
+  assert.equal(new Set(keys.flat()).size, 12);
+  // fp32 keeps the keys it had before the flag existed: earlier run folders' results stay valid
+  assert.deepEqual(baseRerankKey(FOLD, OPTIONS, ['nDCG@10'], 'base'), {
+    fold: ['aaa'],
+    depth: 100,
+    metrics: ['nDCG@10'],
+    baseId: 'base',
+  });
+  assert.equal('precision' in finalRerankKey(arm, 'fp32'), false);
+  // and its own stage file, so alternating precisions do not evict each other's results
+  assert.equal(precisionStage('eval.x.rerank.base', 'fp32'), 'eval.x.rerank.base');
+  assert.equal(precisionStage('eval.x.rerank.base', 'bf16'), 'eval.x.rerank.base.bf16');
 });

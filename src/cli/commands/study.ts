@@ -10,6 +10,7 @@ import type { StudyDataset, StudyDefaults } from '../../experiment/dataset.ts';
 import { manifestDataset, manifestPath } from '../../experiment/manifest-dataset.ts';
 import type { PresetName, StudyOptions } from '../../experiment/options.ts';
 import { Progress } from '../progress.ts';
+import { checkPrecision, precisionFlag } from '../shared-options.ts';
 import { UserError } from '../../errors.ts';
 
 export const study: Command = {
@@ -67,6 +68,11 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
   --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)
   --plan                  print the plan (stages, projected time from measured throughput, design) and stop
   --no-retrain            a model trained under another configuration is an error, not retrained
+  --precision fp32|bf16|int8   the linear layers' arithmetic in every evaluation encode: test re-ranking and
+                          dense retrieval of the base and the arms (chosen and final checkpoints, the last dose
+                          point), timing, geometry (default fp32; bf16/int8 on the CPU only). Training, its
+                          validation, its dose snapshots and the mining of training negatives stay fp32, so a
+                          run folder's trained arms are reused by every precision and only evaluations rerun
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
     output: { type: 'string' },
@@ -92,6 +98,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
     'no-umap': { type: 'boolean', default: false },
     'paper-triples': { type: 'string' },
     'no-retrain': { type: 'boolean', default: false },
+    precision: { type: 'string' },
     model: { type: 'string' },
     seed: { type: 'string' },
     seeds: { type: 'string' },
@@ -111,7 +118,9 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
   distributed: true,
   async run(values, _positionals, ctx) {
     setThreads(int(values, 'threads'));
+    const precision = precisionFlag(values);
     const device = resolveDevice(str(values, 'device') ?? 'auto');
+    checkPrecision(precision, device);
     joinWorld(device); // across workers when WORLD_SIZE is set: units claimed through the group's store
     const preset = oneOf(values, 'preset', Object.keys(PRESETS) as PresetName[], 'quick');
     const dataset = await studyDataset(str(values, 'data'), PRESETS[preset]);
@@ -168,6 +177,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
       umap: values['no-umap'] !== true,
       paperTriples: int(values, 'paper-triples') ?? d.paperTriples,
       model: str(values, 'model') ?? 'default',
+      precision,
       device,
       cacheDir: str(values, 'cache-dir'),
       onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',

@@ -111,8 +111,14 @@ function doseLevel(results: StudyResults): string {
   return d ? `${level(d.alpha / d.tests)} CI (1 − α/T, as the verdict table)` : 'CI at the level the study used';
 }
 
+/** Whether the dose points ran in more than one precision (a --precision bf16|int8 run over fp32 snapshots). */
+function mixedPrecision(results: StudyResults): boolean {
+  return new Set(results.dose.map((d) => d.precision ?? 'fp32')).size > 1;
+}
+
 export function doseTable(results: StudyResults, metric: string): Table {
   const points = results.dose.filter(hasCi);
+  const mixed = mixedPrecision(results);
   return {
     id: 'table-dose',
     caption: [
@@ -120,7 +126,17 @@ export function doseTable(results: StudyResults, metric: string): Table {
       ` Each dose point's test ${metric} (mean over its seeds) and its paired difference to the base: Δ with its ` +
         `${doseLevel(results)}, and the paired t-test's p.`,
     ],
-    head: ['Arm', 'Fold', 'Share of steps', 'Step', metric, `Δ ${metric} [CI]`, 'p', 'Seeds'],
+    head: [
+      'Arm',
+      'Fold',
+      'Share of steps',
+      'Step',
+      metric,
+      `Δ ${metric} [CI]`,
+      'p',
+      'Seeds',
+      ...(mixed ? ['Precision'] : []),
+    ],
     rows: points.map((d) => [
       cell(armLabel(results, d.arm)),
       cell(d.fold),
@@ -130,6 +146,7 @@ export function doseTable(results: StudyResults, metric: string): Table {
       num(signed(d.delta), ci(d.ci)),
       num(pValue(d.p)),
       num(count(d.seeds)),
+      ...(mixed ? [cell(d.precision ?? 'fp32')] : []),
     ]),
   };
 }
@@ -144,7 +161,11 @@ export function doseSection(results: StudyResults): Section {
       { strong: 'Figure 3.' },
       ` Test ${metric} (re-ranking protocol) of snapshots taken along each arm's training, against the share of its steps done; ` +
         'the dashed line is the base model. One panel per fold.' +
-        (results.dose.some(hasCi) ? ` Bars: the paired Δ's ${doseLevel(results)} drawn around each point.` : ''),
+        (results.dose.some(hasCi) ? ` Bars: the paired Δ's ${doseLevel(results)} drawn around each point.` : '') +
+        (mixedPrecision(results)
+          ? ` The base and the final model were evaluated in ${results.config.precision}; the points between are ` +
+            "training's fp32 snapshots (training is shared between precisions)."
+          : ''),
     ],
     spec: doseSpec(results, metric),
   };

@@ -17,6 +17,8 @@ export function environmentSection(r: StudyResults): Section {
     ['OS', e.os],
     ['Started', e.startedAt],
     ['Wall time (s)', seconds(e.wallSeconds)],
+    ...(r.config.precision ? ([['Evaluation precision', r.config.precision]] as [string, string][]) : []),
+    ...(e.paths ? ([['GEMM paths (probe)', e.paths]] as [string, string][]) : []),
   ];
   return {
     id: 'environment',
