@@ -72,7 +72,10 @@ test('paper preset on the miniature: every stage runs, results.json is complete,
   assert.ok(res.timing!.rows.some((x) => x.variant === 'base' && x.protocol === 'paper'));
   // what LoRA trains, counted from the tiny model's shapes: 2 layers x 2 modules x 16 x (16 + 16)
   assert.equal(res.config.lora?.trainable, 2 * 2 * 16 * (16 + 16));
-  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /LoRA \(r=16, alpha 32, on query and value\) trains 2048 weights/);
+  assert.match(
+    readFileSync(join(out, 'report.md'), 'utf8'),
+    /LoRA \(r=16, alpha 32, on query and value\) trains 2048 weights/,
+  );
   assert.equal(res.geometry!.models.length, 5);
   assert.ok(existsSync(join(out, 'report.md')) && existsSync(join(out, 'report.html')));
   // hygiene: no passage judged for a dev query appears in any training triple
