@@ -501,6 +501,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ftlab::registerPrecisionOps(env, exports, {wrap, tensorOf});
   ftlab::registerDistributed(env, exports);
   ftlab::registerPackedAttention(env, exports);
+  ftlab::registerSearch(env, exports);
   return exports;
 }
 

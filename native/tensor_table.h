@@ -9,6 +9,7 @@ Napi::Value wrapTensor(Napi::Env env, torch::Tensor t);
 const torch::Tensor& tensorArg(const Napi::Value& v);
 void registerDistributed(Napi::Env env, Napi::Object exports);
 void registerPackedAttention(Napi::Env env, Napi::Object exports);  // packed-attention.cc
+void registerSearch(Napi::Env env, Napi::Object exports);            // search.cc
 
 // Runs an entry's body with libtorch's exceptions turned into JS errors: a C++ exception never
 // unwinds through the boundary (the addon's files share this one wrapper).

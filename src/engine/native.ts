@@ -125,6 +125,17 @@ export interface NativeEngine {
   version(): string;
   parallelInfo(): string;
   showConfig(): string;
+  // native/search.cc: returns [gemm, select] seconds summed over threads
+  searchFold(
+    values: H,
+    indices: H,
+    queries: H,
+    docs: H,
+    offset: number,
+    rowsPerBlock: number,
+    docsPerTile: number,
+    bf16: boolean,
+  ): [number, number];
   // native/precision.cc
   hasOp(qualifiedName: string): boolean;
   setMatmulPrecision(mode: 'highest' | 'high' | 'medium'): void;

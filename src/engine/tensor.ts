@@ -409,6 +409,39 @@ export function arange(start: number, end: number, step = 1, o: CreateOptions = 
 export function topkUpdate(values: Tensor, indices: Tensor, scores: Tensor, offset: number): void {
   native.topkUpdate(values.handle, indices.handle, scores.handle, offset);
 }
+/** How searchFold computes scores: GEMM tile sizes and the optional bf16 scan. */
+export interface SearchFoldOptions {
+  rowsPerBlock: number; // query rows per GEMM
+  docsPerTile: number; // documents per GEMM (a [rowsPerBlock, docsPerTile] score tile stays in cache)
+  /** Score in bf16; documents within the bf16 error bound of a query's k-th best are re-scored in fp32. */
+  bf16: boolean;
+}
+
+/**
+ * Fused exact search step (CPU, float32): folds documents `docs` [N, C] (index offset + j)
+ * into each query's running top-k `values` / `indices` [Q, k], in place; see native/search.cc.
+ * Returns the seconds summed over threads spent in the GEMMs and in selection.
+ */
+export function searchFold(
+  values: Tensor,
+  indices: Tensor,
+  queries: Tensor,
+  docs: Tensor,
+  offset: number,
+  o: SearchFoldOptions,
+): { gemmSeconds: number; selectSeconds: number } {
+  const [gemm, select] = native.searchFold(
+    values.handle,
+    indices.handle,
+    queries.handle,
+    docs.handle,
+    offset,
+    o.rowsPerBlock,
+    o.docsPerTile,
+    o.bf16,
+  );
+  return { gemmSeconds: gemm, selectSeconds: select };
+}
 export function cat(ts: Tensor[], dim = 0): Tensor {
   return new Tensor(
     native.cat(

@@ -1,10 +1,30 @@
 // Exact maximum-inner-product search: for every query, the k documents with the highest
 // q . d (cosine when `normalize` L2-normalises both sides first), over a document matrix
-// visited in chunks (one matmul per chunk and query block, folded into a running top-k).
-// Memory: one chunk, one [Qb, chunk] score block and the running [Q, k] results.
+// visited in chunks, folded into a running top-k. Ties rank the lower document position first.
+// On the CPU each chunk goes through one fused native step (engine searchFold): scores are
+// computed a [rowsPerBlock, docsPerTile] tile at a time and selected while the tile is in
+// cache, each thread owning whole queries. Elsewhere one matmul per chunk and query block,
+// then topk and a merge. Memory: one chunk and the running [Q, k] results (plus one
+// [Qb, chunk] score block off the CPU).
+// `scan: 'bf16'` (CPU): scores from a bf16 GEMM, and every document within the bf16 error
+// bound of a query's running k-th best re-scored in fp32 (native/search.cc derives the bound):
+// the same top-k and fp32 scores as the fp32 search, with fewer fp32 multiply-adds.
 // One core serves search and the timing table: an optional `clock` splits the time between
-// similarity (uploads, normalisation, the matmul) and top-k (selection, merge, read-back).
-import { cat, full, noGrad, synchronize, tensor, tidy, keep, int64, topkUpdate, type Tensor } from '../engine/index.ts';
+// similarity (uploads, normalisation, the matmul) and top-k (selection, merge, read-back); in
+// the fused step the split is by the seconds its threads spent in each.
+import {
+  cat,
+  full,
+  noGrad,
+  synchronize,
+  tensor,
+  tidy,
+  keep,
+  int64,
+  searchFold,
+  type SearchFoldOptions,
+  type Tensor,
+} from '../engine/index.ts';
 import { l2Normalize } from '../model/pooling.ts';
 
 export interface TopK {
@@ -20,13 +40,20 @@ export interface StageClock {
 }
 
 export interface SearchOptions {
-  queryBlock?: number; // queries per matmul (default 1024)
+  queryBlock?: number; // queries per block (default: 1024, all of them on the CPU)
   device?: string;
   /** L2-normalise queries and documents before the inner product (cosine over unnormalised vectors). */
   normalize?: boolean;
   onChunk?: (docsDone: number) => void;
   clock?: StageClock;
+  /** 'bf16': the bf16 scan with fp32 re-scoring (CPU only). Default 'fp32'. */
+  scan?: 'fp32' | 'bf16';
+  /** GEMM tile of the fused CPU step (default DEFAULT_TILE). */
+  tile?: { rowsPerBlock: number; docsPerTile: number };
 }
+
+/** A [128, 1024] fp32 score tile is 512 KiB: it stays in a core's L2 cache while it is selected from. */
+export const DEFAULT_TILE = { rowsPerBlock: 128, docsPerTile: 1024 };
 
 /** A source of document chunks: [rows, dim] float32 each, in document order. */
 export type DocChunks = Iterable<Float32Array> | AsyncIterable<Float32Array>;
@@ -99,8 +126,10 @@ class SearchState {
     private readonly opts: SearchOptions,
   ) {
     this.device = opts.device ?? 'cpu';
+    if (opts.scan === 'bf16' && this.device !== 'cpu')
+      throw new Error('exactSearch: the bf16 scan runs on the CPU only');
     const Q = queries.length / dim;
-    const Qb = opts.queryBlock ?? 1024;
+    const Qb = opts.queryBlock ?? (this.device === 'cpu' ? Math.max(Q, 1) : 1024);
     this.timed('similaritySeconds', () => {
       for (let s = 0; s < Q; s += Qb) {
         const n = Math.min(Qb, Q - s);
@@ -117,6 +146,7 @@ class SearchState {
     if (rows === 0) return;
     noGrad(() =>
       tidy(() => {
+        if (this.device === 'cpu') return this.fold(this.timed('similaritySeconds', () => this.prepare(chunk, rows)));
         const dT = this.timed('similaritySeconds', () => this.prepare(chunk, rows).transpose(0, 1)); // [C, N]
         for (const b of this.blocks) {
           const scores = this.timed('similaritySeconds', () => b.q.matmul(dT)); // [Qb, N]
@@ -145,17 +175,27 @@ class SearchState {
     return this.opts.normalize ? l2Normalize(raw) : raw;
   }
 
+  /** The fused CPU step over one chunk's documents d [N, C], for every query block. */
+  private fold(d: Tensor): void {
+    const o: SearchFoldOptions = { ...(this.opts.tile ?? DEFAULT_TILE), bf16: this.opts.scan === 'bf16' };
+    for (const b of this.blocks) {
+      if (b.values === null) {
+        b.values = keep(full([b.q.shape[0]!, this.k], -Infinity));
+        b.indices = keep(full([b.q.shape[0]!, this.k], -1, { dtype: 'int64' }));
+      }
+      const t0 = performance.now();
+      const spent = searchFold(b.values, b.indices!, b.q, d, this.offset, o);
+      const clock = this.opts.clock;
+      if (!clock) continue;
+      const wall = (performance.now() - t0) / 1000;
+      const share = spent.gemmSeconds / Math.max(spent.gemmSeconds + spent.selectSeconds, 1e-12);
+      clock.similaritySeconds += wall * share;
+      clock.topkSeconds += wall * (1 - share);
+    }
+  }
+
   private merge(b: Block, scores: Tensor): void {
     const k = this.k;
-    if (this.device === 'cpu') {
-      // one pass with a k-th-best threshold per query instead of top-k + merge (~3x less time in selection)
-      if (b.values === null) {
-        b.values = keep(full([scores.shape[0]!, k], -Infinity));
-        b.indices = keep(full([scores.shape[0]!, k], -1, { dtype: 'int64' }));
-      }
-      topkUpdate(b.values, b.indices!, scores, this.offset);
-      return;
-    }
     const top = scores.topk(Math.min(k, scores.shape[1]!), 1); // [Qb, kk]
     const idx = top.indices.add(int64([this.offset]).to(this.device));
     if (b.values === null) {
