@@ -12,10 +12,12 @@
 // rounding the output adds u |s| <= 2^-9 ||q|| ||d||; fp32 accumulation over C = 384 terms
 // adds under 3e-5 ||q|| ||d||. eps = 2^-7 ||q|| max ||d|| covers all three with room (about
 // 0.0059 needed, 0.0078 taken), so no document of the exact top-k is skipped: the result is
-// the fp32 exact search's, only the number of exact re-scorings depends on the data.
+// the exact top-k (its fp32 dot products may round differently from the GEMM on near-ties);
+// only the number of exact re-scorings depends on the data.
 // No retrieval knowledge: matrices go in, the top-k comes out.
 
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 #include <c10/util/BFloat16.h>
 
 #include <algorithm>
@@ -57,7 +59,7 @@ struct RowHeaps {
 
   // Scores below the threshold cannot enter the top-k; equal ones are kept and ranked at compaction.
   inline void offer(int64_t r, float s, int64_t index) {
-    if (s < floor[r]) return;
+    if (!(s >= floor[r])) return;  // also drops NaN, which would break nth_element's strict weak ordering
     row(r)[filled[r]++] = {s, index};
     if (filled[r] == 2 * k) compact(r);
   }
@@ -212,6 +214,10 @@ Napi::Value searchFold(const Napi::CallbackInfo& info) {
     const int64_t offset = info[4].As<Napi::Number>().Int64Value();
     const Layout layout{info[5].As<Napi::Number>().Int64Value(), info[6].As<Napi::Number>().Int64Value()};
     const bool bf16 = info[7].As<Napi::Boolean>().Value();
+#if TORCH_VERSION_MAJOR < 2
+    // the error bound assumes fp32 accumulation in the bf16 GEMM, which 1.13's CPU fallback may not do
+    if (bf16) throw std::invalid_argument("the bf16 scan needs libtorch 2.x; use the exact fp32 search");
+#endif
     TORCH_CHECK(values.device().is_cpu() && queries.device().is_cpu() && docs.device().is_cpu(),
                 "searchFold: CPU tensors only");
     TORCH_CHECK(values.scalar_type() == at::kFloat && indices.scalar_type() == at::kLong &&

@@ -139,3 +139,12 @@ export function loadEncoder(values: Values): SentenceEncoder {
   const { device, maxLength, prompts, precision } = c;
   return SentenceEncoder.load(c.spec, { device, maxLength, prompts, precision });
 }
+
+/**
+ * embed and search --rerank gather their results through CPU tensors: across ranks they run on
+ * the CPU (NCCL, the CUDA backend, refuses CPU tensors), said in one line before any work.
+ */
+export function checkCpuAcrossRanks(command: string, device: string, worldSize: number): void {
+  if (worldSize > 1 && device !== 'cpu')
+    throw new UserError(`ftlab ${command} across ranks runs on the CPU (--device ${device}): give --device cpu`);
+}

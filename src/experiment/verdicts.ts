@@ -147,14 +147,16 @@ function snapshot(a: ArmOutcome, step: number): DoseEvaluation | null {
  */
 export function dosePoints(folds: readonly FoldOutcome[], o: VerdictOptions): DosePoint[] {
   const cells = folds.flatMap((f) => doseCells(f, o));
-  const tests = Math.max(1, cells.filter((c) => c.step > 0).length);
+  const tests = Math.max(1, cells.filter((c) => c.step > 0 && c.precision === o.precision).length);
   return cells.map((c) => {
     const metrics = averagedMeans(c.seeds);
     const point = {
       ...{ fold: c.fold, arm: c.arm, fraction: c.fraction, step: c.step },
       ...{ metrics, seeds: c.seeds.length, precision: c.precision },
     };
-    if (c.step === 0) return point;
+    // a training snapshot in fp32 against a base encoded in --precision would count the
+    // precision's own effect as fine-tuning's: such points keep their means, without a delta
+    if (c.step === 0 || c.precision !== o.precision) return point;
     const v = armVerdict(armScores(c.base, c.seeds), {
       margin: o.equivalenceMargin,
       alpha: o.alpha,

@@ -210,7 +210,7 @@ export class Bert {
   packedSelfAttention(l: number, x: Tensor, lengths: readonly number[]): Tensor {
     const H = this.config.numHeads;
     // bf16 linears: Q, K, V stay bf16 and so does the context, which only the next linear reads
-    // (no casts; attention's matmuls in bf16 with fp32 accumulation, softmax computed in fp32)
+    // (no casts; attention's matmuls in bf16 with fp32 accumulation, logits scaled in bf16, then softmax)
     const [q, k, v] = this.queryKeyValue(l, x, this.adapters.size === 0); // [N, C] each
     const D = x.shape[1]! / H;
     return packedAttention(q, k, v, lengths, H, 1 / Math.sqrt(D), this.config.attentionDropout, this.training);

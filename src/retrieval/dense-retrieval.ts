@@ -161,7 +161,11 @@ function candidateVectors(
   batchSize: number | undefined,
   w: World,
 ): { rows: number[]; vectors: Float32Array } {
-  if (docs) {
+  // The cache splits the candidates one way and encoding another: every rank must take the same
+  // path, or the summed scores count some pairs twice and others never (node-local caches, a
+  // damaged shard on one rank). The cache is used only when every rank has it.
+  const useCache = everyRank(docs !== null, w);
+  if (docs && useCache) {
     const from = Math.floor((w.rank * positions.length) / w.size);
     const to = Math.floor(((w.rank + 1) * positions.length) / w.size);
     const rows = Array.from({ length: to - from }, (_, i) => from + i);
@@ -171,6 +175,18 @@ function candidateVectors(
   if (w.size === 1)
     return { rows: positions.map((_, i) => i), vectors: encoder.encode(texts, 'passage', { batchSize }) };
   return encodeShare(encoder, texts, 'passage', { batchSize }, w);
+}
+
+/** Whether `flag` holds on every rank (one all-reduce of min; each rank must call it once). */
+function everyRank(flag: boolean, w: World): boolean {
+  if (w.size === 1) return flag;
+  const t = tensor(Float64Array.of(flag ? 1 : 0), [1]);
+  try {
+    w.allReduce(t, 'min');
+    return t.f64()[0] === 1;
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Sums a float64 score array over the ranks, in place (each score was set on one rank, 0 elsewhere). */

@@ -8,7 +8,7 @@
 // [Qb, chunk] score block off the CPU).
 // `scan: 'bf16'` (CPU): scores from a bf16 GEMM, and every document within the bf16 error
 // bound of a query's running k-th best re-scored in fp32 (native/search.cc derives the bound):
-// the same top-k and fp32 scores as the fp32 search, with fewer fp32 multiply-adds.
+// the exact top-k (up to fp32 rounding on near-ties), with fewer fp32 multiply-adds.
 // One core serves search and the timing table: an optional `clock` splits the time between
 // similarity (uploads, normalisation, the matmul) and top-k (selection, merge, read-back); in
 // the fused step the split is by the seconds its threads spent in each.

@@ -3,7 +3,14 @@
 import { extname } from 'node:path';
 import type { Command } from '../command.ts';
 import { int, str, strs } from '../command.ts';
-import { checkModelOptions, loadEncoder, modelHelp, modelOptions, roleFlag } from '../shared-options.ts';
+import {
+  checkModelOptions,
+  loadEncoder,
+  modelHelp,
+  modelOptions,
+  roleFlag,
+  checkCpuAcrossRanks,
+} from '../shared-options.ts';
 import { checkOutputPath } from '../../io/atomic-file.ts';
 import { Progress } from '../progress.ts';
 import { Collection, loadCollection } from '../../data/collection.ts';
@@ -65,7 +72,9 @@ Examples:
     }
     if (output) checkOutputPath(output);
     const role = roleFlag(values);
-    const world = joinWorld(checkModelOptions(values).device);
+    const device = checkModelOptions(values).device;
+    const world = joinWorld(device);
+    checkCpuAcrossRanks('embed', device, world.size);
     if (input === '-' && world.size > 1)
       throw new UserError('--input - (stdin) runs as one process: every rank would read it; give a file');
     let source: Collection;

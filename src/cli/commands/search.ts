@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts';
 import { int, required, str } from '../command.ts';
 import {
+  checkCpuAcrossRanks,
   checkModelOptions,
   loadEncoder,
   modelHelp,
@@ -63,7 +64,8 @@ ${modelHelp}`,
     const queriesPath = required(values, 'queries');
     const k = int(values, 'k') ?? 1000;
     checkOutputPath(output);
-    const world = joinWorld(checkModelOptions(values).device);
+    const device = checkModelOptions(values).device;
+    const world = joinWorld(device);
     const queries = await loadQueries(queriesPath);
     const rerankPath = str(values, 'rerank');
     const run = rerankPath ? await loadRun(rerankPath) : null;
@@ -73,6 +75,7 @@ ${modelHelp}`,
     const similarity = similarityOverride ?? encoder.info.similarity;
     let ranking: Ranking;
     if (run) {
+      checkCpuAcrossRanks('search --rerank', device, world.size);
       const warn = (line: string): void => {
         process.stderr.write(`${line}\n`);
       };

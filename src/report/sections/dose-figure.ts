@@ -164,7 +164,8 @@ export function doseSection(results: StudyResults): Section {
         (results.dose.some(hasCi) ? ` Bars: the paired Δ's ${doseLevel(results)} drawn around each point.` : '') +
         (mixedPrecision(results)
           ? ` The base and the final model were evaluated in ${results.config.precision}; the points between are ` +
-            "training's fp32 snapshots (training is shared between precisions)."
+            "training's fp32 snapshots (training is shared between precisions), drawn without a Δ or CI: " +
+            'against a base encoded in another precision they would count the precision as fine-tuning.'
           : ''),
     ],
     spec: doseSpec(results, metric),
