@@ -43,6 +43,12 @@ test('two workers: each unit runs once; shared stages first on rank 0; rank 0 ge
   const units = ['a', 'b', 'c', 'd', 'e'];
   const ran: string[][] = [[], []];
   const order: string[] = [];
+  // the first unit waits until the other worker has claimed one too: otherwise a worker that
+  // polls late (100 ms) can find every unit taken, and the test would time the poll, not the claims
+  let release = (): void => {};
+  const both = new Promise<void>((r) => {
+    release = r;
+  });
   await Promise.all(
     works.map(async (w, r) => {
       const negatives = await w.shared('negatives', async () => {
@@ -58,7 +64,8 @@ test('two workers: each unit runs once; shared stages first on rank 0; rank 0 ge
         async (u) => {
           ran[r]!.push(u);
           timings[r]!.push({ name: `train.${u}`, seconds: 1, cached: false });
-          await tick(20);
+          if (ran[0]!.length > 0 && ran[1]!.length > 0) release();
+          await Promise.race([both, tick(5000)]);
         },
       );
     }),
