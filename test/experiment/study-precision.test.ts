@@ -69,6 +69,11 @@ test('study --precision bf16 reuses the fp32 training and reruns only the evalua
     ],
   );
   assert.deepEqual(dose(b)[1]!.metrics, dose(a)[1]!.metrics);
+  // against the bf16 base, an fp32 snapshot's delta would count bf16's own effect: none is given
+  assert.equal(dose(b)[1]!.delta, undefined);
+  assert.equal(dose(b)[1]!.ci, undefined);
+  assert.notEqual(dose(b)[2]!.delta, undefined);
+  assert.notEqual(dose(a)[1]!.delta, undefined);
   // bf16 moved the base's vectors, so its per-query scores are its own computation (not fp32's file)
   const baseOf = (name: string) => JSON.parse(readFileSync(stage(name), 'utf8')).value.perQuery;
   const fp32Base = baseOf('eval.dl20-dl19.rerank.base');
