@@ -172,7 +172,7 @@ test('report.html in headless Chromium: clean load, figures with marks, tables w
       'table-1-3': 4,
       'table-1-4': 4,
       'table-2': results.timing!.rows.length,
-      'table-2-paper': 1,
+      'table-2-paper': 3,
       'table-3': results.training.length,
       'table-geometry': 3,
       'table-settings': 11,
