@@ -10,7 +10,8 @@ import { SHARED_MSMARCO, hasShared } from '../helpers/tiny-model.ts';
 import { loadDl19 } from '../helpers/dl19-rerank.ts';
 
 const SAMPLE = 160;
-const RERANK_QUERIES = 5;
+// all of DL19's judged queries: on 5 the int8 delta swung from +0.007 to -0.012 with the engine (noise, not the bound)
+const RERANK_QUERIES = 43;
 
 /** Every 180th passage of the pool: a fixed sample of real lengths and vocabulary. */
 function poolSample(): string[] {
@@ -80,10 +81,10 @@ test('fp32 on oneDNN, bf16 and int8 vectors against MKL fp32 on real passages', 
 });
 
 // The issue's bounds on DL19 re-ranking (nDCG@10 within 0.002 of fp32 for bf16, 0.005 for int8),
-// here on the first queries only (bench:precision measures all 43). Measured (contended machine,
-// 2026-12-05): bf16 0.7868 = fp32 0.7868; int8 0.7935. On 160 pool passages: bf16 mean cosine to
-// fp32 0.999987 (min 0.999975), int8 0.9944 (min 0.9882).
-test('bf16 and int8 re-rank DL19 within 0.002 and 0.005 nDCG@10 of fp32 (a sample of queries)', {
+// on all 43 queries. Measured (idle machine, 2026-12-05, unpadded inference): fp32 0.6424; int8
+// on oneDNN 0.6381 (-0.0044), on fbgemm and x86 0.6395 (-0.0029). On 160 pool passages: bf16
+// mean cosine to fp32 0.999987 (min 0.999975), int8 0.9944 (min 0.9882).
+test('bf16 and int8 re-rank DL19 within 0.002 and 0.005 nDCG@10 of fp32 (all 43 queries)', {
   skip: !hasShared && 'needs ../shared/data/msmarco',
 }, async () => {
   const dl19 = await loadDl19(join(SHARED_MSMARCO, 'trec-dl'), RERANK_QUERIES);
@@ -101,8 +102,7 @@ test('bf16 and int8 re-rank DL19 within 0.002 and 0.005 nDCG@10 of fp32 (a sampl
     enc.bert.precision = precision;
     const v = dl19.rerankNdcg10(enc).mean;
     process.stderr.write(`${precision}: DL19 nDCG@10 ${v.toFixed(4)} vs fp32 ${fp32.toFixed(4)}\n`);
-    // int8 is held to a one-sided bound (no loss beyond 0.005): on these 5 queries it measured
-    // +0.0067 over fp32 (0.7935 vs 0.7868), outside the issue's two-sided 0.005.
+    // int8 is held to a one-sided bound (no loss beyond 0.005), bf16 to a two-sided one
     const ok = precision === 'int8' ? fp32 - v <= bound : Math.abs(v - fp32) <= bound;
     assert.ok(ok, `${precision}: nDCG@10 ${v} vs fp32 ${fp32} (bound ${bound})`);
   }
