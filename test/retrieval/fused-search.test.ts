@@ -115,3 +115,25 @@ test('the bf16 scan, re-scored in fp32 within its error bound, returns the exact
       assert.ok(Math.abs(scan.scores[i]! - exact.scores[i]!) <= 1e-5 * Math.abs(exact.scores[i]!));
   }
 });
+
+test('a NaN score never enters the top-k (the selection needs a strict weak ordering)', () => {
+  const dim = 16;
+  const k = 5;
+  const q = integers(4, dim, 3);
+  const d = new Float32Array(200 * dim);
+  d.set(integers(200, dim, 4));
+  const poisoned = [0, 7, 50, 51, 199];
+  for (const row of poisoned) d[row * dim + 2] = Number.NaN; // every score of these rows is NaN
+  const full = bruteForce(
+    q,
+    d.map((x) => (Number.isNaN(x) ? 0 : x)),
+    dim,
+    200,
+  );
+  const ref = { ids: full.ids.map((ids) => ids.filter((j) => !poisoned.includes(j)).slice(0, k)) };
+  const top = search(q, d, dim, k, 64, { tile: { rowsPerBlock: 2, docsPerTile: 8 } });
+  for (let i = 0; i < ref.ids.length; i++) {
+    assert.deepEqual([...top.indices.slice(i * k, (i + 1) * k)], ref.ids[i], `query ${i}`);
+    assert.ok([...top.scores.slice(i * k, (i + 1) * k)].every((s) => Number.isFinite(s)));
+  }
+});
