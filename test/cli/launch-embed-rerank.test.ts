@@ -13,6 +13,7 @@ import { distributedInfo } from '../../src/engine/index.ts';
 import { readNpyF32 } from '../../src/io/npy.ts';
 import { REPO, tinyConfig, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 import { assertOneLineError, ftlab } from '../helpers/cli.ts';
+import { rankPid } from '../helpers/ranks.ts';
 
 const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
 const dir = tmpDir();
@@ -144,15 +145,3 @@ test('a rank killed mid-embed ends the other: one line, exit 1, no output file',
   assert.equal(existsSync(out), false);
   assert.equal(existsSync(`${out}.ids.txt`), false);
 });
-
-/** The pid of the launched rank `rank` (a child of `parent` with RANK=rank in its environment). */
-function rankPid(parent: number, rank: number): number | null {
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (ppid !== parent) continue;
-      if (readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return Number(p);
-    } catch {}
-  }
-  return null;
-}
