@@ -102,7 +102,7 @@ struct PackedAttention : public torch::autograd::Function<PackedAttention> {
 
 // packedAttention(q, k, v, lengths: number[], heads, scale, dropoutP, train) -> [N, C]
 Napi::Value packedAttention(const Napi::CallbackInfo& info) {
-  try {
+  return ftlab::guarded(info, [&]() -> Napi::Value {
     const auto &q = ftlab::tensorArg(info[0]), &k = ftlab::tensorArg(info[1]), &v = ftlab::tensorArg(info[2]);
     auto arr = info[3].As<Napi::Array>();
     std::vector<int64_t> lengths(arr.Length());
@@ -123,13 +123,7 @@ Napi::Value packedAttention(const Napi::CallbackInfo& info) {
         torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
     return ftlab::wrapTensor(info.Env(),
                              PackedAttention::apply(q, k, v, lengths, H, scale, dropoutP, train, needsGrad));
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
+  });
 }
 
 }  // namespace
