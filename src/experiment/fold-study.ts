@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { RetrievalEvaluator } from '../train/trainer.ts';
 import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
-import { SWEEPS, sweepRecord } from './sweeps.ts';
+import { SWEEPS, sweepRecord, type Sweep } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
 import { armShape, unitSteps } from './arm-shape.ts';
 import type { StudyContext } from './context.ts';
@@ -77,6 +77,8 @@ export interface StudyUnit {
   arm: ArmSpec;
   k: number;
   seed: number;
+  /** The unit's folder under models/FOLD/ARM (default seed-K; a swept arm's first seed: its sweep's run). */
+  folder?: string;
 }
 
 /** What every unit of a fold shares: its candidate lists, the evaluation key, the base's test evaluation. */
@@ -118,11 +120,12 @@ export async function runFold(
   const planned = studyUnits(ctx.options, fold);
   const negatives = planned.length > 0 ? await work.shared(`negatives.${tag}`, () => mine(ctx, fold)) : null;
   const setup = await work.shared(`setup.${tag}`, () => foldSetup(ctx, fold));
-  const swept =
-    ctx.options.sweeps && negatives
-      ? await work.shared(`sweeps.${tag}`, () => runSweeps(ctx, setup, negatives))
-      : { arms: null, records: [] };
-  const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned;
+  const swept: Swept =
+    ctx.options.sweeps && negatives ? await runSweeps(ctx, setup, negatives) : { arms: null, records: [], folders: {} };
+  // the first seed of a swept arm is its sweep's run of the chosen value
+  const units = (swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned).map((u) =>
+    u.k === 0 && swept.folders[u.arm.name] ? { ...u, folder: swept.folders[u.arm.name] } : u,
+  );
   await spreadUnits(ctx, setup, units, negatives);
   if (!work.lead) return null;
   const reads = ctx.cache.timings.length;
@@ -173,33 +176,80 @@ async function spreadUnits(
   });
 }
 
-/** Each sweep whose arm runs: every value trained at the first seed, scored on validation; the arms with the choices. */
-async function runSweeps(
-  ctx: StudyContext,
-  setup: FoldSetup,
-  negatives: NegativesOutput,
-): Promise<{ arms: ArmSpec[]; records: SweepRecord[] }> {
+/** The sweeps' outcome: the arms with their choices (null: no sweeps), the records, each swept arm's chosen run's folder. */
+interface Swept {
+  arms: ArmSpec[] | null;
+  records: SweepRecord[];
+  folders: Record<string, string>;
+}
+
+/** One value of a sweep, trained at the first seed. */
+interface SweepRun {
+  sweep: Sweep;
+  value: number;
+  unit: StudyUnit;
+  folder: string;
+}
+
+/** The sweeps' runs: every value of each sweep whose arm runs, at the first seed, in its own folder. */
+function sweepRuns(ctx: StudyContext, setup: FoldSetup): SweepRun[] {
   const o = ctx.options;
+  if (!setup.validation) return [];
+  return SWEEPS.flatMap((sweep) => {
+    const arm = o.arms.find((a) => a.name === sweep.arm);
+    if (!arm) return [];
+    return sweep.values.map((value) => ({
+      sweep,
+      value,
+      unit: { fold: setup.fold, arm: sweep.apply(arm, value), k: 0, seed: o.seed },
+      folder: `sweep-${sweep.parameter.replace(/\W+/g, '-')}-${value}`,
+    }));
+  });
+}
+
+function sweepRunName(r: SweepRun): string {
+  return `sweep ${r.sweep.arm} ${r.sweep.parameter} ${r.value} (${r.unit.fold.name})`;
+}
+
+/**
+ * Each sweep whose arm runs: every value trained at the first seed (across workers, each
+ * value where it was claimed), scored on validation; the arms with the choices. A value's run
+ * is the unit its arm would train at the first seed, test snapshots included, so the chosen
+ * value's run is that unit (`folders`) and is not trained twice; the choice reads validation only.
+ */
+async function runSweeps(ctx: StudyContext, setup: FoldSetup, negatives: NegativesOutput): Promise<Swept> {
+  const runs = sweepRuns(ctx, setup);
+  const train = (r: SweepRun) => trainUnit(ctx, setup, r.unit, { negatives, signal: undefined, folder: r.folder });
+  const reads = ctx.cache.timings.length;
+  await ctx.work.spread(
+    `sweeps.${setup.tag}`,
+    runs,
+    (r) => r.folder,
+    async (r) => {
+      ctx.log(`study: worker ${ctx.work.rank} of ${ctx.work.size} runs ${sweepRunName(r)}`);
+      await train(r);
+    },
+  );
+  const arms = [...ctx.options.arms];
   const records: SweepRecord[] = [];
-  const arms = [...o.arms];
+  const folders: Record<string, string> = {};
   for (const sweep of SWEEPS) {
-    const i = arms.findIndex((a) => a.name === sweep.arm);
-    if (i < 0 || !setup.validation) continue;
-    const scores: number[] = [];
-    for (const value of sweep.values) {
-      const unit = { fold: setup.fold, arm: sweep.apply(arms[i]!, value), k: 0, seed: o.seed };
-      const name = `sweep-${sweep.parameter.replace(/\W+/g, '-')}-${value}`;
-      const r = await trainUnit(ctx, setup, unit, { negatives, signal: undefined, folder: name, snapshots: false });
-      scores.push(r.record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
-    }
+    const own = runs.filter((r) => r.sweep === sweep);
+    if (own.length === 0) continue;
+    // one process: the runs train here; across workers: reads of what the workers trained
+    const scores = [];
+    for (const r of own) scores.push((await train(r)).record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
     const rec = sweepRecord(setup.fold.name, sweep, scores);
     ctx.log(
       `sweep ${sweep.arm} ${sweep.parameter} (${setup.fold.name}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
     );
     records.push(rec);
+    const i = arms.findIndex((a) => a.name === sweep.arm);
     arms[i] = sweep.apply(arms[i]!, rec.chosen);
+    folders[sweep.arm] = own.find((r) => r.value === rec.chosen)!.folder;
   }
-  return { arms, records };
+  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
+  return { arms, records, folders };
 }
 
 async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
@@ -250,20 +300,21 @@ async function trainUnit(
   ctx: StudyContext,
   setup: FoldSetup,
   unit: StudyUnit,
-  run: { negatives: NegativesOutput; signal: AbortSignal | undefined; folder?: string; snapshots?: boolean },
+  run: { negatives: NegativesOutput; signal: AbortSignal | undefined; folder?: string },
 ): Promise<ArmOutcome> {
   const o = ctx.options;
   const { arm } = unit;
   const triplesFile = checkedTriples(o, unit, run.negatives);
   const steps = unitSteps(o, arm, triplesFile.count);
-  const dir = join(o.output, 'models', setup.tag, arm.name, run.folder ?? `seed-${unit.k}`);
+  const folder = run.folder ?? unit.folder ?? `seed-${unit.k}`;
+  const dir = join(o.output, 'models', setup.tag, arm.name, folder);
   const name = unitName(o, unit);
   const bar = ctx.progress(`train ${name}`, steps, 'steps');
   const tArm = performance.now();
-  // the last step is always snapshot: the final model's test evaluation, with no second pass
-  // a sweep's run reads validation only: no test snapshots
-  const tested = setup.test && run.snapshots !== false;
-  const points = tested ? [...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0) : [];
+  // the last step is always snapshot: the final model's test evaluation, with no second pass;
+  // the dose curve's earlier points are the first seed's (later seeds add only their final model)
+  const curve = unit.k === 0 ? doseSteps(o.dose, steps).map((d) => d.step) : [];
+  const points = setup.test ? [...curve, steps].filter((s) => s > 0) : [];
   const record = await trainArm({
     name,
     dir,
@@ -289,7 +340,7 @@ async function trainUnit(
   });
   const seconds = (performance.now() - tArm) / 1000;
   ctx.cache.timings.push({
-    name: `train.${setup.tag}.${arm.name}.${run.folder ?? `seed-${unit.k}`}`,
+    name: `train.${setup.tag}.${arm.name}.${folder}`,
     seconds,
     cached: record.reused,
   });

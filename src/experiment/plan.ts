@@ -8,6 +8,7 @@ import type { StudyOptions } from './options.ts';
 import { doseSteps } from './fold-study.ts';
 import { armShape, describeShape, unitSteps } from './arm-shape.ts';
 import { SWEEPS } from './sweeps.ts';
+import type { ArmSpec } from './arms.ts';
 
 export interface Throughput {
   passagesPerSecond: number;
@@ -38,21 +39,30 @@ export interface PlanLine {
   stage: string;
   passages: number;
   seconds: number;
+  /** Units (training, sweeps, their evaluations): across workers each runs where it is claimed. */
+  spread?: boolean;
 }
 
 /**
  * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
- * measured runs on the 2-core VM (oneDNN path, packed training): a training triplet costs ~10
- * (forward and backward of its three texts, the optimizer, the loss; standard's full-hard
- * measured 9.8, the quick preset's arms ~9), the embedding-anchored recipe's ~16 (the frozen
- * model's pass, MNRL over the batch; measured 12.8 in standard, ~20 in quick's 24 steps); a
- * timing query ~1/6 (queries are short). UMAP is plain JavaScript, not the engine: ~14 ms per
- * point there, added as seconds.
+ * measured runs on the 2-core VM (oneDNN path, packed training): a full fine-tuning triplet
+ * costs ~10 (forward and backward of its three texts, the optimizer, the loss; standard's
+ * full-hard measured 9.8, the quick preset's arms ~9); a LoRA triplet ~7 (no weight gradients
+ * of the frozen layers: bench:train measured LoRA at 1.44x full's tokens/s); the
+ * embedding-anchored recipe's ~14 (MNRL over the batch, and the frozen model's vectors of each
+ * text, computed once per run); a timing query ~1/6 (queries are short). UMAP is plain
+ * JavaScript, not the engine: ~14 ms per point there, added as seconds.
  */
 const TRIPLET_COST = 10;
-const RECIPE_TRIPLET_COST = 16;
+const LORA_TRIPLET_COST = 7;
+const RECIPE_TRIPLET_COST = 14;
 const TIMING_QUERY_COST = 1 / 6;
 const UMAP_SECONDS_PER_POINT = 0.014;
+
+function tripletCost(a: ArmSpec): number {
+  if (a.kind === 'recipe' && a.anchor === 'embeddings') return RECIPE_TRIPLET_COST;
+  return a.method === 'lora' ? LORA_TRIPLET_COST : TRIPLET_COST;
+}
 
 /** What the plan knows before mining: passages the hard-negative search encodes, each fold's training triples. */
 export interface PlannedWork {
@@ -65,6 +75,9 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
   const lines: PlanLine[] = [];
   const add = (stage: string, passages: number, extraSeconds = 0, rate = t.passagesPerSecond): void => {
     lines.push({ stage, passages, seconds: passages / rate + extraSeconds });
+  };
+  const unit = (stage: string, passages: number): void => {
+    lines.push({ stage, passages, seconds: passages / t.passagesPerSecond, spread: true });
   };
   // evaluation encodes run in --precision (training, its snapshots and mining in fp32)
   const evaluate = (stage: string, passages: number, extraSeconds = 0): void =>
@@ -86,22 +99,30 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
     const triples = work.triples(f);
     add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
     evaluate(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
-    const seeds = o.seeds > 1 ? `${o.seeds} seeds x ` : '';
     for (const a of trained) {
       const steps = unitSteps(o, a, triples);
       const shape = armShape(o, a);
-      // the last step is always snapshot (the final model's test evaluation); validation includes step 0
-      const dosePts = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
-      const evalPts = Math.min(steps, 4);
-      add(
+      // the last step is always snapshot; the first seed also snapshots the dose curve
+      const curve = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
+      const evals = Math.min(steps, 4) + 1; // validations, step 0 included
+      const run = (snapshots: number): number =>
+        steps * shape.batchSize * tripletCost(a) + snapshots * test + evals * val;
+      // a swept arm's first seed is its sweep's run of the chosen value
+      const sweep = o.sweeps ? SWEEPS.find((s) => s.arm === a.name) : undefined;
+      if (sweep)
+        unit(
+          `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${describeShape(shape, steps)}` +
+            `, chosen on validation; the chosen value's run is the first seed) + ${curve} test snapshots + ${evals} validations each`,
+          sweep.values.length * run(curve),
+        );
+      const first = sweep ? 0 : 1;
+      const later = o.seeds - 1;
+      if (first + later === 0) continue;
+      const seeds = sweep ? `${later} more seed${later > 1 ? 's' : ''} x ` : o.seeds > 1 ? `${o.seeds} seeds x ` : '';
+      unit(
         `${f.name}: train ${a.name} (${seeds}${describeShape(shape, steps)}) + ` +
-          `${dosePts} test snapshots + ${evalPts + 1} validations`,
-        o.seeds *
-          (steps *
-            shape.batchSize *
-            (a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST) +
-            dosePts * test +
-            (evalPts + 1) * val),
+          `${first * curve + later} test snapshots + ${(first + later) * evals} validations`,
+        first * run(curve) + later * run(1),
       );
     }
     // training's snapshots are fp32: in another precision each unit's chosen and final checkpoints are evaluated again
@@ -110,17 +131,6 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
         `${f.name}: chosen and final checkpoints on the test fold in ${o.precision} (${trained.length * o.seeds} units)`,
         2 * trained.length * o.seeds * test,
       );
-    for (const sweep of o.sweeps ? SWEEPS : []) {
-      const a = trained.find((x) => x.name === sweep.arm);
-      if (!a) continue;
-      const steps = unitSteps(o, a, triples);
-      const { batchSize } = armShape(o, a);
-      const cost = a.kind === 'recipe' && a.anchor === 'embeddings' ? RECIPE_TRIPLET_COST : TRIPLET_COST;
-      add(
-        `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${steps} steps, validation only)`,
-        sweep.values.length * (steps * batchSize * cost + (Math.min(steps, 4) + 1) * val),
-      );
-    }
     if (o.protocols.includes('dense'))
       evaluate(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
   }
@@ -137,8 +147,17 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
   return lines;
 }
 
-export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): string[] {
+/** The plan's lines and total; across `workers`, the units' time shared among them (at best: evenly). */
+export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions, workers = 1): string[] {
   const total = lines.reduce((s, l) => s + l.seconds, 0);
+  const units = lines.reduce((s, l) => s + (l.spread ? l.seconds : 0), 0);
+  const across =
+    workers > 1
+      ? [
+          `  across ${workers} workers (each measured as above): ~${formatDuration(total - units + units / workers)} ` +
+            `if the units (training, sweeps) divide evenly; ~${formatDuration(units)} of them, the rest on rank 0`,
+        ]
+      : [];
   const arms = o.arms.map((a) => a.name).join(', ');
   const device = o.device ?? 'cpu';
   return [
@@ -147,6 +166,7 @@ export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions): s
       (t.evaluation !== undefined ? `; ${t.evaluation.toFixed(1)} in ${o.precision} (evaluation encodes)` : ''),
     ...lines.filter((l) => l.passages > 0).map((l) => `  ${l.stage}: ~${formatDuration(l.seconds)}`),
     `  estimated total: ~${formatDuration(total)} (stages found in the run folder's cache are skipped)`,
+    ...across,
   ];
 }
 

@@ -130,7 +130,7 @@ function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): voi
   ctx.log(`engine: ${pathLine()}`);
   const mining = dataset.miningPassages(folds[0]!, o);
   const work = { miningPassages: mining, triples: (f: Fold) => dataset.plannedTriples(f, o) };
-  for (const line of formatPlan(planStudy(folds, o, t, work), t, o)) ctx.log(line);
+  for (const line of formatPlan(planStudy(folds, o, t, work), t, o, ctx.work.size)) ctx.log(line);
   for (const line of formatDesign(studyDesign(o, folds))) ctx.log(line);
   for (const f of folds)
     ctx.log(

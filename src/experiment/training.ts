@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { train, type RetrievalEvaluator, type Regulariser, type TrainConfig } from '../train/trainer.ts';
-import { preservationLoss, referenceEmbeddings } from '../train/losses/preservation.ts';
+import { preservationLoss, ReferenceVectors } from '../train/losses/preservation.ts';
 import { WeightAnchor } from '../train/losses/weight-anchor.ts';
 import { cat } from '../engine/index.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
@@ -243,10 +243,10 @@ function readDoses(dir: string, steps: number[]): ArmTrainingRecord['dose'] {
 
 /** The recipe's regulariser: cosine drift of the batch's texts from the frozen start. */
 function preservation(frozen: SentenceEncoder, weight: number): Regulariser {
+  const reference = new ReferenceVectors(frozen);
   return (batch, q, p, n) => {
     const passages = [...batch.map((t) => t.positive), ...batch.map((t) => t.negative)];
-    const ref = referenceEmbeddings(
-      frozen,
+    const ref = reference.of(
       batch.map((t) => t.query),
       passages,
       q.device,

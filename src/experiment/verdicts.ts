@@ -129,9 +129,11 @@ function doseCells(f: FoldOutcome, o: VerdictOptions): DoseCell[] {
       const points = units.map((a) =>
         step === 0 ? { evaluation: base, precision: o.precision } : snapshot(a, at(a, fraction)),
       );
-      if (points.some((e) => e === null)) return [];
-      const seeds = points.map((p) => p!.evaluation);
-      return [{ fold: f.fold.name, arm, fraction, step, base, seeds, precision: points[0]!.precision }];
+      // the points a unit snapshot: every seed's last step, the first seed's earlier ones
+      const have = points.filter((p) => p !== null);
+      if (have.length === 0) return [];
+      const seeds = have.map((p) => p.evaluation);
+      return [{ fold: f.fold.name, arm, fraction, step, base, seeds, precision: have[0]!.precision }];
     });
   });
 }

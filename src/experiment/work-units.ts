@@ -2,9 +2,9 @@
 // its independent units (an arm at a seed on a fold, with that unit's test evaluations) are
 // claimed through the group's store: each worker adds 1 to the unit's key and runs the units it
 // was first to (a worker that is free claims the next), alone on its rank (no collectives),
-// writing the unit's files into the shared run folder through the stage cache. Shared stages
-// (negatives, the base's evaluation, sweeps) are rank 0's; the others wait for its key, then
-// read them from the stage cache. When every unit is done, rank 0 reads them all back from the
+// writing the unit's files into the shared run folder through the stage cache; a sweep's
+// values are spread the same way. Shared stages (negatives, the fold's setup with the base's
+// evaluation) are rank 0's; the others wait for its key, then read them from the stage cache. When every unit is done, rank 0 reads them all back from the
 // cache (as a rerun would), runs the analysis and writes the results; the others wait for that.
 //
 // Keys carry this launch's number, so a rerun (or a torchrun restart, whose store may outlive

@@ -36,6 +36,15 @@ test('two seeds, both folds: verdicts chosen and final (per fold and pooled), do
   for (const tag of ['dl20-dl19', 'dl19-dl20'])
     for (const arm of ['full-random', 'recipe'])
       for (const k of [0, 1]) assert.ok(existsSync(join(out, 'models', tag, arm, `seed-${k}`, 'study-training.json')));
+  // the first seed snapshots the dose curve on the test fold; the second, its final model only
+  const snapshots = (arm: string, k: number): number[] =>
+    (
+      JSON.parse(readFileSync(join(out, 'models', 'dl20-dl19', arm, `seed-${k}`, 'study-training.json'), 'utf8')) as {
+        dose: { step: number }[];
+      }
+    ).dose.map((d) => d.step);
+  assert.deepEqual(snapshots('full-random', 0), [1, 2, 4]);
+  assert.deepEqual(snapshots('full-random', 1), [4]);
   assert.equal(res.training.length, 8);
   assert.ok(res.training.some((t) => t.model === 'recipe seed-1 (dl19->dl20)'));
   // each seed draws its own random negatives
@@ -66,10 +75,11 @@ test('two seeds, both folds: verdicts chosen and final (per fold and pooled), do
           if (s === 0) assert.equal(a.perSeed[k], 0);
         });
     }
-  // dose points: means over 2 seeds; past step 0 a delta with its CI and p
+  // dose points: means over the seeds that snapshot them (the base and the last step: both; the
+  // curve between: the first seed's); past step 0 a delta with its CI and p
   const base = res.dose.find((d) => d.fraction === 0 && d.fold === 'dl20->dl19')!.metrics['nDCG@10']!;
   for (const d of res.dose.filter((x) => x.fold === 'dl20->dl19')) {
-    assert.equal(d.seeds, 2);
+    assert.equal(d.seeds, d.fraction === 0 || d.fraction === 1 ? 2 : 1, `dose ${d.arm} ${d.fraction}`);
     if (d.step === 0) continue;
     close(d.delta!, d.metrics['nDCG@10']! - base, 'dose delta');
     assert.ok(d.ci![0] <= d.delta! && d.delta! <= d.ci![1] && d.p! >= 0 && d.p! <= 1);
@@ -104,7 +114,7 @@ test('two seeds, both folds: verdicts chosen and final (per fold and pooled), do
   assert.ok(w.verdicts.every((v) => v.verdict === 'equivalent'));
 });
 
-test('--sweeps: the recipe preservation weight chosen on validation only, recorded, and trained at every seed', {
+test('--sweeps: the recipe preservation weight chosen on validation only, recorded, its run the first seed', {
   skip: hasShared ? false : `${SHARED_MSMARCO} absent`,
 }, () => {
   const root = tmpDir();
@@ -132,12 +142,21 @@ test('--sweeps: the recipe preservation weight chosen on validation only, record
         join(out, 'models', 'dl20-dl19', 'recipe', `sweep-preserve-weight-${v}`, 'study-training.json'),
         'utf8',
       ),
-    ) as { chosen: { value: number }; config: { regulariser: { weight: number } }; dose: unknown[] };
+    ) as { chosen: { value: number }; config: { regulariser: { weight: number } }; dose: { step: number }[] };
     assert.equal(rec.config.regulariser.weight, v);
     assert.equal(rec.chosen.value, s.scores[i]);
-    assert.deepEqual(rec.dose, [], 'a sweep never reads the test fold');
+    // each run is the unit the arm would train at the first seed: the unit's test snapshots are taken
+    assert.deepEqual(
+      rec.dose.map((d) => d.step),
+      [1, 2, 4],
+    );
   });
   assert.equal(s.chosen, s.scores[1]! > s.scores[0]! ? 5 : 1, 'the higher score, ties to the first value');
+  // the chosen value's run is the first seed: reused, not trained a second time
+  const chosenDir = join(out, 'models', 'dl20-dl19', 'recipe', `sweep-preserve-weight-${s.chosen}`);
+  assert.ok(r.stderr.includes(`reusing the finished training in ${chosenDir}`), r.stderr);
+  assert.ok(!existsSync(join(out, 'models', 'dl20-dl19', 'recipe', 'seed-0')));
+  assert.equal(r.stderr.match(/train recipe \(dl20->dl19\).*100%/g)?.length, 2, 'two values trained, nothing more');
   const trained = res.config.arms.find((a) => a.name === 'recipe')!;
   assert.equal((trained.trainConfig as { regulariser: { weight: number } }).regulariser.weight, s.chosen);
   assert.match(r.stderr, /sweep recipe preserve weight \(dl20->dl19\): validation nDCG@10 .* chose/);

@@ -21,7 +21,13 @@ const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Glo
 // one thread in both runs: each of 2 workers on this machine gets cores / 2, and the numbers must match
 const TINY = ['--steps', '4', '--batch-size', '4', '--seeds', '2', '--no-umap', '--threads', '1', '--device', 'cpu'];
 const ARMS = ['--arms', 'full-random,lora-hard', '--timing-queries', '0', '--geometry-pairs', '0'];
-const UNITS = ['base evaluations (train->test)', ...['full-random', 'lora-hard'].flatMap(seeds)];
+// with a sweep: its two values are spread too, and the chosen value's run is lora-hard-lr1e-3's first seed
+const SWEPT = ['--arms', 'full-random,lora-hard-lr1e-3', '--sweeps', '--timing-queries', '0', '--geometry-pairs', '0'];
+const UNITS = [
+  'base evaluations (train->test)',
+  ...['full-random', 'lora-hard-lr1e-3'].flatMap(seeds),
+  ...['0.0002', '0.001'].map((v) => `sweep lora-hard-lr1e-3 lr ${v} (train->test)`),
+];
 
 function seeds(arm: string): string[] {
   return [42, 43].map((s) => `${arm} seed ${s} (train->test)`);
@@ -52,13 +58,13 @@ function claims(stderr: string): Map<string, number[]> {
   return out;
 }
 
-test('a study on 2 workers gives the same results.json as one process; a rerun redoes only a deleted unit', {
+test("a study on 2 workers (a sweep's values spread too) gives the same results.json as one process; a rerun redoes only a deleted unit", {
   skip,
 }, () => {
   const root = tmpDir();
   const data = writeManifestMiniature(join(root, 'data'), { validation: true });
   const model = writeTinyModel(join(root, 'model'));
-  const args = (out: string) => ['--data', data.dir, '--output', out, '--model', model, ...TINY, ...ARMS];
+  const args = (out: string) => ['--data', data.dir, '--output', out, '--model', model, ...TINY, ...SWEPT];
   const one = join(root, 'one');
   const two = join(root, 'two');
   const single = ftlab(['study', ...args(one)]);
@@ -79,23 +85,32 @@ test('a study on 2 workers gives the same results.json as one process; a rerun r
   const b = read(two);
   assert.deepEqual(comparable(b, two), comparable(a, one));
   assert.ok(b.retrieval[0]!.table.rows.length === 3 && b.dose.length > 0 && b.training.length === 4);
-  // every unit's stage timing is in results.json, measured where it ran (not as rank 0's cache reads)
+  // every run's stage timing is in results.json, measured where it ran (not as rank 0's cache reads);
+  // the swept arm's first seed is a cache hit: its sweep's run of the chosen value
+  const chosen = `sweep-lr-${b.sweeps[0]!.chosen}`;
   const trainStages = b.environment.stages.filter((s) => s.name.startsWith('train.'));
-  assert.equal(trainStages.length, 4);
-  assert.ok(trainStages.every((s) => !s.cached));
+  assert.deepEqual(
+    trainStages.map((s) => `${s.name}${s.cached ? ' (cached)' : ''}`).sort(),
+    [
+      ...['full-random.seed-0', 'full-random.seed-1', 'lora-hard-lr1e-3.seed-1'],
+      ...['lora-hard-lr1e-3.sweep-lr-0.0002', 'lora-hard-lr1e-3.sweep-lr-0.001', `lora-hard-lr1e-3.${chosen} (cached)`],
+    ]
+      .map((n) => `train.train-test.${n}`)
+      .sort(),
+  );
   assert.equal(spread.stderr.match(/study: wrote .*results\.json/g)?.length, 1, 'rank 0 alone writes results');
 
   // a rerun after one unit's files are gone (a worker lost): that unit alone is trained again
   const keptRecord = join(two, 'models', 'train-test', 'full-random', 'seed-0', 'study-training.json');
   const kept = statSync(keptRecord).mtimeMs;
-  rmSync(join(two, 'models', 'train-test', 'lora-hard', 'seed-1'), { recursive: true });
+  rmSync(join(two, 'models', 'train-test', 'lora-hard-lr1e-3', 'seed-1'), { recursive: true });
   const rerun = ftlab(['launch', '--nproc', '2', '--', 'study', ...args(two)]);
   assert.equal(rerun.code, 0, rerun.stderr);
   const c = read(two);
   const cached = Object.fromEntries(c.environment.stages.map((s) => [s.name, s.cached]));
   assert.deepEqual(
     Object.entries(cached).filter(([name, hit]) => name !== 'data' && name !== 'analysis' && !hit),
-    [['train.train-test.lora-hard.seed-1', false]],
+    [['train.train-test.lora-hard-lr1e-3.seed-1', false]],
   );
   assert.equal(statSync(keptRecord).mtimeMs, kept, 'a finished unit is not rewritten');
   assert.deepEqual(comparable(c, two), comparable(a, one));

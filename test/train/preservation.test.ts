@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGrad, tensor } from '../../src/engine/index.ts';
-import { preservationLoss } from '../../src/train/losses/preservation.ts';
+import { preservationLoss, ReferenceVectors } from '../../src/train/losses/preservation.ts';
 import { WeightAnchor } from '../../src/train/losses/weight-anchor.ts';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -44,4 +44,34 @@ test('weight anchor (L2-SP): weight * sum ||theta - theta0||^2 by hand, its grad
   [2, 0].forEach((v, i) => close(a.grad!.f32()[i]!, v, 1e-6));
   [0, 0, -4, 0].forEach((v, i) => close(b.grad!.f32()[i]!, v, 1e-6));
   anchor.dispose();
+});
+
+test('reference vectors: each text encoded once, in its role, the vectors in the order asked', () => {
+  const calls: { texts: string[]; role: string }[] = [];
+  // a stand-in frozen encoder: text t's vector is (length + a role offset, last char code)
+  const frozen = {
+    dim: 2,
+    encode: (texts: readonly string[], role: 'query' | 'passage'): Float32Array => {
+      calls.push({ texts: [...texts], role });
+      return Float32Array.from(
+        texts.flatMap((t) => [t.length + (role === 'query' ? 100 : 0), t.charCodeAt(t.length - 1)]),
+      );
+    },
+  };
+  const ref = new ReferenceVectors(frozen);
+  const first = ref.of(['q1', 'q1'], ['pa', 'pbb'], 'cpu');
+  assert.deepEqual([...first.f32()], [102, 49, 102, 49, 2, 97, 3, 98]);
+  assert.deepEqual(first.shape, [4, 2]);
+  // the second batch repeats 'q1' and 'pbb': only 'q2' and 'pc' are encoded
+  const second = ref.of(['q2', 'q1'], ['pbb', 'pc'], 'cpu');
+  assert.deepEqual([...second.f32()], [102, 50, 102, 49, 3, 98, 2, 99]);
+  assert.deepEqual(calls, [
+    { texts: ['q1'], role: 'query' },
+    { texts: ['pa', 'pbb'], role: 'passage' },
+    { texts: ['q2'], role: 'query' },
+    { texts: ['pc'], role: 'passage' },
+  ]);
+  // the same text as a query and as a passage is two texts (the roles' prompts differ)
+  ref.of([], ['q1'], 'cpu');
+  assert.deepEqual(calls.at(-1), { texts: ['q1'], role: 'passage' });
 });

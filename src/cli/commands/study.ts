@@ -62,7 +62,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
                           on validation only, at the first seed, before the seeds train (standard: on)
   --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
                           (standard, paper-run, paper-text: 3, full-hard 5; --steps alone trains that many steps)
-  --negatives-per-positive K   training triples per positive where the pool allows (quick 1, standard 3)
+  --negatives-per-positive K   training triples per positive where the pool allows (default 1)
   --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
   --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
   --assumed-sd S          assumed sd of per-query nDCG@10 differences for the planned MDE (default 0.05)

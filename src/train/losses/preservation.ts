@@ -16,20 +16,36 @@ export function preservationLoss(current: Tensor, reference: Tensor, weight: num
   return a.mul(b).sum(-1).neg().add(1).mean().mul(weight); // scalar
 }
 
-/** The frozen reference's vectors of the queries then the passages, as a constant [Nq + Np, C] tensor on `device`. */
-export function referenceEmbeddings(
-  frozen: SentenceEncoder,
-  queries: readonly string[],
-  passages: readonly string[],
-  device: string,
-): Tensor {
-  const v = noGrad(() => [frozen.encode(queries, 'query'), frozen.encode(passages, 'passage')]);
-  const all = new Float32Array(v[0]!.length + v[1]!.length);
-  all.set(v[0]!);
-  all.set(v[1]!, v[0]!.length);
-  const t = tensor(all, [queries.length + passages.length, frozen.dim]);
-  if (device === 'cpu') return t;
-  const moved = t.to(device);
-  t.dispose();
-  return moved;
+/**
+ * The frozen reference's vectors, each text encoded once: over several epochs every training
+ * text recurs, and the frozen model's vector of a text never changes (the recipe's frozen pass
+ * was a quarter of its step).
+ */
+export class ReferenceVectors {
+  private readonly memo = { query: new Map<string, Float32Array>(), passage: new Map<string, Float32Array>() };
+
+  constructor(private readonly frozen: Pick<SentenceEncoder, 'dim' | 'encode'>) {}
+
+  /** The vectors of the queries then the passages, as a constant [Nq + Np, C] tensor on `device`. */
+  of(queries: readonly string[], passages: readonly string[], device: string): Tensor {
+    const dim = this.frozen.dim;
+    const all = new Float32Array((queries.length + passages.length) * dim);
+    [...this.lookup(queries, 'query'), ...this.lookup(passages, 'passage')].forEach((v, i) => all.set(v, i * dim));
+    const t = tensor(all, [queries.length + passages.length, dim]);
+    if (device === 'cpu') return t;
+    const moved = t.to(device);
+    t.dispose();
+    return moved;
+  }
+
+  private lookup(texts: readonly string[], role: 'query' | 'passage'): Float32Array[] {
+    const memo = this.memo[role];
+    const missing = [...new Set(texts.filter((t) => !memo.has(t)))];
+    if (missing.length > 0) {
+      const v = noGrad(() => this.frozen.encode(missing, role));
+      const dim = this.frozen.dim;
+      missing.forEach((t, i) => memo.set(t, v.slice(i * dim, (i + 1) * dim)));
+    }
+    return texts.map((t) => memo.get(t)!);
+  }
 }
