@@ -224,6 +224,18 @@ test('dose points with a CI: error bars on the metric scale and a table with del
   }
 });
 
+test('a dose curve between the base and the last step from the first seed only says so; equal seeds say nothing', () => {
+  const r = fixtureResults();
+  const caption = (x: StudyResults) => texts(section(x, 'figure-3')).find((l) => l.startsWith('Figure 3 data.'))!;
+  const same = { ...r, dose: r.dose.map((d) => ({ ...d, seeds: 3 })) };
+  assert.doesNotMatch(caption(same), /first seed/);
+  const curve = { ...r, dose: r.dose.map((d) => ({ ...d, seeds: d.fraction === 0 || d.fraction === 1 ? 3 : 1 })) };
+  assert.match(
+    caption(curve),
+    /the first seed's \(later seeds snapshot their final model only\): their CI is over queries/,
+  );
+});
+
 test('negatives, sweeps and Table III at the chosen and final checkpoints show their numbers', () => {
   const r = fixtureResults();
   const neg = texts(section(r, 'negatives')).join('\n');

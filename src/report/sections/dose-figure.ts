@@ -116,6 +116,11 @@ function mixedPrecision(results: StudyResults): boolean {
   return new Set(results.dose.map((d) => d.precision ?? 'fp32')).size > 1;
 }
 
+/** Whether some dose point averages fewer seeds than others (the curve between is the first seed's). */
+function fewerSeeds(results: StudyResults): boolean {
+  return new Set(results.dose.map((d) => d.seeds)).size > 1;
+}
+
 export function doseTable(results: StudyResults, metric: string): Table {
   const points = results.dose.filter(hasCi);
   const mixed = mixedPrecision(results);
@@ -124,7 +129,11 @@ export function doseTable(results: StudyResults, metric: string): Table {
     caption: [
       { strong: 'Figure 3 data.' },
       ` Each dose point's test ${metric} (mean over its seeds) and its paired difference to the base: Δ with its ` +
-        `${doseLevel(results)}, and the paired t-test's p.`,
+        `${doseLevel(results)}, and the paired t-test's p.` +
+        (fewerSeeds(results)
+          ? " The points between the base and the last step are the first seed's (later seeds snapshot their final " +
+            'model only): their CI is over queries, not seeds.'
+          : ''),
     ],
     head: [
       'Arm',
