@@ -19,66 +19,85 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 #include <c10/util/BFloat16.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "tensor_table.h"
 
 namespace {
 
-struct Entry {
-  float score;
-  int64_t index;  // -1: an empty slot
-};
-
-// a ranks above b: higher score, or equal score and lower index; an empty slot ranks last.
-inline bool better(const Entry& a, const Entry& b) {
-  if (a.score != b.score) return a.score > b.score;
-  if (a.index < 0 || b.index < 0) return a.index >= 0 && b.index < 0;
-  return a.index < b.index;
+// An entry of a row's top-k as one 64-bit key whose unsigned order is the ranking: the score's
+// bits made order-preserving in the high half (higher score, larger key), the complement of the
+// document index in the low half (equal scores: the lower index ranks higher). Selection then
+// compares integers, branch-free, where a tie-aware comparison of (score, index) pairs was the
+// selection's inner loop. -0 is taken as +0 (equal scores); NaN never enters (offer drops it).
+inline uint64_t pack(float score, int64_t index) {
+  uint32_t bits;
+  const float s = score + 0.0f;  // -0 -> +0
+  std::memcpy(&bits, &s, sizeof bits);
+  bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+  return (static_cast<uint64_t>(bits) << 32) | (0xffffffffu - static_cast<uint32_t>(index));
 }
 
-// Each row's running top-k as a reservoir of 2k slots (as faiss keeps large k): an entry that
+inline float scoreOf(uint64_t key) {
+  uint32_t bits = static_cast<uint32_t>(key >> 32);
+  bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
+  float s;
+  std::memcpy(&s, &bits, sizeof s);
+  return s;
+}
+
+inline int64_t indexOf(uint64_t key) { return 0xffffffffu - static_cast<uint32_t>(key); }
+
+// Each row's running top-k as a reservoir of 2k keys (as faiss keeps large k): an entry that
 // reaches the row's threshold (the k-th best at the last compaction) is appended, and a full
 // reservoir is cut back to its best k with nth_element. That is O(1) per accepted entry where
-// a heap pays a sift of log2(k) tie-aware comparisons, and a random row accepts about
-// k ln(N/k) entries (1,000 per query at k = 200, N = 30k: the heap's cost was 30% of the search).
+// a heap pays a sift of log2(k) comparisons, and a random row accepts about k ln(N/k) entries
+// (1,000 per query at k = 200, N = 30k). The reservoir is left uninitialised: `filled` says
+// what it holds.
 struct RowHeaps {
   int64_t k;
-  std::vector<Entry> entries;   // rows x 2k
-  std::vector<int64_t> filled;  // per row
-  std::vector<float> floor;     // per row: the k-th best score at the last compaction (-inf until k are held)
-  Entry* row(int64_t r) { return entries.data() + r * 2 * k; }
+  std::unique_ptr<uint64_t[]> keys;  // rows x 2k
+  std::vector<int64_t> filled;       // per row
+  std::vector<float> floor;          // per row: the k-th best score at the last compaction (-inf until k are held)
+  uint64_t* row(int64_t r) { return keys.get() + r * 2 * k; }
   float threshold(int64_t r) const { return floor[r]; }
 
   RowHeaps(int64_t rows, int64_t k_)
-      : k(k_), entries(rows * 2 * k_, Entry{-INFINITY, -1}), filled(rows, 0), floor(rows, -INFINITY) {}
+      : k(k_), keys(new uint64_t[rows * 2 * k_]), filled(rows, 0), floor(rows, -INFINITY) {}
 
   // Scores below the threshold cannot enter the top-k; equal ones are kept and ranked at compaction.
   inline void offer(int64_t r, float s, int64_t index) {
-    if (!(s >= floor[r])) return;  // also drops NaN, which would break nth_element's strict weak ordering
-    row(r)[filled[r]++] = {s, index};
+    if (!(s >= floor[r])) return;  // also drops NaN
+    row(r)[filled[r]++] = pack(s, index);
     if (filled[r] == 2 * k) compact(r);
   }
 
   // Keeps the row's best k (in no order) and raises its threshold to the k-th best.
   void compact(int64_t r) {
-    Entry* e = row(r);
-    std::nth_element(e, e + k - 1, e + filled[r], better);
+    uint64_t* e = row(r);
+    std::nth_element(e, e + k - 1, e + filled[r], std::greater<uint64_t>());
     filled[r] = k;
-    if (e[k - 1].index >= 0) floor[r] = e[k - 1].score;
+    floor[r] = scoreOf(e[k - 1]);
   }
 
-  // The row's best k, best first, into e[0..k) (empty slots last).
-  Entry* sorted(int64_t r) {
-    Entry* e = row(r);
+  // The row's best k, best first, into values/indices (-inf and -1 for the slots it cannot fill).
+  void emit(int64_t r, float* values, int64_t* indices) {
+    uint64_t* e = row(r);
     if (filled[r] > k) compact(r);
-    for (int64_t j = filled[r]; j < k; j++) e[j] = {-INFINITY, -1};
-    std::sort(e, e + k, better);
-    return e;
+    const int64_t n = filled[r];
+    std::sort(e, e + n, std::greater<uint64_t>());
+    for (int64_t j = 0; j < k; j++) {
+      values[j] = j < n ? scoreOf(e[j]) : -INFINITY;
+      indices[j] = j < n ? indexOf(e[j]) : -1;
+    }
   }
 };
 
@@ -102,13 +121,70 @@ struct Rescore {
   int64_t C = 0;
 };
 
-template <typename T>
-void scanTile(RowHeaps& heaps, int64_t firstRow, const T* scores, int64_t rows, int64_t cols, int64_t firstIndex,
-              const Rescore& rs) {
+// The first group of 16 fp32 scores at or after g (g a multiple of 16) holding one that
+// reaches t, else the start of the last, partial group (or n). Almost no group holds one, so
+// this compare is the scan's inner loop: compiled for the widest vector unit the CPU has
+// (chosen once at load by CPUID; the addon itself is built for the x86-64 baseline, where
+// the compiler kept the NaN-aware scalar compares and the selection cost 45% of a 30k search).
+// Ordered compares: NaN never reaches t.
+using NextGroup = int64_t (*)(const float* s, int64_t g, int64_t n, float t);
+
+__attribute__((target("avx512f"))) int64_t nextGroupAvx512(const float* s, int64_t g, int64_t n, float t) {
+  const __m512 th = _mm512_set1_ps(t);
+  for (; g + 16 <= n; g += 16)
+    if (_mm512_cmp_ps_mask(_mm512_loadu_ps(s + g), th, _CMP_GE_OQ)) return g;
+  return g;
+}
+
+__attribute__((target("avx2"))) int64_t nextGroupAvx2(const float* s, int64_t g, int64_t n, float t) {
+  const __m256 th = _mm256_set1_ps(t);
+  for (; g + 16 <= n; g += 16) {
+    const __m256 a = _mm256_cmp_ps(_mm256_loadu_ps(s + g), th, _CMP_GE_OQ);
+    const __m256 b = _mm256_cmp_ps(_mm256_loadu_ps(s + g + 8), th, _CMP_GE_OQ);
+    if (_mm256_movemask_ps(_mm256_or_ps(a, b))) return g;
+  }
+  return g;
+}
+
+int64_t nextGroupSse(const float* s, int64_t g, int64_t n, float t) {
+  const __m128 th = _mm_set1_ps(t);
+  for (; g + 16 <= n; g += 16) {
+    const __m128 a = _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(s + g), th), _mm_cmpge_ps(_mm_loadu_ps(s + g + 4), th));
+    const __m128 b = _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(s + g + 8), th), _mm_cmpge_ps(_mm_loadu_ps(s + g + 12), th));
+    if (_mm_movemask_ps(_mm_or_ps(a, b))) return g;
+  }
+  return g;
+}
+
+const NextGroup nextGroup = __builtin_cpu_supports("avx512f") ? nextGroupAvx512
+                            : __builtin_cpu_supports("avx2")  ? nextGroupAvx2
+                                                              : nextGroupSse;
+
+// The fp32 tile: the vector compare skips to the groups holding a candidate.
+void scanExact(RowHeaps& heaps, int64_t firstRow, const float* scores, int64_t rows, int64_t cols,
+               int64_t firstIndex) {
   for (int64_t r = 0; r < rows; r++) {
-    const T* s = scores + r * cols;
+    const float* s = scores + r * cols;
     const int64_t hr = firstRow + r;
-    const float eps = rs.eps ? rs.eps[hr] : 0.0f;
+    float threshold = heaps.threshold(hr);
+    for (int64_t g = nextGroup(s, 0, cols, threshold); g < cols; g = nextGroup(s, g + 16, cols, threshold)) {
+      const int64_t end = std::min(g + 16, cols);
+      for (int64_t j = g; j < end; j++) {
+        if (!(s[j] >= threshold)) continue;
+        heaps.offer(hr, s[j], firstIndex + j);
+        threshold = heaps.threshold(hr);
+      }
+    }
+  }
+}
+
+// The bf16 scan's tile: candidates re-scored exactly before they enter the top-k.
+void scanRescored(RowHeaps& heaps, int64_t firstRow, const c10::BFloat16* scores, int64_t rows, int64_t cols,
+                  int64_t firstIndex, const Rescore& rs) {
+  for (int64_t r = 0; r < rows; r++) {
+    const c10::BFloat16* s = scores + r * cols;
+    const int64_t hr = firstRow + r;
+    const float eps = rs.eps[hr];
     float threshold = heaps.threshold(hr) - eps;
     for (int64_t g = 0; g < cols; g += 16) {
       const int64_t end = std::min(g + 16, cols);
@@ -121,7 +197,7 @@ void scanTile(RowHeaps& heaps, int64_t firstRow, const T* scores, int64_t rows, 
       for (int64_t j = g; j < end; j++) {
         const float v = static_cast<float>(s[j]);
         if (v < threshold) continue;
-        const float exact = rs.eps ? dot(rs.queries + hr * rs.C, rs.docs + j * rs.C, rs.C) : v;
+        const float exact = dot(rs.queries + hr * rs.C, rs.docs + j * rs.C, rs.C);
         heaps.offer(hr, exact, firstIndex + j);
         threshold = heaps.threshold(hr) - eps;
       }
@@ -178,20 +254,14 @@ void foldRows(int64_t q0, int64_t q1, const Operands& op, float* V, int64_t* X, 
       const double u = now();
       spent.gemm += u - t;
       if (op.bf16())
-        scanTile(heaps, r0 - q0, out.data_ptr<c10::BFloat16>(), m, cols, offset + t0, rs);
+        scanRescored(heaps, r0 - q0, out.data_ptr<c10::BFloat16>(), m, cols, offset + t0, rs);
       else
-        scanTile(heaps, r0 - q0, out.data_ptr<float>(), m, cols, offset + t0, rs);
+        scanExact(heaps, r0 - q0, out.data_ptr<float>(), m, cols, offset + t0);
       spent.select += now() - u;
     }
   }
   t = now();
-  for (int64_t r = 0; r < rows; r++) {
-    const Entry* e = heaps.sorted(r);
-    for (int64_t j = 0; j < K; j++) {
-      V[(q0 + r) * K + j] = e[j].score;
-      X[(q0 + r) * K + j] = e[j].index;
-    }
-  }
+  for (int64_t r = 0; r < rows; r++) heaps.emit(r, V + (q0 + r) * K, X + (q0 + r) * K);
   spent.select += now() - t;
 }
 
@@ -229,6 +299,8 @@ Napi::Value searchFold(const Napi::CallbackInfo& info) {
                 "searchFold: values, indices [Q, k], queries [Q, C], docs [N, C]");
     TORCH_CHECK(layout.rowsPerBlock > 0 && layout.docsPerTile > 0 && values.size(1) > 0,
                 "searchFold: positive block sizes and k");
+    TORCH_CHECK(offset >= 0 && offset + docs.size(0) <= 0xffffffffLL,
+                "searchFold: document indices from 0 to 2^32 - 2 (the top-k keys hold 32 bits of index)");
     const Operands op = operands(queries, docs, bf16);
     float* V = values.data_ptr<float>();
     int64_t* X = indices.data_ptr<int64_t>();

@@ -137,3 +137,13 @@ test('a NaN score never enters the top-k (the selection needs a strict weak orde
     assert.ok([...top.scores.slice(i * k, (i + 1) * k)].every((s) => Number.isFinite(s)));
   }
 });
+
+test('scores of -0 and +0 are equal: ties by position, as the brute force ranks them', () => {
+  // 1-d: query -1 against 0 gives -0, against -0 gives +0; negative and positive scores around them
+  const q = Float32Array.from([-1]);
+  const d = Float32Array.from([0, -0, 2, 0, -3, -0, 1]);
+  const top = search(q, d, 1, 7, 4, { tile: { rowsPerBlock: 1, docsPerTile: 2 } });
+  // scores: -0, +0, -2, -0, 3, +0, -1 -> 3 first, then the four zeros by position, then -1, -2
+  assert.deepEqual([...top.indices], [4, 0, 1, 3, 5, 6, 2]);
+  assert.deepEqual([...top.scores].map((s) => s + 0), [3, 0, 0, 0, 0, -1, -2]);
+});
