@@ -38,6 +38,7 @@ export function openContext(options: StudyOptions, metrics: readonly string[], g
   const precision = options.precision;
   const evalBase =
     precision === 'fp32' ? base : SentenceEncoder.load(options.model, { device: options.device, precision });
+  const work = group ? studyWork(group, cache.timings) : ONE_PROCESS;
   return {
     options,
     base,
@@ -48,8 +49,17 @@ export function openContext(options: StudyOptions, metrics: readonly string[], g
     device: options.device,
     precision,
     log: options.log,
-    progress: options.progress,
-    work: group ? studyWork(group, cache.timings) : ONE_PROCESS,
+    // every progress update is a sign of life for workers waiting on this one's units
+    progress: (label, total, unit) => {
+      const bar = options.progress(label, total, unit);
+      return {
+        update: (done, extra) => {
+          work.beat();
+          bar.update(done, extra);
+        },
+      };
+    },
+    work,
   };
 }
 

@@ -11,7 +11,7 @@
 // its ranks) claims every unit afresh and the stage cache decides what is left to compute.
 // Waits poll the store rather than block in it: a stage may take longer than the collectives'
 // timeout. A rank that fails posts its message; every waiting rank ends with the same line.
-import { aloneOnThisRank, type World } from '../engine/index.ts';
+import { aloneOnThisRank, distTimeoutSeconds, type World } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { StageTiming } from './stage-cache.ts';
 
@@ -38,6 +38,8 @@ export interface StudyWork {
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** Rank 0: the results are written. The others: wait for that. */
   finish(): Promise<void>;
+  /** Progress on this worker (cheap to call often): a worker waiting on the others' units sees it. */
+  beat(): void;
 }
 
 /** One process: every stage and unit runs here, in order, as it always did. */
@@ -49,6 +51,7 @@ export const ONE_PROCESS: StudyWork = {
   spread: async () => {},
   run: (fn) => fn(),
   finish: async () => {},
+  beat: () => {},
 };
 
 /** The study's share of work for this rank of `world` (ONE_PROCESS for a world of one); `timings`: the stage cache's. */
@@ -66,6 +69,29 @@ export function studyWork(world: World, timings: StageTiming[]): StudyWork {
       if (ready()) return;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  };
+  const beats = key('beats');
+  let lastBeat = 0;
+  /**
+   * Polls until every unit is done. Rank 0's death ends the wait through the store (it serves
+   * it); another worker's, under a launcher that does not stop the others (a bare srun), would
+   * not: so the wait also ends when no worker has shown progress for the timeout.
+   */
+  const untilUnitsDone = async (ready: () => boolean): Promise<void> => {
+    const timeoutS = distTimeoutSeconds();
+    let seen = -1;
+    let since = Date.now();
+    await until(() => {
+      if (ready()) return true;
+      const b = store.add(beats, 0);
+      if (b !== seen) [seen, since] = [b, Date.now()];
+      else if (Date.now() - since > timeoutS * 1000)
+        throw new UserError(
+          `study: worker ${world.rank} waited ${timeoutS} s for the other workers' units without a sign of progress ` +
+            'from any (a worker hung or was lost; FTLAB_DIST_TIMEOUT sets the wait)',
+        );
+      return false;
+    });
   };
   const lead = world.rank === 0;
   return {
@@ -92,7 +118,7 @@ export function studyWork(world: World, timings: StageTiming[]): StudyWork {
         store.set(key(`timings/${name}/${id(u)}`), JSON.stringify(timings.slice(from)));
         store.add(done, 1);
       }
-      await until(() => store.add(done, 0) >= units.length);
+      await untilUnitsDone(() => store.add(done, 0) >= units.length);
       if (!lead) return;
       for (const u of units)
         if (!mine.has(id(u)))
@@ -113,6 +139,12 @@ export function studyWork(world: World, timings: StageTiming[]): StudyWork {
     async finish() {
       if (lead) store.set(key('finished'), 'done');
       else await until(() => store.has(key('finished')));
+    },
+    beat() {
+      const now = Date.now();
+      if (now - lastBeat < 1000) return;
+      lastBeat = now;
+      store.add(beats, 1);
     },
   };
 }

@@ -169,3 +169,46 @@ test('a worker killed mid-study ends the other with one line, exit 1; a rerun fi
   assert.ok(reused.length >= 1 && reused.length < 4, `reused: ${reused.join(', ')}`);
   process.stderr.write(`# killed worker 1 after a unit finished; the rerun reused ${reused.join(', ')}\n`);
 });
+
+test('under a bare launcher (no supervisor), a worker killed mid-study ends the waiting one after the timeout, exit 1', {
+  skip,
+}, async () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  const model = writeTinyModel(join(root, 'model'));
+  const out = join(root, 'run');
+  const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '12' : a));
+  const args = ['study', '--data', data.dir, '--output', out, '--model', model, ...longer, ...ARMS, '--quiet'];
+  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  // as srun or a hand-written script starts ranks: the environment only, nobody watching them
+  const ranks = [0, 1].map((rank) => {
+    const env = { ...process.env, WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: String(rank) };
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, FTLAB_DIST_TIMEOUT: '10' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
+    return { child, exited, stderr: () => stderr };
+  });
+  let finished: string | null = null;
+  for (let i = 0; i < 3000 && !finished; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    finished = someUnitFinished(out);
+  }
+  assert.ok(finished, 'no unit finished');
+  const t0 = performance.now();
+  ranks[1]!.child.kill('SIGKILL');
+  assert.equal(await ranks[0]!.exited, 1, ranks[0]!.stderr());
+  const seconds = (performance.now() - t0) / 1000;
+  const lines = ranks[0]!.stderr().trim().split('\n');
+  assert.match(
+    lines.at(-1)!,
+    /^ftlab: study: worker 0 waited 10 s for the other workers' units without a sign of progress/,
+  );
+  assert.ok(!existsSync(join(out, 'results.json')), 'no results from a study with a lost worker');
+  process.stderr.write(`# rank 1 killed; rank 0 ended ${seconds.toFixed(1)} s later\n`);
+});

@@ -145,5 +145,8 @@ test('scores of -0 and +0 are equal: ties by position, as the brute force ranks 
   const top = search(q, d, 1, 7, 4, { tile: { rowsPerBlock: 1, docsPerTile: 2 } });
   // scores: -0, +0, -2, -0, 3, +0, -1 -> 3 first, then the four zeros by position, then -1, -2
   assert.deepEqual([...top.indices], [4, 0, 1, 3, 5, 6, 2]);
-  assert.deepEqual([...top.scores].map((s) => s + 0), [3, 0, 0, 0, 0, -1, -2]);
+  assert.deepEqual(
+    [...top.scores].map((s) => s + 0),
+    [3, 0, 0, 0, 0, -1, -2],
+  );
 });
