@@ -47,15 +47,16 @@ export interface PlanLine {
  * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
  * measured runs on the 2-core VM (oneDNN path, packed training): a full fine-tuning triplet
  * costs ~10 (forward and backward of its three texts, the optimizer, the loss; standard's
- * full-hard measured 9.8, the quick preset's arms ~9); a LoRA triplet ~7 (no weight gradients
- * of the frozen layers: bench:train measured LoRA at 1.44x full's tokens/s); the
- * embedding-anchored recipe's ~14 (MNRL over the batch, and the frozen model's vectors of each
- * text, computed once per run); a timing query ~1/6 (queries are short). UMAP is plain
- * JavaScript, not the engine: ~14 ms per point there, added as seconds.
+ * full-random measured 9.8, full-hard 9.8, the quick preset's arms ~9); a LoRA triplet ~8 (no
+ * weight gradients for the frozen layers; standard's LoRA runs measured 7.0-8.7); the
+ * embedding-anchored recipe's ~11 (MNRL over the batch, and the frozen model's vectors of each
+ * text, computed once per run: measured 9.8-11.9, 12.8 before that); a timing query ~1/6
+ * (queries are short). UMAP is plain JavaScript, not the engine: ~14 ms per point there, added
+ * as seconds.
  */
 const TRIPLET_COST = 10;
-const LORA_TRIPLET_COST = 7;
-const RECIPE_TRIPLET_COST = 14;
+const LORA_TRIPLET_COST = 8;
+const RECIPE_TRIPLET_COST = 11;
 const TIMING_QUERY_COST = 1 / 6;
 const UMAP_SECONDS_PER_POINT = 0.014;
 

@@ -63,15 +63,15 @@ test('a run costs its triples, its test snapshots and its validations; later see
   assert.equal(lines.find((l) => l.stage.includes('base on the test fold'))!.passages, 100);
 });
 
-test("a swept arm: every value's run with the dose curve, the chosen one being the first seed; LoRA costs 7 a triple", () => {
+test("a swept arm: every value's run with the dose curve, the chosen one being the first seed; LoRA costs 8 a triple", () => {
   const o = options({ arms: [arm('base'), arm('lora-hard-lr1e-3')], seeds: 2, sweeps: true });
   const lines = planStudy([fold()], o, throughput, work);
   const sweep = lines.find((l) => l.stage.includes('sweep lora-hard-lr1e-3'))!;
-  // 2 values x (10 x 4 x 7 = 280 + 2 snapshots x 100 + 5 validations x 20)
-  assert.equal(sweep.passages, 2 * (280 + 200 + 100));
+  // 2 values x (10 x 4 x 8 = 320 + 2 snapshots x 100 + 5 validations x 20)
+  assert.equal(sweep.passages, 2 * (320 + 200 + 100));
   const later = lines.find((l) => l.stage.includes('train lora-hard-lr1e-3'))!;
   assert.match(later.stage, /1 more seed x /);
-  assert.equal(later.passages, 280 + 100 + 100);
+  assert.equal(later.passages, 320 + 100 + 100);
   // one seed: the sweep's runs are all the training there is
   const one = planStudy([fold()], { ...o, seeds: 1 }, throughput, work);
   assert.equal(one.filter((l) => l.stage.includes('train lora-hard-lr1e-3')).length, 0);
