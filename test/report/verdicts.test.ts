@@ -174,6 +174,19 @@ test('a chosen row where the base won in every seed says it compares the base wi
   );
 });
 
+test('a pooled chosen row counts its runs (seeds x folds), not seeds', () => {
+  const base = [0.2, 0.5, 0.7, 0.35, 0.9];
+  const queries = base.map((_, i) => `q${i}`);
+  const v = armVerdict({ queries, base, arm: [base] }, { margin: 0.02, resamples: 200 });
+  const row = (fold: string, chosenSteps: number[]): VerdictRow => ({
+    ...{ fold, protocol: 'rerank', arm: 'full-hard', checkpoint: 'chosen', metric: 'nDCG@10' },
+    ...v,
+    chosenSteps,
+  });
+  assert.equal(baseWins(row('pooled', [0, 12])), '1 of 2 runs (1 seed × 2 folds)');
+  assert.equal(baseWins(row('dl20->dl19', [0])), '1 of 1 seed');
+});
+
 test('the answer follows the chosen rows: better, else equivalent, else inconclusive, else worse', () => {
   const r = fixtureResults();
   assert.match(plain(answer(r)), /No: Full FT, hard negatives is better than the base\./);

@@ -39,10 +39,16 @@ export function marginOf(r: StudyResults): number | undefined {
 const pIs = (p: number): string => (pValue(p).startsWith('<') ? `p < ${pValue(p).slice(1)}` : `p = ${pValue(p)}`);
 const pm = (m: number | undefined): string => (m === undefined ? '±?' : `±${fixed(m)}`);
 
-/** How often the base (step 0) won the validation choice: "2 of 3 seeds"; null for a final row. */
+/**
+ * How often the base (step 0) won the validation choice: "2 of 3 seeds", or on a pooled row
+ * (a choice per seed and fold) "2 of 2 runs (1 seed x 2 folds)"; null for a final row.
+ */
 export function baseWins(v: VerdictRow): string | null {
   if (v.checkpoint !== 'chosen' || !v.chosenSteps) return null;
-  return `${v.chosenSteps.filter((s) => s === 0).length} of ${v.chosenSteps.length} seed${v.chosenSteps.length === 1 ? '' : 's'}`;
+  const n = v.chosenSteps.length;
+  const won = `${v.chosenSteps.filter((s) => s === 0).length} of ${n}`;
+  if (n === v.seeds) return `${won} seed${n === 1 ? '' : 's'}`;
+  return `${won} runs (${v.seeds} seed${v.seeds === 1 ? '' : 's'} × ${n / v.seeds} folds)`;
 }
 
 /** The verdict in words, with the interval that decides it. Inconclusive never names equivalence. */
