@@ -128,6 +128,31 @@ function someUnitFinished(run: string): string | null {
   return null;
 }
 
+/** ftlab started with `args` in the background: its exit code and the stderr it has written so far. */
+function spawnFtlab(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Waits (up to 5 minutes) until some unit's training finished; its record's path. */
+async function firstFinishedUnit(run: string): Promise<string> {
+  let finished: string | null = null;
+  for (let i = 0; i < 3000 && !finished; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    finished = someUnitFinished(run);
+  }
+  assert.ok(finished, 'no unit finished');
+  return finished;
+}
+
 test('a worker killed mid-study ends the other with one line, exit 1; a rerun finishes the missing units', {
   skip,
 }, async () => {
@@ -138,26 +163,14 @@ test('a worker killed mid-study ends the other with one line, exit 1; a rerun fi
   const longer = TINY.map((a, i) => (TINY[i - 1] === '--steps' ? '12' : a));
   const args = ['launch', '--nproc', '2', '--', 'study', '--data', data.dir, '--output', out, '--model', model];
   const launch = [...args, ...longer, ...ARMS, '--quiet'];
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...launch], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += String(d);
-  });
-  const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
-  let finished: string | null = null;
-  for (let i = 0; i < 3000 && !finished; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    finished = someUnitFinished(out);
-  }
-  assert.ok(finished, 'no unit finished');
+  const { child, exited, stderr } = spawnFtlab(launch);
+  const finished = await firstFinishedUnit(out);
   const victim = rankPid(child.pid!, 1);
   assert.ok(victim, 'worker 1 not found');
   const kept = statSync(finished).mtimeMs;
   process.kill(victim, 'SIGKILL');
   assert.equal(await exited, 1);
-  assert.deepEqual(stderr.trim().split('\n'), ['ftlab: rank 1 of 2 died (SIGKILL); the other ranks were stopped']);
+  assert.deepEqual(stderr().trim().split('\n'), ['ftlab: rank 1 of 2 died (SIGKILL); the other ranks were stopped']);
   assert.ok(!existsSync(join(out, 'results.json')) && existsSync(finished), 'the folder is kept, without results');
 
   const rerun = ftlab(launch);
@@ -183,23 +196,9 @@ test('under a bare launcher (no supervisor), a worker killed mid-study ends the 
   // as srun or a hand-written script starts ranks: the environment only, nobody watching them
   const ranks = [0, 1].map((rank) => {
     const env = { ...process.env, WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: String(rank) };
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'ftlab.js'), ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, FTLAB_DIST_TIMEOUT: '10' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
-    return { child, exited, stderr: () => stderr };
+    return spawnFtlab(args, { ...env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, FTLAB_DIST_TIMEOUT: '10' });
   });
-  let finished: string | null = null;
-  for (let i = 0; i < 3000 && !finished; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    finished = someUnitFinished(out);
-  }
-  assert.ok(finished, 'no unit finished');
+  await firstFinishedUnit(out);
   const t0 = performance.now();
   ranks[1]!.child.kill('SIGKILL');
   assert.equal(await ranks[0]!.exited, 1, ranks[0]!.stderr());
