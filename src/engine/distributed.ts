@@ -198,6 +198,20 @@ export async function aloneOnThisRank<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Inside `aloneOnThisRank`, runs `fn` with the whole process group again: work that every rank
+ * does together (a data-parallel study unit: its training and its sharded evaluations).
+ */
+export async function withWholeWorld<T>(fn: () => Promise<T>): Promise<T> {
+  const was = alone;
+  alone = 0;
+  try {
+    return await fn();
+  } finally {
+    alone = was;
+  }
+}
+
 /** Leaves the process group: a barrier first (on success) so rank 0's store outlives every peer's use. */
 export function leaveWorld(ok: boolean): void {
   if (!current || current === single) {

@@ -38,7 +38,7 @@ export function openContext(options: StudyOptions, metrics: readonly string[], g
   const precision = options.precision;
   const evalBase =
     precision === 'fp32' ? base : SentenceEncoder.load(options.model, { device: options.device, precision });
-  const work = group ? studyWork(group, cache.timings) : ONE_PROCESS;
+  const work = group ? studyWork(group, cache.timings, options.parallel) : ONE_PROCESS;
   return {
     options,
     base,

@@ -169,11 +169,17 @@ async function spreadUnits(
   const graceful = ctx.options.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
   const id = (u: StudyUnit | null): string => (u ? `${u.arm.name}.seed-${u.k}` : 'base');
   await ctx.work.spread(`units.${setup.tag}`, [null, ...units], id, async (u) => {
-    const what = u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`;
-    ctx.log(`study: worker ${ctx.work.rank} of ${ctx.work.size} runs ${what}`);
+    workerLog(ctx, u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`);
     const a = u ? await graceful((signal) => trainUnit(ctx, setup, u, { negatives: negatives!, signal })) : null;
     await testEvaluations(ctx, setup, a ?? baseOutcome(ctx, setup));
   });
+}
+
+/** Who runs a unit: the worker that claimed it, or (data-parallel) all of them together, said once. */
+function workerLog(ctx: StudyContext, what: string): void {
+  const { rank, size, trainingRanks } = ctx.work;
+  if (trainingRanks === 1) ctx.log(`study: worker ${rank} of ${size} runs ${what}`);
+  else if (rank === 0) ctx.log(`study: ${trainingRanks} workers run ${what} together (data-parallel)`);
 }
 
 /** The sweeps' outcome: the arms with their choices (null: no sweeps), the records, each swept arm's chosen run's folder. */
@@ -226,7 +232,7 @@ async function runSweeps(ctx: StudyContext, setup: FoldSetup, negatives: Negativ
     runs,
     (r) => r.folder,
     async (r) => {
-      ctx.log(`study: worker ${ctx.work.rank} of ${ctx.work.size} runs ${sweepRunName(r)}`);
+      workerLog(ctx, sweepRunName(r));
       await train(r);
     },
   );
@@ -315,16 +321,19 @@ async function trainUnit(
   // the dose curve's earlier points are the first seed's (later seeds add only their final model)
   const curve = unit.k === 0 ? doseSteps(o.dose, steps).map((d) => d.step) : [];
   const points = setup.test ? [...curve, steps].filter((s) => s > 0) : [];
+  const ranks = ctx.work.trainingRanks;
+  const cfg = armTrainConfig(arm, o.config, {
+    ...o,
+    ...armShape(o, arm),
+    steps,
+    seed: unit.seed,
+    evalEvery: Math.max(1, Math.round(steps / 4)),
+  })!;
   const record = await trainArm({
     name,
     dir,
-    cfg: armTrainConfig(arm, o.config, {
-      ...o,
-      ...armShape(o, arm),
-      steps,
-      seed: unit.seed,
-      evalEvery: Math.max(1, Math.round(steps / 4)),
-    })!,
+    // data-parallel: the world size is part of the run's identity (as the trainer records it)
+    cfg: ranks > 1 ? { ...cfg, worldSize: ranks } : cfg,
     signal: run.signal,
     triples: await readTriples(triplesFile),
     triplesSha256: triplesFile.sha256,

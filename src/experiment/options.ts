@@ -1,6 +1,7 @@
 // The study's options (the CLI's flags resolved against a dataset's defaults, presets.ts).
 import type { ArmOverrides } from './arm-shape.ts';
 import type { Precision } from '../engine/index.ts';
+import type { StudyParallel } from './work-units.ts';
 import type { ArmSpec, TripletConfigName } from './arms.ts';
 
 /** The built-in datasets (presets.ts). */
@@ -57,6 +58,8 @@ export interface StudyOptions {
   device?: string;
   cacheDir?: string | null;
   onMismatch: 'retrain' | 'error';
+  /** Across workers: each unit claimed by one (units, the default) or trained by all together (data). */
+  parallel?: StudyParallel;
   /** Runs an arm's training with a graceful Ctrl-C (checkpoint, then stop); without it Ctrl-C ends the process. */
   gracefully?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
   log: (line: string) => void;

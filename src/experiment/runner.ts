@@ -46,6 +46,7 @@ export async function runStudy(
   const timingQueries = dataset.timingQueries(o.data);
   if (o.timingQueries > 0 && timingQueries !== null) await loadQueries(timingQueries);
   const dataSeconds = (performance.now() - tData) / 1000;
+  checkDataParallel(o, world().size);
   const ctx = openContext(o, dataset.metrics, world()); // across workers when in a process group (work-units.ts)
   // across workers, a failure keeps the folder: the units finished there are reused by a rerun
   const created = ctx.work === ONE_PROCESS && !existsSync(o.output);
@@ -56,6 +57,18 @@ export async function runStudy(
   } catch (e) {
     if (created && !(e instanceof Interrupted)) rmSync(o.output, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** `--parallel data`: every trained arm's batch splits evenly over the workers (checked before any work). */
+function checkDataParallel(o: StudyOptions, workers: number): void {
+  if (o.parallel !== 'data' || workers === 1) return;
+  for (const arm of o.arms.filter((a) => a.kind !== 'base')) {
+    const { batchSize } = armShape(o, arm);
+    if (batchSize % workers !== 0)
+      throw new UserError(
+        `--parallel data: ${arm.name}'s batch of ${batchSize} does not split evenly over ${workers} workers`,
+      );
   }
 }
 
@@ -96,7 +109,7 @@ async function studyIn(
     training: analysis.training,
     geometry: analysis.geometry,
     curves: analysis.curves,
-    environment: environment(o, { startedAt, t0, stages: ctx.cache.timings }),
+    environment: environment(o, { startedAt, t0, stages: ctx.cache.timings, workers: ctx.work.size }),
   };
   const path = writeResults(o.output, results);
   o.log(`study: wrote ${path} (${results.environment.wallSeconds.toFixed(0)} s)`);
@@ -191,9 +204,10 @@ function studyConfig(ctx: StudyContext, r: StudyRun): StudyResults['config'] {
 }
 
 function environment(
-  o: Pick<StudyOptions, 'device'>,
-  run: { startedAt: Date; t0: number; stages: StageTiming[] },
+  o: Pick<StudyOptions, 'device' | 'parallel'>,
+  run: { startedAt: Date; t0: number; stages: StageTiming[]; workers: number },
 ): StudyResults['environment'] {
+  const count = run.workers;
   return {
     ftlab: FTLAB_VERSION,
     node: process.version,
@@ -206,6 +220,7 @@ function environment(
     startedAt: run.startedAt.toISOString(),
     wallSeconds: (performance.now() - run.t0) / 1000,
     paths: pathLine(),
+    ...(count > 1 ? { workers: { count, parallel: o.parallel ?? 'units' } } : {}),
     stages: run.stages,
   };
 }

@@ -4,6 +4,9 @@
 // `onMismatch: 'error'`, the study stops). Checkpoints are chosen by validation nDCG@10
 // (never the test fold); the dose-response snapshots on the test fold are taken during
 // training, at listed steps, with the model in eval mode (no RNG draws, no effect on training).
+// In a process group (a data-parallel study unit) every rank runs this together: each reads
+// the record before rank 0 changes the folder, rank 0 alone writes, and the others return the
+// record rank 0 wrote, so every rank goes on with the same choices.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTriple } from '../data/triples.ts';
@@ -11,7 +14,7 @@ import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { train, type RetrievalEvaluator, type Regulariser, type TrainConfig } from '../train/trainer.ts';
 import { preservationLoss, ReferenceVectors } from '../train/losses/preservation.ts';
 import { WeightAnchor } from '../train/losses/weight-anchor.ts';
-import { cat } from '../engine/index.ts';
+import { cat, world } from '../engine/index.ts';
 import { writeAtomic } from '../io/atomic-file.ts';
 import { Interrupted, TrainingInterrupted, UserError } from '../errors.ts';
 import { recordDifferences as sameRunDifferences } from '../train/training-identity.ts';
@@ -90,7 +93,12 @@ export interface ArmTrainingOptions {
  * interrupted arm loses at most the steps since its last checkpoint.
  */
 export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord & { reused: boolean }> {
+  const w = world();
+  const lead = w.rank === 0;
+  if (w.size > 1) w.barrier(); // every rank reads the record before rank 0 changes the folder
   const have = readRecord(o.dir);
+  if (w.size > 1) w.barrier();
+  const log = lead ? o.log : () => {};
   const want: ArmIdentity = {
     config: o.cfg,
     triplesSha256: o.triplesSha256,
@@ -98,33 +106,36 @@ export async function trainArm(o: ArmTrainingOptions): Promise<ArmTrainingRecord
     evalKey: o.evalKey,
   };
   if (recordDifferences(have, want).length === 0) {
-    o.log(`${o.name}: reusing the finished training in ${o.dir} (same configuration and triples)`);
+    log(`${o.name}: reusing the finished training in ${o.dir} (same configuration and triples)`);
     return { ...have!, reused: true };
   }
   const kind = o.cfg.regulariser?.kind ?? null;
   if (kind !== null && kind !== 'weights-l2sp' && kind !== 'embedding-cosine')
     throw new Error(`unknown regulariser '${kind}'`);
-  const resume = prepareFolder(o, have, want);
+  const resume = prepareFolder({ ...o, log }, have, want, lead);
   const before = resume ? have!.trainSeconds : 0; // seconds spent before the interruption
   const t0 = performance.now();
   const seconds = (): number => before + (performance.now() - t0) / 1000;
+  const save = (r: ArmTrainingRecord): void => (lead ? writeRecord(o.dir, r) : undefined);
   const models = loadModels(o);
   try {
     // the time so far is on record at every step: a kill -9 loses none of it
-    const best = await runTrainer(o, models, resume, () => writeRecord(o.dir, unfinishedRecord(o, want, seconds())));
+    const onStep = (): void => save(unfinishedRecord(o, want, seconds()));
+    const best = await runTrainer({ ...o, log }, models, resume, lead, onStep);
     const record: ArmTrainingRecord = {
       ...want,
       finished: true,
       chosen: best ? { step: best.step, metric: best.metric, value: best.value } : null,
       modelPath: best ? join(o.dir, 'best') : o.dir,
       trainSeconds: seconds(),
-      dose: readDoses(o.dir, o.doseSteps),
+      dose: lead ? readDoses(o.dir, o.doseSteps) : [],
     };
-    writeRecord(o.dir, record);
-    return { ...record, reused: false };
+    save(record);
+    if (w.size > 1) w.barrier(); // rank 0's record is written: the others read it
+    return { ...(lead ? record : readRecord(o.dir)!), reused: false };
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
-    writeRecord(o.dir, unfinishedRecord(o, want, seconds()));
+    save(unfinishedRecord(o, want, seconds()));
     throw e instanceof TrainingInterrupted ? new Interrupted(`${o.name}: ${e.where}; ${HOW_TO_CONTINUE}`) : e;
   } finally {
     models.dispose();
@@ -137,9 +148,14 @@ function unfinishedRecord(o: ArmTrainingOptions, want: ArmIdentity, trainSeconds
 
 /**
  * Whether the arm continues from its checkpoint (true), else empties its folder for a fresh
- * start, saying why (or stopping, with `onMismatch: 'error'`).
+ * start, saying why (or stopping, with `onMismatch: 'error'`). Only `lead` changes the folder.
  */
-function prepareFolder(o: ArmTrainingOptions, have: ArmTrainingRecord | null, want: ArmIdentity): boolean {
+function prepareFolder(
+  o: ArmTrainingOptions,
+  have: ArmTrainingRecord | null,
+  want: ArmIdentity,
+  lead: boolean,
+): boolean {
   // a trainer folder that finished without its study record (killed in between) is trained
   // again: the trainer's finished plan does not say which checkpoint validation chose
   const unrecorded = have !== null && !have.finished && existsSync(join(o.dir, 'ftlab.json'));
@@ -157,6 +173,7 @@ function prepareFolder(o: ArmTrainingOptions, have: ArmTrainingRecord | null, wa
     if (o.onMismatch === 'error') throw new UserError(`${line}; rerun without --no-retrain or choose another --output`);
     o.log(`${line}: retraining from scratch`);
   }
+  if (!lead) return false;
   rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true });
   writeRecord(o.dir, unfinishedRecord(o, want, 0));
@@ -199,6 +216,7 @@ async function runTrainer(
   o: ArmTrainingOptions,
   m: ArmModels,
   resume: boolean,
+  lead: boolean,
   onStep: () => void,
 ): Promise<Best | null> {
   const r = await train(m.encoder, o.triples, o.validationTriples, o.cfg, {
@@ -216,7 +234,8 @@ async function runTrainer(
     snapshots: {
       steps: o.doseSteps,
       take: async (enc, step) => {
-        writeDose(o.dir, step, o.snapshot(enc));
+        const evaluation = o.snapshot(enc); // every rank: a sharded evaluation is a collective
+        if (lead) writeDose(o.dir, step, evaluation);
       },
     },
   });

@@ -7,11 +7,16 @@
 // evaluation) are rank 0's; the others wait for its key, then read them from the stage cache. When every unit is done, rank 0 reads them all back from the
 // cache (as a rerun would), runs the analysis and writes the results; the others wait for that.
 //
+// With `--parallel data` the units are not claimed: every worker runs each unit, in order,
+// together (withWholeWorld): its training is data-parallel (each rank a slice of every batch,
+// gradients averaged; train/train-step.ts) and its evaluations sharded (retrieval/), rank 0
+// writing the files. For more workers than units, or a unit too long for one worker.
+//
 // Keys carry this launch's number, so a rerun (or a torchrun restart, whose store may outlive
 // its ranks) claims every unit afresh and the stage cache decides what is left to compute.
 // Waits poll the store rather than block in it: a stage may take longer than the collectives'
 // timeout. A rank that fails posts its message; every waiting rank ends with the same line.
-import { aloneOnThisRank, distTimeoutSeconds, type World } from '../engine/index.ts';
+import { aloneOnThisRank, distTimeoutSeconds, withWholeWorld, type World } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
 import type { StageTiming } from './stage-cache.ts';
 
@@ -24,6 +29,8 @@ export interface StudyWork {
   /** This worker's rank, and how many there are. */
   readonly rank: number;
   readonly size: number;
+  /** How many ranks train each unit together: the world's with `--parallel data`, else 1. */
+  readonly trainingRanks: number;
   /** A stage every worker reads: rank 0 runs it first; the others wait, then run it (a stage-cache read). */
   shared<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /**
@@ -47,6 +54,7 @@ export const ONE_PROCESS: StudyWork = {
   lead: true,
   rank: 0,
   size: 1,
+  trainingRanks: 1,
   shared: (_name, fn) => fn(),
   spread: async () => {},
   run: (fn) => fn(),
@@ -54,8 +62,14 @@ export const ONE_PROCESS: StudyWork = {
   beat: () => {},
 };
 
-/** The study's share of work for this rank of `world` (ONE_PROCESS for a world of one); `timings`: the stage cache's. */
-export function studyWork(world: World, timings: StageTiming[]): StudyWork {
+/** How a study shares its units among workers: each claimed by one (units), or all trained together (data). */
+export type StudyParallel = 'units' | 'data';
+
+/**
+ * The study's share of work for this rank of `world` (ONE_PROCESS for a world of one); `timings`:
+ * the stage cache's.
+ */
+export function studyWork(world: World, timings: StageTiming[], parallel: StudyParallel = 'units'): StudyWork {
   if (world.size === 1) return ONE_PROCESS;
   const { store } = world;
   // every rank adds 1 once per launch: launch g's ranks read values in ((g-1) N, g N]
@@ -98,6 +112,7 @@ export function studyWork(world: World, timings: StageTiming[]): StudyWork {
     lead,
     rank: world.rank,
     size: world.size,
+    trainingRanks: parallel === 'data' ? world.size : 1,
     async shared(name, fn) {
       if (lead) {
         const value = await fn();
@@ -108,6 +123,11 @@ export function studyWork(world: World, timings: StageTiming[]): StudyWork {
       return fn();
     },
     async spread(name, units, id, run) {
+      if (parallel === 'data') {
+        // together, in order: rank 0 runs (and times) every unit, so its timings are whole
+        for (const u of units) await withWholeWorld(() => run(u));
+        return;
+      }
       const done = key(`done/${name}`);
       const mine = new Set<string>();
       for (const u of units) {

@@ -201,6 +201,8 @@ export const EnvironmentRecordSchema = z.object({
   wallSeconds: z.number(),
   // the engine's GEMM paths as its probe chose them: CPU, ISA, fp32/bf16/int8 kernels, GFLOP/s (`ftlab doctor`)
   paths: z.string().optional(),
+  // across workers (ftlab launch, torchrun): how many, and whether each unit ran on one (units) or all (data)
+  workers: z.object({ count: z.int().min(1), parallel: z.enum(['units', 'data']) }).optional(),
   stages: z.array(z.object({ name: z.string(), seconds: z.number(), cached: z.boolean() })),
 });
 export type EnvironmentRecord = z.infer<typeof EnvironmentRecordSchema>;

@@ -97,11 +97,17 @@ export async function train(
   return result(run, run.state.step);
 }
 
-/** Rank 0 plans the output folder (and prepares it); the other ranks take its plan. */
+/** How many runs this process has planned across ranks: every rank trains the same runs in the same order. */
+let sharedPlans = 0;
+
+/**
+ * Rank 0 plans the output folder (and prepares it); the other ranks take its plan. The n-th run
+ * of each rank shares its key with the others' n-th (a study trains several in one process).
+ */
 function sharedPlan(run: Run): OutputPlan {
   const w = run.world;
   if (w.size === 1) return planOutput(run.record, run.opts);
-  const key = 'ftlab/train/plan';
+  const key = `ftlab/train/plan#${sharedPlans++}`;
   if (w.rank !== 0) {
     const got = JSON.parse(w.store.get(key)) as OutputPlan | { kind: 'error'; message: string };
     if (got.kind === 'error') throw new UserError(got.message);

@@ -97,6 +97,7 @@ const CHANGED: { [K in keyof StudyOptions]-?: StudyOptions[K] } = {
   device: 'cuda',
   cacheDir: 'cache',
   onMismatch: 'error',
+  parallel: 'data',
   gracefully: (fn) => fn(new AbortController().signal),
   log: (line) => void line,
   progress: () => ({ update: (d) => void d }),

@@ -11,10 +11,10 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { distributedInfo } from '../../src/engine/index.ts';
 import type { StudyResults } from '../../src/report/schema.ts';
-import { ftlab } from '../helpers/cli.ts';
+import { assertOneLineError, ftlab } from '../helpers/cli.ts';
 import { writeManifestMiniature } from '../helpers/manifest-miniature.ts';
 import { rankPid } from '../helpers/ranks.ts';
-import { REPO, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
+import { REPO, tinyConfig, tmpDir, writeTinyModel } from '../helpers/tiny-model.ts';
 
 const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
 
@@ -114,6 +114,78 @@ test("a study on 2 workers (a sweep's values spread too) gives the same results.
   );
   assert.equal(statSync(keptRecord).mtimeMs, kept, 'a finished unit is not rewritten');
   assert.deepEqual(comparable(c, two), comparable(a, one));
+});
+
+/**
+ * `a` and `b` alike, numbers within `tol` (relative, absolute near 0): data-parallel training sums
+ * the batch's gradients in another order than one process does, so its numbers agree to fp
+ * tolerance rather than bit for bit. Returns the first difference's path, or null.
+ */
+function firstDifference(a: unknown, b: unknown, tol: number, path = ''): string | null {
+  if (typeof a === 'number' && typeof b === 'number')
+    return a === b || Math.abs(a - b) <= tol * Math.max(1, Math.abs(a)) ? null : `${path}: ${a} vs ${b}`;
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null)
+    return a === b ? null : `${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  for (const k of keys) {
+    const d = firstDifference(
+      (a as Record<string, unknown>)[k],
+      (b as Record<string, unknown>)[k],
+      tol,
+      `${path}.${k}`,
+    );
+    if (d) return d;
+  }
+  return null;
+}
+
+test("--parallel data: 2 workers train every unit together and give one process's results.json to fp tolerance", {
+  skip,
+}, () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  // no dropout: each rank draws its own masks, so only a dropout-free model can match one process
+  const model = writeTinyModel(join(root, 'model'), tinyConfig({ hiddenDropout: 0, attentionDropout: 0 }));
+  // full fine-tuning and the recipe (its frozen copy and preservation loss on each rank's slice)
+  const arms = ['--arms', 'full-random,recipe', '--timing-queries', '0', '--geometry-pairs', '0'];
+  const args = (out: string) => ['--data', data.dir, '--output', out, '--model', model, ...TINY, ...arms];
+  const one = join(root, 'one');
+  const two = join(root, 'two');
+  const single = ftlab(['study', ...args(one)]);
+  assert.equal(single.code, 0, single.stderr);
+  const together = ftlab(['launch', '--nproc', '2', '--', 'study', ...args(two), '--parallel', 'data']);
+  assert.equal(together.code, 0, together.stderr);
+  assert.match(together.stderr, /^study: 2 workers run recipe seed 43 \(train->test\) together \(data-parallel\)$/m);
+  assert.doesNotMatch(together.stderr, /study: worker \d of 2 runs/);
+
+  const a = read(one);
+  const b = read(two);
+  assert.deepEqual(b.environment.workers, { count: 2, parallel: 'data' });
+  // the world size is part of each unit's recorded configuration (its identity), and nothing else differs
+  const record = JSON.parse(
+    readFileSync(join(two, 'models', 'train-test', 'recipe', 'seed-1', 'study-training.json'), 'utf8'),
+  );
+  assert.equal(record.config.worldSize, 2);
+  const strip = (r: StudyResults, run: string) =>
+    JSON.parse(JSON.stringify(comparable(r, run), (k, v) => (k === 'worldSize' ? undefined : v)));
+  assert.equal(firstDifference(strip(a, one), strip(b, two), 1e-4), null);
+  assert.ok(b.training.length === 4 && b.dose.length > 0);
+});
+
+test('--parallel data refuses, before any work, a batch that does not split over the workers; --parallel foo is one line', {
+  skip,
+}, () => {
+  const root = tmpDir();
+  const data = writeManifestMiniature(join(root, 'data'), { validation: true });
+  const out = join(root, 'run');
+  const args = ['study', '--data', data.dir, '--output', out, ...TINY, ...ARMS, '--quiet'];
+  const r = ftlab(['launch', '--nproc', '3', '--', ...args, '--parallel', 'data']);
+  assertOneLineError(
+    r,
+    /^ftlab: ranks 0, 1, 2 of 3: --parallel data: full-random's batch of 4 does not split evenly over 3 workers$/,
+  );
+  assert.equal(existsSync(out), false, 'no run folder');
+  assertOneLineError(ftlab([...args, '--parallel', 'foo']), /^ftlab: --parallel must be units or data, got 'foo'$/);
 });
 
 /** Whether some unit's training finished (its study record says so). */

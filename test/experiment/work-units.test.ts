@@ -127,3 +127,19 @@ test('one process: shared stages run, spread leaves the units to the fold', asyn
   assert.equal(ran, 0);
   assert.equal(studyWork(fakeWorld(0, 1, new Map()), []), ONE_PROCESS);
 });
+
+test('data-parallel: every worker runs every unit, in the same order, and trains with the whole world', async () => {
+  const store = new Map<string, string>();
+  const works = [0, 1].map((r) => studyWork(fakeWorld(r, 2, store), [], 'data'));
+  const ran: string[][] = [[], []];
+  await Promise.all(works.map((w, r) => w.spread('units', ['a', 'b', 'c'], String, async (u) => void ran[r]!.push(u))));
+  assert.deepEqual(ran, [
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c'],
+  ]);
+  assert.deepEqual(
+    works.map((w) => w.trainingRanks),
+    [2, 2],
+  );
+  assert.equal(studyWork(fakeWorld(0, 2, new Map()), []).trainingRanks, 1);
+});

@@ -1,7 +1,7 @@
 // ftlab study: the fine-tuning study (see src/experiment/runner.ts).
 import type { Command } from '../command.ts';
 import { int, num, required, str, type Values } from '../command.ts';
-import { joinWorld, resolveDevice, setThreads } from '../../engine/index.ts';
+import { joinWorld, resolveDevice, setThreads, world } from '../../engine/index.ts';
 import { runStudy, studyPlan } from '../../experiment/runner.ts';
 import { selectArms, type TripletConfigName } from '../../experiment/arms.ts';
 import { PAPER_RUN, PAPER_TEXT, PRESETS, QUICK } from '../../experiment/presets.ts';
@@ -40,6 +40,8 @@ while an arm trains saves a checkpoint and stops (the same command continues it)
 Ctrl-C, or one in any other stage, stops at once. Across workers (ftlab launch --nproc N -- study ...,
 or torchrun): each arm x seed x fold unit runs on the worker that claims it, every worker writing
 into the same --output; rank 0 writes results.json and the report (README "Scale-out").
+--parallel data trains each unit on all workers together instead (data-parallel: each a slice of
+every batch, gradients averaged; its evaluations sharded), for more workers than units.
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run; --preset paper-text: paper-text)
@@ -73,6 +75,8 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
                           point), timing, geometry (default fp32; bf16/int8 on the CPU only). Training, its
                           validation, its dose snapshots and the mining of training negatives stay fp32, so a
                           run folder's trained arms are reused by every precision and only evaluations rerun
+  --parallel units|data   across workers: each unit on the worker that claims it (units, default) or
+                          on all of them together (data; each arm's batch must split evenly)
   --model SPEC  --seed S  --threads N  --device auto|cpu|cuda[:N]  --cache-dir DIR`,
   options: {
     output: { type: 'string' },
@@ -114,6 +118,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
     'cache-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     plan: { type: 'boolean', default: false },
+    parallel: { type: 'string' },
   },
   distributed: true,
   async run(values, _positionals, ctx) {
@@ -133,7 +138,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
     if (dose.some((x) => !(x >= 0 && x <= 1)))
       throw new UserError(`--dose takes fractions in [0, 1], got '${str(values, 'dose')}'`);
     const quiet = values.quiet === true;
-    if (dataset.name === 'manifest' && !quiet)
+    if (dataset.name === 'manifest' && !quiet && world().rank === 0)
       process.stderr.write(`study: the dataset described by ${d.data} (other defaults: --preset ${preset})\n`);
     // on the dataset chosen above
     const run = (o: StudyOptions) => (values.plan === true ? studyPlan(o, dataset) : runStudy(o, dataset));
@@ -181,6 +186,7 @@ into the same --output; rank 0 writes results.json and the report (README "Scale
       device,
       cacheDir: str(values, 'cache-dir'),
       onMismatch: values['no-retrain'] === true ? 'error' : 'retrain',
+      parallel: oneOf(values, 'parallel', ['units', 'data'] as const, 'units'),
       gracefully: ctx.gracefully,
       log: (l) => {
         if (!quiet) process.stderr.write(`${l}\n`);
