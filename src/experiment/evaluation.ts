@@ -91,6 +91,14 @@ export async function denseEvaluation(
   return storeEvaluation(evaluate(rankingToRun(ranking, o.name), set.qrels, parseMetrics(metrics.join(','))));
 }
 
+/**
+ * The mean; equal values give that value exactly (in floating point, (x + x + x) / 3 need not
+ * be x, and a metric identical by construction across arms must stay identical over seeds).
+ */
+function meanOf(xs: readonly number[]): number {
+  return xs.every((x) => x === xs[0]) ? xs[0]! : xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
 /** Per-query values averaged over evaluations of the same queries and metrics (an arm's seeds). */
 export function averageEvaluations(evals: readonly StoredEvaluation[]): StoredEvaluation {
   const first = evals[0];
@@ -100,7 +108,7 @@ export function averageEvaluations(evals: readonly StoredEvaluation[]): StoredEv
     if (e.metrics.join() !== first.metrics.join() || e.queries.join() !== first.queries.join())
       throw new Error('averaged evaluations must share their metrics and queries');
   const avg = (pick: (e: StoredEvaluation) => number[]): number[] =>
-    pick(first).map((_, i) => evals.reduce((s, e) => s + pick(e)[i]!, 0) / evals.length);
+    pick(first).map((_, i) => meanOf(evals.map((e) => pick(e)[i]!)));
   const perQuery = Object.fromEntries(first.queries.map((q) => [q, avg((e) => e.perQuery[q]!)]));
   return { metrics: first.metrics, queries: first.queries, perQuery, mean: avg((e) => e.mean) };
 }
