@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
-import { setThreads, manualSeed, matmulPaths, pathLine, tidy } from '../src/engine/index.ts';
+import { hasFusedAdamW, setThreads, manualSeed, matmulPaths, pathLine, tidy } from '../src/engine/index.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadTextTriples } from '../src/data/triples.ts';
 import { tripletLoss } from '../src/train/losses/triplet-loss.ts';
@@ -29,7 +29,8 @@ const { triples } = await loadTextTriples(path);
 const gflops = matmulGflops();
 const bound = (gflops * 1e9) / (3 * 2 * linearMacsPerToken());
 console.log(
-  `${threads} threads; matmul ${gflops.toFixed(1)} GFLOP/s -> training bound ${bound.toFixed(0)} tokens/s (3 x 21.2 MFLOP/token)`,
+  `optimizer: AdamW, ${hasFusedAdamW() ? "libtorch's fused kernel" : 'single ops (this libtorch has no fused kernel)'}; ` +
+    `${threads} threads; matmul ${gflops.toFixed(1)} GFLOP/s -> training bound ${bound.toFixed(0)} tokens/s (3 x 21.2 MFLOP/token)`,
 );
 let peak = 0;
 const torchPeer = hasPythonModule('torch') && hasPythonModule('numpy');

@@ -416,6 +416,25 @@ OP(mulScalarInPlace) { T(info, 0).mul_(D(info, 1)); return info.Env().Undefined(
 OP(addcmulInPlace) { T(info, 0).addcmul_(T(info, 1), T(info, 2), D(info, 3)); return info.Env().Undefined(); } END
 OP(addcdivInPlace) { T(info, 0).addcdiv_(T(info, 1), T(info, 2), D(info, 3)); return info.Env().Undefined(); } END
 OP(copyInPlace) { T(info, 0).copy_(T(info, 1)); return info.Env().Undefined(); } END
+
+// AdamW over many parameters in one call: libtorch's fused kernel, as torch.optim.AdamW(fused=True)
+// runs it: one pass over each parameter and its moments, no temporaries. The update written
+// with single ops allocated three full-size temporaries a parameter a step (the word embeddings:
+// 3 x 47 MB, above glibc's mmap ceiling, so fresh zeroed pages every step). Arguments: params,
+// grads, first and second moments (lists of handles), lr, beta1, beta2, weight decay, eps, the
+// step (already counted). libtorch before 2.4 has no CPU kernel: the entry is absent there.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define FTLAB_FUSED_ADAMW 1
+OP(fusedAdamW) {
+  auto params = TL(info, 0), grads = TL(info, 1), m = TL(info, 2), v = TL(info, 3);
+  std::vector<torch::Tensor> steps;
+  steps.reserve(params.size());
+  for (const auto& p : params) steps.push_back(torch::full({}, D(info, 9), p.options().dtype(torch::kFloat32)));
+  at::_fused_adamw_(params, grads, m, v, {}, steps, D(info, 4), D(info, 5), D(info, 6), D(info, 7), D(info, 8),
+                    /*amsgrad=*/false, /*maximize=*/false);
+  return info.Env().Undefined();
+} END
+#endif
 OP(zeroInPlace) { T(info, 0).zero_(); return info.Env().Undefined(); } END
 
 // ---- autograd ---------------------------------------------------------------------------
@@ -493,6 +512,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(logSoftmax); EXPORT(dropout); EXPORT(normalize); EXPORT(crossEntropy); EXPORT(topk); EXPORT(topkUpdate); EXPORT(attention);
   EXPORT(addInPlace); EXPORT(mulScalarInPlace); EXPORT(addcmulInPlace); EXPORT(addcdivInPlace);
   EXPORT(copyInPlace); EXPORT(zeroInPlace);
+#ifdef FTLAB_FUSED_ADAMW
+  EXPORT(fusedAdamW);
+#endif
   EXPORT(setRequiresGrad); EXPORT(requiresGrad); EXPORT(backward); EXPORT(grad); EXPORT(clearGrad);
   EXPORT(setGradEnabled); EXPORT(isGradEnabled);
   EXPORT(manualSeed); EXPORT(getRngState); EXPORT(setRngState); EXPORT(setNumThreads);

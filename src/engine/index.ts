@@ -6,3 +6,4 @@ export * from './prepared-linear.ts';
 export * from './matmul-path.ts';
 export * from './cpu-info.ts';
 export * from './distributed.ts';
+export * from './fused-adamw.ts';

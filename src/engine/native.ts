@@ -107,6 +107,19 @@ export interface NativeEngine {
   addcdivInPlace(a: H, b: H, c: H, value: number): void;
   copyInPlace(a: H, b: H): void;
   zeroInPlace(a: H): void;
+  /** libtorch 2.4+ only (absent otherwise): params, grads, m, v, lr, beta1, beta2, weight decay, eps, step. */
+  fusedAdamW?(
+    params: H[],
+    grads: H[],
+    m: H[],
+    v: H[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    weightDecay: number,
+    eps: number,
+    step: number,
+  ): void;
   setRequiresGrad(a: H, on: boolean): void;
   requiresGrad(a: H): boolean;
   backward(a: H, grad: Opt<H>): void;

@@ -3,8 +3,10 @@
 //   m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
 //   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 // Weight decay skips biases and LayerNorm weights (the Hugging Face convention), decided by
-// parameter name.
-import { noGrad, tidy, zeros, type Tensor } from '../engine/index.ts';
+// parameter name. With libtorch 2.4+ the step is libtorch's fused kernel (as
+// torch.optim.AdamW(fused=True)): one pass per parameter, no temporaries, the denominator as
+// torch computes it, sqrt(v) / sqrt(1 - b2^t) + eps; before, single ops (sqrt(v / (1 - b2^t)) + eps).
+import { fusedAdamW, hasFusedAdamW, noGrad, tidy, zeros, type Tensor } from '../engine/index.ts';
 
 export interface AdamWOptions {
   lr: number;
@@ -27,6 +29,8 @@ export class AdamW {
   constructor(
     readonly params: Map<string, Tensor>,
     readonly o: AdamWOptions = ADAMW_DEFAULTS,
+    /** libtorch's fused kernel (default: where this libtorch has it). */
+    readonly fused = hasFusedAdamW(),
   ) {
     for (const [name, p] of params) {
       this.m.set(name, zeros(p.shape, { device: p.device, dtype: p.dtype }));
@@ -37,6 +41,7 @@ export class AdamW {
   /** One update with learning rate `lr`; parameters without a gradient are left alone. */
   update(lr: number): void {
     this.step++;
+    if (this.fused) return this.fusedUpdate(lr);
     const [b1, b2] = this.o.betas;
     const bc1 = 1 - b1 ** this.step;
     const bc2 = 1 - b2 ** this.step;
@@ -53,6 +58,24 @@ export class AdamW {
         g.dispose();
       }
     });
+  }
+
+  /** The fused kernel, once for the parameters with weight decay and once for those without. */
+  private fusedUpdate(lr: number): void {
+    const [beta1, beta2] = this.o.betas;
+    const grads = new Map<string, Tensor>();
+    for (const [n, p] of this.params) {
+      const g = p.grad;
+      if (g) grads.set(n, g); // parameters without a gradient are left alone
+    }
+    for (const decayed of [true, false]) {
+      const names = [...grads.keys()].filter((n) => (this.o.weightDecay > 0 && decays(n)) === decayed);
+      const weightDecay = decayed ? this.o.weightDecay : 0;
+      const step = { lr, beta1, beta2, weightDecay, eps: this.o.eps, step: this.step };
+      const of = (m: Map<string, Tensor>) => names.map((n) => m.get(n)!);
+      noGrad(() => fusedAdamW(of(this.params), of(grads), of(this.m), of(this.v), step));
+    }
+    for (const g of grads.values()) g.dispose();
   }
 
   zeroGrad(): void {
