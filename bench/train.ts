@@ -38,14 +38,15 @@ if (!torchPeer)
   console.log(`PyTorch peer: torch is not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
 // Each setting runs padded (length-sorted chunks of 8, the trainer's path before packing) and packed
 // (no padding: Bert.forwardPacked) on the same batches, then PyTorch eager once.
+// BENCH_PACKED=padded,packed,single adds packed with AdamW in single ops (the step before the fused kernel).
 const variants = (process.env.BENCH_PACKED ?? 'padded,packed').split(',');
-function measure(mode: 'full' | 'lora', B: number, packed: boolean): { tps: number; enc: SentenceEncoder } {
+function measure(mode: 'full' | 'lora', B: number, packed: boolean, fused: boolean): { tps: number; enc: SentenceEncoder } {
   manualSeed(1);
   const enc = SentenceEncoder.load('default');
   const lora = mode === 'lora' ? Lora.create(enc.bert, PAPER_LORA) : null;
   const params = lora ? lora.parameters() : enc.bert.params;
   if (!lora) for (const p of params.values()) p.setRequiresGrad(true);
-  const opt = new AdamW(params);
+  const opt = new AdamW(params, undefined, fused);
   enc.bert.training = true;
   let tokens = 0;
   let secs = 0;
@@ -76,7 +77,7 @@ function measure(mode: 'full' | 'lora', B: number, packed: boolean): { tps: numb
   return { tps: tokens / secs, enc };
 }
 
-function pytorchEager(enc: SentenceEncoder, B: number): { tokensPerSec: number; torch: string } {
+function pytorchEager(enc: SentenceEncoder, B: number): { tokensPerSec: number; torch: string; optimizer: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
   const steps = Array.from({ length: STEPS + 1 }, (_, s) => {
     const batch = Array.from({ length: B }, (_, i) => triples[(s * B + i) % triples.length]!);
@@ -85,7 +86,7 @@ function pytorchEager(enc: SentenceEncoder, B: number): { tokensPerSec: number; 
     );
   });
   writeFileSync(join(dir, 'steps.json'), JSON.stringify(steps));
-  const p = runPeer<{ tokensPerSec: number; torch: string }>('minilm_torch.py', [
+  const p = runPeer<{ tokensPerSec: number; torch: string; optimizer: string }>('minilm_torch.py', [
     'train',
     enc.files!.weights,
     join(dir, 'steps.json'),
@@ -100,7 +101,7 @@ for (const mode of (process.env.BENCH_MODES ?? 'full,lora').split(',') as ('full
     const rows: { name: string; tps: number }[] = [];
     let enc: SentenceEncoder | null = null;
     for (const v of variants) {
-      const r = measure(mode, B, v === 'packed');
+      const r = measure(mode, B, v !== 'padded', v !== 'single' && hasFusedAdamW());
       rows.push({ name: v, tps: r.tps });
       enc?.dispose();
       enc = r.enc;
@@ -108,7 +109,7 @@ for (const mode of (process.env.BENCH_MODES ?? 'full,lora').split(',') as ('full
     const peer = mode === 'full' && torchPeer && enc ? pytorchEager(enc, B) : null;
     for (const r of rows) {
       const vsPeer = peer
-        ? `, ${(r.tps / peer.tokensPerSec).toFixed(2)}x PyTorch ${peer.torch} eager (${peer.tokensPerSec.toFixed(0)} tokens/s on the same batches)`
+        ? `, ${(r.tps / peer.tokensPerSec).toFixed(2)}x PyTorch ${peer.torch} eager, ${peer.optimizer} AdamW (${peer.tokensPerSec.toFixed(0)} tokens/s on the same batches)`
         : '';
       const vsPadded =
         r.name === 'packed' && rows[0]!.name === 'padded' ? `, ${(r.tps / rows[0]!.tps).toFixed(2)}x padded` : '';
