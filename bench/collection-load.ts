@@ -1,5 +1,6 @@
 // npm run bench:collection — loads a generated 8.8M-passage collection (~3 GB, MS MARCO's
 // size and average length) into the compact store: time and peak resident memory.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { statSync } from 'node:fs';

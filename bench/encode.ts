@@ -5,6 +5,7 @@
 // Each inference precision (fp32 on the probed path, bf16, int8) runs the same length-sorted
 // batches; transformers.js also runs q8, the int8 ONNX that `ftlab export --format onnx` writes
 // (dynamic quantisation of the same weights, onnxruntime's MatMulInteger).
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';

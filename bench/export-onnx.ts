@@ -3,6 +3,7 @@
 // (BENCH_RERANK=0 skips it) DL19 nDCG@10 re-ranking BM25's top 100 with each ONNX graph
 // (BENCH_RERANK_QUERIES=n: the first n queries only, for a quick, indicative number).
 // No reference ONNX export of all-MiniLM-L6-v2 (Xenova's) is available offline here.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -4,6 +4,7 @@
 // queries) and DL19 dense nDCG@10 over those BENCH_N passages (the whole pool: the issue's figure),
 // with the CPU/ISA/path line. Issue 18's bounds, checked and printed: both nDCG@10 within 0.002 of
 // fp32 (bf16) and 0.005 (int8); a bound missed on the whole pool and all queries exits 1.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { matmulPaths, pathLine, PRECISIONS, setThreads } from '../src/engine/index.ts';

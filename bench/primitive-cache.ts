@@ -5,6 +5,7 @@
 // run, in both orders. Prints the CPU line and, per capacity, s/step, encode tokens/s and RSS.
 // Packed batches give nearly every batch its own shape, so the cache fills with primitives
 // used once: a smaller one saves memory and costs re-compiling the shapes that recur.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setThreads, manualSeed, matmulPaths, pathLine, tidy } from '../src/engine/index.ts';

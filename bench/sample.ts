@@ -1,5 +1,6 @@
 // npm run bench:sample — reservoir-samples 1M triples from a generated 39.8M-line triples
 // file (the size of triples.train.small.tsv; shorter lines, to spare the disk): time, memory.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { statSync } from 'node:fs';

@@ -5,6 +5,7 @@
 // IndexFlatIP on the same vectors in the same run when faiss is importable (BENCH_PYTHON,
 // .cache/bench-venv or python3), with how many queries' top-200 id lists equal ftlab's.
 // BENCH_TILE=rows,docs sets the fused step's GEMM tile; BENCH_SCAN=0 skips the bf16 scan.
+import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';

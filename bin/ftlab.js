@@ -3,5 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// restarts in place with tcmalloc preloaded where it is installed (src/engine/allocator.ts)
+const { preloadTcmalloc } = await import('../src/engine/allocator.ts');
+preloadTcmalloc();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -18,6 +18,15 @@
         "-Wl,-rpath,<!@(node find-libtorch.cjs libdir)",
         "<!@(node find-libtorch.cjs libs)"
       ]
+    },
+    {
+      "target_name": "ftlab_exec",
+      "sources": ["exec.cc"],
+      "include_dirs": ["<!@(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-O2", "-fexceptions"]
     }
   ]
 }

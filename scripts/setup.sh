@@ -94,6 +94,8 @@ openmp_openblas() {
 
 engine="${FTLAB_TORCH:-cpu}"
 apt_install g++ make python3 pkg-config
+# tcmalloc: ftlab restarts itself with it preloaded (src/engine/allocator.ts); training ~25% faster than glibc's malloc
+apt_install libtcmalloc-minimal4 || say "libtcmalloc-minimal4 could not be installed: ftlab runs on glibc's malloc (slower training)"
 python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
 unset libtorch
 if [ -n "${LIBTORCH:-}" ]; then

@@ -7,3 +7,4 @@ export * from './matmul-path.ts';
 export * from './cpu-info.ts';
 export * from './distributed.ts';
 export * from './fused-adamw.ts';
+export * from './allocator.ts';

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { allocatorLine } from './allocator.ts';
 import { cpuInfo, hasBf16, type CpuInfo } from './cpu-info.ts';
 import { UserError } from '../errors.ts';
 import { native } from './native.ts';
@@ -150,7 +151,7 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
     `int8: ${p.int8 ? kernelName(p.int8) : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
-    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}`
+    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ${allocatorLine()}`
   );
 }
 

@@ -41,7 +41,10 @@ export class AdamW {
   /** One update with learning rate `lr`; parameters without a gradient are left alone. */
   update(lr: number): void {
     this.step++;
-    if (this.fused) return this.fusedUpdate(lr);
+    if (this.fused) {
+      this.fusedUpdate(lr);
+      return;
+    }
     const [b1, b2] = this.o.betas;
     const bc1 = 1 - b1 ** this.step;
     const bc2 = 1 - b2 ** this.step;
