@@ -55,3 +55,21 @@ export function describeShape(s: ArmShape, steps: number): string {
   const length = s.epochs === null ? `${steps} steps` : `${s.epochs} epochs = ${steps} steps`;
   return `${length} x ${s.batchSize}, warm-up ${warm}`;
 }
+
+/**
+ * Work per training triplet in passage-equivalents (passages encoded by the base model),
+ * calibrated on measured runs on the 2-core VM (oneDNN path, packed training): a full
+ * fine-tuning triplet costs ~10 (forward and backward of its three texts, the optimizer, the
+ * loss; standard's full-random measured 9.8, full-hard 9.8, the quick preset's arms ~9); a LoRA
+ * triplet ~8 (no weight gradients for the frozen layers; standard's LoRA runs measured
+ * 7.0-8.7); the embedding-anchored recipe's ~11 (MNRL over the batch, and the frozen model's
+ * vectors of each text, computed once per run: measured 9.8-11.9, 12.8 before that).
+ */
+const TRIPLET_COST = 10;
+const LORA_TRIPLET_COST = 8;
+const RECIPE_TRIPLET_COST = 11;
+
+export function tripletCost(a: Pick<ArmSpec, 'kind' | 'anchor' | 'method'>): number {
+  if (a.kind === 'recipe' && a.anchor === 'embeddings') return RECIPE_TRIPLET_COST;
+  return a.method === 'lora' ? LORA_TRIPLET_COST : TRIPLET_COST;
+}

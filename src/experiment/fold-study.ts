@@ -7,7 +7,7 @@ import type { RetrievalEvaluator } from '../train/trainer.ts';
 import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
 import { SWEEPS, sweepRecord, type Sweep } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
-import { armShape, unitSteps } from './arm-shape.ts';
+import { armShape, tripletCost, unitSteps } from './arm-shape.ts';
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import {
@@ -168,11 +168,32 @@ async function spreadUnits(
 ): Promise<void> {
   const graceful = ctx.options.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
   const id = (u: StudyUnit | null): string => (u ? `${u.arm.name}.seed-${u.k}` : 'base');
-  await ctx.work.spread(`units.${setup.tag}`, [null, ...units], id, async (u) => {
+  const work = negatives ? longestFirst(ctx.options, units, negatives) : units;
+  await ctx.work.spread(`units.${setup.tag}`, [...work, null], id, async (u) => {
     workerLog(ctx, u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`);
     const a = u ? await graceful((signal) => trainUnit(ctx, setup, u, { negatives: negatives!, signal })) : null;
     await testEvaluations(ctx, setup, a ?? baseOutcome(ctx, setup));
   });
+}
+
+/**
+ * The units in the order workers claim them: the longest first (its steps x batch x the arm's
+ * cost per triplet), so the last to start are short and the workers finish close together
+ * (seed-major order left one worker idle for up to a long unit at each fold's end).
+ */
+export function longestFirst<U extends Pick<StudyUnit, 'arm' | 'k'>>(
+  o: StudyOptions,
+  units: readonly U[],
+  negatives: NegativesOutput,
+): U[] {
+  const cost = (u: U): number => {
+    const triples = seedTriples(negatives, u.k)[`train-${u.arm.negatives!}`].count;
+    return unitSteps(o, u.arm, triples) * armShape(o, u.arm).batchSize * tripletCost(u.arm);
+  };
+  return units
+    .map((u) => ({ u, c: cost(u) }))
+    .sort((a, b) => b.c - a.c)
+    .map((x) => x.u);
 }
 
 /** Who runs a unit: the worker that claimed it, or (data-parallel) all of them together, said once. */
@@ -229,7 +250,11 @@ async function runSweeps(ctx: StudyContext, setup: FoldSetup, negatives: Negativ
   const reads = ctx.cache.timings.length;
   await ctx.work.spread(
     `sweeps.${setup.tag}`,
-    runs,
+    longestFirst(
+      ctx.options,
+      runs.map((r) => ({ ...r, arm: r.unit.arm, k: 0 })),
+      negatives,
+    ),
     (r) => r.folder,
     async (r) => {
       workerLog(ctx, sweepRunName(r));

@@ -6,9 +6,8 @@ import type { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { Fold } from './data.ts';
 import type { StudyOptions } from './options.ts';
 import { doseSteps } from './fold-study.ts';
-import { armShape, describeShape, unitSteps } from './arm-shape.ts';
+import { armShape, describeShape, tripletCost, unitSteps } from './arm-shape.ts';
 import { SWEEPS } from './sweeps.ts';
-import type { ArmSpec } from './arms.ts';
 
 export interface Throughput {
   passagesPerSecond: number;
@@ -44,26 +43,11 @@ export interface PlanLine {
 }
 
 /**
- * Work per stage in passage-equivalents (passages encoded by the base model), calibrated on
- * measured runs on the 2-core VM (oneDNN path, packed training): a full fine-tuning triplet
- * costs ~10 (forward and backward of its three texts, the optimizer, the loss; standard's
- * full-random measured 9.8, full-hard 9.8, the quick preset's arms ~9); a LoRA triplet ~8 (no
- * weight gradients for the frozen layers; standard's LoRA runs measured 7.0-8.7); the
- * embedding-anchored recipe's ~11 (MNRL over the batch, and the frozen model's vectors of each
- * text, computed once per run: measured 9.8-11.9, 12.8 before that); a timing query ~1/6
- * (queries are short). UMAP is plain JavaScript, not the engine: ~14 ms per point there, added
- * as seconds.
+ * A timing query costs ~1/6 of a passage (queries are short). UMAP is plain JavaScript, not the
+ * engine: ~14 ms per point there, added as seconds. Training's costs: arm-shape.ts (tripletCost).
  */
-const TRIPLET_COST = 10;
-const LORA_TRIPLET_COST = 8;
-const RECIPE_TRIPLET_COST = 11;
 const TIMING_QUERY_COST = 1 / 6;
 const UMAP_SECONDS_PER_POINT = 0.014;
-
-function tripletCost(a: ArmSpec): number {
-  if (a.kind === 'recipe' && a.anchor === 'embeddings') return RECIPE_TRIPLET_COST;
-  return a.method === 'lora' ? LORA_TRIPLET_COST : TRIPLET_COST;
-}
 
 /** What the plan knows before mining: passages the hard-negative search encodes, each fold's training triples. */
 export interface PlannedWork {
