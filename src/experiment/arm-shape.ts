@@ -57,17 +57,17 @@ export function describeShape(s: ArmShape, steps: number): string {
 }
 
 /**
- * Work per training triplet in passage-equivalents (passages encoded by the base model),
- * calibrated on measured runs on the 2-core VM (oneDNN path, packed training): a full
- * fine-tuning triplet costs ~10 (forward and backward of its three texts, the optimizer, the
- * loss; standard's full-random measured 9.8, full-hard 9.8, the quick preset's arms ~9); a LoRA
- * triplet ~8 (no weight gradients for the frozen layers; standard's LoRA runs measured
- * 7.0-8.7); the embedding-anchored recipe's ~11 (MNRL over the batch, and the frozen model's
- * vectors of each text, computed once per run: measured 9.8-11.9, 12.8 before that).
+ * Work per training triplet in passage-equivalents (passages encoded by the base model, as the
+ * plan measures them), fitted to the standard preset's units on the 2-core VM (2 one-thread
+ * workers, fused AdamW, tcmalloc; 2026-12-06): full-hard's first and later seeds differ only
+ * in test snapshots (3 against 1), which gives a snapshot ~0.8 of the plan's estimate; with it,
+ * a full fine-tuning triplet costs ~6 (full-hard 5.96), the embedding-anchored recipe ~6 (5.6
+ * and 6.5), a LoRA triplet ~7 (its sweep runs: 7.0; its steps are faster than full fine-tuning's,
+ * but its runs spend more outside them). Before the fused AdamW and tcmalloc: 10, 11 and 8.
  */
-const TRIPLET_COST = 10;
-const LORA_TRIPLET_COST = 8;
-const RECIPE_TRIPLET_COST = 11;
+const TRIPLET_COST = 6;
+const LORA_TRIPLET_COST = 7;
+const RECIPE_TRIPLET_COST = 6;
 
 export function tripletCost(a: Pick<ArmSpec, 'kind' | 'anchor' | 'method'>): number {
   if (a.kind === 'recipe' && a.anchor === 'embeddings') return RECIPE_TRIPLET_COST;

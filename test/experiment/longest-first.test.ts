@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARMS } from '../../src/experiment/arms.ts';
 import { longestFirst } from '../../src/experiment/fold-study.ts';
+import { tripletCost } from '../../src/experiment/arm-shape.ts';
 import type { NegativesOutput } from '../../src/experiment/negatives-stage.ts';
 import type { StudyOptions } from '../../src/experiment/options.ts';
 
@@ -24,20 +25,17 @@ const negatives = {
 
 test('the longest unit is claimed first; ties keep seed-major order', () => {
   const units = [0, 1].flatMap((k) =>
-    ['full-random', 'full-hard', 'lora-hard', 'recipe'].map((name) => ({ arm: arm(name), k, id: `${name}.${k}` })),
+    ['full-random', 'full-hard'].map((name) => ({ arm: arm(name), k, id: `${name}.${k}` })),
   );
-  // 3 epochs x 160 / 16 = 30 steps (full-hard: 5 epochs, 50) x 16 x cost: full 10, LoRA 8, recipe 11
+  // full-hard: 5 epochs x 160 / 16 = 50 steps; full-random: 3 epochs, 30 steps; the same cost a triplet
   const order = longestFirst(options, units, negatives).map((u) => u.id);
-  assert.deepEqual(order, [
-    'full-hard.0',
-    'full-hard.1',
-    'recipe.0',
-    'recipe.1',
-    'full-random.0',
-    'full-random.1',
-    'lora-hard.0',
-    'lora-hard.1',
-  ]);
+  assert.deepEqual(order, ['full-hard.0', 'full-hard.1', 'full-random.0', 'full-random.1']);
+});
+
+test("at equal steps the arm's cost per triplet orders them", () => {
+  const units = ['full-random', 'lora-hard'].map((name) => ({ arm: arm(name), k: 0, id: name }));
+  const dearer = tripletCost(arm('lora-hard')) > tripletCost(arm('full-random')) ? 'lora-hard' : 'full-random';
+  assert.equal(longestFirst(options, units, negatives)[0]!.id, dearer);
 });
 
 test('a seed with more triples of its own weighs more', () => {

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARMS } from '../../src/experiment/arms.ts';
+import { tripletCost } from '../../src/experiment/arm-shape.ts';
 import type { Fold } from '../../src/experiment/data.ts';
 import type { StudyOptions } from '../../src/experiment/options.ts';
 import { formatPlan, planStudy } from '../../src/experiment/plan.ts';
@@ -55,23 +56,25 @@ test('a run costs its triples, its test snapshots and its validations; later see
   const o = options({ arms: [arm('base'), arm('full-random')], seeds: 3, sweeps: false });
   const lines = planStudy([fold()], o, throughput, work);
   const train = lines.find((l) => l.stage.includes('train full-random'))!;
-  // one run: 10 steps x 4 triples x 10 = 400, validations (min(10, 4) + 1) x 20 = 100;
-  // first seed: 2 snapshots (steps 5 and 10) x 100; two later seeds: 1 snapshot each
-  assert.equal(train.passages, 3 * (400 + 100) + (2 + 1 + 1) * 100);
+  // one run: 10 steps x 4 triples x the cost of a full fine-tuning triplet, validations
+  // (min(10, 4) + 1) x 20 = 100; first seed: 2 snapshots (steps 5 and 10) x 100; two later seeds: 1 snapshot each
+  const run = 10 * 4 * tripletCost(arm('full-random'));
+  assert.equal(train.passages, 3 * (run + 100) + (2 + 1 + 1) * 100);
   assert.match(train.stage, /3 seeds x .* \+ 4 test snapshots \+ 15 validations/);
   assert.equal(train.spread, true);
   assert.equal(lines.find((l) => l.stage.includes('base on the test fold'))!.passages, 100);
 });
 
-test("a swept arm: every value's run with the dose curve, the chosen one being the first seed; LoRA costs 8 a triple", () => {
+test("a swept arm: every value's run with the dose curve, the chosen one being the first seed, at LoRA's cost a triple", () => {
   const o = options({ arms: [arm('base'), arm('lora-hard-lr1e-3')], seeds: 2, sweeps: true });
   const lines = planStudy([fold()], o, throughput, work);
   const sweep = lines.find((l) => l.stage.includes('sweep lora-hard-lr1e-3'))!;
-  // 2 values x (10 x 4 x 8 = 320 + 2 snapshots x 100 + 5 validations x 20)
-  assert.equal(sweep.passages, 2 * (320 + 200 + 100));
+  // 2 values x (10 steps x 4 triples x LoRA's cost + 2 snapshots x 100 + 5 validations x 20)
+  const run = 10 * 4 * tripletCost(arm('lora-hard-lr1e-3'));
+  assert.equal(sweep.passages, 2 * (run + 200 + 100));
   const later = lines.find((l) => l.stage.includes('train lora-hard-lr1e-3'))!;
   assert.match(later.stage, /1 more seed x /);
-  assert.equal(later.passages, 320 + 100 + 100);
+  assert.equal(later.passages, run + 100 + 100);
   // one seed: the sweep's runs are all the training there is
   const one = planStudy([fold()], { ...o, seeds: 1 }, throughput, work);
   assert.equal(one.filter((l) => l.stage.includes('train lora-hard-lr1e-3')).length, 0);
