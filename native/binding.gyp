@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "ftlab_native",
-      "sources": ["ftlab_native.cc", "precision.cc", "distributed.cc", "packed-attention.cc", "search.cc"],
+      "sources": ["ftlab_native.cc", "precision.cc", "distributed.cc", "packed-attention.cc", "attention-kernel.cc", "search.cc"],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node find-libtorch.cjs include)"

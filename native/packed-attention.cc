@@ -9,6 +9,7 @@
 // (dS = P * (dP - rowsum(dP * P))); the probabilities of all sequences live in one flat buffer
 // of sum_s H L_s^2 floats.
 
+#include "attention-kernel.h"
 #include "tensor_table.h"
 
 #include <vector>
@@ -100,6 +101,50 @@ struct PackedAttention : public torch::autograd::Function<PackedAttention> {
   }
 };
 
+// Inference (no gradient, no dropout) goes to the hand-written kernel where the CPU and head size
+// allow it (attention-kernel.cc); setFusedAttention(false) keeps libtorch's path (tests compare the two).
+bool fusedEnabled = true;
+
+bool fusedApplies(const Tensor& q, const Tensor& k, const Tensor& v, int64_t D) {
+  const auto t = q.scalar_type();
+  const auto rowsOk = [&](const Tensor& x) {
+    return x.scalar_type() == t && x.device().is_cpu() && x.stride(1) == 1 && x.stride(0) >= x.size(1);
+  };
+  return fusedEnabled && (t == torch::kFloat32 || t == torch::kBFloat16) && rowsOk(q) && rowsOk(k) && rowsOk(v) &&
+         ftlab::attention::isaFor(D)[0] != '\0';
+}
+
+Tensor fusedInference(const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int64_t>& lengths,
+                      int64_t H, double scale) {
+  auto out = torch::empty({q.size(0), q.size(1)}, q.options());
+  ftlab::attention::Problem p;
+  p.q = {q.data_ptr(), q.stride(0)};
+  p.k = {k.data_ptr(), k.stride(0)};
+  p.v = {v.data_ptr(), v.stride(0)};
+  p.out = out.data_ptr();
+  p.outStride = out.stride(0);
+  p.bf16 = q.scalar_type() == torch::kBFloat16;
+  p.heads = H;
+  p.headSize = q.size(1) / H;
+  p.scale = static_cast<float>(scale);
+  p.lengths = lengths;
+  int64_t o = 0;
+  for (auto L : lengths) p.offsets.push_back(o), o += L;
+  ftlab::attention::run(p);
+  return out;
+}
+
+// setFusedAttention(on: boolean) -> the instruction set the inference kernel uses for head size D
+// ("avx512" | "avx2" | "" where libtorch runs it): fusedAttentionIsa(D)
+Napi::Value setFusedAttention(const Napi::CallbackInfo& info) {
+  fusedEnabled = info[0].As<Napi::Boolean>().Value();
+  return info.Env().Undefined();
+}
+Napi::Value fusedAttentionIsa(const Napi::CallbackInfo& info) {
+  const int64_t D = info[0].As<Napi::Number>().Int64Value();
+  return Napi::String::New(info.Env(), fusedEnabled ? ftlab::attention::isaFor(D) : "");
+}
+
 // packedAttention(q, k, v, lengths: number[], heads, scale, dropoutP, train) -> [N, C]
 Napi::Value packedAttention(const Napi::CallbackInfo& info) {
   return ftlab::guarded(info, [&]() -> Napi::Value {
@@ -121,6 +166,8 @@ Napi::Value packedAttention(const Napi::CallbackInfo& info) {
     // (autograd runs Function::forward with grad mode off, so this is decided out here)
     const bool needsGrad =
         torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    if (!needsGrad && !(train && dropoutP > 0) && fusedApplies(q, k, v, q.size(1) / H))
+      return ftlab::wrapTensor(info.Env(), fusedInference(q, k, v, lengths, H, scale));
     return ftlab::wrapTensor(info.Env(),
                              PackedAttention::apply(q, k, v, lengths, H, scale, dropoutP, train, needsGrad));
   });
@@ -131,5 +178,7 @@ Napi::Value packedAttention(const Napi::CallbackInfo& info) {
 namespace ftlab {
 void registerPackedAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("packedAttention", Napi::Function::New(env, packedAttention, "packedAttention"));
+  exports.Set("setFusedAttention", Napi::Function::New(env, setFusedAttention, "setFusedAttention"));
+  exports.Set("fusedAttentionIsa", Napi::Function::New(env, fusedAttentionIsa, "fusedAttentionIsa"));
 }
 }  // namespace ftlab

@@ -151,8 +151,21 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
     `int8: ${p.int8 ? kernelName(p.int8) : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
-    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ${allocatorLine()}`
+    `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ` +
+    `${attentionLine()}; ${allocatorLine()}`
   );
+}
+
+/** Which attention inference runs: the hand-written kernel (its ISA per head size) or libtorch's ops. */
+export function attentionLine(): string {
+  const sizes = [8, 16, 32, 64, 128].map((d) => [d, native.fusedAttentionIsa(d)] as const).filter(([, isa]) => isa);
+  if (sizes.length === 0) return 'attention (inference): libtorch';
+  const byIsa = new Map<string, number[]>();
+  for (const [d, isa] of sizes) byIsa.set(isa, [...(byIsa.get(isa) ?? []), d]);
+  const parts = [...byIsa].map(
+    ([isa, ds]) => `${isa.toUpperCase().replace('AVX512', 'AVX-512')} for head size ${ds.join('/')}`,
+  );
+  return `attention (inference): hand-written, ${parts.join(', ')}`;
 }
 
 // The result is freed inside the scope: a kept one (freed only at GC) makes every call fault in

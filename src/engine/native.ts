@@ -101,6 +101,10 @@ export interface NativeEngine {
     dropoutP: number,
     train: boolean,
   ): H;
+  /** Inference attention by hand (native/attention-kernel.cc): on (default) or libtorch's path. */
+  setFusedAttention(on: boolean): void;
+  /** The instruction set of the hand-written kernel for head size D: 'avx512' | 'avx2' | '' (libtorch's path). */
+  fusedAttentionIsa(headSize: number): string;
   addInPlace(a: H, b: H, alpha: number): void;
   mulScalarInPlace(a: H, s: number): void;
   addcmulInPlace(a: H, b: H, c: H, value: number): void;
