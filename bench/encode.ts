@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setThreads, engineReport, matmulPaths, pathLine, PRECISIONS, type Precision } from '../src/engine/index.ts';
+import { native } from '../src/engine/native.ts';
 import { exportModel } from '../src/export/export-model.ts';
 import { SentenceEncoder, planBatches } from '../src/model/sentence-encoder.ts';
 import { matmulGflops, linearMacsPerToken } from './matmul-bound.ts';
@@ -63,6 +64,18 @@ for (const sort of [true, false]) {
   console.log(
     `ftlab ${sort ? 'length-sorted' : 'file order   '}: ${(texts.length / secs).toFixed(1)} passages/s, ${tps.toFixed(0)} real tokens/s, ` +
       `padding ${(100 * (1 - realTokens / padded)).toFixed(1)}%, ${((100 * tps) / boundTokensPerSec).toFixed(1)}% of the matmul bound`,
+  );
+}
+
+// The same fp32 batches with libtorch's attention ops instead of the hand-written kernel.
+if (native.fusedAttentionIsa(enc.bert.config.hiddenSize / enc.bert.config.numHeads)) {
+  native.setFusedAttention(false);
+  const t0 = performance.now();
+  enc.encodeTokenized(lists, { batchSize: BATCH, maxTokens: MAX_TOKENS, sort: true });
+  native.setFusedAttention(true);
+  const tps = realTokens / ((performance.now() - t0) / 1000);
+  console.log(
+    `ftlab length-sorted, libtorch attention ops: ${tps.toFixed(0)} real tokens/s -> the kernel ${(sortedTps / tps).toFixed(2)}x`,
   );
 }
 

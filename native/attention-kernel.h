@@ -20,12 +20,17 @@ struct Problem {
   int64_t heads, headSize;
   float scale;
   std::vector<int64_t> lengths, offsets;  // per sequence: tokens and first row
+  // Training (fp32 only): the softmax is written to probs, [H, L, L] per sequence from
+  // probOffsets[s]; keep (same layout, 0 or 1 / (1 - p)) is dropout on the probabilities.
+  float* probs = nullptr;
+  const float* keep = nullptr;
+  std::vector<int64_t> probOffsets;
 };
 
 /** The instruction set the kernel runs with for this head size: "avx512", "avx2" or "" (none: use libtorch). */
 const char* isaFor(int64_t headSize);
 
-/** out = per sequence and head softmax(Q K^T * scale) V; parallel over (sequence, head). */
+/** out = per sequence and head softmax(Q K^T * scale) (x keep) V; parallel over (sequence, head). */
 void run(const Problem& p);
 
 }  // namespace ftlab::attention

@@ -4,8 +4,9 @@
 // No compute and no memory go to padding. One entry, no model knowledge: the caller says the
 // lengths and the number of heads H (D = C / H).
 //
-// Each thread takes whole sequences (single-threaded small GEMMs inside), as the padded fused
-// attention takes whole batch rows. Backward is written out as there
+// The forward is the hand-written kernel (attention-kernel.cc) where it applies, else per
+// sequence libtorch ops, each thread taking whole sequences (single-threaded small GEMMs inside),
+// as the padded fused attention takes whole batch rows. Backward is written out as there
 // (dS = P * (dP - rowsum(dP * P))); the probabilities of all sequences live in one flat buffer
 // of sum_s H L_s^2 floats.
 
@@ -21,6 +22,45 @@ using torch::Tensor;
 // [L, C] rows of sequence s as [H, L, D] (a view).
 Tensor heads(const Tensor& x, int64_t off, int64_t L, int64_t H) {
   return x.narrow(0, off, L).view({L, H, x.size(1) / H}).transpose(0, 1);
+}
+
+// The forward goes to the hand-written kernel where the CPU and head size allow it
+// (attention-kernel.cc): inference straight from the packedAttention entry, training (fp32) from
+// the autograd forward below; setFusedAttention(false) keeps libtorch's ops (tests compare the two).
+bool fusedEnabled = true;
+
+bool fusedApplies(const Tensor& q, const Tensor& k, const Tensor& v, int64_t D) {
+  const auto t = q.scalar_type();
+  const auto rowsOk = [&](const Tensor& x) {
+    return x.scalar_type() == t && x.device().is_cpu() && x.stride(1) == 1 && x.stride(0) >= x.size(1);
+  };
+  return fusedEnabled && (t == torch::kFloat32 || t == torch::kBFloat16) && rowsOk(q) && rowsOk(k) && rowsOk(v) &&
+         ftlab::attention::isaFor(D)[0] != '\0';
+}
+
+ftlab::attention::Problem problemFor(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                                    const std::vector<int64_t>& lengths, int64_t H, double scale) {
+  ftlab::attention::Problem p;
+  p.q = {q.data_ptr(), q.stride(0)};
+  p.k = {k.data_ptr(), k.stride(0)};
+  p.v = {v.data_ptr(), v.stride(0)};
+  p.out = out.data_ptr();
+  p.outStride = out.stride(0);
+  p.bf16 = q.scalar_type() == torch::kBFloat16;
+  p.heads = H;
+  p.headSize = q.size(1) / H;
+  p.scale = static_cast<float>(scale);
+  p.lengths = lengths;
+  int64_t o = 0;
+  for (auto L : lengths) p.offsets.push_back(o), o += L;
+  return p;
+}
+
+Tensor fusedInference(const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int64_t>& lengths,
+                      int64_t H, double scale) {
+  auto out = torch::empty({q.size(0), q.size(1)}, q.options());
+  ftlab::attention::run(problemFor(q, k, v, out, lengths, H, scale));
+  return out;
 }
 
 struct Layout {
@@ -50,7 +90,13 @@ struct PackedAttention : public torch::autograd::Function<PackedAttention> {
     const bool drop = train && dropoutP > 0;
     Tensor keep;  // [sum H L^2] of 0 or 1/(1-p)
     if (drop) keep = torch::empty({lay.probs}, q.options()).bernoulli_(1 - dropoutP).div_(1 - dropoutP);
-    at::parallel_for(0, S, 1, [&](int64_t s0, int64_t s1) {
+    if (q.scalar_type() == torch::kFloat32 && fusedApplies(q, k, v, q.size(1) / H)) {
+      auto p = problemFor(q, k, v, out, lengths, H, scale);
+      p.probs = keepProbs ? probs.data_ptr<float>() : nullptr;
+      p.keep = drop ? keep.data_ptr<float>() : nullptr;
+      p.probOffsets = lay.probOffsets;
+      ftlab::attention::run(p);
+    } else at::parallel_for(0, S, 1, [&](int64_t s0, int64_t s1) {
       at::NoGradGuard noGrad;
       for (int64_t s = s0; s < s1; s++) {
         const int64_t L = lay.lengths[s], o = lay.offsets[s], po = lay.probOffsets[s];
@@ -100,39 +146,6 @@ struct PackedAttention : public torch::autograd::Function<PackedAttention> {
     return {dq, dk, dv, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
-
-// Inference (no gradient, no dropout) goes to the hand-written kernel where the CPU and head size
-// allow it (attention-kernel.cc); setFusedAttention(false) keeps libtorch's path (tests compare the two).
-bool fusedEnabled = true;
-
-bool fusedApplies(const Tensor& q, const Tensor& k, const Tensor& v, int64_t D) {
-  const auto t = q.scalar_type();
-  const auto rowsOk = [&](const Tensor& x) {
-    return x.scalar_type() == t && x.device().is_cpu() && x.stride(1) == 1 && x.stride(0) >= x.size(1);
-  };
-  return fusedEnabled && (t == torch::kFloat32 || t == torch::kBFloat16) && rowsOk(q) && rowsOk(k) && rowsOk(v) &&
-         ftlab::attention::isaFor(D)[0] != '\0';
-}
-
-Tensor fusedInference(const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int64_t>& lengths,
-                      int64_t H, double scale) {
-  auto out = torch::empty({q.size(0), q.size(1)}, q.options());
-  ftlab::attention::Problem p;
-  p.q = {q.data_ptr(), q.stride(0)};
-  p.k = {k.data_ptr(), k.stride(0)};
-  p.v = {v.data_ptr(), v.stride(0)};
-  p.out = out.data_ptr();
-  p.outStride = out.stride(0);
-  p.bf16 = q.scalar_type() == torch::kBFloat16;
-  p.heads = H;
-  p.headSize = q.size(1) / H;
-  p.scale = static_cast<float>(scale);
-  p.lengths = lengths;
-  int64_t o = 0;
-  for (auto L : lengths) p.offsets.push_back(o), o += L;
-  ftlab::attention::run(p);
-  return out;
-}
 
 // setFusedAttention(on: boolean) -> the instruction set the inference kernel uses for head size D
 // ("avx512" | "avx2" | "" where libtorch runs it): fusedAttentionIsa(D)

@@ -155,7 +155,7 @@ native_dir="${FTLAB_NATIVE_DIR:-native}"
 if [ "$native_dir" != native ]; then
   mkdir -p "$native_dir"
   # every source the addon builds from (binding.gyp lists them)
-  cp native/binding.gyp native/find-libtorch.cjs native/*.cc native/*.h "$native_dir/"
+  cp native/binding.gyp native/find-libtorch.cjs native/*.cc native/*.h native/*.inc "$native_dir/"
 fi
 say "building the engine against $(node native/find-libtorch.cjs describe | node -e 'const t = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(`libtorch ${t.version} (${t.source}: ${t.libdir})`)')"
 FTLAB_NATIVE_DIR="$native_dir" npm run --silent build:native

@@ -64,17 +64,32 @@ for (const D of [8, 16, 32, 64]) {
     ));
 }
 
-test('with gradients the kernel is not used: libtorch path, same values, gradients flow', () =>
-  tidy(() => {
-    manualSeed(7);
-    const C = H * 32;
-    const N = LENGTHS.reduce((a, b) => a + b, 0);
-    const x = randn([N, 3 * C]).setRequiresGrad();
+/** Training: output and the gradient of sum(y * w) w.r.t. the [N, 3C] rows, on one path. */
+function trainStep(x0: Tensor, w: Tensor, C: number, fused: boolean, dropout: number): [Tensor, Tensor] {
+  native.setFusedAttention(fused);
+  try {
+    manualSeed(11); // the same dropout mask on both paths
+    const x = x0.clone().setRequiresGrad();
     const part = (i: number) => x.slice(1, i * C, (i + 1) * C);
-    const y = packedAttention(part(0), part(1), part(2), LENGTHS, H, 0.2);
-    y.sum().backward();
-    const g = x.grad;
-    assert.ok(g !== null && maxAbs(g) > 0);
-    const inference = noGrad(() => packedAttention(part(0), part(1), part(2), LENGTHS, H, 0.2));
-    assert.ok(maxAbs(inference.sub(y.detach())) < 1e-5);
-  }));
+    const y = packedAttention(part(0), part(1), part(2), LENGTHS, H, 0.2, dropout, dropout > 0);
+    y.mul(w).sum().backward();
+    return [y.detach(), x.grad!];
+  } finally {
+    native.setFusedAttention(true);
+  }
+}
+
+for (const dropout of [0, 0.1])
+  test(`training forward${dropout > 0 ? ' with dropout' : ''}: the kernel's output and gradients equal libtorch's within 1e-5`, () =>
+    tidy(() => {
+      manualSeed(7);
+      const C = H * 32;
+      const N = LENGTHS.reduce((a, b) => a + b, 0);
+      const x0 = randn([N, 3 * C]);
+      const w = randn([N, C]);
+      const [y0, g0] = trainStep(x0, w, C, false, dropout);
+      const [y1, g1] = trainStep(x0, w, C, true, dropout);
+      assert.ok(maxAbs(y0.sub(y1)) < 1e-5, `output differs by ${maxAbs(y0.sub(y1))}`);
+      assert.ok(maxAbs(g0.sub(g1)) < 1e-5, `gradient differs by ${maxAbs(g0.sub(g1))}`);
+      assert.ok(maxAbs(g1) > 0);
+    }));
