@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { hasPythonModule, runPeer, PEER_SETUP_HINT } from './peers/python.ts';
 import { hasFusedAdamW, setThreads, manualSeed, matmulPaths, pathLine, tidy } from '../src/engine/index.ts';
+import { native } from '../src/engine/native.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadTextTriples } from '../src/data/triples.ts';
 import { tripletLoss } from '../src/train/losses/triplet-loss.ts';
@@ -39,7 +40,8 @@ if (!torchPeer)
   console.log(`PyTorch peer: torch is not importable (no ratio printed); to measure it: ${PEER_SETUP_HINT}`);
 // Each setting runs padded (length-sorted chunks of 8, the trainer's path before packing) and packed
 // (no padding: Bert.forwardPacked) on the same batches, then PyTorch eager once.
-// BENCH_PACKED=padded,packed,single adds packed with AdamW in single ops (the step before the fused kernel).
+// BENCH_PACKED=padded,packed,single adds packed with AdamW in single ops (the step before the fused kernel);
+// libtorch-attention: packed with libtorch's attention ops in the forward (before the hand-written kernel).
 // Each variant trains on batches of its own (the triples from another offset): a batch shape seen
 // before runs ~20% faster (allocator and oneDNN warm), and in training every step's shapes are new.
 const variants = (process.env.BENCH_PACKED ?? 'padded,packed').split(',');
@@ -111,7 +113,9 @@ for (const mode of (process.env.BENCH_MODES ?? 'full,lora').split(',') as ('full
     let enc: SentenceEncoder | null = null;
     for (const [i, v] of variants.entries()) {
       // the first variant trains on the PyTorch peer's batches
+      native.setFusedAttention(v !== 'libtorch-attention');
       const r = measure(mode, B, v !== 'padded', v !== 'single' && hasFusedAdamW(), i * (STEPS + 1) * B + i);
+      native.setFusedAttention(true);
       rows.push({ name: v, tps: r.tps });
       enc?.dispose();
       enc = r.enc;

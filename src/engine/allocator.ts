@@ -9,6 +9,11 @@
 // A preload has to be in place when the process starts, so the CLI (and each benchmark) restarts
 // itself once, in place (execve: the same pid), with Debian's libtcmalloc-minimal4 in LD_PRELOAD,
 // when the library is installed. FTLAB_ALLOCATOR=system keeps glibc's malloc.
+//
+// TCMALLOC_RELEASE_RATE=0 (unless set already): tcmalloc keeps the pages it frees instead of
+// handing them back to the kernel bit by bit. Measured on the encode loop (2,000 pool passages,
+// 2 threads, runs interleaved): +4-8% fp32 and +3-11% bf16 tokens/s; training unchanged, and the
+// same peak RSS (the heap's high-water mark is what it keeps).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -39,7 +44,8 @@ export function allocatorName(): 'tcmalloc' | 'glibc' | 'other' {
 /** One phrase for the engine's path line: which allocator, and how to get tcmalloc where it is missing. */
 export function allocatorLine(): string {
   const name = allocatorName();
-  if (name === 'tcmalloc') return 'allocator: tcmalloc (preloaded)';
+  if (name === 'tcmalloc')
+    return `allocator: tcmalloc (preloaded, release rate ${process.env.TCMALLOC_RELEASE_RATE ?? 'its default'})`;
   if (process.env.FTLAB_ALLOCATOR === 'system') return `allocator: ${name} (FTLAB_ALLOCATOR=system)`;
   return `allocator: ${name} (tcmalloc not found: apt-get install libtcmalloc-minimal4 makes training ~25% faster)`;
 }
@@ -57,7 +63,12 @@ export function preloadTcmalloc(): void {
   const helper = join(dirname(addonPath()), 'ftlab_exec.node');
   if (!lib || !existsSync(helper)) return;
   const preload = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
-  const next = { ...env, LD_PRELOAD: preload, FTLAB_ALLOCATOR: 'tcmalloc' };
+  const next = {
+    ...env,
+    LD_PRELOAD: preload,
+    FTLAB_ALLOCATOR: 'tcmalloc',
+    TCMALLOC_RELEASE_RATE: env.TCMALLOC_RELEASE_RATE ?? '0',
+  };
   const { execve } = createRequire(import.meta.url)(helper) as {
     execve(path: string, argv: string[], env: string[], channelFd?: number): never;
   };

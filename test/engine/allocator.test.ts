@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { allocatorName, preloadTcmalloc } from ${JSON.stringify(join(REPO, 'src/engine/allocator.ts'))};
 preloadTcmalloc();
 const input = readFileSync(0, 'utf8');
-process.stdout.write(JSON.stringify({ allocator: allocatorName(), pid: process.pid, input, preload: process.env.LD_PRELOAD ?? '' }));
+process.stdout.write(JSON.stringify({ allocator: allocatorName(), pid: process.pid, input, preload: process.env.LD_PRELOAD ?? '', release: process.env.TCMALLOC_RELEASE_RATE ?? '' }));
 process.exitCode = 3;
 `;
 
@@ -22,7 +22,7 @@ function run(env: Record<string, string>) {
     cwd: REPO,
     input: 'passage one\npassage two\n',
     encoding: 'utf8',
-    env: { ...process.env, FTLAB_ALLOCATOR: '', LD_PRELOAD: '', ...env },
+    env: { ...process.env, FTLAB_ALLOCATOR: '', LD_PRELOAD: '', TCMALLOC_RELEASE_RATE: undefined, ...env },
   });
   return { status: r.status, stderr: r.stderr, out: JSON.parse(r.stdout) as Record<string, string | number> };
 }
@@ -37,6 +37,8 @@ test('restarts in place with tcmalloc where it is installed: same pid, stdin, st
   }
   assert.equal(r.out.allocator, 'tcmalloc');
   assert.match(String(r.out.preload), /libtcmalloc_minimal/);
+  assert.equal(r.out.release, '0'); // freed pages kept (faster encoding)
+  assert.equal(run({ TCMALLOC_RELEASE_RATE: '2' }).out.release, '2'); // a rate the user set stands
   // the parent's child is the restarted process itself, not a wrapper around it
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: REPO,
