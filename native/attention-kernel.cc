@@ -1,4 +1,4 @@
-// Attention for inference over packed sequences, written by hand: per sequence and head,
+// The attention forward over packed sequences, written by hand: per sequence and head,
 // softmax(Q K^T * scale) V, a few query rows at a time with their scores kept in L1, fp32
 // arithmetic (bf16 operands are widened on load and rounded to nearest even on store).
 // Why by hand: libtorch runs these small products (L ~ 70 tokens, D = 32) as per-sequence bmm,
@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 
 namespace ftlab::attention {
@@ -26,8 +27,7 @@ inline float toF32(uint16_t x) {
   return f;
 }
 
-// exp as Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial for e^r, 2^n through
-// the exponent bits; below -87.3 (where e^x leaves the normal floats) the result is 0.
+// Cephes' expf constants, for vexp (attention-kernel.inc): the range kept, ln2 split in two, the polynomial.
 constexpr float kExpHi = 88.3762626647949f, kExpLo = -87.3365447504f, kLog2e = 1.44269504088896341f;
 constexpr float kC1 = 0.693359375f, kC2 = -2.12194440e-4f;
 constexpr float kP[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
@@ -48,16 +48,13 @@ inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
 inline float hmax(V x) { return _mm512_reduce_max_ps(x); }
 inline float hsum(V x) { return _mm512_reduce_add_ps(x); }
-inline V vexp(V x) {
-  const __mmask16 under = _mm512_cmp_ps_mask(x, vset1(kExpLo), _CMP_LT_OQ);
-  x = _mm512_min_ps(_mm512_max_ps(x, vset1(kExpLo)), vset1(kExpHi));
-  const V n = _mm512_roundscale_ps(_mm512_mul_ps(x, vset1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const V r = vfma(n, vset1(-kC2), vfma(n, vset1(-kC1), x));
-  V y = vset1(kP[0]);
-  for (int i = 1; i < 6; i++) y = vfma(y, r, vset1(kP[i]));
-  y = vfma(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, vset1(1.0f)));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_maskz_mul_ps(static_cast<__mmask16>(~under), y, _mm512_castsi512_ps(e));
+inline V vclamp(V x, float lo, float hi) { return _mm512_min_ps(_mm512_max_ps(x, vset1(lo)), vset1(hi)); }
+inline V vround(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline V vpow2(V n) {  // 2^n for integral n in the normal range, through the exponent bits
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
+inline V vzeroBelow(V y, V x, float lo) {  // y where x >= lo, else 0
+  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, vset1(lo), _CMP_GE_OQ), y);
 }
 inline V loadBf16(const uint16_t* p) {
   const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -96,17 +93,12 @@ inline float hsum(V x) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
 }
-inline V vexp(V x) {
-  const V under = _mm256_cmp_ps(x, vset1(kExpLo), _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, vset1(kExpLo)), vset1(kExpHi));
-  const V n = _mm256_round_ps(_mm256_mul_ps(x, vset1(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const V r = vfma(n, vset1(-kC2), vfma(n, vset1(-kC1), x));
-  V y = vset1(kP[0]);
-  for (int i = 1; i < 6; i++) y = vfma(y, r, vset1(kP[i]));
-  y = vfma(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, vset1(1.0f)));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+inline V vclamp(V x, float lo, float hi) { return _mm256_min_ps(_mm256_max_ps(x, vset1(lo)), vset1(hi)); }
+inline V vround(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline V vpow2(V n) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
+inline V vzeroBelow(V y, V x, float lo) { return _mm256_and_ps(_mm256_cmp_ps(x, vset1(lo), _CMP_GE_OQ), y); }
 inline V loadBf16(const uint16_t* p) {
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
@@ -133,9 +125,9 @@ const char* isaFor(int64_t headSize) {
 }
 
 void run(const Problem& p) {
-  const std::string isa = isaFor(p.headSize);
-  if (isa == "avx512") return avx512::run(p);
-  if (isa == "avx2") return avx2::run(p);
+  const char* isa = isaFor(p.headSize);
+  if (std::strcmp(isa, "avx512") == 0) return avx512::run(p);
+  if (std::strcmp(isa, "avx2") == 0) return avx2::run(p);
   throw std::logic_error("attention kernel: no instruction set for this head size");
 }
 

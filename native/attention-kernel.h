@@ -1,5 +1,5 @@
-// Inference attention over packed sequences, by hand (attention-kernel.cc): no libtorch calls
-// inside, only raw rows. Used by packed-attention.cc when no gradient and no dropout is asked.
+// The attention forward over packed sequences, by hand (attention-kernel.cc): no libtorch calls
+// inside, only raw rows. packed-attention.cc runs it for inference and for training's forward.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -24,6 +24,20 @@ Tensor heads(const Tensor& x, int64_t off, int64_t L, int64_t H) {
   return x.narrow(0, off, L).view({L, H, x.size(1) / H}).transpose(0, 1);
 }
 
+struct Layout {
+  std::vector<int64_t> lengths, offsets, probOffsets;  // tokens and probabilities per sequence
+  int64_t probs = 0;
+  Layout(const std::vector<int64_t>& ls, int64_t H) : lengths(ls) {
+    int64_t o = 0;
+    for (auto L : ls) {
+      offsets.push_back(o);
+      probOffsets.push_back(probs);
+      o += L;
+      probs += H * L * L;
+    }
+  }
+};
+
 // The forward goes to the hand-written kernel where the CPU and head size allow it
 // (attention-kernel.cc): inference straight from the packedAttention entry, training (fp32) from
 // the autograd forward below; setFusedAttention(false) keeps libtorch's ops (tests compare the two).
@@ -39,7 +53,7 @@ bool fusedApplies(const Tensor& q, const Tensor& k, const Tensor& v, int64_t D) 
 }
 
 ftlab::attention::Problem problemFor(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
-                                    const std::vector<int64_t>& lengths, int64_t H, double scale) {
+                                    const Layout& lay, int64_t H, double scale) {
   ftlab::attention::Problem p;
   p.q = {q.data_ptr(), q.stride(0)};
   p.k = {k.data_ptr(), k.stride(0)};
@@ -50,32 +64,18 @@ ftlab::attention::Problem problemFor(const Tensor& q, const Tensor& k, const Ten
   p.heads = H;
   p.headSize = q.size(1) / H;
   p.scale = static_cast<float>(scale);
-  p.lengths = lengths;
-  int64_t o = 0;
-  for (auto L : lengths) p.offsets.push_back(o), o += L;
+  p.lengths = lay.lengths;
+  p.offsets = lay.offsets;
+  p.probOffsets = lay.probOffsets;
   return p;
 }
 
 Tensor fusedInference(const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int64_t>& lengths,
                       int64_t H, double scale) {
   auto out = torch::empty({q.size(0), q.size(1)}, q.options());
-  ftlab::attention::run(problemFor(q, k, v, out, lengths, H, scale));
+  ftlab::attention::run(problemFor(q, k, v, out, Layout(lengths, H), H, scale));
   return out;
 }
-
-struct Layout {
-  std::vector<int64_t> lengths, offsets, probOffsets;  // tokens and probabilities per sequence
-  int64_t probs = 0;
-  Layout(const std::vector<int64_t>& ls, int64_t H) : lengths(ls) {
-    int64_t o = 0;
-    for (auto L : ls) {
-      offsets.push_back(o);
-      probOffsets.push_back(probs);
-      o += L;
-      probs += H * L * L;
-    }
-  }
-};
 
 struct PackedAttention : public torch::autograd::Function<PackedAttention> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, Tensor q, Tensor k, Tensor v,
@@ -91,10 +91,9 @@ struct PackedAttention : public torch::autograd::Function<PackedAttention> {
     Tensor keep;  // [sum H L^2] of 0 or 1/(1-p)
     if (drop) keep = torch::empty({lay.probs}, q.options()).bernoulli_(1 - dropoutP).div_(1 - dropoutP);
     if (q.scalar_type() == torch::kFloat32 && fusedApplies(q, k, v, q.size(1) / H)) {
-      auto p = problemFor(q, k, v, out, lengths, H, scale);
+      auto p = problemFor(q, k, v, out, lay, H, scale);
       p.probs = keepProbs ? probs.data_ptr<float>() : nullptr;
       p.keep = drop ? keep.data_ptr<float>() : nullptr;
-      p.probOffsets = lay.probOffsets;
       ftlab::attention::run(p);
     } else at::parallel_for(0, S, 1, [&](int64_t s0, int64_t s1) {
       at::NoGradGuard noGrad;

@@ -156,16 +156,16 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
   );
 }
 
-/** Which attention inference runs: the hand-written kernel (its ISA per head size) or libtorch's ops. */
+/** Which attention forward runs: the hand-written kernel (its ISA per head size) or libtorch's ops. */
 export function attentionLine(): string {
   const sizes = [8, 16, 32, 64, 128].map((d) => [d, native.fusedAttentionIsa(d)] as const).filter(([, isa]) => isa);
-  if (sizes.length === 0) return 'attention (inference): libtorch';
+  if (sizes.length === 0) return 'attention (forward): libtorch';
   const byIsa = new Map<string, number[]>();
   for (const [d, isa] of sizes) byIsa.set(isa, [...(byIsa.get(isa) ?? []), d]);
   const parts = [...byIsa].map(
     ([isa, ds]) => `${isa.toUpperCase().replace('AVX512', 'AVX-512')} for head size ${ds.join('/')}`,
   );
-  return `attention (inference): hand-written, ${parts.join(', ')}`;
+  return `attention (forward): hand-written, ${parts.join(', ')}`;
 }
 
 // The result is freed inside the scope: a kept one (freed only at GC) makes every call fault in

@@ -101,7 +101,7 @@ export interface NativeEngine {
     dropoutP: number,
     train: boolean,
   ): H;
-  /** Inference attention by hand (native/attention-kernel.cc): on (default) or libtorch's path. */
+  /** The attention forward by hand (native/attention-kernel.cc): on (default) or libtorch's ops. */
   setFusedAttention(on: boolean): void;
   /** The instruction set of the hand-written kernel for head size D: 'avx512' | 'avx2' | '' (libtorch's path). */
   fusedAttentionIsa(headSize: number): string;
