@@ -89,6 +89,8 @@ interface FoldSetup {
   validation: RerankTask | null; // the validation queries' candidates (null: none to choose by)
   evalKey: string;
   baseTest: StoredEvaluation | null;
+  /** The base model's validation nDCG@10: every unit's step 0 (null: no validation queries). */
+  baseValidation: Record<string, number> | null;
 }
 
 export function doseSteps(fractions: readonly number[], steps: number): { fraction: number; step: number }[] {
@@ -106,35 +108,67 @@ export function unitName(o: Pick<StudyOptions, 'seeds'>, u: Pick<StudyUnit, 'fol
   return o.seeds > 1 ? `${u.arm.name} seed ${u.seed} (${u.fold.name})` : `${u.arm.name} (${u.fold.name})`;
 }
 
+/** A fold made ready for its units: its negatives (null: no trained arm) and its setup. */
+interface ReadyFold {
+  setup: FoldSetup;
+  negatives: NegativesOutput | null;
+}
+
 /**
- * The fold's outcome; null on a worker that is not rank 0 (across workers, every unit runs where
- * it was claimed, and rank 0 alone then reads them all back from the stage cache).
+ * Every fold's outcome; null on a worker that is not rank 0. The work runs phase by phase over
+ * all folds at once, so that across workers a phase waits for the others once, not once per
+ * fold: the folds' negatives and setups (one worker each), every fold's sweep values, then
+ * every fold's units and base evaluations, longest first. Rank 0 then reads each fold back
+ * from the stage cache (one process: computes it there) and builds its tables.
  */
-export async function runFold(
+export async function runFolds(
+  ctx: StudyContext,
+  folds: readonly Fold[],
+  mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
+): Promise<FoldOutcome[] | null> {
+  const ready = await ctx.work.sharedEach('prepare', folds, foldTag, (fold) => readyFold(ctx, fold, mine));
+  const swept = await runSweeps(ctx, ready);
+  // the first seed of a swept arm is its sweep's run of the chosen value
+  const units = ready.map((r, i) => foldUnits(ctx, r, swept[i]!));
+  await spreadUnits(ctx, ready, units);
+  if (!ctx.work.lead) return null;
+  const out: FoldOutcome[] = [];
+  for (const [i, r] of ready.entries()) out.push(await foldOutcome(ctx, r, { units: units[i]!, swept: swept[i]! }));
+  return out;
+}
+
+async function readyFold(
   ctx: StudyContext,
   fold: Fold,
   mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
-): Promise<FoldOutcome | null> {
-  const { work } = ctx;
-  const tag = foldTag(fold);
-  const planned = studyUnits(ctx.options, fold);
-  const negatives = planned.length > 0 ? await work.shared(`negatives.${tag}`, () => mine(ctx, fold)) : null;
-  const setup = await work.shared(`setup.${tag}`, () => foldSetup(ctx, fold));
-  const swept: Swept =
-    ctx.options.sweeps && negatives ? await runSweeps(ctx, setup, negatives) : { arms: null, records: [], folders: {} };
-  // the first seed of a swept arm is its sweep's run of the chosen value
-  const units = (swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : planned).map((u) =>
-    u.k === 0 && swept.folders[u.arm.name] ? { ...u, folder: swept.folders[u.arm.name] } : u,
-  );
-  await spreadUnits(ctx, setup, units, negatives);
-  if (!work.lead) return null;
+): Promise<ReadyFold> {
+  const trains = studyUnits(ctx.options, fold).length > 0;
+  const negatives = trains ? await mine(ctx, fold) : null;
+  return { setup: await foldSetup(ctx, fold, trains), negatives };
+}
+
+/** The fold's units with its sweeps' choices; a swept arm's first seed trains in its chosen run's folder. */
+function foldUnits(ctx: StudyContext, r: ReadyFold, swept: Swept): StudyUnit[] {
+  const fold = r.setup.fold;
+  const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : studyUnits(ctx.options, fold);
+  return units.map((u) => (u.k === 0 && swept.folders[u.arm.name] ? { ...u, folder: swept.folders[u.arm.name] } : u));
+}
+
+/** Rank 0: the fold's units (trained here in one process, else read back), their test evaluations, its tables. */
+async function foldOutcome(
+  ctx: StudyContext,
+  r: ReadyFold,
+  run: { units: readonly StudyUnit[]; swept: Swept },
+): Promise<FoldOutcome> {
+  const { setup, negatives } = r;
   const reads = ctx.cache.timings.length;
-  const trained = await trainUnits(ctx, setup, units, negatives);
+  const trained = await trainUnits(ctx, setup, run.units, negatives);
   const arms = [baseOutcome(ctx, setup), ...trained];
   for (const a of arms) await testEvaluations(ctx, setup, a);
   // across workers these were reads of what the units wrote (their timings are already in)
-  if (work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
-  return { fold, negatives, sweeps: swept.records, arms, retrieval: sections(ctx, setup.fold, arms) };
+  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
+  const fold = setup.fold;
+  return { fold, negatives, sweeps: run.swept.records, arms, retrieval: sections(ctx, fold, arms) };
 }
 
 function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
@@ -157,19 +191,26 @@ function keepComputed(timings: StageTiming[], from: number): void {
 }
 
 /**
- * Across workers: the base's evaluations and each unit (its training, then its test
- * evaluations), each run by the worker that claims it. One process: nothing (runFold runs them).
+ * Across workers: every fold's units (its training, then its test evaluations) and base
+ * evaluations, each run by the worker that claims it, the longest first over all folds (so the
+ * last to start are short, and no worker waits for the others at a fold's end). One process:
+ * nothing (foldOutcome runs them).
  */
 async function spreadUnits(
   ctx: StudyContext,
-  setup: FoldSetup,
-  units: readonly StudyUnit[],
-  negatives: NegativesOutput | null,
+  ready: readonly ReadyFold[],
+  units: readonly (readonly StudyUnit[])[],
 ): Promise<void> {
   const graceful = ctx.options.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
-  const id = (u: StudyUnit | null): string => (u ? `${u.arm.name}.seed-${u.k}` : 'base');
-  const work = negatives ? longestFirst(ctx.options, units, negatives) : units;
-  await ctx.work.spread(`units.${setup.tag}`, [...work, null], id, async (u) => {
+  type Item = { r: ReadyFold; u: StudyUnit | null };
+  const trained = ready.flatMap((r, i) => (r.negatives ? units[i]!.map((u) => ({ r, u, arm: u.arm, k: u.k })) : []));
+  const work: Item[] = [
+    ...longestFirst(ctx.options, trained, (x) => x.r.negatives!),
+    ...ready.map((r) => ({ r, u: null })),
+  ];
+  const id = ({ r, u }: Item): string => `${r.setup.tag}/${u ? `${u.arm.name}.seed-${u.k}` : 'base'}`;
+  await ctx.work.spread('units', work, id, async ({ r, u }) => {
+    const { setup, negatives } = r;
     workerLog(ctx, u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`);
     const a = u ? await graceful((signal) => trainUnit(ctx, setup, u, { negatives: negatives!, signal })) : null;
     await testEvaluations(ctx, setup, a ?? baseOutcome(ctx, setup));
@@ -178,16 +219,16 @@ async function spreadUnits(
 
 /**
  * The units in the order workers claim them: the longest first (its steps x batch x the arm's
- * cost per triplet), so the last to start are short and the workers finish close together
- * (seed-major order left one worker idle for up to a long unit at each fold's end).
+ * cost per triplet, with its own fold's and seed's triples), so the last to start are short and
+ * the workers finish close together (seed-major order left one worker idle for up to a long unit).
  */
 export function longestFirst<U extends Pick<StudyUnit, 'arm' | 'k'>>(
   o: StudyOptions,
   units: readonly U[],
-  negatives: NegativesOutput,
+  negativesOf: (u: U) => NegativesOutput,
 ): U[] {
   const cost = (u: U): number => {
-    const triples = seedTriples(negatives, u.k)[`train-${u.arm.negatives!}`].count;
+    const triples = seedTriples(negativesOf(u), u.k)[`train-${u.arm.negatives!}`].count;
     return unitSteps(o, u.arm, triples) * armShape(o, u.arm).batchSize * tripletCost(u.arm);
   };
   return units
@@ -239,51 +280,64 @@ function sweepRunName(r: SweepRun): string {
 }
 
 /**
- * Each sweep whose arm runs: every value trained at the first seed (across workers, each
- * value where it was claimed), scored on validation; the arms with the choices. A value's run
- * is the unit its arm would train at the first seed, test snapshots included, so the chosen
- * value's run is that unit (`folders`) and is not trained twice; the choice reads validation only.
+ * Each fold's sweeps (none without --sweeps or negatives): every value trained at the first seed
+ * (across workers, all folds' values in one spread, each where it was claimed), scored on
+ * validation; the arms with the choices. A value's run is the unit its arm would train at the
+ * first seed, test snapshots included, so the chosen value's run is that unit (`folders`) and is
+ * not trained twice; the choice reads validation only.
  */
-async function runSweeps(ctx: StudyContext, setup: FoldSetup, negatives: NegativesOutput): Promise<Swept> {
-  const runs = sweepRuns(ctx, setup);
-  const train = (r: SweepRun) => trainUnit(ctx, setup, r.unit, { negatives, signal: undefined, folder: r.folder });
+async function runSweeps(ctx: StudyContext, ready: readonly ReadyFold[]): Promise<Swept[]> {
+  const runs = ready.map((r) => (ctx.options.sweeps && r.negatives ? sweepRuns(ctx, r.setup) : []));
+  const all = ready.flatMap((r, i) => runs[i]!.map((run) => ({ ...run, r, arm: run.unit.arm, k: 0 })));
   const reads = ctx.cache.timings.length;
   await ctx.work.spread(
-    `sweeps.${setup.tag}`,
-    longestFirst(
-      ctx.options,
-      runs.map((r) => ({ ...r, arm: r.unit.arm, k: 0 })),
-      negatives,
-    ),
-    (r) => r.folder,
-    async (r) => {
-      workerLog(ctx, sweepRunName(r));
-      await train(r);
+    'sweeps',
+    longestFirst(ctx.options, all, (x) => x.r.negatives!),
+    (x) => `${x.r.setup.tag}/${x.folder}`,
+    async (x) => {
+      workerLog(ctx, sweepRunName(x));
+      await trainSweepRun(ctx, x.r, x);
     },
   );
+  const out: Swept[] = [];
+  for (const [i, r] of ready.entries())
+    out.push(ctx.options.sweeps && r.negatives ? await sweepChoices(ctx, r, runs[i]!) : NOT_SWEPT);
+  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
+  return out;
+}
+
+const NOT_SWEPT: Swept = { arms: null, records: [], folders: {} };
+
+function trainSweepRun(ctx: StudyContext, r: ReadyFold, run: SweepRun): Promise<ArmOutcome> {
+  return trainUnit(ctx, r.setup, run.unit, { negatives: r.negatives!, signal: undefined, folder: run.folder });
+}
+
+/** One fold's sweeps, chosen (one process: the runs train here; across workers: reads of what the workers trained). */
+async function sweepChoices(ctx: StudyContext, r: ReadyFold, runs: readonly SweepRun[]): Promise<Swept> {
   const arms = [...ctx.options.arms];
   const records: SweepRecord[] = [];
   const folders: Record<string, string> = {};
+  const fold = r.setup.fold.name;
   for (const sweep of SWEEPS) {
-    const own = runs.filter((r) => r.sweep === sweep);
+    const own = runs.filter((x) => x.sweep === sweep);
     if (own.length === 0) continue;
-    // one process: the runs train here; across workers: reads of what the workers trained
     const scores = [];
-    for (const r of own) scores.push((await train(r)).record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
-    const rec = sweepRecord(setup.fold.name, sweep, scores);
+    for (const x of own)
+      scores.push((await trainSweepRun(ctx, r, x)).record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
+    const rec = sweepRecord(fold, sweep, scores);
     ctx.log(
-      `sweep ${sweep.arm} ${sweep.parameter} (${setup.fold.name}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
+      `sweep ${sweep.arm} ${sweep.parameter} (${fold}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
     );
     records.push(rec);
     const i = arms.findIndex((a) => a.name === sweep.arm);
     arms[i] = sweep.apply(arms[i]!, rec.chosen);
-    folders[sweep.arm] = own.find((r) => r.value === rec.chosen)!.folder;
+    folders[sweep.arm] = own.find((x) => x.value === rec.chosen)!.folder;
   }
-  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
   return { arms, records, folders };
 }
 
-async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
+/** The fold's candidate lists and the base's evaluations (its validation only where units train: their step 0). */
+async function foldSetup(ctx: StudyContext, fold: Fold, trains: boolean): Promise<FoldSetup> {
   const o = ctx.options;
   const rerankable = fold.testRun !== null && o.protocols.includes('rerank');
   const c = fold.collection;
@@ -301,7 +355,12 @@ async function foldSetup(ctx: StudyContext, fold: Fold): Promise<FoldSetup> {
       )
     : null;
   const evalKey = evaluationKey(fold, o, ctx.metrics, ctx.baseId);
-  return { fold, tag, test, validation, evalKey, baseTest };
+  // training's validation runs in fp32, as does this (ctx.base, not evalBase)
+  const baseValidation =
+    validation && trains
+      ? await ctx.cache.run(`validation.${tag}.base`, { evalKey }, () => validationScores(ctx.base, validation))
+      : null;
+  return { fold, tag, test, validation, evalKey, baseTest, baseValidation };
 }
 
 /**
@@ -400,10 +459,20 @@ function checkedTriples(o: StudyOptions, unit: StudyUnit, negatives: NegativesOu
 }
 
 /** Validation nDCG@10 re-ranking the validation queries' candidates (chooses checkpoints; never the test fold). */
+function validationScores(enc: SentenceEncoder, task: RerankTask): Record<string, number> {
+  return means(rerankEvaluation(enc, task, ['nDCG@10'], 'validation'));
+}
+
+/**
+ * The trainer's validation. Step 0 is the model as loaded, the same for every unit of the fold
+ * (full fine-tuning starts from the base's weights, LoRA's B from zeros, the recipe from the
+ * base): its score is the fold's, computed once (a test checks the equality for each method).
+ */
 function validationEvaluator(setup: FoldSetup): RetrievalEvaluator | undefined {
   const task = setup.validation;
   if (!task || task.set.queries.size === 0) return undefined;
-  return async (enc) => means(rerankEvaluation(enc, task, ['nDCG@10'], 'validation'));
+  const base = setup.baseValidation;
+  return async (enc, step) => (step === 0 && base ? base : validationScores(enc, task));
 }
 
 /** A unit's test evaluations: re-ranking at the chosen checkpoint and the last step; dense where asked. */

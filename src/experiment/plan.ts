@@ -34,12 +34,21 @@ export function measureThroughput(encoder: SentenceEncoder, collection: Collecti
   return { passagesPerSecond: sample.length / Math.max(1e-6, (performance.now() - t0) / 1000), sample: sample.length };
 }
 
+/**
+ * When a stage runs (fold-study.ts): the folds' shared stages (one worker a fold), every fold's
+ * sweep values, every fold's units, each phase waiting for the last; then rank 0's analysis.
+ */
+export type PlanPhase = 'prepare' | 'sweeps' | 'units' | 'analysis';
+
 export interface PlanLine {
   stage: string;
   passages: number;
   seconds: number;
-  /** Units (training, sweeps, their evaluations): across workers each runs where it is claimed. */
-  spread?: boolean;
+  phase: PlanPhase;
+  /** The seconds of each piece a worker claims alone (a sweep's values, an arm's seeds); absent: one piece. */
+  pieces?: number[];
+  /** A prepare stage's fold: a fold's stages run on one worker, one after another. */
+  fold?: string;
 }
 
 /**
@@ -58,15 +67,20 @@ export interface PlannedWork {
 export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: PlannedWork): PlanLine[] {
   const miningPassages = work.miningPassages;
   const lines: PlanLine[] = [];
-  const add = (stage: string, passages: number, extraSeconds = 0, rate = t.passagesPerSecond): void => {
-    lines.push({ stage, passages, seconds: passages / rate + extraSeconds });
+  const fp32 = t.passagesPerSecond;
+  // evaluation encodes run in --precision (training, its snapshots, validation and mining in fp32)
+  const evalRate = t.evaluation ?? fp32;
+  const prepare = (fold: string, stage: string, passages: number, rate = fp32): void => {
+    lines.push({ stage, passages, seconds: passages / rate, phase: 'prepare', fold });
   };
-  const unit = (stage: string, passages: number): void => {
-    lines.push({ stage, passages, seconds: passages / t.passagesPerSecond, spread: true });
+  /** Spread work: `pieces` in passages, each claimed by one worker. */
+  const spread = (phase: 'sweeps' | 'units', stage: string, pieces: number[], rate = fp32): void => {
+    const passages = pieces.reduce((a, b) => a + b, 0);
+    lines.push({ stage, passages, seconds: passages / rate, phase, pieces: pieces.map((p) => p / rate) });
   };
-  // evaluation encodes run in --precision (training, its snapshots and mining in fp32)
-  const evaluate = (stage: string, passages: number, extraSeconds = 0): void =>
-    add(stage, passages, extraSeconds, t.evaluation ?? t.passagesPerSecond);
+  const analysis = (stage: string, passages: number, extraSeconds = 0): void => {
+    lines.push({ stage, passages, seconds: passages / evalRate + extraSeconds, phase: 'analysis' });
+  };
   const trained = o.arms.filter((a) => a.kind !== 'base');
   for (const f of folds) {
     const test = f.testRun
@@ -82,49 +96,62 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
         )
       : 0;
     const triples = work.triples(f);
-    add(`${f.name}: mine negatives (base over ${miningPassages} passages)`, trained.length > 0 ? miningPassages : 0);
-    evaluate(`${f.name}: base on the test fold`, o.protocols.includes('rerank') ? test : 0);
+    if (trained.length > 0)
+      prepare(f.name, `${f.name}: mine negatives (base over ${miningPassages} passages)`, miningPassages);
+    if (o.protocols.includes('rerank')) prepare(f.name, `${f.name}: base on the test fold`, test, evalRate);
+    // every unit's step 0 is the base: its validation is scored once a fold
+    if (trained.length > 0 && val > 0) prepare(f.name, `${f.name}: base on the validation queries`, val);
     for (const a of trained) {
       const steps = unitSteps(o, a, triples);
       const shape = armShape(o, a);
       // the last step is always snapshot; the first seed also snapshots the dose curve
       const curve = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
-      const evals = Math.min(steps, 4) + 1; // validations, step 0 included
+      const evals = Math.min(steps, 4); // validations after step 0
       const run = (snapshots: number): number =>
         steps * shape.batchSize * tripletCost(a) + snapshots * test + evals * val;
       // a swept arm's first seed is its sweep's run of the chosen value
       const sweep = o.sweeps ? SWEEPS.find((s) => s.arm === a.name) : undefined;
       if (sweep)
-        unit(
+        spread(
+          'sweeps',
           `${f.name}: sweep ${a.name} ${sweep.parameter} (${sweep.values.length} values x ${describeShape(shape, steps)}` +
             `, chosen on validation; the chosen value's run is the first seed) + ${curve} test snapshots + ${evals} validations each`,
-          sweep.values.length * run(curve),
+          sweep.values.map(() => run(curve)),
         );
       const first = sweep ? 0 : 1;
       const later = o.seeds - 1;
       if (first + later === 0) continue;
       const seeds = sweep ? `${later} more seed${later > 1 ? 's' : ''} x ` : o.seeds > 1 ? `${o.seeds} seeds x ` : '';
-      unit(
+      spread(
+        'units',
         `${f.name}: train ${a.name} (${seeds}${describeShape(shape, steps)}) + ` +
           `${first * curve + later} test snapshots + ${(first + later) * evals} validations`,
-        first * run(curve) + later * run(1),
+        [...Array(first).fill(run(curve)), ...Array(later).fill(run(1))],
       );
     }
+    const units = trained.length * o.seeds;
     // training's snapshots are fp32: in another precision each unit's chosen and final checkpoints are evaluated again
     if (o.precision !== 'fp32' && o.protocols.includes('rerank'))
-      evaluate(
-        `${f.name}: chosen and final checkpoints on the test fold in ${o.precision} (${trained.length * o.seeds} units)`,
-        2 * trained.length * o.seeds * test,
+      spread(
+        'units',
+        `${f.name}: chosen and final checkpoints on the test fold in ${o.precision} (${units} units)`,
+        Array(units).fill(2 * test),
+        evalRate,
       );
     if (o.protocols.includes('dense'))
-      evaluate(`${f.name}: dense over the collection (${o.arms.length} models)`, o.arms.length * f.collection.size);
+      spread(
+        'units',
+        `${f.name}: dense over the collection (${units + 1} models)`,
+        Array(units + 1).fill(f.collection.size),
+        evalRate,
+      );
   }
-  evaluate(
+  analysis(
     `timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`,
     Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST),
   );
   const points = 2 * o.geometryPairs * o.arms.length; // a query and a passage per pair, per model
-  evaluate(
+  analysis(
     `geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`,
     points / 2,
     o.umap ? points * UMAP_SECONDS_PER_POINT : 0,
@@ -132,15 +159,45 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
   return lines;
 }
 
-/** The plan's lines and total; across `workers`, the units' time shared among them (at best: evenly). */
+/**
+ * The wall time on `workers`: each phase's pieces claimed longest first by whichever worker is
+ * free (as work-units.ts spreads them), a phase starting when the last ended, then rank 0's
+ * analysis. One worker: the sum.
+ */
+export function projectWall(lines: readonly PlanLine[], workers: number): number {
+  const prepared = new Map<string, number>();
+  for (const l of lines.filter((x) => x.phase === 'prepare'))
+    prepared.set(l.fold ?? l.stage, (prepared.get(l.fold ?? l.stage) ?? 0) + l.seconds);
+  const pieces = (phase: PlanPhase) => lines.filter((l) => l.phase === phase).flatMap((l) => l.pieces ?? [l.seconds]);
+  const analysis = lines.filter((l) => l.phase === 'analysis').reduce((s, l) => s + l.seconds, 0);
+  return (
+    makespan([...prepared.values()], workers) +
+    makespan(pieces('sweeps'), workers) +
+    makespan(pieces('units'), workers) +
+    analysis
+  );
+}
+
+/** Longest first, each piece to the worker free soonest: when the last one ends. */
+export function makespan(pieces: readonly number[], workers: number): number {
+  const free = Array<number>(Math.max(1, workers)).fill(0);
+  for (const p of [...pieces].sort((a, b) => b - a)) {
+    const w = free.indexOf(Math.min(...free));
+    free[w]! += p;
+  }
+  return Math.max(...free);
+}
+
+/** The plan's lines and total; across `workers`, the projected wall time of their schedule. */
 export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions, workers = 1): string[] {
   const total = lines.reduce((s, l) => s + l.seconds, 0);
-  const units = lines.reduce((s, l) => s + (l.spread ? l.seconds : 0), 0);
+  const spread = lines.reduce((s, l) => s + (l.phase === 'sweeps' || l.phase === 'units' ? l.seconds : 0), 0);
   const across =
     workers > 1
       ? [
-          `  across ${workers} workers (each measured as above): ~${formatDuration(total - units + units / workers)} ` +
-            `if the units (training, sweeps) divide evenly; ~${formatDuration(units)} of them, the rest on rank 0`,
+          `  across ${workers} workers (each measured as above): ~${formatDuration(projectWall(lines, workers))}, ` +
+            `each phase's pieces claimed longest first (the folds' shared stages, the sweeps, ` +
+            `~${formatDuration(spread)} of units), the analysis on rank 0`,
         ]
       : [];
   const arms = o.arms.map((a) => a.name).join(', ');

@@ -15,7 +15,7 @@ import { armShape } from './arm-shape.ts';
 import { closeContext, openContext, type StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { StudyDataset } from './dataset.ts';
-import { runFold, type FoldOutcome } from './fold-study.ts';
+import { runFolds, type FoldOutcome } from './fold-study.ts';
 import { studyNotes } from './notes.ts';
 import type { StudyOptions } from './options.ts';
 import { PAPER_NUMBERS } from './paper-numbers.ts';
@@ -80,18 +80,15 @@ async function studyIn(
 ): Promise<StudyResults | null> {
   const o = ctx.options;
   const { startedAt, t0 } = t;
-  const outcomes: FoldOutcome[] = [];
+  let outcomes: FoldOutcome[] | null;
   try {
-    if (ctx.work.lead) printPlan(ctx, dataset, folds);
-    for (const fold of folds) {
-      const outcome = await runFold(ctx, fold, dataset.negatives);
-      if (outcome) outcomes.push(outcome);
-    }
+    if (ctx.work.lead) printPlan(ctx, dataset, folds, ctx.work.size);
+    outcomes = await runFolds(ctx, folds, dataset.negatives);
   } finally {
     closeContext(ctx);
   }
   // a worker other than rank 0 writes nothing more: it waits for rank 0's results
-  if (!ctx.work.lead) return ctx.work.finish().then(() => null);
+  if (outcomes === null) return ctx.work.finish().then(() => null);
   const tAnalysis = performance.now();
   const analysis = await analysisStage(outcomes, o, dataset.timingQueries(o.data));
   ctx.cache.timings.push({ name: 'analysis', seconds: (performance.now() - tAnalysis) / 1000, cached: false });
@@ -125,14 +122,14 @@ export async function studyPlan(o: StudyOptions, dataset: StudyDataset = PRESETS
   const folds = await dataset.loadFolds(o);
   const ctx = openContext(o, dataset.metrics);
   try {
-    printPlan(ctx, dataset, folds);
+    printPlan(ctx, dataset, folds, world().size); // under a launcher: projected across its workers
   } finally {
     closeContext(ctx);
   }
 }
 
-/** The plan with its time estimated from throughput measured now, and each fold's sizes. */
-function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): void {
+/** The plan with its time estimated from throughput measured now (and across `workers`), and each fold's sizes. */
+function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[], workers: number): void {
   const o = ctx.options;
   const fp32 = measureThroughput(ctx.base, folds[0]!.collection);
   const t =
@@ -143,7 +140,7 @@ function printPlan(ctx: StudyContext, dataset: StudyDataset, folds: Fold[]): voi
   ctx.log(`engine: ${pathLine()}`);
   const mining = dataset.miningPassages(folds[0]!, o);
   const work = { miningPassages: mining, triples: (f: Fold) => dataset.plannedTriples(f, o) };
-  for (const line of formatPlan(planStudy(folds, o, t, work), t, o, ctx.work.size)) ctx.log(line);
+  for (const line of formatPlan(planStudy(folds, o, t, work), t, o, workers)) ctx.log(line);
   for (const line of formatDesign(studyDesign(o, folds))) ctx.log(line);
   for (const f of folds)
     ctx.log(

@@ -3,9 +3,10 @@
 // claimed through the group's store: each worker adds 1 to the unit's key and runs the units it
 // was first to (a worker that is free claims the next), alone on its rank (no collectives),
 // writing the unit's files into the shared run folder through the stage cache; a sweep's
-// values are spread the same way. Shared stages (negatives, the fold's setup with the base's
-// evaluation) are rank 0's; the others wait for its key, then read them from the stage cache. When every unit is done, rank 0 reads them all back from the
-// cache (as a rerun would), runs the analysis and writes the results; the others wait for that.
+// values are spread the same way. Shared stages (a fold's negatives and setup with the base's
+// evaluation) are claimed too, one fold a worker; every worker then reads them from the stage
+// cache. When every unit is done, rank 0 reads them all back from the cache (as a rerun
+// would), runs the analysis and writes the results; the others wait for that.
 //
 // With `--parallel data` the units are not claimed: every worker runs each unit, in order,
 // together (withWholeWorld): its training is data-parallel (each rank a slice of every batch,
@@ -34,6 +35,12 @@ export interface StudyWork {
   /** A stage every worker reads: rank 0 runs it first; the others wait, then run it (a stage-cache read). */
   shared<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /**
+   * Stages every worker reads, one per item: each is computed once, by the worker that claims
+   * it (data-parallel: by rank 0), then read by every worker (stage-cache reads, whose timings
+   * are dropped: rank 0 keeps each stage's time as the worker that computed it measured it).
+   */
+  sharedEach<U, T>(name: string, items: readonly U[], id: (u: U) => string, fn: (u: U) => Promise<T>): Promise<T[]>;
+  /**
    * Runs the units this worker claims; returns when every worker's are done. Rank 0's stage
    * timings then hold every unit's, as the worker that ran it measured them.
    */
@@ -56,11 +63,19 @@ export const ONE_PROCESS: StudyWork = {
   size: 1,
   trainingRanks: 1,
   shared: (_name, fn) => fn(),
+  sharedEach: (_name, items, _id, fn) => inOrder(items, fn),
   spread: async () => {},
   run: (fn) => fn(),
   finish: async () => {},
   beat: () => {},
 };
+
+/** fn over the items, one after another. */
+async function inOrder<U, T>(items: readonly U[], fn: (u: U) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (const u of items) out.push(await fn(u));
+  return out;
+}
 
 /** How a study shares its units among workers: each claimed by one (units), or all trained together (data). */
 export type StudyParallel = 'units' | 'data';
@@ -108,7 +123,7 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
     });
   };
   const lead = world.rank === 0;
-  return {
+  const work: StudyWork = {
     lead,
     rank: world.rank,
     size: world.size,
@@ -121,6 +136,17 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
       }
       await until(() => store.has(key(`shared/${name}`)));
       return fn();
+    },
+    async sharedEach(name, items, id, fn) {
+      if (parallel === 'data') return inOrder(items, (u) => work.shared(`${name}/${id(u)}`, () => fn(u)));
+      await work.spread(name, items, id, async (u) => {
+        await fn(u);
+      });
+      const reads = timings.length;
+      const values = await inOrder(items, fn);
+      const computed = timings.slice(reads).filter((t) => !t.cached); // a stage no worker stored runs here
+      timings.splice(reads, timings.length - reads, ...computed);
+      return values;
     },
     async spread(name, units, id, run) {
       if (parallel === 'data') {
@@ -167,4 +193,5 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
       store.add(beats, 1);
     },
   };
+  return work;
 }

@@ -106,7 +106,8 @@ export interface ConfigChangeLog {
 }
 
 /** A retrieval metric computed on an eval set: returns {metricName: value}. */
-export type RetrievalEvaluator = (encoder: SentenceEncoder) => Promise<Record<string, number>>;
+/** Scores the encoder at `step`, the optimizer steps it has taken (0: the model as loaded, before any update). */
+export type RetrievalEvaluator = (encoder: SentenceEncoder, step: number) => Promise<Record<string, number>>;
 
 export interface Best {
   metric: string;

@@ -304,7 +304,7 @@ async function evaluate(run: Run): Promise<void> {
     Object.assign(entry, tripletAccuracy(encoder, evalSet, cfg));
     assertFinite(entry.evalLoss, 'evaluation loss', state.step, run.ckptRoot);
   }
-  if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder));
+  if (opts.retrievalEval) Object.assign(entry, await opts.retrievalEval(encoder, state.step));
   run.evalLogs.push(entry);
   state.best = choose(run.evalLogs, opts.bestMetric);
   if (state.best.step === state.step) saveModel(run, join(opts.output, 'best'));

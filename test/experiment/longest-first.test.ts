@@ -28,14 +28,14 @@ test('the longest unit is claimed first; ties keep seed-major order', () => {
     ['full-random', 'full-hard'].map((name) => ({ arm: arm(name), k, id: `${name}.${k}` })),
   );
   // full-hard: 5 epochs x 160 / 16 = 50 steps; full-random: 3 epochs, 30 steps; the same cost a triplet
-  const order = longestFirst(options, units, negatives).map((u) => u.id);
+  const order = longestFirst(options, units, () => negatives).map((u) => u.id);
   assert.deepEqual(order, ['full-hard.0', 'full-hard.1', 'full-random.0', 'full-random.1']);
 });
 
 test("at equal steps the arm's cost per triplet orders them", () => {
   const units = ['full-random', 'lora-hard'].map((name) => ({ arm: arm(name), k: 0, id: name }));
   const dearer = tripletCost(arm('lora-hard')) > tripletCost(arm('full-random')) ? 'lora-hard' : 'full-random';
-  assert.equal(longestFirst(options, units, negatives)[0]!.id, dearer);
+  assert.equal(longestFirst(options, units, () => negatives)[0]!.id, dearer);
 });
 
 test('a seed with more triples of its own weighs more', () => {
@@ -44,7 +44,7 @@ test('a seed with more triples of its own weighs more', () => {
     { 'train-random': { count: 320 }, 'train-hard': { count: 160 } },
   ];
   const units = [0, 1].map((k) => ({ arm: arm('full-random'), k }));
-  const order = longestFirst(options, units, { ...negatives, bySeed } as unknown as NegativesOutput);
+  const order = longestFirst(options, units, () => ({ ...negatives, bySeed }) as unknown as NegativesOutput);
   assert.deepEqual(
     order.map((u) => u.k),
     [1, 0],

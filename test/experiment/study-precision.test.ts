@@ -44,6 +44,8 @@ test('study --precision bf16 reuses the fp32 training and reruns only the evalua
   assert.match(bf16.stderr, /full-hard \(dl20->dl19\): reusing the finished training/);
   assert.doesNotMatch(bf16.stderr, /retraining/);
   assert.match(bf16.stderr, /stage negatives\.dl20-dl19: reused/);
+  // the base's validation (every unit's step 0) is training's, in fp32: shared too
+  assert.match(bf16.stderr, /stage validation\.dl20-dl19\.base: reused/);
   // evaluations: computed afresh in their own files, the fp32 ones kept
   assert.doesNotMatch(bf16.stderr, /stage eval\.[^:]*: reused/);
   for (const name of ['eval.dl20-dl19.rerank.base', 'eval.dl20-dl19.rerank.full-hard.seed-0.final']) {

@@ -221,3 +221,32 @@ test('resumed where the base was chosen before the stop: best/ kept, still step 
   assert.equal(r.chosen?.step, 0);
   assertSameTensors(join(model, 'model.safetensors'), join(out, 'best', 'model.safetensors'));
 });
+
+test("the evaluator is told the step; at step 0 every method's encoder embeds as the loaded model, bit for bit (the study scores a fold's step 0 once)", async () => {
+  const texts = ['what is a lobster roll', 'a passage about the coast of maine', 'x'];
+  const base = SentenceEncoder.load(model);
+  const want = base.encode(texts, 'passage');
+  base.dispose();
+  const variants: [string, Partial<TrainConfig>][] = [
+    ['full fine-tuning', {}],
+    ['LoRA on query/value', { lora: { r: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] } }],
+    ['MNRL (the recipe)', { loss: 'mnrl' }],
+  ];
+  for (const [name, over] of variants) {
+    const seen: number[] = [];
+    let atZero: Float32Array | null = null;
+    await train(SentenceEncoder.load(model), data, held, cfg(over), {
+      output: tmpDir(),
+      resume: false,
+      bestMetric: 'nDCG@10',
+      retrievalEval: async (enc, step) => {
+        seen.push(step);
+        if (step === 0) atZero = enc.encode(texts, 'passage');
+        return { 'nDCG@10': step === 0 ? 1 : 0 };
+      },
+    });
+    assert.deepEqual(seen, [0, 2, 4, 6], name);
+    const got = atZero as Float32Array | null;
+    assert.ok(got !== null && Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `${name}: step 0 differs`);
+  }
+});

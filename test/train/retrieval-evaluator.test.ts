@@ -35,8 +35,8 @@ test('re-ranking every passage equals dense retrieval (RR@10, R@20)', async () =
   const candidates: Run = { format: 'trec', source: 'all', queries: new Map([...queries.keys()].map((q) => [q, all])) };
   const enc = SentenceEncoder.load(model);
   const metrics = 'RR@10,R@20';
-  const dense = await denseEvaluator({ queries, qrels, collection, collectionPath: cPath, metrics })(enc);
-  const rerank = await rerankEvaluator({ queries, qrels, collection, candidates, metrics })(enc);
+  const dense = await denseEvaluator({ queries, qrels, collection, collectionPath: cPath, metrics })(enc, 0);
+  const rerank = await rerankEvaluator({ queries, qrels, collection, candidates, metrics })(enc, 0);
   assert.deepEqual(Object.keys(dense), ['RR@10', 'R@20']);
   assert.deepEqual(rerank, dense);
 });
