@@ -1,13 +1,13 @@
-// One fold of the study: negatives, the base model's evaluations, every unit's training (an
-// arm at a seed) with its dose-response snapshots and validation-chosen checkpoint, the final
-// test evaluations (re-ranking; dense where asked), and the paired comparison tables.
+// A fold's work (study-schedule.ts runs it): its setup with the base model's evaluations, a
+// unit's training (an arm at a seed) with its dose-response snapshots and validation-chosen
+// checkpoint, the final test evaluations (re-ranking; dense where asked), and the paired
+// comparison tables.
 import { join } from 'node:path';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import type { RetrievalEvaluator } from '../train/trainer.ts';
 import type { RetrievalSection, SweepRecord } from '../report/schema.ts';
-import { SWEEPS, sweepRecord, type Sweep } from './sweeps.ts';
 import { armTrainConfig, type ArmSpec } from './arms.ts';
-import { armShape, tripletCost, unitSteps } from './arm-shape.ts';
+import { armShape, unitSteps } from './arm-shape.ts';
 import type { StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import {
@@ -34,8 +34,6 @@ import {
 } from './stage-keys.ts';
 import type { Precision } from '../engine/index.ts';
 import { HOW_TO_CONTINUE, trainArm, type ArmTrainingRecord } from './training.ts';
-import type { StageTiming } from './stage-cache.ts';
-import { ONE_PROCESS } from './work-units.ts';
 
 export interface ArmOutcome {
   arm: ArmSpec;
@@ -82,15 +80,15 @@ export interface StudyUnit {
 }
 
 /** What every unit of a fold shares: its candidate lists, the evaluation key, the base's test evaluation. */
-interface FoldSetup {
+export interface FoldSetup {
   fold: Fold;
   tag: string;
   test: RerankTask | null; // the test queries' candidates (null: no re-ranking protocol)
   validation: RerankTask | null; // the validation queries' candidates (null: none to choose by)
   evalKey: string;
   baseTest: StoredEvaluation | null;
-  /** The base model's validation nDCG@10: every unit's step 0 (null: no validation queries). */
-  baseValidation: Record<string, number> | null;
+  /** The base model's validation nDCG@10: every unit's step 0 (null: no validation queries or no unit). */
+  baseValidation: BaseValidation | null;
 }
 
 export function doseSteps(fractions: readonly number[], steps: number): { fraction: number; step: number }[] {
@@ -108,70 +106,7 @@ export function unitName(o: Pick<StudyOptions, 'seeds'>, u: Pick<StudyUnit, 'fol
   return o.seeds > 1 ? `${u.arm.name} seed ${u.seed} (${u.fold.name})` : `${u.arm.name} (${u.fold.name})`;
 }
 
-/** A fold made ready for its units: its negatives (null: no trained arm) and its setup. */
-interface ReadyFold {
-  setup: FoldSetup;
-  negatives: NegativesOutput | null;
-}
-
-/**
- * Every fold's outcome; null on a worker that is not rank 0. The work runs phase by phase over
- * all folds at once, so that across workers a phase waits for the others once, not once per
- * fold: the folds' negatives and setups (one worker each), every fold's sweep values, then
- * every fold's units and base evaluations, longest first. Rank 0 then reads each fold back
- * from the stage cache (one process: computes it there) and builds its tables.
- */
-export async function runFolds(
-  ctx: StudyContext,
-  folds: readonly Fold[],
-  mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
-): Promise<FoldOutcome[] | null> {
-  const ready = await ctx.work.sharedEach('prepare', folds, foldTag, (fold) => readyFold(ctx, fold, mine));
-  const swept = await runSweeps(ctx, ready);
-  // the first seed of a swept arm is its sweep's run of the chosen value
-  const units = ready.map((r, i) => foldUnits(ctx, r, swept[i]!));
-  await spreadUnits(ctx, ready, units);
-  if (!ctx.work.lead) return null;
-  const out: FoldOutcome[] = [];
-  for (const [i, r] of ready.entries()) out.push(await foldOutcome(ctx, r, { units: units[i]!, swept: swept[i]! }));
-  return out;
-}
-
-async function readyFold(
-  ctx: StudyContext,
-  fold: Fold,
-  mine: (ctx: StudyContext, fold: Fold) => Promise<NegativesOutput>,
-): Promise<ReadyFold> {
-  const trains = studyUnits(ctx.options, fold).length > 0;
-  const negatives = trains ? await mine(ctx, fold) : null;
-  return { setup: await foldSetup(ctx, fold, trains), negatives };
-}
-
-/** The fold's units with its sweeps' choices; a swept arm's first seed trains in its chosen run's folder. */
-function foldUnits(ctx: StudyContext, r: ReadyFold, swept: Swept): StudyUnit[] {
-  const fold = r.setup.fold;
-  const units = swept.arms ? studyUnits({ ...ctx.options, arms: swept.arms }, fold) : studyUnits(ctx.options, fold);
-  return units.map((u) => (u.k === 0 && swept.folders[u.arm.name] ? { ...u, folder: swept.folders[u.arm.name] } : u));
-}
-
-/** Rank 0: the fold's units (trained here in one process, else read back), their test evaluations, its tables. */
-async function foldOutcome(
-  ctx: StudyContext,
-  r: ReadyFold,
-  run: { units: readonly StudyUnit[]; swept: Swept },
-): Promise<FoldOutcome> {
-  const { setup, negatives } = r;
-  const reads = ctx.cache.timings.length;
-  const trained = await trainUnits(ctx, setup, run.units, negatives);
-  const arms = [baseOutcome(ctx, setup), ...trained];
-  for (const a of arms) await testEvaluations(ctx, setup, a);
-  // across workers these were reads of what the units wrote (their timings are already in)
-  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
-  const fold = setup.fold;
-  return { fold, negatives, sweeps: run.swept.records, arms, retrieval: sections(ctx, fold, arms) };
-}
-
-function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
+export function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
   return {
     arm: ctx.options.arms.find((a) => a.kind === 'base')!,
     k: 0,
@@ -184,160 +119,8 @@ function baseOutcome(ctx: StudyContext, setup: FoldSetup): ArmOutcome {
   };
 }
 
-/** Drops the cached reads among the timings from `from` on. */
-function keepComputed(timings: StageTiming[], from: number): void {
-  const computed = timings.slice(from).filter((t) => !t.cached);
-  timings.splice(from, timings.length - from, ...computed);
-}
-
-/**
- * Across workers: every fold's units (its training, then its test evaluations) and base
- * evaluations, each run by the worker that claims it, the longest first over all folds (so the
- * last to start are short, and no worker waits for the others at a fold's end). One process:
- * nothing (foldOutcome runs them).
- */
-async function spreadUnits(
-  ctx: StudyContext,
-  ready: readonly ReadyFold[],
-  units: readonly (readonly StudyUnit[])[],
-): Promise<void> {
-  const graceful = ctx.options.gracefully ?? (<T>(fn: (signal?: AbortSignal) => Promise<T>): Promise<T> => fn());
-  type Item = { r: ReadyFold; u: StudyUnit | null };
-  const trained = ready.flatMap((r, i) => (r.negatives ? units[i]!.map((u) => ({ r, u, arm: u.arm, k: u.k })) : []));
-  const work: Item[] = [
-    ...longestFirst(ctx.options, trained, (x) => x.r.negatives!),
-    ...ready.map((r) => ({ r, u: null })),
-  ];
-  const id = ({ r, u }: Item): string => `${r.setup.tag}/${u ? `${u.arm.name}.seed-${u.k}` : 'base'}`;
-  await ctx.work.spread('units', work, id, async ({ r, u }) => {
-    const { setup, negatives } = r;
-    workerLog(ctx, u ? unitName(ctx.options, u) : `base evaluations (${setup.fold.name})`);
-    const a = u ? await graceful((signal) => trainUnit(ctx, setup, u, { negatives: negatives!, signal })) : null;
-    await testEvaluations(ctx, setup, a ?? baseOutcome(ctx, setup));
-  });
-}
-
-/**
- * The units in the order workers claim them: the longest first (its steps x batch x the arm's
- * cost per triplet, with its own fold's and seed's triples), so the last to start are short and
- * the workers finish close together (seed-major order left one worker idle for up to a long unit).
- */
-export function longestFirst<U extends Pick<StudyUnit, 'arm' | 'k'>>(
-  o: StudyOptions,
-  units: readonly U[],
-  negativesOf: (u: U) => NegativesOutput,
-): U[] {
-  const cost = (u: U): number => {
-    const triples = seedTriples(negativesOf(u), u.k)[`train-${u.arm.negatives!}`].count;
-    return unitSteps(o, u.arm, triples) * armShape(o, u.arm).batchSize * tripletCost(u.arm);
-  };
-  return units
-    .map((u) => ({ u, c: cost(u) }))
-    .sort((a, b) => b.c - a.c)
-    .map((x) => x.u);
-}
-
-/** Who runs a unit: the worker that claimed it, or (data-parallel) all of them together, said once. */
-function workerLog(ctx: StudyContext, what: string): void {
-  const { rank, size, trainingRanks } = ctx.work;
-  if (trainingRanks === 1) ctx.log(`study: worker ${rank} of ${size} runs ${what}`);
-  else if (rank === 0) ctx.log(`study: ${trainingRanks} workers run ${what} together (data-parallel)`);
-}
-
-/** The sweeps' outcome: the arms with their choices (null: no sweeps), the records, each swept arm's chosen run's folder. */
-interface Swept {
-  arms: ArmSpec[] | null;
-  records: SweepRecord[];
-  folders: Record<string, string>;
-}
-
-/** One value of a sweep, trained at the first seed. */
-interface SweepRun {
-  sweep: Sweep;
-  value: number;
-  unit: StudyUnit;
-  folder: string;
-}
-
-/** The sweeps' runs: every value of each sweep whose arm runs, at the first seed, in its own folder. */
-function sweepRuns(ctx: StudyContext, setup: FoldSetup): SweepRun[] {
-  const o = ctx.options;
-  if (!setup.validation) return [];
-  return SWEEPS.flatMap((sweep) => {
-    const arm = o.arms.find((a) => a.name === sweep.arm);
-    if (!arm) return [];
-    return sweep.values.map((value) => ({
-      sweep,
-      value,
-      unit: { fold: setup.fold, arm: sweep.apply(arm, value), k: 0, seed: o.seed },
-      folder: `sweep-${sweep.parameter.replace(/\W+/g, '-')}-${value}`,
-    }));
-  });
-}
-
-function sweepRunName(r: SweepRun): string {
-  return `sweep ${r.sweep.arm} ${r.sweep.parameter} ${r.value} (${r.unit.fold.name})`;
-}
-
-/**
- * Each fold's sweeps (none without --sweeps or negatives): every value trained at the first seed
- * (across workers, all folds' values in one spread, each where it was claimed), scored on
- * validation; the arms with the choices. A value's run is the unit its arm would train at the
- * first seed, test snapshots included, so the chosen value's run is that unit (`folders`) and is
- * not trained twice; the choice reads validation only.
- */
-async function runSweeps(ctx: StudyContext, ready: readonly ReadyFold[]): Promise<Swept[]> {
-  const runs = ready.map((r) => (ctx.options.sweeps && r.negatives ? sweepRuns(ctx, r.setup) : []));
-  const all = ready.flatMap((r, i) => runs[i]!.map((run) => ({ ...run, r, arm: run.unit.arm, k: 0 })));
-  const reads = ctx.cache.timings.length;
-  await ctx.work.spread(
-    'sweeps',
-    longestFirst(ctx.options, all, (x) => x.r.negatives!),
-    (x) => `${x.r.setup.tag}/${x.folder}`,
-    async (x) => {
-      workerLog(ctx, sweepRunName(x));
-      await trainSweepRun(ctx, x.r, x);
-    },
-  );
-  const out: Swept[] = [];
-  for (const [i, r] of ready.entries())
-    out.push(ctx.options.sweeps && r.negatives ? await sweepChoices(ctx, r, runs[i]!) : NOT_SWEPT);
-  if (ctx.work !== ONE_PROCESS) keepComputed(ctx.cache.timings, reads);
-  return out;
-}
-
-const NOT_SWEPT: Swept = { arms: null, records: [], folders: {} };
-
-function trainSweepRun(ctx: StudyContext, r: ReadyFold, run: SweepRun): Promise<ArmOutcome> {
-  return trainUnit(ctx, r.setup, run.unit, { negatives: r.negatives!, signal: undefined, folder: run.folder });
-}
-
-/** One fold's sweeps, chosen (one process: the runs train here; across workers: reads of what the workers trained). */
-async function sweepChoices(ctx: StudyContext, r: ReadyFold, runs: readonly SweepRun[]): Promise<Swept> {
-  const arms = [...ctx.options.arms];
-  const records: SweepRecord[] = [];
-  const folders: Record<string, string> = {};
-  const fold = r.setup.fold.name;
-  for (const sweep of SWEEPS) {
-    const own = runs.filter((x) => x.sweep === sweep);
-    if (own.length === 0) continue;
-    const scores = [];
-    for (const x of own)
-      scores.push((await trainSweepRun(ctx, r, x)).record!.chosen?.value ?? Number.NEGATIVE_INFINITY);
-    const rec = sweepRecord(fold, sweep, scores);
-    ctx.log(
-      `sweep ${sweep.arm} ${sweep.parameter} (${fold}): validation nDCG@10 ${scores.map((s) => s.toFixed(4)).join(', ')} for ${sweep.values.join(', ')}: chose ${rec.chosen}`,
-    );
-    records.push(rec);
-    const i = arms.findIndex((a) => a.name === sweep.arm);
-    arms[i] = sweep.apply(arms[i]!, rec.chosen);
-    folders[sweep.arm] = own.find((x) => x.value === rec.chosen)!.folder;
-  }
-  return { arms, records, folders };
-}
-
 /** The fold's candidate lists and the base's evaluations (its validation only where units train: their step 0). */
-async function foldSetup(ctx: StudyContext, fold: Fold, trains: boolean): Promise<FoldSetup> {
+export async function foldSetup(ctx: StudyContext, fold: Fold, trains: boolean): Promise<FoldSetup> {
   const o = ctx.options;
   const rerankable = fold.testRun !== null && o.protocols.includes('rerank');
   const c = fold.collection;
@@ -358,7 +141,9 @@ async function foldSetup(ctx: StudyContext, fold: Fold, trains: boolean): Promis
   // training's validation runs in fp32, as does this (ctx.base, not evalBase)
   const baseValidation =
     validation && trains
-      ? await ctx.cache.run(`validation.${tag}.base`, { evalKey }, () => validationScores(ctx.base, validation))
+      ? await ctx.cache.run(`validation.${tag}.base`, { evalKey, both: true }, () =>
+          baseValidations(ctx.base, validation),
+        )
       : null;
   return { fold, tag, test, validation, evalKey, baseTest, baseValidation };
 }
@@ -367,7 +152,7 @@ async function foldSetup(ctx: StudyContext, fold: Fold, trains: boolean): Promis
  * Trains the units in one graceful scope: a Ctrl-C that lands after a unit's last step (its
  * final snapshot) stops the study before the next unit instead of being lost.
  */
-async function trainUnits(
+export async function trainUnits(
   ctx: StudyContext,
   setup: FoldSetup,
   units: readonly StudyUnit[],
@@ -386,7 +171,7 @@ async function trainUnits(
   });
 }
 
-async function trainUnit(
+export async function trainUnit(
   ctx: StudyContext,
   setup: FoldSetup,
   unit: StudyUnit,
@@ -463,20 +248,45 @@ function validationScores(enc: SentenceEncoder, task: RerankTask): Record<string
   return means(rerankEvaluation(enc, task, ['nDCG@10'], 'validation'));
 }
 
+/** The base's validation scores with its vectors normalised by the model, and not (re-ranking normalises them). */
+interface BaseValidation {
+  normalized: Record<string, number>;
+  raw: Record<string, number>;
+}
+
+/**
+ * Both ways a unit's step 0 scores: a config that normalises (MNRL, cosine triplets) or not (the
+ * paper code's euclidean triplets; re-ranking then normalises in float64, a last-bit difference
+ * that can break a near-tie).
+ */
+function baseValidations(enc: SentenceEncoder, task: RerankTask): BaseValidation {
+  const was = enc.info.normalize;
+  try {
+    enc.info.normalize = true;
+    const normalized = validationScores(enc, task);
+    enc.info.normalize = false;
+    return { normalized, raw: validationScores(enc, task) };
+  } finally {
+    enc.info.normalize = was;
+  }
+}
+
 /**
  * The trainer's validation. Step 0 is the model as loaded, the same for every unit of the fold
  * (full fine-tuning starts from the base's weights, LoRA's B from zeros, the recipe from the
- * base): its score is the fold's, computed once (a test checks the equality for each method).
+ * base): its score is the fold's, computed once for each normalisation (a test checks the
+ * equality for each method).
  */
 function validationEvaluator(setup: FoldSetup): RetrievalEvaluator | undefined {
   const task = setup.validation;
   if (!task || task.set.queries.size === 0) return undefined;
   const base = setup.baseValidation;
-  return async (enc, step) => (step === 0 && base ? base : validationScores(enc, task));
+  return async (enc, step) =>
+    step === 0 && base ? base[enc.info.normalize ? 'normalized' : 'raw'] : validationScores(enc, task);
 }
 
 /** A unit's test evaluations: re-ranking at the chosen checkpoint and the last step; dense where asked. */
-async function testEvaluations(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): Promise<void> {
+export async function testEvaluations(ctx: StudyContext, setup: FoldSetup, a: ArmOutcome): Promise<void> {
   if (setup.baseTest && a.record) {
     const t = a as TrainedArm & ArmOutcome;
     a.rerank = { chosen: await chosenRerank(ctx, setup, t), final: await finalRerank(ctx, setup, t) };
@@ -549,7 +359,7 @@ async function withModel<T>(ctx: StudyContext, spec: string, fn: (enc: SentenceE
 }
 
 /** The comparison tables: each arm's chosen checkpoint, per-query scores averaged over its seeds. */
-function sections(ctx: StudyContext, fold: Fold, arms: ArmOutcome[]): RetrievalSection[] {
+export function sections(ctx: StudyContext, fold: Fold, arms: ArmOutcome[]): RetrievalSection[] {
   const out: RetrievalSection[] = [];
   for (const protocol of ['rerank', 'dense'] as const) {
     const of = (a: ArmOutcome): StoredEvaluation | null =>

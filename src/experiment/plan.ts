@@ -8,6 +8,7 @@ import type { StudyOptions } from './options.ts';
 import { doseSteps } from './fold-study.ts';
 import { armShape, describeShape, tripletCost, unitSteps } from './arm-shape.ts';
 import { SWEEPS } from './sweeps.ts';
+import type { StudyParallel } from './work-units.ts';
 
 export interface Throughput {
   passagesPerSecond: number;
@@ -64,52 +65,59 @@ export interface PlannedWork {
   triples: (fold: Fold) => number;
 }
 
+/** Work in passages, and its seconds at the rate it runs at. */
+interface Cost {
+  passages: number;
+  seconds: number;
+}
+
+const plus = (a: Cost, b: Cost): Cost => ({ passages: a.passages + b.passages, seconds: a.seconds + b.seconds });
+
 export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: PlannedWork): PlanLine[] {
-  const miningPassages = work.miningPassages;
   const lines: PlanLine[] = [];
-  const fp32 = t.passagesPerSecond;
+  const fp32 = (passages: number): Cost => ({ passages, seconds: passages / t.passagesPerSecond });
   // evaluation encodes run in --precision (training, its snapshots, validation and mining in fp32)
-  const evalRate = t.evaluation ?? fp32;
-  const prepare = (fold: string, stage: string, passages: number, rate = fp32): void => {
-    lines.push({ stage, passages, seconds: passages / rate, phase: 'prepare', fold });
+  const evaluated = (passages: number): Cost => ({
+    passages,
+    seconds: passages / (t.evaluation ?? t.passagesPerSecond),
+  });
+  const prepare = (fold: string, stage: string, c: Cost): void => {
+    if (c.passages > 0) lines.push({ stage, ...c, phase: 'prepare', fold });
   };
-  /** Spread work: `pieces` in passages, each claimed by one worker. */
-  const spread = (phase: 'sweeps' | 'units', stage: string, pieces: number[], rate = fp32): void => {
-    const passages = pieces.reduce((a, b) => a + b, 0);
-    lines.push({ stage, passages, seconds: passages / rate, phase, pieces: pieces.map((p) => p / rate) });
-  };
-  const analysis = (stage: string, passages: number, extraSeconds = 0): void => {
-    lines.push({ stage, passages, seconds: passages / evalRate + extraSeconds, phase: 'analysis' });
+  /** Pieces each claimed by one worker. */
+  const spread = (phase: 'sweeps' | 'units', stage: string, pieces: Cost[]): void => {
+    const total = pieces.reduce(plus, { passages: 0, seconds: 0 });
+    lines.push({ stage, ...total, phase, pieces: pieces.map((p) => p.seconds) });
   };
   const trained = o.arms.filter((a) => a.kind !== 'base');
   for (const f of folds) {
-    const test = f.testRun
-      ? [...f.test.queries.keys()].reduce(
-          (s, q) => s + Math.min(o.rerankDepth, f.testRun!.queries.get(q)?.length ?? 0),
-          0,
-        )
-      : 0;
-    const val = f.trainRun
-      ? [...f.validation.queries.keys()].reduce(
-          (s, q) => s + Math.min(o.validationDepth, f.trainRun!.queries.get(q)?.length ?? 0),
-          0,
-        )
-      : 0;
-    const triples = work.triples(f);
+    const { test, val } = candidatesOf(f, o);
     if (trained.length > 0)
-      prepare(f.name, `${f.name}: mine negatives (base over ${miningPassages} passages)`, miningPassages);
-    if (o.protocols.includes('rerank')) prepare(f.name, `${f.name}: base on the test fold`, test, evalRate);
-    // every unit's step 0 is the base: its validation is scored once a fold
-    if (trained.length > 0 && val > 0) prepare(f.name, `${f.name}: base on the validation queries`, val);
+      prepare(
+        f.name,
+        `${f.name}: mine negatives (base over ${work.miningPassages} passages)`,
+        fp32(work.miningPassages),
+      );
+    if (o.protocols.includes('rerank')) prepare(f.name, `${f.name}: base on the test fold`, evaluated(test));
+    // every unit's step 0 is the base: its validation is scored once a fold (normalised and not)
+    if (trained.length > 0) prepare(f.name, `${f.name}: base on the validation queries`, fp32(2 * val));
+    // a unit's evaluations after its training, on its worker: training's snapshots are fp32, so another
+    // precision evaluates its chosen and final checkpoints again; dense retrieval encodes the collection
+    const again = o.precision !== 'fp32' && o.protocols.includes('rerank');
+    const dense = o.protocols.includes('dense');
+    const after = evaluated((again ? 2 * test : 0) + (dense ? f.collection.size : 0));
+    const afterText =
+      (again ? ` + chosen and final checkpoints in ${o.precision}` : '') +
+      (dense ? ' + dense over the collection' : '');
     for (const a of trained) {
-      const steps = unitSteps(o, a, triples);
+      const steps = unitSteps(o, a, work.triples(f));
       const shape = armShape(o, a);
       // the last step is always snapshot; the first seed also snapshots the dose curve
       const curve = new Set([...doseSteps(o.dose, steps).map((d) => d.step), steps].filter((s) => s > 0)).size;
       const evals = Math.min(steps, 4); // validations after step 0
-      const run = (snapshots: number): number =>
-        steps * shape.batchSize * tripletCost(a) + snapshots * test + evals * val;
-      // a swept arm's first seed is its sweep's run of the chosen value
+      const run = (snapshots: number): Cost =>
+        fp32(steps * shape.batchSize * tripletCost(a) + snapshots * test + evals * val);
+      // a swept arm's first seed is its sweep's run of the chosen value (its evaluations after it: a unit)
       const sweep = o.sweeps ? SWEEPS.find((s) => s.arm === a.name) : undefined;
       if (sweep)
         spread(
@@ -120,56 +128,61 @@ export function planStudy(folds: Fold[], o: StudyOptions, t: Throughput, work: P
         );
       const first = sweep ? 0 : 1;
       const later = o.seeds - 1;
-      if (first + later === 0) continue;
+      const pieces = [
+        ...(sweep && after.passages > 0 ? [after] : []),
+        ...Array<Cost>(first).fill(plus(run(curve), after)),
+        ...Array<Cost>(later).fill(plus(run(1), after)),
+      ];
+      if (pieces.length === 0) continue;
       const seeds = sweep ? `${later} more seed${later > 1 ? 's' : ''} x ` : o.seeds > 1 ? `${o.seeds} seeds x ` : '';
       spread(
         'units',
         `${f.name}: train ${a.name} (${seeds}${describeShape(shape, steps)}) + ` +
-          `${first * curve + later} test snapshots + ${(first + later) * evals} validations`,
-        [...Array(first).fill(run(curve)), ...Array(later).fill(run(1))],
+          `${first * curve + later} test snapshots + ${(first + later) * evals} validations${afterText}`,
+        pieces,
       );
     }
-    const units = trained.length * o.seeds;
-    // training's snapshots are fp32: in another precision each unit's chosen and final checkpoints are evaluated again
-    if (o.precision !== 'fp32' && o.protocols.includes('rerank'))
-      spread(
-        'units',
-        `${f.name}: chosen and final checkpoints on the test fold in ${o.precision} (${units} units)`,
-        Array(units).fill(2 * test),
-        evalRate,
-      );
-    if (o.protocols.includes('dense'))
-      spread(
-        'units',
-        `${f.name}: dense over the collection (${units + 1} models)`,
-        Array(units + 1).fill(f.collection.size),
-        evalRate,
-      );
+    if (dense) spread('units', `${f.name}: base, dense over the collection`, [evaluated(f.collection.size)]);
   }
-  analysis(
-    `timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`,
-    Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST),
-  );
+  const analysis = (stage: string, c: Cost): void => {
+    lines.push({ stage, ...c, phase: 'analysis' });
+  };
+  const timing = Math.round(o.timingQueries * 4 * (o.timingRepeats + 1) * TIMING_QUERY_COST);
+  analysis(`timing (${o.timingQueries} queries, 4 models, ${o.timingRepeats} repeats + warm-up)`, evaluated(timing));
   const points = 2 * o.geometryPairs * o.arms.length; // a query and a passage per pair, per model
+  const umap = o.umap ? points * UMAP_SECONDS_PER_POINT : 0;
   analysis(
     `geometry (${o.geometryPairs} pairs, ${o.arms.length} models${o.umap ? ', UMAP' : ''})`,
-    points / 2,
-    o.umap ? points * UMAP_SECONDS_PER_POINT : 0,
+    plus(evaluated(points / 2), { passages: 0, seconds: umap }),
   );
   return lines;
+}
+
+/** Passages a fold re-ranks: its test queries' candidates, and its validation queries'. */
+function candidatesOf(f: Fold, o: StudyOptions): { test: number; val: number } {
+  const sum = (set: Fold['test'], run: Fold['testRun'], depth: number): number =>
+    run ? [...set.queries.keys()].reduce((s, q) => s + Math.min(depth, run.queries.get(q)?.length ?? 0), 0) : 0;
+  return {
+    test: sum(f.test, f.testRun, o.rerankDepth),
+    val: sum(f.validation, f.trainRun, o.validationDepth),
+  };
 }
 
 /**
  * The wall time on `workers`: each phase's pieces claimed longest first by whichever worker is
  * free (as work-units.ts spreads them), a phase starting when the last ended, then rank 0's
- * analysis. One worker: the sum.
+ * analysis. Data-parallel: rank 0 prepares the folds one after another, and every worker runs
+ * each piece together (at best in 1/workers of its time). One worker: the sum.
  */
-export function projectWall(lines: readonly PlanLine[], workers: number): number {
+export function projectWall(lines: readonly PlanLine[], workers: number, parallel: StudyParallel = 'units'): number {
   const prepared = new Map<string, number>();
   for (const l of lines.filter((x) => x.phase === 'prepare'))
     prepared.set(l.fold ?? l.stage, (prepared.get(l.fold ?? l.stage) ?? 0) + l.seconds);
   const pieces = (phase: PlanPhase) => lines.filter((l) => l.phase === phase).flatMap((l) => l.pieces ?? [l.seconds]);
   const analysis = lines.filter((l) => l.phase === 'analysis').reduce((s, l) => s + l.seconds, 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  if (parallel === 'data')
+    return sum([...prepared.values()]) + sum([...pieces('sweeps'), ...pieces('units')]) / workers + analysis;
   return (
     makespan([...prepared.values()], workers) +
     makespan(pieces('sweeps'), workers) +
@@ -192,12 +205,16 @@ export function makespan(pieces: readonly number[], workers: number): number {
 export function formatPlan(lines: PlanLine[], t: Throughput, o: StudyOptions, workers = 1): string[] {
   const total = lines.reduce((s, l) => s + l.seconds, 0);
   const spread = lines.reduce((s, l) => s + (l.phase === 'sweeps' || l.phase === 'units' ? l.seconds : 0), 0);
+  const parallel = o.parallel ?? 'units';
+  const schedule =
+    parallel === 'data'
+      ? 'each unit on all of them together (data-parallel, at best 1/N of its time), the folds prepared on rank 0'
+      : "each phase's pieces claimed longest first (the folds' shared stages, the sweeps, the units)";
   const across =
     workers > 1
       ? [
-          `  across ${workers} workers (each measured as above): ~${formatDuration(projectWall(lines, workers))}, ` +
-            `each phase's pieces claimed longest first (the folds' shared stages, the sweeps, ` +
-            `~${formatDuration(spread)} of units), the analysis on rank 0`,
+          `  across ${workers} workers (each measured as above): ~${formatDuration(projectWall(lines, workers, parallel))}, ` +
+            `${schedule}; ~${formatDuration(spread)} of sweeps and units, the analysis on rank 0`,
         ]
       : [];
   const arms = o.arms.map((a) => a.name).join(', ');

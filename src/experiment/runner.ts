@@ -1,6 +1,7 @@
 // The study runner: builds the study's context once, loads the dataset's folds, prints the
-// plan with an estimated time, runs each fold (negatives, training with dose snapshots,
-// evaluation, statistics), the analysis, and writes RUN/results.json (atomically) and the report.
+// plan with an estimated time, runs the folds' work phase by phase (study-schedule.ts: negatives,
+// sweeps, training with dose snapshots, evaluation, statistics), the analysis, and writes
+// RUN/results.json (atomically) and the report.
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { loadQueries } from '../data/queries.ts';
 import { Interrupted, UserError } from '../errors.ts';
@@ -15,7 +16,8 @@ import { armShape } from './arm-shape.ts';
 import { closeContext, openContext, type StudyContext } from './context.ts';
 import type { Fold } from './data.ts';
 import type { StudyDataset } from './dataset.ts';
-import { runFolds, type FoldOutcome } from './fold-study.ts';
+import type { FoldOutcome } from './fold-study.ts';
+import { runFolds } from './study-schedule.ts';
 import { studyNotes } from './notes.ts';
 import type { StudyOptions } from './options.ts';
 import { PAPER_NUMBERS } from './paper-numbers.ts';

@@ -57,6 +57,12 @@ export class StageCache {
   }
 }
 
+/** Drops the cached reads among the timings from `from` on (stages another worker computed, read back here). */
+export function keepComputed(timings: StageTiming[], from: number): void {
+  const computed = timings.slice(from).filter((t) => !t.cached);
+  timings.splice(from, timings.length - from, ...computed);
+}
+
 /** A stored stage result, or null when the file is not the JSON this cache writes. */
 function readStored<T>(file: string): { key: string; value: T } | null {
   try {

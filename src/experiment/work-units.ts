@@ -19,7 +19,7 @@
 // timeout. A rank that fails posts its message; every waiting rank ends with the same line.
 import { aloneOnThisRank, distTimeoutSeconds, withWholeWorld, type World } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
-import type { StageTiming } from './stage-cache.ts';
+import { keepComputed, type StageTiming } from './stage-cache.ts';
 
 const POLL_MS = 100;
 const ROOT = 'ftlab/study';
@@ -123,6 +123,32 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
     });
   };
   const lead = world.rank === 0;
+  /**
+   * Runs the units this worker is first to claim, then waits (with `wait`) until every unit is
+   * done; rank 0's timings then hold every unit's, as the worker that ran it measured them.
+   */
+  const claimEach = async <U>(
+    name: string,
+    units: readonly U[],
+    id: (u: U) => string,
+    run: (u: U) => Promise<unknown>,
+    wait: (ready: () => boolean) => Promise<void>,
+  ): Promise<void> => {
+    const done = key(`done/${name}`);
+    const mine = new Set<string>();
+    for (const u of units) {
+      if (store.add(key(`claim/${name}/${id(u)}`), 1) !== 1) continue; // another worker's
+      const from = timings.length;
+      await run(u);
+      mine.add(id(u));
+      store.set(key(`timings/${name}/${id(u)}`), JSON.stringify(timings.slice(from)));
+      store.add(done, 1);
+    }
+    await wait(() => store.add(done, 0) >= units.length);
+    if (!lead) return;
+    for (const u of units)
+      if (!mine.has(id(u))) timings.push(...(JSON.parse(store.get(key(`timings/${name}/${id(u)}`))) as StageTiming[]));
+  };
   const work: StudyWork = {
     lead,
     rank: world.rank,
@@ -139,13 +165,12 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
     },
     async sharedEach(name, items, id, fn) {
       if (parallel === 'data') return inOrder(items, (u) => work.shared(`${name}/${id(u)}`, () => fn(u)));
-      await work.spread(name, items, id, async (u) => {
-        await fn(u);
-      });
+      // like shared(): no watchdog, a shared stage may run long without a progress bar to beat
+      // (a search over the collection); a lost worker there is ended by its launcher
+      await claimEach(name, items, id, fn, until);
       const reads = timings.length;
       const values = await inOrder(items, fn);
-      const computed = timings.slice(reads).filter((t) => !t.cached); // a stage no worker stored runs here
-      timings.splice(reads, timings.length - reads, ...computed);
+      keepComputed(timings, reads);
       return values;
     },
     async spread(name, units, id, run) {
@@ -154,21 +179,7 @@ export function studyWork(world: World, timings: StageTiming[], parallel: StudyP
         for (const u of units) await withWholeWorld(() => run(u));
         return;
       }
-      const done = key(`done/${name}`);
-      const mine = new Set<string>();
-      for (const u of units) {
-        if (store.add(key(`claim/${name}/${id(u)}`), 1) !== 1) continue; // another worker's
-        const from = timings.length;
-        await run(u);
-        mine.add(id(u));
-        store.set(key(`timings/${name}/${id(u)}`), JSON.stringify(timings.slice(from)));
-        store.add(done, 1);
-      }
-      await untilUnitsDone(() => store.add(done, 0) >= units.length);
-      if (!lead) return;
-      for (const u of units)
-        if (!mine.has(id(u)))
-          timings.push(...(JSON.parse(store.get(key(`timings/${name}/${id(u)}`))) as StageTiming[]));
+      await claimEach(name, units, id, run, untilUnitsDone);
     },
     async run(fn) {
       try {

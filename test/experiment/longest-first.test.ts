@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARMS } from '../../src/experiment/arms.ts';
-import { longestFirst } from '../../src/experiment/fold-study.ts';
+import { longestFirst } from '../../src/experiment/study-schedule.ts';
 import { tripletCost } from '../../src/experiment/arm-shape.ts';
 import type { NegativesOutput } from '../../src/experiment/negatives-stage.ts';
 import type { StudyOptions } from '../../src/experiment/options.ts';

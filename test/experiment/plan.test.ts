@@ -68,8 +68,8 @@ test('a run costs its triples, its test snapshots and its validations; later see
     [run + 80 + 200, run + 80 + 100, run + 80 + 100].map((p) => p / 10),
   );
   assert.equal(lines.find((l) => l.stage.includes('base on the test fold'))!.passages, 100);
-  // step 0 of every unit: the base on the validation queries, once
-  assert.equal(lines.find((l) => l.stage.includes('base on the validation queries'))!.passages, 20);
+  // step 0 of every unit: the base on the validation queries, once (normalised and not)
+  assert.equal(lines.find((l) => l.stage.includes('base on the validation queries'))!.passages, 40);
 });
 
 test("a swept arm: every value's run with the dose curve, the chosen one being the first seed, at LoRA's cost a triple", () => {
@@ -101,6 +101,8 @@ test('across workers: each phase claimed longest first, the folds prepared side 
   assert.equal(projectWall(lines, 1), 910);
   // two: fold a's 100 s beside fold b's 60; units 300 | 200 + 100, then 100 on either: 400; analysis 50
   assert.equal(projectWall(lines, 2), 550);
+  // data-parallel: rank 0 prepares both folds (160), every unit on both workers together (700 / 2)
+  assert.equal(projectWall(lines, 2, 'data'), 560);
   const o = options({ arms: [arm('base')] });
   const withPassages = lines.map((l) => ({ ...l, passages: 1 }));
   const one = formatPlan(withPassages, throughput, o);
@@ -111,6 +113,24 @@ test('across workers: each phase claimed longest first, the folds prepared side 
     two.some((l) => l.includes('across 2 workers (each measured as above): ~9m10s')),
     two.join('\n'),
   );
+});
+
+test("another precision's and dense retrieval's evaluations run inside their unit's piece; the base's dense is a piece", () => {
+  const o = options({
+    arms: [arm('base'), arm('full-random')],
+    seeds: 2,
+    sweeps: false,
+    precision: 'bf16',
+    protocols: ['rerank', 'dense'],
+  });
+  const lines = planStudy([fold()], o, { ...throughput, evaluation: 20 }, work);
+  const train = lines.find((l) => l.stage.includes('train full-random'))!;
+  const run = 10 * 4 * tripletCost(arm('full-random')) + 80;
+  // each unit: its training at 10 passages/s, then chosen and final (2 x 100) and the collection (1000) at 20/s
+  const after = (2 * 100 + 1000) / 20;
+  assert.deepEqual(train.pieces, [(run + 200) / 10 + after, (run + 100) / 10 + after]);
+  assert.match(train.stage, /\+ chosen and final checkpoints in bf16 \+ dense over the collection$/);
+  assert.deepEqual(lines.find((l) => l.stage.includes('base, dense'))!.pieces, [1000 / 20]);
 });
 
 test("the makespan is the claim order's (longest first to the worker free soonest), not the best split", () => {

@@ -1,7 +1,8 @@
 // The claiming logic of work-units.ts on two workers in one process, sharing a store as two ranks
 // share rank 0's TCPStore: every unit runs exactly once, on the worker that claimed it; a shared
-// stage runs on rank 0 before the others read it; rank 0 ends with every unit's timings; a
-// failure on one worker ends the other with the same line; a second launch claims afresh.
+// stage runs on rank 0 before the others read it; a fold's shared stages run once each, where
+// claimed; rank 0 ends with every unit's timings; a failure on one worker ends the other with
+// the same line; a second launch claims afresh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { World } from '../../src/engine/index.ts';
@@ -92,6 +93,60 @@ test('two workers: each unit runs once; shared stages first on rank 0; rank 0 ge
     ),
   );
   assert.deepEqual(rerun.sort(), units);
+});
+
+test('shared stages one per item: each computed once, where claimed; every worker reads all; rank 0 keeps each computed time once; a long stage trips no watchdog', async () => {
+  const store = new Map<string, string>();
+  const timings: StageTiming[][] = [[], []];
+  const works = [0, 1].map((r) => studyWork(fakeWorld(r, 2, store), timings[r]!));
+  const cache = new Map<string, number>(); // the stage cache both workers see
+  const computed: string[] = [];
+  // as the stage cache does: a stored value is a read (cached), else computed and stored
+  const stage = (r: number) => async (fold: string) => {
+    const t = timings[r]!;
+    if (cache.has(fold)) {
+      t.push({ name: fold, seconds: 0, cached: true });
+      return cache.get(fold)!;
+    }
+    computed.push(`${fold} on ${r}`);
+    await tick(fold === 'cde' ? 300 : 20); // the other worker waits ~280 ms with no beat: 5 x the timeout below
+    cache.set(fold, fold.length);
+    t.push({ name: fold, seconds: 1, cached: false });
+    return fold.length;
+  };
+  const was = process.env.FTLAB_DIST_TIMEOUT;
+  process.env.FTLAB_DIST_TIMEOUT = '0.05';
+  try {
+    const values = await Promise.all(works.map((w, r) => w.sharedEach('prepare', ['ab', 'cde'], String, stage(r))));
+    assert.deepEqual(values, [
+      [2, 3],
+      [2, 3],
+    ]);
+  } finally {
+    if (was === undefined) delete process.env.FTLAB_DIST_TIMEOUT;
+    else process.env.FTLAB_DIST_TIMEOUT = was;
+  }
+  assert.equal(computed.length, 2, computed.join(', '));
+  assert.deepEqual(computed.map((c) => c.split(' ')[0]).sort(), ['ab', 'cde']);
+  assert.deepEqual(
+    timings[0]!.map((t) => `${t.name} ${t.cached}`).sort(),
+    ['ab false', 'cde false'],
+    "rank 0: each stage's computed time, no reads",
+  );
+  // one process: each in order; data-parallel: rank 0 computes each, then the others read it
+  assert.deepEqual(await ONE_PROCESS.sharedEach('p', [1, 2], String, async (x) => x * 10), [10, 20]);
+  const order: string[] = [];
+  const dataStore = new Map<string, string>();
+  const data = [0, 1].map((r) => studyWork(fakeWorld(r, 2, dataStore), [], 'data'));
+  await Promise.all(
+    data.map((w, r) =>
+      w.sharedEach('p', ['x', 'y'], String, async (u) => {
+        order.push(`${u} on ${r}`);
+        if (r === 0) await tick(30);
+      }),
+    ),
+  );
+  assert.ok(order.indexOf('x on 0') < order.indexOf('x on 1') && order.indexOf('y on 0') < order.indexOf('y on 1'));
 });
 
 test('a failure on one worker ends the waiting one with the same line', async () => {
