@@ -84,6 +84,7 @@ void allReduceInPlace(at::Tensor& t, const std::string& op) {
   else throw std::invalid_argument("allReduce: op must be sum, avg, max or min, got '" + op + "'");
   std::vector<at::Tensor> ts{t};
   wait(g.pg->allreduce(ts, o));
+  t.unsafeGetTensorImpl()->bump_version();  // written outside the dispatcher: say so, as in-place ops do
   if (op == "avg") t.div_(g.size);
 }
 
@@ -216,6 +217,7 @@ DOP(distBroadcast) {
   o.rootRank = static_cast<int>(I(info, 1));
   std::vector<at::Tensor> ts{t};
   wait(group().pg->broadcast(ts, o));
+  t.unsafeGetTensorImpl()->bump_version();  // written outside the dispatcher (prepacked copies watch the counter)
   return info.Env().Undefined();
 } DEND
 

@@ -79,6 +79,8 @@ export class Bert {
    */
   precision: Precision = 'fp32';
   private prepared: InferenceLinears | null = null;
+  /** How many times the inference linears were prepared: once per weights and precision, not per batch. */
+  preparedBuilds = 0;
   /** The prepared linears of this forward (null: plain fp32 linears with autograd). */
   private active: InferenceLinears | null = null;
 
@@ -145,9 +147,10 @@ export class Bert {
   private inferenceLinears(): InferenceLinears | null {
     if (!isInference(this.training, this.device)) return null;
     const p = (name: string) => this.p(name);
-    if (this.prepared?.fresh(this.precision, p, this.config.numLayers)) return this.prepared;
+    if (this.prepared?.fresh(this.precision, p)) return this.prepared;
     this.prepared?.dispose();
     this.prepared = InferenceLinears.build(this.precision, this.config.numLayers, p);
+    this.preparedBuilds++;
     return this.prepared;
   }
 

@@ -6,6 +6,7 @@
 import {
   cat,
   isGradEnabled,
+  kernelName,
   linearKernelFor,
   PreparedLinear,
   tidy,
@@ -19,18 +20,19 @@ const QKV = ['query', 'key', 'value'] as const;
 export class InferenceLinears {
   private constructor(
     readonly precision: Precision,
+    private readonly kernel: string,
     private readonly linears: Map<string, PreparedLinear>,
-    private readonly sources: { t: Tensor; version: number }[],
+    private readonly sources: { name: string; t: Tensor; version: number }[],
   ) {}
 
   /** Prepared copies of every layer's linears; `p` looks a parameter up by checkpoint key. */
   static build(precision: Precision, numLayers: number, p: (name: string) => Tensor): InferenceLinears {
     const kernel = linearKernelFor(precision);
     const linears = new Map<string, PreparedLinear>();
-    const sources: { t: Tensor; version: number }[] = [];
+    const sources: { name: string; t: Tensor; version: number }[] = [];
     const use = (name: string): Tensor => {
       const t = p(name);
-      sources.push({ t, version: t.version });
+      sources.push({ name, t, version: t.version });
       return t;
     };
     for (let l = 0; l < numLayers; l++) {
@@ -51,14 +53,19 @@ export class InferenceLinears {
         linears.set(name, PreparedLinear.prepare(kernel, use(`${name}.weight`), use(`${name}.bias`)));
       }
     }
-    return new InferenceLinears(precision, linears, sources);
+    return new InferenceLinears(precision, kernelName(kernel), linears, sources);
   }
 
-  /** Still matches the weights it was built from (same tensors, no in-place change since). */
-  fresh(precision: Precision, p: (name: string) => Tensor, numLayers: number): boolean {
-    if (precision !== this.precision || this.sources.some((s) => s.t.disposed || s.t.version !== s.version))
-      return false;
-    return p(`encoder.layer.${numLayers - 1}.output.dense.weight`) === this.sources[this.sources.length - 1]!.t;
+  /**
+   * Still what a forward in `precision` would build: the same kernel (the fp32 path can be
+   * forced), and each weight the same tensor with no in-place change since.
+   */
+  fresh(precision: Precision, p: (name: string) => Tensor): boolean {
+    return (
+      precision === this.precision &&
+      kernelName(linearKernelFor(precision)) === this.kernel &&
+      this.sources.every((s) => !s.t.disposed && s.t.version === s.version && p(s.name) === s.t)
+    );
   }
 
   get(module: string): PreparedLinear {

@@ -93,7 +93,15 @@ test('AdamW: the fused kernel takes the steps the single ops take, to float roun
       opt.zeroGrad();
       // no gradient for the last parameter in the first step: it is left alone, as in torch
       [...params.values()].forEach((p, i) => (g === grads[0] && i === 3 ? 0 : p.mul(g[i]!).sum().backward()));
+      const before = [...params.values()].map((p) => p.version);
       opt.update(1e-2);
+      // prepacked inference copies of the weights see a step by the version counter
+      [...params.values()].forEach((p, i) =>
+        assert.ok(
+          p.version > before[i]! || (g === grads[0] && i === 3),
+          `${fused ? 'fused' : 'single-op'}: version of ${names[i]}`,
+        ),
+      );
     }
     return [...params.values()].map((p) => p.f32());
   };
