@@ -7,11 +7,10 @@
 // The prepared copies are owned here (kept out of tidy scopes) and freed by dispose().
 import { native } from './native.ts';
 import { keep } from './scope.ts';
-import { cat, linear, zeros, type Tensor } from './tensor.ts';
+import { linear, type Tensor } from './tensor.ts';
 import { Tensor as T } from './tensor.ts';
 
 export type Precision = 'fp32' | 'bf16' | 'int8';
-const ROW_BUCKET = 64;
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'int8'];
 
 /** How one linear layer is computed. */
@@ -65,21 +64,15 @@ export class PreparedLinear {
    * y = x W^T + b, then gelu when asked (fused into the GEMM where oneDNN does it); x [.., in] fp32
    * (or bf16 for the bf16 kernel). `keepBf16`: the bf16 kernel returns its bf16 output as is, for
    * a next bf16 linear to take without two casts (bf16 -> fp32 -> bf16 is exact, so the same numbers).
-   * oneDNN compiles a kernel per input shape: length-sorted batches give a new row count almost
-   * every batch, so rows are padded with zeros to a multiple of ROW_BUCKET (a few dozen shapes
-   * in all, then cache hits) and the padding is cut off again (at most 63 rows of ~2,000).
+   * Rows go in as they are: length-sorted batches give oneDNN a new row count almost every batch,
+   * and compiling its kernel for each costs less than copying the rows into a padded buffer
+   * (measured 2026-12-06, first pass over 2,000 pool passages: bf16 +5%, int8 +2-7%, fp32 +1.5%).
    */
   apply(x: Tensor, activation: 'none' | 'gelu' = 'none', keepBf16 = false): Tensor {
-    if (this.kernel.kind === 'fp32-mkl') return this.run(x, activation, keepBf16);
+    if (this.kernel.kind === 'fp32-mkl' || x.shape.length === 2) return this.run(x, activation, keepBf16);
     const shape = x.shape;
-    const inF = shape[shape.length - 1]!;
-    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const padded = Math.ceil(rows / ROW_BUCKET) * ROW_BUCKET;
-    const x2 = x.reshape([rows, inF]);
-    const xp = padded === rows ? x2 : cat([x2, zeros([padded - rows, inF], { dtype: x.dtype, device: x.device })], 0);
-    const y = this.run(xp, activation, keepBf16); // [padded, out]
-    const out = y.shape[1]!;
-    return (padded === rows ? y : y.slice(0, 0, rows)).reshape([...shape.slice(0, -1), out]);
+    const y = this.run(x.reshape([-1, shape[shape.length - 1]!]), activation, keepBf16); // [rows, out]
+    return y.reshape([...shape.slice(0, -1), y.shape[1]!]);
   }
 
   private run(x: Tensor, activation: 'none' | 'gelu', keepBf16: boolean): Tensor {
