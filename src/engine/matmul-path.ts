@@ -125,6 +125,14 @@ export function forceFp32Path(path: 'mkl' | 'onednn'): void {
 }
 
 /** The linear kernel for a precision, from the probe; throws where this libtorch cannot run it. */
+/**
+ * The kernel of the layers that int8 keeps out of int8: bf16 where the CPU computes it natively,
+ * else the fp32 path (see InferenceLinears: the FFN's output layer).
+ */
+export function int8CompanionKernel(p: PathProbe = matmulPaths()): LinearKernel {
+  return p.bf16Available && hasBf16(p.cpu) ? { kind: 'bf16' } : p.fp32Linear;
+}
+
 export function linearKernelFor(precision: Precision): LinearKernel {
   const p = matmulPaths();
   if (precision === 'fp32') return p.fp32Linear;
@@ -150,7 +158,7 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
   return (
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
-    `int8: ${p.int8 ? kernelName(p.int8) : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
+    `int8: ${p.int8 ? `${kernelName(p.int8)} (FFN output layers ${kernelName(int8CompanionKernel(p))})` : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
     `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ` +
     `${attentionLine()}; ${allocatorLine()}`
   );

@@ -3,6 +3,7 @@
 // options the stage uses — nothing else, so an unrelated flag never reruns a stage. The
 // types name the inputs; test/experiment/stage-keys.test.ts checks each key against them.
 import type { Precision } from '../engine/index.ts';
+import { kernelLabel } from '../model/inference-linears.ts';
 import type { Fold } from './data.ts';
 import { HARD } from './negatives.ts';
 import type { StudyOptions } from './options.ts';
@@ -14,10 +15,12 @@ export type StageKey = Record<string, unknown>;
 const hashes = (fold: Pick<Fold, 'files'>): string[] => fold.files.map((f) => f.sha256);
 
 /**
- * The precision of an evaluation's encodes, for its key: bf16 and int8 vectors differ from fp32's;
- * fp32 adds nothing, so the keys (and stored results) of runs from before --precision stay valid.
+ * The precision of an evaluation's encodes, for its key: bf16 and int8 vectors differ from fp32's,
+ * and each kernel (or int8 recipe) gives its own; fp32 adds nothing, so the keys (and stored
+ * results) of runs from before --precision stay valid.
  */
-const encodedIn = (precision: Precision): { precision?: Precision } => (precision === 'fp32' ? {} : { precision });
+const encodedIn = (precision: Precision): { precision?: Precision; kernels?: string } =>
+  precision === 'fp32' ? {} : { precision, kernels: kernelLabel(precision) };
 
 /** A stage's file name in a precision: each precision keeps its own, so alternating runs do not evict each other. */
 export function precisionStage(name: string, precision: Precision): string {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import type { SentenceEncoder } from './sentence-encoder.ts';
+import { kernelLabel } from './inference-linears.ts';
 
 /** sha256 of a file's bytes, or 'absent' (so a missing optional file and an empty one differ). */
 function fileDigest(path: string): string {
@@ -61,7 +62,9 @@ export function modelIdentity(encoder: SentenceEncoder): Record<string, unknown>
     maxLength,
     prompts,
     // fp32 on either GEMM path is one identity (vectors within 1e-5); bf16 and int8 are not
-    ...(encoder.bert.precision !== 'fp32' ? { precision: encoder.bert.precision } : {}),
+    ...(encoder.bert.precision !== 'fp32'
+      ? { precision: encoder.bert.precision, kernels: kernelLabel(encoder.bert.precision) }
+      : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   PreparedLinear,
   linear,
   matmulPaths,
+  ones,
   parseCpuInfo,
   pathLine,
   randn,
@@ -65,6 +66,35 @@ test('every prepared linear kernel agrees with the plain fp32 linear', () => {
       const gdiff = g.sub(ref.gelu()).abs().reshape([-1]).max(0).item() / scale;
       assert.ok(gdiff <= Math.max(tol, 1e-6), `${k.kind} + gelu: relative difference ${gdiff}`);
       lin.dispose();
+    }
+  });
+});
+
+test('an input scale moves channels into the weight: the same product, and int8 holds outlier channels better', () => {
+  const p = matmulPaths();
+  tidy(() => {
+    // x with a few outlier channels (as LayerNorm outputs have): per-tensor int8 activations lose the rest
+    const boost = ones([384]);
+    for (const c of [3, 77, 250]) boost.slice(0, c, c + 1).mulInPlace(40);
+    const x = randn([64, 384]).mul(boost.unsqueeze(0));
+    const w = randn([512, 384]).mul(0.05);
+    const b = randn([512]);
+    const ref = linear(x, w, b);
+    const scale = ref.abs().reshape([-1]).max(0).item();
+    const s = boost.sqrt(); // sqrt(range / max |w|) up to a constant
+    const err = (k: LinearKernel, inputScale?: typeof s): number => {
+      const lin = PreparedLinear.prepare(k, w, b, 64, inputScale);
+      const e = lin.apply(x).sub(ref).abs().reshape([-1]).max(0).item() / scale;
+      lin.dispose();
+      return e;
+    };
+    assert.ok(err({ kind: 'fp32-mkl' }, s) <= 1e-5, 'fp32: the scale cancels out');
+    if (p.int8) {
+      const [plain, smoothed] = [err(p.int8), err(p.int8, s)];
+      process.stderr.write(
+        `int8 relative error: ${plain.toExponential(2)} plain, ${smoothed.toExponential(2)} smoothed\n`,
+      );
+      assert.ok(smoothed < plain / 2, `int8: ${smoothed} with the scale vs ${plain} without`);
     }
   });
 });
