@@ -124,7 +124,6 @@ export function forceFp32Path(path: 'mkl' | 'onednn'): void {
   native.setMatmulPrecision(p.matmulPrecision);
 }
 
-/** The linear kernel for a precision, from the probe; throws where this libtorch cannot run it. */
 /**
  * The kernel of the layers that int8 keeps out of int8: bf16 where the CPU computes it natively,
  * else the fp32 path (see InferenceLinears: the FFN's output layer).
@@ -133,6 +132,7 @@ export function int8CompanionKernel(p: PathProbe = matmulPaths()): LinearKernel 
   return p.bf16Available && hasBf16(p.cpu) ? { kind: 'bf16' } : p.fp32Linear;
 }
 
+/** The linear kernel for a precision, from the probe; throws where this libtorch cannot run it. */
 export function linearKernelFor(precision: Precision): LinearKernel {
   const p = matmulPaths();
   if (precision === 'fp32') return p.fp32Linear;

@@ -7,9 +7,11 @@
 //     0.9945 -> 0.9975, min 0.964 -> 0.986;
 //   - the layers fed by a LayerNorm (query/key/value, the FFN's input layer) take SmoothQuant's
 //     migration (alpha 0.5) with each channel's range read off the LayerNorm, |gamma| 3 + |beta|
-//     (a normalised channel's 3 sigma), so no calibration data: 0.9975 -> 0.9979. The set is stale once a weight changes (training
-// steps, a LoRA merge, a checkpoint load): it remembers each weight's tensor and version
-// counter and is rebuilt when either moves.
+//     (a heuristic: LayerNorm's normalised values are of order 1), so no calibration data:
+//     0.9975 -> 0.9979.
+//
+// The set is stale once a weight changes (training steps, a LoRA merge, a checkpoint load): it
+// remembers each weight's tensor and version counter and is rebuilt when either moves.
 import {
   cat,
   int8CompanionKernel,
@@ -118,6 +120,16 @@ export function isInference(training: boolean, device: string): boolean {
  * is the int8 above (before it, 2026-12-06, every layer was int8).
  */
 export function kernelLabel(precision: Precision): string {
+  if (!isAvailable(precision)) return precision; // refused where it would run: nothing to tell apart
   const k = kernelName(linearKernelFor(precision));
   return precision === 'int8' ? `${k}+${kernelName(int8CompanionKernel())}, recipe 2` : k;
+}
+
+function isAvailable(precision: Precision): boolean {
+  try {
+    linearKernelFor(precision);
+    return true;
+  } catch {
+    return false;
+  }
 }

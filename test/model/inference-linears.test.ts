@@ -36,10 +36,27 @@ test('inference linears: built once across batches, rebuilt when precision, path
     enc.encode(TEXTS, 'passage', { batchSize: 2 });
     enc.encode(TEXTS, 'passage', { batchSize: 2 });
     assert.equal(bert.preparedBuilds, ++builds, 'another precision: one build for all its batches');
+    // int8 also copies the LayerNorms its smoothing reads: a change there rebuilds it
+    bert.p('encoder.layer.0.attention.output.LayerNorm.weight').mulInPlace(1.5);
+    enc.encode(TEXTS, 'passage', { batchSize: 2 });
+    assert.equal(bert.preparedBuilds, ++builds, 'int8: a LayerNorm change rebuilds them');
     bert.precision = 'fp32';
+    enc.encode(TEXTS, 'passage', { batchSize: 2 });
+    assert.equal(bert.preparedBuilds, ++builds, 'back to fp32');
   }
+  // a weight replaced by another tensor (a checkpoint loaded into a new map entry)
+  const name = 'encoder.layer.1.output.dense.weight';
+  const old = bert.params.get(name)!;
+  bert.params.set(name, old.clone());
+  enc.encode(TEXTS, 'passage', { batchSize: 2 });
+  assert.equal(bert.preparedBuilds, ++builds, 'a replaced weight rebuilds them');
+  old.dispose();
   if (paths.figures.some((f) => f.path === 'fp32-onednn')) {
-    for (const path of ['mkl', 'onednn'] as const) {
+    const current = paths.fp32Linear.kind === 'fp32-mkl' ? 'mkl' : 'onednn';
+    forceFp32Path(current);
+    enc.encode(TEXTS, 'passage', { batchSize: 2 });
+    assert.equal(bert.preparedBuilds, builds, `forcing the path already in use (${current}) rebuilds nothing`);
+    for (const path of current === 'mkl' ? (['onednn', 'mkl'] as const) : (['mkl', 'onednn'] as const)) {
       forceFp32Path(path);
       enc.encode(TEXTS, 'passage', { batchSize: 2 });
       assert.equal(bert.preparedBuilds, ++builds, `forcing the fp32 path to ${path} rebuilds them`);

@@ -78,7 +78,7 @@ test('fp32 on oneDNN, bf16 and int8 vectors against MKL fp32 on real passages', 
     // 0.99786 / 0.99648 here; plain int8 everywhere measured 0.9944 / 0.9882 and fails this bound.
     // 7-bit activations (fbgemm on CPUs without VNNI) keep the looser bound
     const sevenBit = paths.int8.kind === 'int8' && paths.int8.reduceRange;
-    check('int8', enc.encode(texts, 'passage'), sevenBit ? 0.99 : 0.997, sevenBit ? 0.96 : 0.99);
+    check('int8', enc.encode(texts, 'passage'), sevenBit ? 0.99 : 0.996, sevenBit ? 0.96 : 0.985);
   }
   enc.bert.releaseInference();
   process.stderr.write(`${results.join('\n')}\n`);
