@@ -17,7 +17,7 @@ test('inference linears: built once across batches, rebuilt when precision, path
   const bert = enc.bert;
   const first = enc.encode(TEXTS, 'passage', { batchSize: 2 }); // 6 batches
   assert.equal(bert.preparedBuilds, 1);
-  assert.deepEqual(enc.encode(TEXTS, 'passage', { batchSize: 3 }), first);
+  assert.deepEqual(enc.encode(TEXTS, 'passage', { batchSize: 2 }), first); // same batches: same bits
   assert.equal(bert.preparedBuilds, 1, 'a second encode reuses them');
 
   const w = bert.p('encoder.layer.0.intermediate.dense.weight');
