@@ -4,7 +4,6 @@
 //   node --import tsx bench/encode-parts.ts        (BENCH_THREADS=2 for two threads)
 import { readFileSync } from 'node:fs';
 import {
-  cat,
   embedding,
   int64,
   layerNorm,
@@ -74,7 +73,6 @@ noGrad(() => {
       ['ffn2', () => m('output.dense').apply(h)],
       ['add+LN', () => ln(x.add(x))],
       ['cast [N,F] to bf16 and back', () => h.cast('bfloat16').cast('float32')],
-      ['row padding (cat)', () => cat([x, x.slice(0, 0, 40)], 0)],
     ];
     bert.precision = precision;
     const row = parts.map(([name, fn]) => `${name} ${cpuMs(fn).toFixed(2)}`);

@@ -20,6 +20,7 @@ import {
   linearKernelFor,
   PreparedLinear,
   tidy,
+  type LinearKernel,
   type Precision,
   type Tensor,
 } from '../engine/index.ts';
@@ -46,8 +47,29 @@ export class InferenceLinears {
       sources.push({ name, t, version: t.version });
       return t;
     };
+    /** SmoothQuant's per-input-channel scale for a weight fed by LayerNorm `ln`: sqrt(range / max |w|). */
+    const smoothing = (ln: string, w: Tensor): Tensor => {
+      const range = use(`${ln}.weight`)
+        .abs()
+        .mul(3)
+        .add(use(`${ln}.bias`).abs()); // [C]
+      return range.div(w.abs().max(0).clamp(1e-8)).sqrt().clamp(1e-4); // [C]
+    };
+    /** A module's kernel and, for int8's LayerNorm-fed layers, the LayerNorm its smoothing reads. */
+    const plan = (module: string, l: number): { k: LinearKernel; ln?: string } => {
+      if (!int8) return { k: kernel };
+      if (module === 'qkv')
+        return { k: kernel, ln: l === 0 ? 'embeddings.LayerNorm' : `encoder.layer.${l - 1}.output.LayerNorm` };
+      if (module === 'intermediate.dense') return { k: kernel, ln: `encoder.layer.${l}.attention.output.LayerNorm` };
+      return { k: module === 'output.dense' ? int8CompanionKernel() : kernel };
+    };
+    const prepare = (module: string, l: number, w: Tensor, b: Tensor): PreparedLinear => {
+      const { k, ln } = plan(module, l);
+      return PreparedLinear.prepare(k, w, b, undefined, ln ? smoothing(ln, w) : undefined);
+    };
     for (let l = 0; l < numLayers; l++) {
       const m = `encoder.layer.${l}.attention.self`;
+      // tidy: the fused weight and the smoothing scales are temporaries; PreparedLinear keeps its copies
       tidy(() => {
         const w = cat(
           QKV.map((n) => use(`${m}.${n}.weight`)),
@@ -57,32 +79,14 @@ export class InferenceLinears {
           QKV.map((n) => use(`${m}.${n}.bias`)),
           0,
         ); // [3C]
-        const ln = l === 0 ? 'embeddings.LayerNorm' : `encoder.layer.${l - 1}.output.LayerNorm`;
-        linears.set(`${m}.qkv`, PreparedLinear.prepare(kernel, w, b, undefined, int8 ? smoothing(ln, w) : undefined));
+        linears.set(`${m}.qkv`, prepare('qkv', l, w, b));
+        for (const d of DENSE_MODULES) {
+          const name = `encoder.layer.${l}.${d}`;
+          linears.set(name, prepare(d, l, use(`${name}.weight`), use(`${name}.bias`)));
+        }
       });
-      for (const d of DENSE_MODULES) {
-        const name = `encoder.layer.${l}.${d}`;
-        const w = use(`${name}.weight`);
-        const b = use(`${name}.bias`);
-        if (!int8 || d === 'attention.output.dense') linears.set(name, PreparedLinear.prepare(kernel, w, b));
-        else if (d === 'output.dense') linears.set(name, PreparedLinear.prepare(int8CompanionKernel(), w, b));
-        else
-          tidy(() => {
-            const s = smoothing(`encoder.layer.${l}.attention.output.LayerNorm`, w);
-            linears.set(name, PreparedLinear.prepare(kernel, w, b, undefined, s));
-          });
-      }
     }
     return new InferenceLinears(precision, kernelLabel(precision), linears, sources);
-
-    /** SmoothQuant's per-input-channel scale for a weight fed by LayerNorm `ln`: sqrt(range / max |w|). */
-    function smoothing(ln: string, w: Tensor): Tensor {
-      const range = use(`${ln}.weight`)
-        .abs()
-        .mul(3)
-        .add(use(`${ln}.bias`).abs()); // [C]
-      return range.div(w.abs().max(0).clamp(1e-8)).sqrt().clamp(1e-4); // [C]
-    }
   }
 
   /**
@@ -120,16 +124,11 @@ export function isInference(training: boolean, device: string): boolean {
  * is the int8 above (before it, 2026-12-06, every layer was int8).
  */
 export function kernelLabel(precision: Precision): string {
-  if (!isAvailable(precision)) return precision; // refused where it would run: nothing to tell apart
-  const k = kernelName(linearKernelFor(precision));
-  return precision === 'int8' ? `${k}+${kernelName(int8CompanionKernel())}, recipe 2` : k;
-}
-
-function isAvailable(precision: Precision): boolean {
+  let k: LinearKernel;
   try {
-    linearKernelFor(precision);
-    return true;
+    k = linearKernelFor(precision);
   } catch {
-    return false;
+    return precision; // refused where it would run: nothing to tell apart
   }
+  return precision === 'int8' ? `${kernelName(k)}+${kernelName(int8CompanionKernel())}, recipe 2` : kernelName(k);
 }
