@@ -35,8 +35,8 @@ export const modelOptions: Options = {
 
 export const precisionHelp = `  --precision P      fp32 | bf16 | int8: the linear layers' arithmetic in inference (default fp32,
                      on the GEMM path a probe measured fastest on this CPU; bf16 runs through oneDNN,
-                     int8 is dynamic quantisation through libtorch's quantized kernels, the FFN output layers
-                     in bf16 or fp32); training stays fp32`;
+                     int8 is dynamic quantisation through libtorch's quantized kernels, the FFN output layers'
+                     2 outlier input channels per batch in fp32); training stays fp32`;
 
 /**
  * A non-fp32 precision can run here: prepared linears are a CPU inference path (on CUDA the

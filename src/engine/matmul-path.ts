@@ -124,14 +124,6 @@ export function forceFp32Path(path: 'mkl' | 'onednn'): void {
   native.setMatmulPrecision(p.matmulPrecision);
 }
 
-/**
- * The kernel of the layers that int8 keeps out of int8: bf16 where the CPU computes it natively,
- * else the fp32 path (see InferenceLinears: the FFN's output layer).
- */
-export function int8CompanionKernel(p: PathProbe = matmulPaths()): LinearKernel {
-  return p.bf16Available && hasBf16(p.cpu) ? { kind: 'bf16' } : p.fp32Linear;
-}
-
 /** The linear kernel for a precision, from the probe; throws where this libtorch cannot run it. */
 export function linearKernelFor(precision: Precision): LinearKernel {
   const p = matmulPaths();
@@ -158,7 +150,7 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
   return (
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
-    `int8: ${p.int8 ? `${kernelName(p.int8)} (FFN output layers ${kernelName(int8CompanionKernel(p))})` : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
+    `int8: ${p.int8 ? `${kernelName(p.int8)} (FFN output layers: 2 outlier channels a call in fp32)` : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
     `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ` +
     `${attentionLine()}; ${allocatorLine()}`
   );
@@ -213,7 +205,7 @@ function runProbe(): PathProbe {
   // Each candidate: name, one call, and whether it must match fp32.
   const candidates: { path: string; run: () => Tensor; fp32: boolean; kernel?: LinearKernel; after?: () => void }[] =
     [];
-  const mkl = PreparedLinear.prepare({ kind: 'fp32-mkl' }, w, b, M);
+  const mkl = PreparedLinear.prepare({ kind: 'fp32-mkl' }, w, b, { batchHint: M });
   candidates.push({ path: 'fp32-mkl', run: () => mkl.apply(x), fp32: true, kernel: mkl.kernel });
   candidates.push({
     path: 'fp32-medium',
@@ -230,7 +222,7 @@ function runProbe(): PathProbe {
   const prepared: PreparedLinear[] = [mkl];
   const add = (kernel: LinearKernel, fp32: boolean): void => {
     try {
-      const p = PreparedLinear.prepare(kernel, w, b, M);
+      const p = PreparedLinear.prepare(kernel, w, b, { batchHint: M });
       prepared.push(p);
       candidates.push({ path: kernelName(kernel), run: () => p.apply(x), fp32, kernel });
     } catch {

@@ -163,7 +163,7 @@ export interface NativeEngine {
   quantEngines(): string[];
   /** A packed-weight handle (its own table; free with disposePacked). */
   quantizeLinear(w: H, b: Opt<H>, engine: string): number;
-  quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string): H;
+  quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string, weight?: H, outliers?: number): H;
   disposePacked(packed: number): void;
   livePacked(): number;
   // c10d (native/distributed.cc): one process group per process

@@ -24,9 +24,18 @@ export function kernelName(k: LinearKernel): string {
   return k.kind === 'int8' ? `int8-${k.engine}${k.reduceRange ? ' (7-bit activations)' : ''}` : k.kind;
 }
 
+export interface PrepareOptions {
+  batchHint?: number;
+  inputScale?: Tensor;
+  outlierChannels?: number;
+}
+
 export class PreparedLinear {
   /** 1 / inputScale [in], applied to x before the GEMM (null: none). */
   private inverseScale: Tensor | null = null;
+  /** int8: input channels per call computed in fp32, from this copy of the weight [out, in]. */
+  private outliers = 0;
+  private fp32Weight: Tensor | null = null;
 
   private constructor(
     readonly kernel: LinearKernel,
@@ -36,19 +45,25 @@ export class PreparedLinear {
   ) {}
 
   /**
-   * w [out, in], b [out] | null; `batchHint` rows per call for oneDNN's blocking. `inputScale`
-   * [in] (SmoothQuant's migration): the weight's columns are multiplied by it before packing and
-   * x divided by it per call, the same product with the input's outlier channels moved into the
-   * weight, where int8's per-channel scales hold them better than a per-tensor activation scale.
+   * w [out, in], b [out] | null. Options: `batchHint` rows per call for oneDNN's blocking;
+   * `inputScale` [in] (SmoothQuant's migration): the weight's columns are multiplied by it before
+   * packing and x divided by it per call, the same product with the input's outlier channels moved
+   * into the weight, where int8's per-channel scales hold them better than a per-tensor activation
+   * scale; `outlierChannels` (int8): that many input channels, those of largest |x| in each call,
+   * are kept out of int8 and multiplied in fp32 (LLM.int8()'s decomposition).
    */
-  static prepare(
-    kernel: LinearKernel,
-    w: Tensor,
-    b: Tensor | null,
-    batchHint = 2048,
-    inputScale?: Tensor,
-  ): PreparedLinear {
-    if (!inputScale) return PreparedLinear.pack(kernel, w, b, batchHint);
+  static prepare(kernel: LinearKernel, w: Tensor, b: Tensor | null, opts: PrepareOptions = {}): PreparedLinear {
+    const { batchHint = 2048, inputScale, outlierChannels = 0 } = opts;
+    if (outlierChannels > 0 && (kernel.kind !== 'int8' || inputScale))
+      throw new Error('outlier channels apply to an int8 kernel without an input scale');
+    if (!inputScale) {
+      const lin = PreparedLinear.pack(kernel, w, b, batchHint);
+      if (outlierChannels > 0) {
+        lin.outliers = outlierChannels;
+        lin.fp32Weight = keep(w.contiguous().cast('float32'));
+      }
+      return lin;
+    }
     const row = inputScale.unsqueeze(0); // [1, in]
     const scaled = w.mul(row); // [out, in]
     const lin = PreparedLinear.pack(kernel, scaled, b, batchHint);
@@ -114,7 +129,8 @@ export class PreparedLinear {
   private run(x: Tensor, activation: 'none' | 'gelu', keepBf16: boolean): Tensor {
     const k = this.kernel;
     if (k.kind === 'int8') {
-      const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine));
+      const w = this.fp32Weight?.handle;
+      const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine, w, this.outliers));
       return activation === 'gelu' ? y.gelu() : y;
     }
     if (k.kind === 'fp32-mkl') {
@@ -130,6 +146,7 @@ export class PreparedLinear {
 
   dispose(): void {
     this.inverseScale?.dispose();
+    this.fp32Weight?.dispose();
     this.w?.dispose();
     this.b?.dispose();
     if (this.packedId !== null) native.disposePacked(this.packedId);

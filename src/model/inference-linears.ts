@@ -1,30 +1,36 @@
 // A BERT's linear layers prepared for inference in one precision (src/engine/prepared-linear.ts):
 // the fused [3C, C] query/key/value projection and the three dense layers of every layer,
 // packed once and reused across batches.
-// int8 is a recipe, chosen by cosine to fp32 over the 30k pool (never by test nDCG):
-//   - the FFN's output layer (its input is GELU's output, whose outlier channels a per-tensor
-//     activation scale cannot hold) runs bf16 where the CPU has it, else fp32: cosine mean
-//     0.9945 -> 0.9975, min 0.964 -> 0.986;
+// int8 is a recipe, chosen by cosine to fp32 over pool passages (never by test nDCG); every
+// linear layer runs int8, and:
+//   - the FFN's output layer keeps, per call, the OUTLIER_CHANNELS input channels of largest |x|
+//     out of int8 and multiplies them in fp32 (LLM.int8()'s decomposition). Its input is GELU's
+//     output, where one or two channels per layer reach 10-25 against ~2 for the median channel
+//     (measured on 256 pool passages), and a per-tensor activation scale sized for them rounds the
+//     rest away. Cosine mean over 1,000 pool passages: every layer plain int8 0.9951, this 0.9973
+//     (recipe 2, that layer in bf16: 0.9979, but 1.4x its time); SmoothQuant's migration there made it
+//     worse (0.983, calibrated), since one column's scale then sets every output row's weight scale;
 //   - the layers fed by a LayerNorm (query/key/value, the FFN's input layer) take SmoothQuant's
 //     migration (alpha 0.5) with each channel's range read off the LayerNorm, |gamma| 3 + |beta|
-//     (a heuristic: LayerNorm's normalised values are of order 1), so no calibration data:
-//     0.9975 -> 0.9979.
+//     (a heuristic: LayerNorm's normalised values are of order 1), so no calibration data.
 //
 // The set is stale once a weight changes (training steps, a LoRA merge, a checkpoint load): it
 // remembers each weight's tensor and version counter and is rebuilt when either moves.
 import {
   cat,
-  int8CompanionKernel,
   isGradEnabled,
   kernelName,
   linearKernelFor,
   PreparedLinear,
   tidy,
   type LinearKernel,
+  type PrepareOptions,
   type Precision,
   type Tensor,
 } from '../engine/index.ts';
 
+/** The FFN output layer's input channels kept out of int8 per call (see above; 2: the most that were outliers in a layer). */
+export const OUTLIER_CHANNELS = 2;
 export const DENSE_MODULES = ['attention.output.dense', 'intermediate.dense', 'output.dense'] as const;
 const QKV = ['query', 'key', 'value'] as const;
 
@@ -55,17 +61,16 @@ export class InferenceLinears {
         .add(use(`${ln}.bias`).abs()); // [C]
       return range.div(w.abs().max(0).clamp(1e-8)).sqrt().clamp(1e-4); // [C]
     };
-    /** A module's kernel and, for int8's LayerNorm-fed layers, the LayerNorm its smoothing reads. */
-    const plan = (module: string, l: number): { k: LinearKernel; ln?: string } => {
-      if (!int8) return { k: kernel };
-      if (module === 'qkv')
-        return { k: kernel, ln: l === 0 ? 'embeddings.LayerNorm' : `encoder.layer.${l - 1}.output.LayerNorm` };
-      if (module === 'intermediate.dense') return { k: kernel, ln: `encoder.layer.${l}.attention.output.LayerNorm` };
-      return { k: module === 'output.dense' ? int8CompanionKernel() : kernel };
+    /** What int8 adds to a module's kernel: the LayerNorm its smoothing reads, or its outlier channels. */
+    const plan = (module: string, l: number): PrepareOptions & { ln?: string } => {
+      if (!int8 || module === 'attention.output.dense') return {};
+      if (module === 'qkv') return { ln: l === 0 ? 'embeddings.LayerNorm' : `encoder.layer.${l - 1}.output.LayerNorm` };
+      if (module === 'intermediate.dense') return { ln: `encoder.layer.${l}.attention.output.LayerNorm` };
+      return { outlierChannels: OUTLIER_CHANNELS };
     };
     const prepare = (module: string, l: number, w: Tensor, b: Tensor): PreparedLinear => {
-      const { k, ln } = plan(module, l);
-      return PreparedLinear.prepare(k, w, b, undefined, ln ? smoothing(ln, w) : undefined);
+      const { ln, ...opts } = plan(module, l);
+      return PreparedLinear.prepare(kernel, w, b, ln ? { ...opts, inputScale: smoothing(ln, w) } : opts);
     };
     for (let l = 0; l < numLayers; l++) {
       const m = `encoder.layer.${l}.attention.self`;
@@ -120,8 +125,9 @@ export function isInference(training: boolean, device: string): boolean {
 
 /**
  * What a precision's linears are computed with now (the fp32 path can be forced, bf16 may be
- * missing): part of a cached embedding's identity, since each gives other numbers. "recipe 2"
- * is the int8 above (before it, 2026-12-06, every layer was int8).
+ * missing): part of a cached embedding's identity, since each gives other numbers. The int8
+ * recipe's number moves with its arithmetic: 2 had the FFN output layers in bf16 (2026-12-06),
+ * 3 is the above.
  */
 export function kernelLabel(precision: Precision): string {
   let k: LinearKernel;
@@ -130,5 +136,5 @@ export function kernelLabel(precision: Precision): string {
   } catch {
     return precision; // refused where it would run: nothing to tell apart
   }
-  return precision === 'int8' ? `${kernelName(k)}+${kernelName(int8CompanionKernel())}, recipe 2` : kernelName(k);
+  return precision === 'int8' ? `${kernelName(k)}, recipe 3` : kernelName(k);
 }

@@ -58,7 +58,7 @@ test('every prepared linear kernel agrees with the plain fp32 linear', () => {
     const ref = linear(x, w, b);
     const scale = ref.abs().reshape([-1]).max(0).item();
     for (const [k, tol] of kernels) {
-      const lin = PreparedLinear.prepare(k, w, b, 21);
+      const lin = PreparedLinear.prepare(k, w, b, { batchHint: 21 });
       const y = lin.apply(x);
       assert.deepEqual(y.shape, [3, 7, 1536]);
       const diff = y.sub(ref).abs().reshape([-1]).max(0).item() / scale;
@@ -85,7 +85,7 @@ test('an input scale moves channels into the weight: the same product, and int8 
     const scale = ref.abs().reshape([-1]).max(0).item();
     const s = boost.sqrt(); // sqrt(range / max |w|) up to a constant
     const err = (k: LinearKernel, inputScale?: typeof s): number => {
-      const lin = PreparedLinear.prepare(k, w, b, 64, inputScale);
+      const lin = PreparedLinear.prepare(k, w, b, { batchHint: 64, inputScale });
       const e = lin.apply(x).sub(ref).abs().reshape([-1]).max(0).item() / scale;
       lin.dispose();
       return e;
@@ -98,5 +98,37 @@ test('an input scale moves channels into the weight: the same product, and int8 
       );
       assert.ok(smoothed < plain / 2, `int8: ${smoothed} with the scale vs ${plain} without`);
     }
+  });
+});
+
+test('outlier channels out of int8: all channels out is the fp32 product; two out hold GELU-like outliers; x reads the same after', {
+  skip: !matmulPaths().int8 && 'no quantized engine in this libtorch',
+}, () => {
+  const k = matmulPaths().int8!;
+  manualSeed(6);
+  tidy(() => {
+    // x like GELU's output: >= -0.17, with two channels an order of magnitude above the rest
+    const boost = ones([1536]);
+    for (const c of [40, 1001]) boost.slice(0, c, c + 1).mulInPlace(12);
+    const x = randn([96, 1536]).gelu().mul(boost.unsqueeze(0));
+    const before = x.f32().slice();
+    const w = randn([384, 1536]).mul(0.03);
+    const b = randn([384]);
+    const ref = linear(x, w, b);
+    const scale = ref.abs().reshape([-1]).max(0).item();
+    const err = (outlierChannels: number): number => {
+      const lin = PreparedLinear.prepare(k, w, b, { outlierChannels });
+      const e = lin.apply(x).sub(ref).abs().reshape([-1]).max(0).item() / scale;
+      lin.dispose();
+      return e;
+    };
+    assert.ok(err(1536) <= 1e-5, `every channel in fp32: ${err(1536)}`);
+    const [plain, split] = [err(0), err(2)];
+    process.stderr.write(
+      `int8 relative error: ${plain.toExponential(2)} plain, ${split.toExponential(2)} with 2 outlier channels\n`,
+    );
+    assert.ok(split < plain / 3, `int8: ${split} with the outliers out vs ${plain} without`);
+    assert.deepEqual(x.f32(), before, 'the outlier channels are restored in x');
+    assert.throws(() => PreparedLinear.prepare({ kind: 'bf16' }, w, b, { outlierChannels: 2 }), /int8/);
   });
 });
