@@ -24,6 +24,8 @@ test('quick preset with a tiny model: dose points, validation choice, reuse and 
     SHARED_MSMARCO,
     '--model',
     model,
+    '--folds',
+    'one',
     '--steps',
     '4',
     '--batch-size',
@@ -100,6 +102,8 @@ test('Ctrl-C in the middle of an arm (recipe-l2sp: its weight anchor must be the
     SHARED_MSMARCO,
     '--model',
     model,
+    '--folds',
+    'one',
     '--steps',
     '200',
     '--batch-size',
@@ -178,4 +182,30 @@ test('Ctrl-C in the middle of an arm (recipe-l2sp: its weight anchor must be the
   assert.deepEqual(b.dose, a.dose);
   const strip = (t: StudyResults['training']): unknown => t.map((x) => ({ ...x, trainSeconds: 0, modelPath: '' }));
   assert.deepEqual(strip(b.training), strip(a.training));
+});
+
+test('the quick preset plans both folds, one epoch over every training positive; --folds one the first only', {
+  skip: hasShared ? false : `${SHARED_MSMARCO} absent`,
+}, () => {
+  const root = tmpDir();
+  const model = writeTinyModel(join(root, 'model'));
+  const plan = (...extra: string[]) => {
+    const r = ftlab([
+      ...['study', '--plan', '--data', SHARED_MSMARCO, '--model', model, '--output', join(root, 'run')],
+      ...['--arms', 'full-hard', '--timing-queries', '0', '--geometry-pairs', '0', '--threads', '1', ...extra],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return [...r.stderr.matchAll(/(dl\d\d->dl\d\d): train full-hard \(1 epochs = (\d+) steps x 16/g)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
+  };
+  const both = plan();
+  assert.deepEqual(
+    both.map(([fold]) => fold),
+    ['dl20->dl19', 'dl19->dl20'],
+  );
+  // every positive once: more than the 24 steps x 16 = 384 positives the preset sampled before
+  for (const [, steps] of both) assert.ok((steps as number) > 24, `${steps} steps`);
+  assert.deepEqual(plan('--folds', 'one'), [both[0]]);
 });

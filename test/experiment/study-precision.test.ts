@@ -21,7 +21,7 @@ test('study --precision bf16 reuses the fp32 training and reruns only the evalua
   const out = join(root, 'run');
   const args = [
     ...['study', '--output', out, '--data', SHARED_MSMARCO, '--model', model],
-    ...['--steps', '4', '--batch-size', '4', '--arms', 'full-hard', '--dose', '0,0.5,1'],
+    ...['--folds', 'one', '--steps', '4', '--batch-size', '4', '--arms', 'full-hard', '--dose', '0,0.5,1'],
     ...['--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60'],
     ...['--timing-queries', '10', '--geometry-pairs', '10', '--no-umap', '--threads', '1', '--device', 'cpu'],
   ];

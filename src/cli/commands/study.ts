@@ -18,9 +18,9 @@ export const study: Command = {
   summary: 'run the fine-tuning study (arms, dose-response, statistics, analysis) and write results.json + report.md',
   usage: `ftlab study --output DIR [--preset quick|standard|paper-run|paper-text|paper] [--data DIR|MANIFEST.json] [options]
 
---preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments,
-test on DL19 (--folds both adds DL19 -> DL20); 20% of the training queries held out by query
-for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
+--preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments and
+test on DL19, and the reverse, the test queries pooled (--folds one: DL20 -> DL19 only); one epoch
+over the training positives; 20% of the training queries held out by query for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
 lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper-run
 and paper-text: DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv,
 qrels.train.tsv, triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); every
@@ -45,8 +45,8 @@ every batch, gradients averaged; its evaluations sharded), for more workers than
 
   --arms a,b,...          arms to run (base always; default all but the variant recipe-l2sp)
   --config paper-run|paper-text   triplet configuration (default paper-run; --preset paper-text: paper-text)
-  --folds one|both        quick preset folds (default one: dl20->dl19; a manifest has one)
-  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.steps}, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup};
+  --folds one|both        quick preset folds (default both; one: dl20->dl19; a manifest has one)
+  --steps N  --batch-size N  --warmup W   (quick: ${QUICK.defaults.epochs} epoch, ${QUICK.defaults.batchSize}, ${QUICK.defaults.warmup};
                           paper-run: epochs, ${PAPER_RUN.defaults.batchSize} (LoRA 512), ${PAPER_RUN.defaults.warmup}; paper-text: epochs, ${PAPER_TEXT.defaults.batchSize}, ${PAPER_TEXT.defaults.warmup})
   --dose 0,0.25,0.5,1     fractions of training evaluated on the test fold
   --protocol rerank|dense|both   (quick: rerank; paper: dense; manifest: rerank with a test run, else dense)
@@ -63,7 +63,7 @@ every batch, gradients averaged; its evaluations sharded), for more workers than
   --sweeps / --no-sweeps  choose lora-hard-lr1e-3's lr in {2e-4, 1e-3} and recipe's preservation weight in {1, 5}
                           on validation only, at the first seed, before the seeds train (standard: on)
   --epochs E              training length in epochs over all training triples, steps = ceil(E x triples / batch)
-                          (standard, paper-run, paper-text: 3, full-hard 5; --steps alone trains that many steps)
+                          (quick 1; standard, paper-run, paper-text: 3, full-hard 5; --steps alone trains that many steps)
   --negatives-per-positive K   training triples per positive where the pool allows (default 1)
   --equivalence-margin M  declared margin on nDCG@10 for the verdicts (default 0.02)
   --alpha A               family-wise alpha of the verdict table, Bonferroni over its rows (default 0.05)
