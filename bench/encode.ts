@@ -9,6 +9,7 @@ import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { kernelLabel } from '../src/model/inference-linears.ts';
 import { setThreads, engineReport, matmulPaths, pathLine, PRECISIONS, type Precision } from '../src/engine/index.ts';
 import { native } from '../src/engine/native.ts';
 import { exportModel } from '../src/export/export-model.ts';
@@ -47,6 +48,7 @@ console.log(
 for (const w of eng.warnings) console.log(`warning: ${w}`);
 const paths = matmulPaths(true); // measured now, in this run
 console.log(pathLine(paths));
+if (paths.int8) console.log(`int8 layers: ${kernelLabel('int8')}`);
 
 enc.encodeTokenized(lists.slice(0, 64)); // warm-up
 let sortedTps = 0;

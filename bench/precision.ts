@@ -8,6 +8,7 @@ import './preload.ts'; // first: tcmalloc, as the CLI runs
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { matmulPaths, pathLine, PRECISIONS, setThreads } from '../src/engine/index.ts';
+import { kernelLabel } from '../src/model/inference-linears.ts';
 import { SentenceEncoder } from '../src/model/sentence-encoder.ts';
 import { loadDl19 } from '../test/helpers/dl19-rerank.ts';
 import { sharedFile } from './shared-data.ts';
@@ -21,6 +22,7 @@ if (!pool) {
 setThreads(process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined);
 const paths = matmulPaths();
 console.log(pathLine(paths));
+if (paths.int8) console.log(`int8 layers: ${kernelLabel('int8')}`);
 const texts = readFileSync(pool, 'utf8')
   .split('\n')
   .filter((l) => l.length > 0)

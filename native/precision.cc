@@ -20,7 +20,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -162,9 +161,10 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
   });
 }
 
-// max |x[:, j]| per column of x [rows, cols] fp32 contiguous. By hand because libtorch's
-// reduction over dim 0 (amax / aminmax) took 8 ms for [2133, 1536] on one thread (2026-12-06,
-// AMD EPYC, libtorch 2.13), more than the GEMM it serves; one pass over the rows in order takes ~0.3 ms.
+// max |x[:, j]| per column of x [rows, cols] fp32 contiguous (NaN where a column has one). By hand
+// because libtorch's reduction over dim 0 (amax / aminmax) took 8 ms for [2133, 1536] on one
+// thread (2026-12-06, AMD EPYC, libtorch 2.13), more than the GEMM it serves; one pass over the
+// rows in order takes ~0.3 ms.
 torch::Tensor columnAbsMax(const torch::Tensor& x) {
   const int64_t rows = x.size(0), cols = x.size(1);
   constexpr int64_t kRows = 256;  // rows per task; each task keeps its own maxima (one row of `part`)
@@ -177,18 +177,44 @@ torch::Tensor columnAbsMax(const torch::Tensor& x) {
       float* acc = pp + t * cols;
       for (int64_t r = t * kRows; r < std::min(rows, (t + 1) * kRows); r++) {
         const float* row = px + r * cols;
-        for (int64_t c = 0; c < cols; c++) {  // rows streamed in order; written so that -O3 vectorises it
+        for (int64_t c = 0; c < cols; c++) {  // rows streamed in order; selects, so that -O3 vectorises it
           const float v = row[c] < 0.0f ? -row[c] : row[c];
-          acc[c] = acc[c] > v ? acc[c] : v;
+          acc[c] = (acc[c] > v || acc[c] != acc[c]) ? acc[c] : v;  // a NaN stays
         }
       }
     }
   });
-  return tasks == 1 ? part[0] : std::get<0>(part.max(0));
+  return tasks == 1 ? part[0] : std::get<0>(part.max(0));  // max propagates NaN
+}
+
+// LLM.int8()'s decomposition (Dettmers et al. 2022), the outlier channels chosen per call: the
+// `outliers` input channels of largest |x| leave the int8 product, so the per-tensor activation
+// scale fits the rest, and are multiplied in fp32 with their columns of w [out, in] fp32. x [rows, in].
+// Those columns are zeroed in x in place for the int8 product and put back before return (also on
+// an error), so x reads the same after the call without a copy of it; a tensor autograd may need
+// (requires grad) is copied instead, since the in-place ops would move its version counter.
+torch::Tensor outlierSplitLinear(torch::Tensor x, const c10::IValue& packed, bool reduceRange, const torch::Tensor& w,
+                                 int64_t outliers) {
+  TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && w.size(1) == x.size(1),
+              "outlier split: x [rows, in] fp32 with w [out, in]");
+  if (x.requires_grad()) x = x.detach().clone();
+  auto idx = std::get<1>(columnAbsMax(x).topk(std::min<int64_t>(outliers, x.size(1))));  // [k]
+  auto xo = x.index_select(1, idx);                                                       // [rows, k]
+  x.index_fill_(1, idx, 0);
+  torch::Tensor y;
+  try {
+    y = callOp("quantized::linear_dynamic", {x, packed, reduceRange}).toTensor();
+  } catch (...) {
+    x.index_copy_(1, idx, xo);
+    throw;
+  }
+  x.index_copy_(1, idx, xo);
+  return y.addmm_(xo, w.index_select(1, idx).t());  // + x[:, k] W[:, k]^T in fp32
 }
 
 // y = x W^T + b with x quantized per call (uint8, per-tensor range) and int8 W; fp32 in and out.
-// Arguments: x, packed handle, reduceRange, engine[, fp32 weight [out, in], outlier channels].
+// Arguments: x, packed handle, reduceRange, engine[, fp32 weight [out, in], outlier channels
+// (outlierSplitLinear; x is changed during the call and restored)].
 // reduceRange uses 7-bit activations (fbgemm's guard against 16-bit accumulator saturation on CPUs without VNNI).
 Napi::Value quantizedLinear(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -199,29 +225,9 @@ Napi::Value quantizedLinear(const Napi::CallbackInfo& info) {
     auto x = arg(info, 0).contiguous();
     bool reduceRange = info[2].ToBoolean().Value();
     const int64_t outliers = info.Length() > 5 ? info[5].As<Napi::Number>().Int64Value() : 0;
-    if (outliers <= 0)
-      return g_table.wrap(info.Env(), callOp("quantized::linear_dynamic", {x, it->second, reduceRange}).toTensor());
-    // LLM.int8()'s decomposition (Dettmers et al. 2022), with the outlier channels chosen per call:
-    // the `outliers` input channels of largest |x| leave the int8 product (zeroed in a copy of x, so
-    // the per-tensor activation scale fits the rest) and are multiplied in fp32 with their columns
-    // of the fp32 weight [out, in]. x [rows, in].
-    // The outlier columns are zeroed in x in place for the int8 product and put back after, so x
-    // reads the same on return without a copy of it.
-    const auto& w = arg(info, 4);
-    TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && w.size(1) == x.size(1), "outlier split: x [rows, in] fp32");
-    auto idx = std::get<1>(columnAbsMax(x).topk(std::min<int64_t>(outliers, x.size(1))));  // [k]
-    auto xo = x.index_select(1, idx);                                                       // [rows, k]
-    x.index_fill_(1, idx, 0);
-    torch::Tensor y;
-    try {
-      y = callOp("quantized::linear_dynamic", {x, it->second, reduceRange}).toTensor();
-    } catch (...) {
-      x.index_copy_(1, idx, xo);
-      throw;
-    }
-    x.index_copy_(1, idx, xo);
-    y.addmm_(xo, w.index_select(1, idx).t());  // + x[:, k] W[:, k]^T in fp32
-    return g_table.wrap(info.Env(), y);
+    if (outliers > 0 && x.size(0) > 0)
+      return g_table.wrap(info.Env(), outlierSplitLinear(x, it->second, reduceRange, arg(info, 4), outliers));
+    return g_table.wrap(info.Env(), callOp("quantized::linear_dynamic", {x, it->second, reduceRange}).toTensor());
   });
 }
 

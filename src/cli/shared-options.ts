@@ -5,6 +5,7 @@ import type { Options, Values } from './command.ts';
 import { int, str } from './command.ts';
 import { linearKernelFor, PRECISIONS, resolveDevice, setThreads, type Precision } from '../engine/index.ts';
 import { UserError } from '../errors.ts';
+import { OUTLIER_CHANNELS } from '../model/inference-linears.ts';
 import { SentenceEncoder } from '../model/sentence-encoder.ts';
 import { SIMILARITIES, readBertConfig, type Prompts, type Similarity, type TextRole } from '../model/config.ts';
 import { resolveModelFiles } from '../model/model-files.ts';
@@ -36,7 +37,7 @@ export const modelOptions: Options = {
 export const precisionHelp = `  --precision P      fp32 | bf16 | int8: the linear layers' arithmetic in inference (default fp32,
                      on the GEMM path a probe measured fastest on this CPU; bf16 runs through oneDNN,
                      int8 is dynamic quantisation through libtorch's quantized kernels, the FFN output layers'
-                     2 outlier input channels per batch in fp32); training stays fp32`;
+                     ${OUTLIER_CHANNELS} outlier input channels per batch in fp32); training stays fp32`;
 
 /**
  * A non-fp32 precision can run here: prepared linears are a CPU inference path (on CUDA the

@@ -150,7 +150,7 @@ export function pathLine(p: PathProbe = matmulPaths()): string {
   return (
     `CPU: ${p.cpu.model} [${p.cpu.isa.join(' ') || 'no AVX2'}], ${p.threads} threads, libtorch ${p.torch}; ` +
     `fp32 linear: ${kernelName(p.fp32Linear)}${p.forced ? ' (forced by FTLAB_FP32_PATH)' : ''}, fp32 matmul precision: ${p.matmulPrecision}, ` +
-    `int8: ${p.int8 ? `${kernelName(p.int8)} (FFN output layers: 2 outlier channels a call in fp32)` : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
+    `int8: ${p.int8 ? kernelName(p.int8) : 'not available'}, bf16: ${p.bf16Available ? (hasBf16(p.cpu) ? 'native' : 'emulated (no BF16 in this CPU)') : 'not available'}; ` +
     `probe GFLOP/s [${M}x${K}]x[${K}x${N}]${p.cached ? ` (cached, measured ${p.measuredAt})` : ''}: ${figs}; ` +
     `${attentionLine()}; ${allocatorLine()}`
   );

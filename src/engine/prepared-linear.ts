@@ -50,7 +50,8 @@ export class PreparedLinear {
    * packing and x divided by it per call, the same product with the input's outlier channels moved
    * into the weight, where int8's per-channel scales hold them better than a per-tensor activation
    * scale; `outlierChannels` (int8): that many input channels, those of largest |x| in each call,
-   * are kept out of int8 and multiplied in fp32 (LLM.int8()'s decomposition).
+   * are kept out of int8 and multiplied in fp32 (LLM.int8()'s decomposition; native/precision.cc
+   * zeroes them in x during the call and restores them, so x reads the same after it).
    */
   static prepare(kernel: LinearKernel, w: Tensor, b: Tensor | null, opts: PrepareOptions = {}): PreparedLinear {
     const { batchHint = 2048, inputScale, outlierChannels = 0 } = opts;
@@ -60,7 +61,7 @@ export class PreparedLinear {
       const lin = PreparedLinear.pack(kernel, w, b, batchHint);
       if (outlierChannels > 0) {
         lin.outliers = outlierChannels;
-        lin.fp32Weight = keep(w.contiguous().cast('float32'));
+        lin.fp32Weight = keep(w.dtype === 'float32' ? w.clone() : w.cast('float32')); // a copy, as the other kernels keep
       }
       return lin;
     }

@@ -27,7 +27,7 @@ export const QUICK: StudyDataset = {
     arms: null,
     seeds: 1,
     sweeps: false,
-    steps: 24, // --epochs-free runs (--steps alone)
+    steps: 24, // used only where epochs is null (--steps N on the command line sets both)
     epochs: 1,
     negativesPerPositive: 1,
     batchSize: 16,

@@ -66,7 +66,8 @@ export class InferenceLinears {
       if (!int8 || module === 'attention.output.dense') return {};
       if (module === 'qkv') return { ln: l === 0 ? 'embeddings.LayerNorm' : `encoder.layer.${l - 1}.output.LayerNorm` };
       if (module === 'intermediate.dense') return { ln: `encoder.layer.${l}.attention.output.LayerNorm` };
-      return { outlierChannels: OUTLIER_CHANNELS };
+      if (module === 'output.dense') return { outlierChannels: OUTLIER_CHANNELS };
+      throw new Error(`no int8 plan for ${module}`);
     };
     const prepare = (module: string, l: number, w: Tensor, b: Tensor): PreparedLinear => {
       const { ln, ...opts } = plan(module, l);
@@ -136,5 +137,5 @@ export function kernelLabel(precision: Precision): string {
   } catch {
     return precision; // refused where it would run: nothing to tell apart
   }
-  return precision === 'int8' ? `${kernelName(k)}, recipe 3` : kernelName(k);
+  return precision === 'int8' ? `${kernelName(k)}, recipe 3 (${OUTLIER_CHANNELS} outlier channels)` : kernelName(k);
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   PreparedLinear,
+  cat,
   linear,
   manualSeed,
   matmulPaths,
@@ -122,13 +123,28 @@ test('outlier channels out of int8: all channels out is the fp32 product; two ou
       lin.dispose();
       return e;
     };
-    assert.ok(err(1536) <= 1e-5, `every channel in fp32: ${err(1536)}`);
+    const all = err(1536);
+    assert.ok(all <= 1e-5, `every channel in fp32: ${all}`);
     const [plain, split] = [err(0), err(2)];
     process.stderr.write(
       `int8 relative error: ${plain.toExponential(2)} plain, ${split.toExponential(2)} with 2 outlier channels\n`,
     );
     assert.ok(split < plain / 3, `int8: ${split} with the outliers out vs ${plain} without`);
     assert.deepEqual(x.f32(), before, 'the outlier channels are restored in x');
+    // the same rows as [B, T, in] (a view of x), and as a strided slice of a wider tensor: the same
+    // outputs, and neither input changes; no rows: no output rows
+    const lin = PreparedLinear.prepare(k, w, b, { outlierChannels: 2 });
+    const y = lin.apply(x).f32();
+    const x3 = x.reshape([4, 24, 1536]);
+    assert.deepEqual(lin.apply(x3).reshape([96, 384]).f32(), y);
+    assert.deepEqual(x3.f32(), before);
+    const wide = cat([x, randn([96, 8])], 1); // [96, 1544]
+    const strided = wide.slice(1, 0, 1536);
+    const wideBefore = wide.f32().slice();
+    assert.deepEqual(lin.apply(strided).f32(), y);
+    assert.deepEqual(wide.f32(), wideBefore);
+    assert.deepEqual(lin.apply(x.slice(0, 0, 0)).shape, [0, 384]);
+    lin.dispose();
     assert.throws(() => PreparedLinear.prepare({ kind: 'bf16' }, w, b, { outlierChannels: 2 }), /int8/);
   });
 });

@@ -123,7 +123,7 @@ test('--sweeps: the recipe preservation weight chosen on validation only, record
   const r = ftlab([
     'study',
     ...['--output', out, '--data', SHARED_MSMARCO, '--model', model, '--sweeps'],
-    ...['--steps', '4', '--batch-size', '4', '--arms', 'recipe'],
+    ...['--folds', 'one', '--steps', '4', '--batch-size', '4', '--arms', 'recipe'],
     ...['--rerank-depth', '20', '--validation-depth', '10', '--mining-depth', '60'],
     ...['--timing-queries', '0', '--geometry-pairs', '0', '--no-umap', '--threads', '1', '--device', 'cpu'],
   ]);

@@ -19,7 +19,7 @@ import { REPO, tinyConfig, tmpDir, writeTinyModel } from '../helpers/tiny-model.
 const skip = distributedInfo().gloo ? false : 'this engine build has no c10d/Gloo (libtorch 1.13 or no libgloo-dev)';
 
 // one thread in both runs: each of 2 workers on this machine gets cores / 2, and the numbers must match
-const TINY = ['--folds', 'one', '--steps', '4', '--batch-size', '4', '--seeds', '2', '--no-umap', '--threads', '1', '--device', 'cpu'];
+const TINY = ['--steps', '4', '--batch-size', '4', '--seeds', '2', '--no-umap', '--threads', '1', '--device', 'cpu'];
 const ARMS = ['--arms', 'full-random,lora-hard', '--timing-queries', '0', '--geometry-pairs', '0'];
 // with a sweep: its two values are spread too, and the chosen value's run is lora-hard-lr1e-3's first seed
 const SWEPT = ['--arms', 'full-random,lora-hard-lr1e-3', '--sweeps', '--timing-queries', '0', '--geometry-pairs', '0'];

@@ -1,6 +1,7 @@
 // ftlab doctor: what the engine runs on (libtorch, BLAS, threads, devices) and what looks wrong.
 import type { Command } from '../command.ts';
 import { int } from '../command.ts';
+import { kernelLabel } from '../../model/inference-linears.ts';
 import { engineReport, matmulPaths, pathLine, setThreads } from '../../engine/index.ts';
 
 export const doctor: Command = {
@@ -32,6 +33,7 @@ linear layers (MKL or oneDNN prepacked), bf16 and int8, and the probe figures be
       `libraries  ${r.loadedLibraries.join(', ') || '(none found in /proc/self/maps)'}`,
       `devices    cpu${r.cudaDevices > 0 ? `, ${r.cudaDevices} CUDA device(s)` : ' (no CUDA in this libtorch or no GPU visible)'}`,
       `paths      ${pathLine(paths)}`,
+      ...(paths.int8 ? [`int8       ${kernelLabel('int8')}`] : []),
       ...r.warnings.map((w) => `warning: ${w}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
