@@ -89,7 +89,7 @@ test('fp32 on oneDNN, bf16 and int8 vectors against MKL fp32 on real passages', 
 // on all 43 queries. Measured (idle machine, 2026-12-05, unpadded inference): fp32 0.6424, bf16
 // 0.6425; int8 on oneDNN 0.6376-0.6381 (-0.0048 to -0.0044), on fbgemm and x86 0.6395 (-0.0029).
 // On 160 pool passages: bf16 mean cosine to fp32 0.999987 (min 0.999975), int8 0.9944 (min 0.9882).
-// 2026-12-06, the int8 recipe (see src/model/inference-linears.ts): re-rank 0.6413 vs fp32 0.6424 (-0.0011);
+// 2026-12-06, the int8 recipe 2 (FFN output layers bf16): re-rank 0.6413 vs fp32 0.6424 (-0.0011);
 // recipe 3 (FFN output layers int8 with 2 outlier channels in fp32): 0.6438 (+0.0014).
 test('bf16 and int8 re-rank DL19 within 0.002 and 0.005 nDCG@10 of fp32 (all 43 queries)', {
   skip: !hasShared && 'needs ../shared/data/msmarco',
