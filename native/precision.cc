@@ -162,9 +162,10 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
 }
 
 // max |x[:, j]| per column of x [rows, cols] fp32 contiguous (NaN where a column has one). By hand
-// because libtorch's reduction over dim 0 (amax / aminmax) took 8 ms for [2133, 1536] on one
-// thread (2026-12-06, AMD EPYC, libtorch 2.13), more than the GEMM it serves; one pass over the
-// rows in order takes ~0.3 ms.
+// because libtorch's reductions over dim 0 cost more (2026-12-06, AMD EPYC, libtorch 2.13, one
+// thread, [2133, 1536]): aminmax and max-with-indices ~9 ms, more than the GEMM they serve; amax
+// and amin in this place made the FFN output layer 5.25 ms instead of 4.36 (bench/encode-parts).
+// One pass over the rows in order takes ~0.35 ms.
 torch::Tensor columnAbsMax(const torch::Tensor& x) {
   const int64_t rows = x.size(0), cols = x.size(1);
   constexpr int64_t kRows = 256;  // rows per task; each task keeps its own maxima (one row of `part`)
