@@ -218,6 +218,8 @@ OP(sigmoid) { RET(T(info, 0).sigmoid()); } END
 OP(relu) { RET(torch::relu(T(info, 0))); } END
 // gelu: the exact erf form BERT uses, 0.5 x (1 + erf(x / sqrt 2)).
 OP(gelu) { RET(torch::gelu(T(info, 0))); } END
+// the same in place (inference: a fresh activation that nothing else reads, no new buffer)
+OP(geluInPlace) { auto t = T(info, 0); at::gelu_(t); return info.Env().Undefined(); } END
 OP(eq) { RET(T(info, 0).eq(T(info, 1))); } END
 OP(gt) { RET(T(info, 0).gt(T(info, 1))); } END
 OP(lt) { RET(T(info, 0).lt(T(info, 1))); } END
@@ -506,7 +508,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT(add); EXPORT(sub); EXPORT(mul); EXPORT(div); EXPORT(addScalar); EXPORT(mulScalar);
   EXPORT(powScalar); EXPORT(maximum); EXPORT(minimum); EXPORT(clamp); EXPORT(neg); EXPORT(exp);
   EXPORT(log); EXPORT(sqrt); EXPORT(rsqrt); EXPORT(abs); EXPORT(tanh); EXPORT(sigmoid); EXPORT(relu);
-  EXPORT(gelu); EXPORT(eq); EXPORT(gt); EXPORT(lt); EXPORT(gtScalar); EXPORT(where); EXPORT(maskedFill);
+  EXPORT(gelu); EXPORT(geluInPlace); EXPORT(eq); EXPORT(gt); EXPORT(lt); EXPORT(gtScalar); EXPORT(where); EXPORT(maskedFill);
   EXPORT(isFinite);
   EXPORT(sum); EXPORT(mean); EXPORT(max); EXPORT(argmax); EXPORT(norm); EXPORT(logsumexp);
   EXPORT(reshape); EXPORT(transpose); EXPORT(permute); EXPORT(unsqueeze); EXPORT(squeeze);

@@ -108,6 +108,7 @@ export interface NativeEngine {
   addInPlace(a: H, b: H, alpha: number): void;
   mulScalarInPlace(a: H, s: number): void;
   addcmulInPlace(a: H, b: H, c: H, value: number): void;
+  geluInPlace(a: H): void;
   addcdivInPlace(a: H, b: H, c: H, value: number): void;
   copyInPlace(a: H, b: H): void;
   zeroInPlace(a: H): void;

@@ -132,11 +132,13 @@ export class PreparedLinear {
     if (k.kind === 'int8') {
       const w = this.fp32Weight?.handle;
       const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine, w, this.outliers));
-      return activation === 'gelu' ? y.gelu() : y;
+      // in place: y is this call's own output (inference only), and a second [rows, out] buffer cost
+      // ~0.6 ms a layer for the FFN's input layer (bench/encode-parts, int8, 2026-12-06); same numbers
+      return activation === 'gelu' ? y.geluInPlace() : y;
     }
     if (k.kind === 'fp32-mkl') {
       const y = linear(x, this.w!, this.b);
-      return activation === 'gelu' ? y.gelu() : y;
+      return activation === 'gelu' ? y.geluInPlace() : y;
     }
     if (k.kind === 'fp32-onednn')
       return new T(native.packedLinear(x.handle, this.w!.handle, this.b?.handle ?? null, activation));

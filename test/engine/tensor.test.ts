@@ -97,6 +97,9 @@ test('nn ops: linear, layer norm, softmax, gelu, normalize, embedding, cross-ent
   );
   // gelu(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.841344746
   close(tensor([1], [1]).gelu().f32(), [0.8413447]);
+  const g = tensor([-2, -0.5, 0, 1, 3], [5]);
+  const out = g.gelu().f32();
+  assert.equal(g.geluInPlace().f32().join(), out.join(), 'in place: the same numbers, in the same tensor');
   close(tensor([3, 4], [1, 2]).normalize().f32(), [0.6, 0.8]);
   assert.deepEqual(embedding(tensor([1, 2, 3, 4], [2, 2]), int64([1, 0], [2])).toNested(), [
     [3, 4],
