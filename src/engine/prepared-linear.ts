@@ -33,9 +33,8 @@ export interface PrepareOptions {
 export class PreparedLinear {
   /** 1 / inputScale [in], applied to x before the GEMM (null: none). */
   private inverseScale: Tensor | null = null;
-  /** int8: input channels per call computed in fp32, from this copy of the weight [out, in]. */
-  private outliers = 0;
-  private fp32Weight: Tensor | null = null;
+  /** int8: input channels per call computed in fp32, from this copy of the weight [out, in] (null: none). */
+  private outliers: { channels: number; weight: Tensor } | null = null;
 
   private constructor(
     readonly kernel: LinearKernel,
@@ -60,8 +59,8 @@ export class PreparedLinear {
     if (!inputScale) {
       const lin = PreparedLinear.pack(kernel, w, b, batchHint);
       if (outlierChannels > 0) {
-        lin.outliers = outlierChannels;
-        lin.fp32Weight = keep(w.dtype === 'float32' ? w.clone() : w.cast('float32')); // a copy, as the other kernels keep
+        const weight = keep(w.dtype === 'float32' ? w.clone() : w.cast('float32')); // a copy, as the other kernels keep
+        lin.outliers = { channels: outlierChannels, weight };
       }
       return lin;
     }
@@ -130,8 +129,10 @@ export class PreparedLinear {
   private run(x: Tensor, activation: 'none' | 'gelu', keepBf16: boolean): Tensor {
     const k = this.kernel;
     if (k.kind === 'int8') {
-      const w = this.fp32Weight?.handle;
-      const y = new T(native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine, w, this.outliers));
+      const o = this.outliers;
+      const y = new T(
+        native.quantizedLinear(x.handle, this.packedId!, k.reduceRange, k.engine, o?.weight.handle, o?.channels ?? 0),
+      );
       // in place: y is this call's own output (inference only), and a second [rows, out] buffer cost
       // ~0.6 ms a layer for the FFN's input layer (bench/encode-parts, int8, 2026-12-06); same numbers
       return activation === 'gelu' ? y.geluInPlace() : y;
@@ -149,7 +150,7 @@ export class PreparedLinear {
 
   dispose(): void {
     this.inverseScale?.dispose();
-    this.fp32Weight?.dispose();
+    this.outliers?.weight.dispose();
     this.w?.dispose();
     this.b?.dispose();
     if (this.packedId !== null) native.disposePacked(this.packedId);

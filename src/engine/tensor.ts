@@ -274,13 +274,12 @@ export class Tensor implements Disposable {
     native.mulScalarInPlace(this.handle, s);
     return this;
   }
-  /** this += value * b * c */
   /** this = gelu(this) (exact), for a fresh activation nothing else reads. */
   geluInPlace(): this {
     native.geluInPlace(this.handle);
     return this;
   }
-
+  /** this += value * b * c */
   addcmulInPlace(b: Tensor, c: Tensor, value: number): this {
     native.addcmulInPlace(this.handle, b.handle, c.handle, value);
     return this;

@@ -20,8 +20,9 @@ export const study: Command = {
 
 --preset quick (default): on DIR/trec-dl (../shared/data/msmarco), train on DL20 judgments and
 test on DL19, and the reverse, the test queries pooled (--folds one: DL20 -> DL19 only); one epoch
-over the training positives; 20% of the training queries held out by query for validation. Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5),
-lora-hard-lr1e-3, recipe; recipe-l2sp (a variant) when --arms names it. --preset paper-run
+over the training positives; 20% of the training queries held out by query for validation.
+Arms: base, full-random, full-hard, lora-random, lora-hard (lr 2e-5), lora-hard-lr1e-3, recipe;
+recipe-l2sp (a variant) when --arms names it. --preset paper-run
 and paper-text: DIR holds the official MS MARCO files (collection.tsv, queries.train.tsv,
 qrels.train.tsv, triples.train.small.tar.gz, queries.dev.small.tsv, qrels.dev.small.tsv); every
 arm 3 epochs, full-hard 5 (as the paper); paper-run is what the paper's code ran (batch
