@@ -18,8 +18,11 @@
 #include <torch/version.h>
 
 #include <ATen/Parallel.h>
+#include <ATen/native/quantized/cpu/QuantUtils.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -142,6 +145,9 @@ at::QEngine qengineOf(const std::string& s) {
 
 // Quantizes a linear weight [out, in] to int8, symmetric per output channel (scale = max|w_row| / 127),
 // and prepacks it with the bias for `engine`. Returns a packed-weight handle (not a tensor).
+// `selfQuantized` (oneDNN engine, where libtorch has onednn::qlinear_pointwise): the weight is packed
+// for that op instead, and quantizedLinear quantizes the activations itself (selfQuantizedLinear),
+// times `inverseScale` [in] when given (SmoothQuant's division of x, folded into that pass).
 Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     at::NoGradGuard noGrad;
@@ -151,41 +157,70 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
     c10::WarningUtils::WarningHandlerGuard quiet(&silent);
 #endif
     auto w = arg(info, 0).detach().to(torch::kFloat).contiguous();
-    auto scales = w.abs().amax({1}).div(127.0).clamp_min(1e-8).to(torch::kDouble);
-    auto zeros = torch::zeros({w.size(0)}, torch::kLong);
-    auto qw = at::quantize_per_channel(w, scales, zeros, 0, torch::kQInt8);
+    auto scales = w.abs().amax({1}).div(127.0).clamp_min(1e-8);
     c10::IValue bias = info[1].IsNull() ? c10::IValue() : c10::IValue(arg(info, 1).detach().to(torch::kFloat).contiguous());
+    const bool self = info.Length() > 3 && info[3].ToBoolean().Value();
     int64_t id = g_nextPacked++;
-    g_packed.emplace(id, callOp("quantized::linear_prepack", {qw, bias}));
+    if (self) {
+      // as quantize_per_channel rounds them (half to even), as a plain int8 tensor
+      auto wq = w.div(scales.unsqueeze(1)).round().clamp(-128, 127).to(torch::kChar);
+      auto packed = callOp("onednn::qlinear_prepack", {wq, c10::IValue()}).toTensor();
+      c10::IValue inverse = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()
+                                ? c10::IValue(arg(info, 4).detach().to(torch::kFloat).contiguous())
+                                : c10::IValue();
+      auto zeros = torch::zeros({w.size(0)}, torch::kLong);
+      g_packed.emplace(id, c10::ivalue::Tuple::create({packed, scales, zeros, bias, inverse}));
+    } else {
+      auto zeros = torch::zeros({w.size(0)}, torch::kLong);
+      auto qw = at::quantize_per_channel(w, scales.to(torch::kDouble), zeros, 0, torch::kQInt8);
+      g_packed.emplace(id, callOp("quantized::linear_prepack", {qw, bias}));
+    }
     return Napi::Number::New(info.Env(), static_cast<double>(id));
   });
 }
 
-// max |x[:, j]| per column of x [rows, cols] fp32 contiguous (NaN where a column has one). By hand
-// because libtorch's reductions over dim 0 cost more (2026-12-06, AMD EPYC, libtorch 2.13, one
-// thread, [2133, 1536]): aminmax and max-with-indices ~9 ms, more than the GEMM they serve; amax
-// and amin in this place made the FFN output layer 5.25 ms instead of 4.36 (bench/encode-parts).
-// One pass over the rows in order takes ~0.35 ms.
-torch::Tensor columnAbsMax(const torch::Tensor& x) {
+// Rows r0..r1 of x [rows, cols] into one task's extremes lo, hi [cols], streamed in order. Compiled
+// per instruction set and picked at load by the CPU (GCC's target_clones): the addon is built for
+// plain x86-64, where this loop ran 4 lanes wide.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void minMaxRows(const float* px, int64_t r0, int64_t r1,
+                                                                              int64_t cols, float* lo, float* hi) {
+  std::fill(lo, lo + cols, std::numeric_limits<float>::infinity());
+  std::fill(hi, hi + cols, -std::numeric_limits<float>::infinity());
+  for (int64_t r = r0; r < r1; r++) {
+    const float* row = px + r * cols;
+    for (int64_t c = 0; c < cols; c++) {  // selects, so that -O3 vectorises it
+      const float v = row[c];
+      lo[c] = (lo[c] < v || lo[c] != lo[c]) ? lo[c] : v;  // a NaN stays (and a NaN v is taken)
+      hi[c] = (hi[c] > v || hi[c] != hi[c]) ? hi[c] : v;
+    }
+  }
+}
+
+// Per column of x [rows, cols] fp32 contiguous: its min (row 0) and max (row 1), NaN where the
+// column has one. By hand because libtorch's reductions over dim 0 cost more (2026-12-06, AMD EPYC,
+// libtorch 2.13, one thread, [2133, 1536]): aminmax and max-with-indices ~9 ms, more than the GEMM
+// they serve; amax and amin in this place made the FFN output layer 5.25 ms instead of 4.36
+// (bench/encode-parts). One pass over the rows in order takes ~0.35 ms.
+torch::Tensor columnMinMax(const torch::Tensor& x) {
   const int64_t rows = x.size(0), cols = x.size(1);
-  constexpr int64_t kRows = 256;  // rows per task; each task keeps its own maxima (one row of `part`)
+  constexpr int64_t kRows = 256;  // rows per task; each task keeps its own extremes (rows 2t, 2t + 1 of `part`)
   const int64_t tasks = std::max<int64_t>(1, (rows + kRows - 1) / kRows);
-  auto part = torch::zeros({tasks, cols}, x.options());
+  auto part = torch::empty({tasks, 2, cols}, x.options());
   const float* px = x.data_ptr<float>();
   float* pp = part.data_ptr<float>();
   at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; t++) {
-      float* acc = pp + t * cols;
-      for (int64_t r = t * kRows; r < std::min(rows, (t + 1) * kRows); r++) {
-        const float* row = px + r * cols;
-        for (int64_t c = 0; c < cols; c++) {  // rows streamed in order; selects, so that -O3 vectorises it
-          const float v = row[c] < 0.0f ? -row[c] : row[c];
-          acc[c] = (acc[c] > v || acc[c] != acc[c]) ? acc[c] : v;  // a NaN stays
-        }
-      }
-    }
+    for (int64_t t = t0; t < t1; t++)
+      minMaxRows(px, t * kRows, std::min(rows, (t + 1) * kRows), cols, pp + 2 * t * cols, pp + (2 * t + 1) * cols);
   });
-  return tasks == 1 ? part[0] : std::get<0>(part.max(0));  // max propagates NaN
+  if (tasks == 1) return part[0];
+  // min and max propagate NaN
+  return torch::stack({std::get<0>(part.select(1, 0).min(0)), std::get<0>(part.select(1, 1).max(0))});
+}
+
+// The `outliers` columns of largest |x| from columnMinMax's [2, cols]: [k] indices.
+torch::Tensor outlierColumns(const torch::Tensor& minMax, int64_t outliers) {
+  auto absMax = at::maximum(minMax[0].neg(), minMax[1]);  // NaN propagates
+  return std::get<1>(absMax.topk(std::min<int64_t>(outliers, minMax.size(1))));
 }
 
 // LLM.int8()'s decomposition (Dettmers et al. 2022), the outlier channels chosen per call: the
@@ -199,8 +234,8 @@ torch::Tensor outlierSplitLinear(torch::Tensor x, const c10::IValue& packed, boo
   TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && w.size(1) == x.size(1),
               "outlier split: x [rows, in] fp32 with w [out, in]");
   if (x.requires_grad()) x = x.detach().clone();
-  auto idx = std::get<1>(columnAbsMax(x).topk(std::min<int64_t>(outliers, x.size(1))));  // [k]
-  auto xo = x.index_select(1, idx);                                                       // [rows, k]
+  auto idx = outlierColumns(columnMinMax(x), outliers);  // [k]
+  auto xo = x.index_select(1, idx);                      // [rows, k]
   x.index_fill_(1, idx, 0);
   torch::Tensor y;
   try {
@@ -213,9 +248,76 @@ torch::Tensor outlierSplitLinear(torch::Tensor x, const c10::IValue& packed, boo
   return y.addmm_(xo, w.index_select(1, idx).t());  // + x[:, k] W[:, k]^T in fp32
 }
 
+// Rows r0..r1 of x [rows, cols] to uint8: q = clamp(round(x * mul[c]) + zp, 0, 255), rounding half
+// to even as libtorch's quantize. By hand: libtorch quantizes per tensor or per channel, and its
+// per-channel kernel (the SmoothQuant division folded in) ran 7.9 ms on [2133, 384] against
+// 0.12 ms for a multiply and a per-tensor quantize (2026-12-06, AMD EPYC, one thread).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void quantizeRows(const float* px, int64_t r0, int64_t r1,
+                                                                                int64_t cols, const float* mul,
+                                                                                float zp, uint8_t* q) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* row = px + r * cols;
+    uint8_t* out = q + r * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      const float v = std::nearbyint(row[c] * mul[c]) + zp;
+      out[c] = static_cast<uint8_t>(static_cast<int32_t>(std::min(std::max(v, 0.0f), 255.0f)));
+    }
+  }
+}
+
+// The activations quantized here for oneDNN's qlinear_pointwise (libtorch's op for a uint8 input,
+// fp32 out; the GEMM is libtorch's): one pass for every column's range, then one that writes the
+// uint8 copy, with SmoothQuant's division folded in and LLM.int8()'s outlier columns (as
+// outlierSplitLinear: the `outliers` of largest |x|, multiplied in fp32 with their columns of w)
+// set to the zero point there, so x is only read. libtorch's dynamic linear ran a serial min/max
+// over x (fbgemm::FindMinMax, one thread), and the outliers cost a zero-and-restore of x.
+// The range and parameters are libtorch's dynamic path's: [min(x, 0), max(x, 0)], 8 bits.
+// `packed`: quantizeLinear's (packed weight, weight scales, weight zero points, bias, 1 / input scale).
+torch::Tensor selfQuantizedLinear(const torch::Tensor& x, const c10::IValue& packed, const torch::Tensor& w,
+                                  int64_t outliers) {
+  TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && (outliers == 0 || w.size(1) == x.size(1)),
+              "int8 linear: x [rows, in] fp32 (with w [out, in] for outlier channels)");
+  const auto& p = packed.toTupleRef().elements();
+  const int64_t rows = x.size(0), cols = x.size(1);
+  if (rows == 0) return torch::zeros({0, p[1].toTensor().size(0)}, x.options());
+  auto inverse = p[4].isNone() ? torch::ones({cols}, x.options()) : p[4].toTensor();
+  auto minMax = columnMinMax(x).mul_(inverse);  // [2, cols]: the range of x / input scale (inverse > 0)
+  torch::Tensor idx;
+  if (outliers > 0) {
+    idx = outlierColumns(minMax, outliers);
+    minMax.index_fill_(1, idx, 0);  // out of the range (0 is in it anyway)
+  }
+  const float lo = std::min(minMax[0].min().item<float>(), 0.0f), hi = std::max(minMax[1].max().item<float>(), 0.0f);
+  double scale = std::numeric_limits<double>::quiet_NaN();  // a NaN in x: NaN out
+  int64_t zp = 0;
+  if (lo == lo && hi == hi) {
+    auto q = quant_utils::ChooseQuantizationParams(lo, hi, 0, 255);
+    scale = q.scale;
+    zp = q.zero_point;
+  }
+  auto mul = inverse.mul(static_cast<float>(1.0 / scale)).contiguous();  // [cols]
+  auto qx = torch::empty({rows, cols}, x.options().dtype(torch::kByte));
+  const float* px = x.data_ptr<float>();
+  const float* pm = mul.data_ptr<float>();
+  uint8_t* pq = qx.data_ptr<uint8_t>();
+  at::parallel_for(0, rows, 64, [&](int64_t r0, int64_t r1) {
+    quantizeRows(px, r0, r1, cols, pm, static_cast<float>(zp), pq);
+  });
+  if (outliers > 0) qx.index_fill_(1, idx, zp);
+  c10::List<c10::optional<c10::Scalar>> none;
+  // (qx, its scale and zero point, weight, its scales and zero points, bias, output scale and zero
+  // point, output dtype, post-op, its arguments, its algorithm)
+  auto y = callOp("onednn::qlinear_pointwise", {qx, scale, zp, p[0], p[1], p[2], p[3], 1.0, int64_t(0),
+                                                 c10::IValue(torch::kFloat), std::string("none"), none, std::string()})
+               .toTensor();
+  if (outliers > 0) y.addmm_(x.index_select(1, idx), w.index_select(1, idx).t());  // + x[:, k] W[:, k]^T in fp32
+  return y;
+}
+
 // y = x W^T + b with x quantized per call (uint8, per-tensor range) and int8 W; fp32 in and out.
-// Arguments: x, packed handle, reduceRange, engine[, fp32 weight [out, in], outlier channels
-// (outlierSplitLinear; x is changed during the call and restored)].
+// Arguments: x, packed handle, reduceRange, engine[, fp32 weight [out, in], outlier channels].
+// A self-quantized weight runs selfQuantizedLinear; the others libtorch's dynamic linear, with
+// outlier channels through outlierSplitLinear (x is changed during the call and restored).
 // reduceRange uses 7-bit activations (fbgemm's guard against 16-bit accumulator saturation on CPUs without VNNI).
 Napi::Value quantizedLinear(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -226,6 +328,9 @@ Napi::Value quantizedLinear(const Napi::CallbackInfo& info) {
     auto x = arg(info, 0).contiguous();
     bool reduceRange = info[2].ToBoolean().Value();
     const int64_t outliers = info.Length() > 5 ? info[5].As<Napi::Number>().Int64Value() : 0;
+    if (it->second.isTuple())
+      return g_table.wrap(info.Env(),
+                          selfQuantizedLinear(x, it->second, outliers > 0 ? arg(info, 4) : torch::Tensor(), outliers));
     if (outliers > 0 && x.size(0) > 0)
       return g_table.wrap(info.Env(), outlierSplitLinear(x, it->second, reduceRange, arg(info, 4), outliers));
     return g_table.wrap(info.Env(), callOp("quantized::linear_dynamic", {x, it->second, reduceRange}).toTensor());

@@ -57,7 +57,7 @@ function probeFile(): string {
   const dir = process.env.FTLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ftlab');
   return join(dir, 'engine', `matmul-probe-${key}.json`);
 }
-const PROBE_VERSION = 2; // 2: results freed in scope, warm-up, ~10 ms rounds
+const PROBE_VERSION = 3; // 2: results freed in scope, warm-up, ~10 ms rounds; 3: int8-onednn-qlinear
 
 function readCached(file: string): PathProbe | null {
   if (!existsSync(file)) return null;

@@ -163,7 +163,7 @@ export interface NativeEngine {
   packedLinear(x: H, packed: H, b: Opt<H>, activation: 'none' | 'gelu'): H;
   quantEngines(): string[];
   /** A packed-weight handle (its own table; free with disposePacked). */
-  quantizeLinear(w: H, b: Opt<H>, engine: string): number;
+  quantizeLinear(w: H, b: Opt<H>, engine: string, selfQuantized?: boolean, inverseScale?: H): number;
   quantizedLinear(x: H, packed: number, reduceRange: boolean, engine: string, weight?: H, outliers?: number): H;
   disposePacked(packed: number): void;
   livePacked(): number;

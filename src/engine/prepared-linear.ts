@@ -2,8 +2,9 @@
 //   fp32-mkl     y = x W^T + b through libtorch's linear (MKL / OpenBLAS sgemm)
 //   fp32-onednn  the same in fp32 on a weight prepacked in oneDNN's blocked layout
 //   bf16         bf16 inputs and prepacked bf16 weight (fp32 accumulation), fp32 out
-//   int8         int8 weight (symmetric per output channel) and activations quantized per call
-//                (libtorch's quantized::linear_dynamic on fbgemm / oneDNN / x86)
+//   int8         int8 weight (symmetric per output channel) and activations quantized per call:
+//                by ftlab for oneDNN's qlinear_pointwise where libtorch has it (selfQuantizes),
+//                else by libtorch's quantized::linear_dynamic (fbgemm / oneDNN / x86)
 // The prepared copies are owned here (kept out of tidy scopes) and freed by dispose().
 import { native } from './native.ts';
 import { keep } from './scope.ts';
@@ -20,8 +21,19 @@ export type LinearKernel =
   | { kind: 'bf16' }
   | { kind: 'int8'; engine: string; reduceRange: boolean };
 
+/** The kernel's name in path lines, probe figures and cache identities: int8 names its libtorch op's engine, and 'qlinear' where ftlab quantizes the activations. */
 export function kernelName(k: LinearKernel): string {
-  return k.kind === 'int8' ? `int8-${k.engine}${k.reduceRange ? ' (7-bit activations)' : ''}` : k.kind;
+  if (k.kind !== 'int8') return k.kind;
+  return `int8-${k.engine}${selfQuantizes(k) ? '-qlinear' : ''}${k.reduceRange ? ' (7-bit activations)' : ''}`;
+}
+
+/**
+ * Whether an int8 kernel quantizes the activations in ftlab (native/precision.cc,
+ * selfQuantizedLinear) and runs libtorch's onednn::qlinear_pointwise on them: on oneDNN's engine
+ * where libtorch has that op. Otherwise libtorch's quantized::linear_dynamic quantizes them.
+ */
+export function selfQuantizes(kernel: LinearKernel): boolean {
+  return kernel.kind === 'int8' && kernel.engine === 'onednn' && native.hasOp('onednn::qlinear_pointwise');
 }
 
 export interface PrepareOptions {
@@ -50,7 +62,8 @@ export class PreparedLinear {
    * into the weight, where int8's per-channel scales hold them better than a per-tensor activation
    * scale; `outlierChannels` (int8): that many input channels, those of largest |x| in each call,
    * are kept out of int8 and multiplied in fp32 (LLM.int8()'s decomposition; native/precision.cc
-   * zeroes them in x during the call and restores them, so x reads the same after it).
+   * sets them to the zero point in its uint8 copy of x, or on libtorch's dynamic path zeroes them
+   * in x during the call and restores them: x reads the same after it either way).
    */
   static prepare(kernel: LinearKernel, w: Tensor, b: Tensor | null, opts: PrepareOptions = {}): PreparedLinear {
     const { batchHint = 2048, inputScale, outlierChannels = 0 } = opts;
@@ -66,14 +79,24 @@ export class PreparedLinear {
     }
     const row = inputScale.unsqueeze(0); // [1, in]
     const scaled = w.mul(row); // [out, in]
-    const lin = PreparedLinear.pack(kernel, scaled, b, batchHint);
+    const inverse = inputScale.pow(-1);
+    // a self-quantizing int8 kernel divides x while it quantizes it; the others need x / scale first
+    const folded = selfQuantizes(kernel);
+    const lin = PreparedLinear.pack(kernel, scaled, b, batchHint, folded ? inverse : undefined);
     scaled.dispose();
     row.dispose();
-    lin.inverseScale = keep(inputScale.pow(-1));
+    if (folded) inverse.dispose();
+    else lin.inverseScale = keep(inverse);
     return lin;
   }
 
-  private static pack(kernel: LinearKernel, w: Tensor, b: Tensor | null, batchHint: number): PreparedLinear {
+  private static pack(
+    kernel: LinearKernel,
+    w: Tensor,
+    b: Tensor | null,
+    batchHint: number,
+    inverseScale?: Tensor,
+  ): PreparedLinear {
     switch (kernel.kind) {
       case 'fp32-mkl':
         return new PreparedLinear(kernel, keep(w.clone()), b ? keep(b.clone()) : null, null);
@@ -95,7 +118,13 @@ export class PreparedLinear {
           kernel,
           null,
           null,
-          native.quantizeLinear(w.handle, b?.handle ?? null, kernel.engine),
+          native.quantizeLinear(
+            w.handle,
+            b?.handle ?? null,
+            kernel.engine,
+            selfQuantizes(kernel),
+            inverseScale?.handle,
+          ),
         );
     }
   }

@@ -128,7 +128,7 @@ export function isInference(training: boolean, device: string): boolean {
  * What a precision's linears are computed with now (the fp32 path can be forced, bf16 may be
  * missing): part of a cached embedding's identity, since each gives other numbers. The int8
  * recipe's number moves with its arithmetic: 2 had the FFN output layers in bf16 (2026-12-06),
- * 3 is the above.
+ * 3 is the above; the kernel's name says who quantizes the activations (int8-onednn-qlinear: ftlab).
  */
 export function kernelLabel(precision: Precision): string {
   let k: LinearKernel;

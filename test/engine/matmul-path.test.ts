@@ -10,9 +10,11 @@ import {
   parseCpuInfo,
   pathLine,
   randn,
+  selfQuantizes,
   tidy,
   type LinearKernel,
 } from '../../src/engine/index.ts';
+import { native } from '../../src/engine/native.ts';
 
 test('parseCpuInfo names the model and the GEMM-relevant ISA extensions', () => {
   const text = [
@@ -146,5 +148,47 @@ test('outlier channels out of int8: all channels out is the fp32 product; two ou
     assert.deepEqual(lin.apply(x.slice(0, 0, 0)).shape, [0, 384]);
     lin.dispose();
     assert.throws(() => PreparedLinear.prepare({ kind: 'bf16' }, w, b, { outlierChannels: 2 }), /int8/);
+  });
+});
+
+// ftlab's own activation quantization (oneDNN's qlinear_pointwise) against libtorch's dynamic
+// linear on another engine: the same range, parameters and int8 weights, so the same int32 sums,
+// except where an activation sits at a rounding tie (x * (1 / scale) is rounded from other float
+// products): one such flip moves one row's outputs by |w| x one step. So: all but a few outputs
+// equal to 1e-5, none off by more than a few steps. Plain, with SmoothQuant's scale folded in, and
+// with outlier channels; and a NaN in x gives NaN out, as the dynamic path.
+const dynamicEngine = native.hasOp('quantized::linear_dynamic')
+  ? native.quantEngines().find((e) => e === 'fbgemm' || e === 'x86')
+  : undefined;
+test("int8 with ftlab quantizing the activations gives libtorch dynamic linear's numbers", {
+  skip:
+    !(selfQuantizes({ kind: 'int8', engine: 'onednn', reduceRange: false }) && dynamicEngine) &&
+    'needs onednn::qlinear_pointwise and a dynamic engine (fbgemm or x86)',
+}, () => {
+  const self: LinearKernel = { kind: 'int8', engine: 'onednn', reduceRange: false };
+  const dynamic: LinearKernel = { kind: 'int8', engine: dynamicEngine!, reduceRange: false };
+  manualSeed(7);
+  tidy(() => {
+    const x = randn([200, 384]).mul(
+      ones([384])
+        .add(randn([384]).abs().mul(3))
+        .unsqueeze(0),
+    ); // uneven channels
+    const w = randn([256, 384]).mul(0.05);
+    const b = randn([256]);
+    const s = randn([384]).abs().add(0.5);
+    const scale = linear(x, w, b).abs().reshape([-1]).max(0).item();
+    for (const opts of [{}, { inputScale: s }, { outlierChannels: 2 }]) {
+      const [a, d] = [self, dynamic].map((k) => PreparedLinear.prepare(k, w, b, opts));
+      const diff = a!.apply(x).sub(d!.apply(x)).abs().div(scale).reshape([-1]);
+      const apart = diff.gt(1e-5).sum().item() / diff.shape[0]!;
+      const max = diff.max(0).item();
+      assert.ok(apart < 0.02 && max < 1e-2, `${Object.keys(opts)}: ${apart} of outputs apart, by up to ${max}`);
+      const nan = x.clone();
+      nan.slice(0, 5, 6).slice(1, 9, 10).mulInPlace(Number.NaN);
+      assert.ok(Number.isNaN(a!.apply(nan).reshape([-1]).max(0).item()), 'NaN in x: NaN out');
+      a!.dispose();
+      d!.dispose();
+    }
   });
 });
