@@ -168,27 +168,36 @@ test("int8 with ftlab quantizing the activations gives libtorch dynamic linear's
   const self: LinearKernel = { kind: 'int8', engine: 'onednn', reduceRange: false };
   const dynamic: LinearKernel = { kind: 'int8', engine: dynamicEngine!, reduceRange: false };
   manualSeed(7);
-  tidy(() => {
-    const x = randn([200, 384]).mul(
-      ones([384])
-        .add(randn([384]).abs().mul(3))
-        .unsqueeze(0),
-    ); // uneven channels
-    const w = randn([256, 384]).mul(0.05);
-    const b = randn([256]);
-    const s = randn([384]).abs().add(0.5);
-    const scale = linear(x, w, b).abs().reshape([-1]).max(0).item();
-    for (const opts of [{}, { inputScale: s }, { outlierChannels: 2 }]) {
-      const [a, d] = [self, dynamic].map((k) => PreparedLinear.prepare(k, w, b, opts));
-      const diff = a!.apply(x).sub(d!.apply(x)).abs().div(scale).reshape([-1]);
-      const apart = diff.gt(1e-5).sum().item() / diff.shape[0]!;
-      const max = diff.max(0).item();
-      assert.ok(apart < 0.02 && max < 1e-2, `${Object.keys(opts)}: ${apart} of outputs apart, by up to ${max}`);
-      const nan = x.clone();
-      nan.slice(0, 5, 6).slice(1, 9, 10).mulInPlace(Number.NaN);
-      assert.ok(Number.isNaN(a!.apply(nan).reshape([-1]).max(0).item()), 'NaN in x: NaN out');
-      a!.dispose();
-      d!.dispose();
-    }
-  });
+  // 384 columns, and 100 (not a multiple of the 16-lane vectors: the loops' tails)
+  for (const [rows, cols] of [
+    [200, 384],
+    [37, 100],
+  ] as const)
+    tidy(() => {
+      const x = randn([rows, cols]).mul(
+        ones([cols])
+          .add(randn([cols]).abs().mul(3))
+          .unsqueeze(0),
+      ); // uneven channels
+      const w = randn([256, cols]).mul(0.05);
+      const b = randn([256]);
+      const s = randn([cols]).abs().add(0.5);
+      const scale = linear(x, w, b).abs().reshape([-1]).max(0).item();
+      for (const opts of [{}, { inputScale: s }, { outlierChannels: 2 }]) {
+        const [a, d] = [self, dynamic].map((k) => PreparedLinear.prepare(k, w, b, opts));
+        const diff = a!.apply(x).sub(d!.apply(x)).abs().div(scale).reshape([-1]);
+        const apart = diff.gt(1e-5).sum().item() / diff.shape[0]!;
+        const max = diff.max(0).item();
+        const what = `[${rows}, ${cols}] ${Object.keys(opts)}`;
+        assert.ok(apart < 0.02 && max < 1e-2, `${what}: ${apart} of outputs apart, by up to ${max}`);
+        const nan = x.clone();
+        nan
+          .slice(0, 5, 6)
+          .slice(1, cols - 1, cols)
+          .mulInPlace(Number.NaN); // in the last (tail) column
+        assert.ok(Number.isNaN(a!.apply(nan).reshape([-1]).max(0).item()), `${what}: NaN in x, NaN out`);
+        a!.dispose();
+        d!.dispose();
+      }
+    });
 });
