@@ -189,36 +189,64 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
 #pragma GCC push_options
 #pragma GCC target("avx512f")
 namespace avx512 {
-inline __mmask16 tailMask(int64_t n) { return n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1); }
-
-// rows in order, the extremes in lo, hi (L1-resident): a loop over column blocks, each down all the
-// rows, stalled on memory (21% of the FFN output layer, 2026-12-06)
-void minMaxRows(const float* px, int64_t r0, int64_t r1, int64_t cols, float* lo, float* hi) {
+// Four rows at a time, in order, their extremes folded into lo, hi (L1-resident) per 16 columns:
+// a loop over column blocks, each down all the rows, stalled on memory (21% of the FFN output
+// layer, 2026-12-06). Full blocks unmasked: AMD's masked stores are slow. A NaN in the rows
+// sets the task's `nan`.
+void minMaxRows(const float* px, int64_t r0, int64_t r1, int64_t cols, float* lo, float* hi, bool& nan) {
   std::fill(lo, lo + cols, std::numeric_limits<float>::infinity());
   std::fill(hi, hi + cols, -std::numeric_limits<float>::infinity());
-  for (int64_t r = r0; r < r1; r++)
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 m = tailMask(cols - c);
-      const __m512 v = _mm512_maskz_loadu_ps(m, px + r * cols + c);
-      const __m512 l = _mm512_maskz_loadu_ps(m, lo + c), h = _mm512_maskz_loadu_ps(m, hi + c);
-      // keep l where l < v or l is NaN (a NaN stays, and a NaN v is taken), as the portable loop
-      const __mmask16 keepL = _mm512_cmp_ps_mask(l, v, _CMP_LT_OQ) | _mm512_cmp_ps_mask(l, l, _CMP_UNORD_Q);
-      const __mmask16 keepH = _mm512_cmp_ps_mask(h, v, _CMP_GT_OQ) | _mm512_cmp_ps_mask(h, h, _CMP_UNORD_Q);
-      _mm512_mask_storeu_ps(lo + c, m, _mm512_mask_blend_ps(keepL, v, l));
-      _mm512_mask_storeu_ps(hi + c, m, _mm512_mask_blend_ps(keepH, v, h));
+  __mmask16 bad = 0;
+  const int64_t full = cols / 16 * 16;
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const float* x0 = px + r * cols;
+    for (int64_t c = 0; c < full; c += 16) {
+      const __m512 a = _mm512_loadu_ps(x0 + c), b = _mm512_loadu_ps(x0 + cols + c);
+      const __m512 d = _mm512_loadu_ps(x0 + 2 * cols + c), e = _mm512_loadu_ps(x0 + 3 * cols + c);
+      bad |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(d, e, _CMP_UNORD_Q);
+      const __m512 l = _mm512_min_ps(_mm512_min_ps(a, b), _mm512_min_ps(d, e));
+      const __m512 h = _mm512_max_ps(_mm512_max_ps(a, b), _mm512_max_ps(d, e));
+      _mm512_storeu_ps(lo + c, _mm512_min_ps(_mm512_loadu_ps(lo + c), l));
+      _mm512_storeu_ps(hi + c, _mm512_max_ps(_mm512_loadu_ps(hi + c), h));
     }
+  }
+  for (; r < r1; r++)
+    for (int64_t c = 0; c < full; c += 16) {
+      const __m512 v = _mm512_loadu_ps(px + r * cols + c);
+      bad |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      _mm512_storeu_ps(lo + c, _mm512_min_ps(_mm512_loadu_ps(lo + c), v));
+      _mm512_storeu_ps(hi + c, _mm512_max_ps(_mm512_loadu_ps(hi + c), v));
+    }
+  for (r = r0; r < r1 && full < cols; r++)
+    for (int64_t c = full; c < cols; c++) {
+      const float v = px[r * cols + c];
+      if (v != v) bad = 1;
+      lo[c] = std::min(lo[c], v);
+      hi[c] = std::max(hi[c], v);
+    }
+  if (bad) nan = true;
 }
 
+// Full blocks unmasked, narrowed in a register (a narrowing store to memory is slow on AMD).
 void quantizeRows(const float* px, int64_t r0, int64_t r1, int64_t cols, const float* mul, float zp, uint8_t* q) {
   const __m512 z = _mm512_set1_ps(zp), top = _mm512_set1_ps(255.0f), zero = _mm512_setzero_ps();
-  for (int64_t r = r0; r < r1; r++)
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __mmask16 m = tailMask(cols - c);
-      __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, px + r * cols + c), _mm512_maskz_loadu_ps(m, mul + c));
-      v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-      v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
-      _mm512_mask_cvtusepi32_storeu_epi8(q + r * cols + c, m, _mm512_cvtps_epi32(v));
+  const auto level = [&](__m512 x, __m512 m) {
+    const __m512 v = _mm512_add_ps(_mm512_roundscale_ps(_mm512_mul_ps(x, m), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, zero), top));
+  };
+  const int64_t full = cols / 16 * 16;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* x = px + r * cols;
+    uint8_t* out = q + r * cols;
+    for (int64_t c = 0; c < full; c += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c),
+                       _mm512_cvtusepi32_epi8(level(_mm512_loadu_ps(x + c), _mm512_loadu_ps(mul + c))));
+    if (full < cols) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (cols - full)) - 1);
+      _mm512_mask_cvtusepi32_storeu_epi8(out + full, m, level(_mm512_maskz_loadu_ps(m, x + full), _mm512_maskz_loadu_ps(m, mul + full)));
     }
+  }
 }
 }  // namespace avx512
 #pragma GCC pop_options
@@ -226,31 +254,35 @@ void quantizeRows(const float* px, int64_t r0, int64_t r1, int64_t cols, const f
 const bool kAvx512 = __builtin_cpu_supports("avx512f");
 
 // Rows r0..r1 of x [rows, cols] into one task's extremes lo, hi [cols], streamed in order (also
-// compiled for AVX2, picked at load by GCC's target_clones).
+// compiled for AVX2, picked at load by GCC's target_clones); a NaN sets `nan`.
 __attribute__((target_clones("avx2", "default"))) void minMaxRowsPortable(const float* px, int64_t r0, int64_t r1,
-                                                                          int64_t cols, float* lo, float* hi) {
+                                                                          int64_t cols, float* lo, float* hi,
+                                                                          bool& nan) {
   std::fill(lo, lo + cols, std::numeric_limits<float>::infinity());
   std::fill(hi, hi + cols, -std::numeric_limits<float>::infinity());
+  int bad = 0;
   for (int64_t r = r0; r < r1; r++) {
     const float* row = px + r * cols;
     for (int64_t c = 0; c < cols; c++) {  // selects, so that -O3 vectorises it
       const float v = row[c];
-      lo[c] = (lo[c] < v || lo[c] != lo[c]) ? lo[c] : v;  // a NaN stays (and a NaN v is taken)
-      hi[c] = (hi[c] > v || hi[c] != hi[c]) ? hi[c] : v;
+      bad |= v != v;
+      lo[c] = lo[c] < v ? lo[c] : v;
+      hi[c] = hi[c] > v ? hi[c] : v;
     }
   }
+  if (bad) nan = true;
 }
 
-void minMaxRows(const float* px, int64_t r0, int64_t r1, int64_t cols, float* lo, float* hi) {
-  if (kAvx512) return avx512::minMaxRows(px, r0, r1, cols, lo, hi);
-  minMaxRowsPortable(px, r0, r1, cols, lo, hi);
+void minMaxRows(const float* px, int64_t r0, int64_t r1, int64_t cols, float* lo, float* hi, bool& nan) {
+  if (kAvx512) return avx512::minMaxRows(px, r0, r1, cols, lo, hi, nan);
+  minMaxRowsPortable(px, r0, r1, cols, lo, hi, nan);
 }
 
-// Per column of x [rows, cols] fp32 contiguous: its min (row 0) and max (row 1), NaN where the
-// column has one. By hand because libtorch's reductions over dim 0 cost more (2026-12-06, AMD EPYC,
-// libtorch 2.13, one thread, [2133, 1536]): aminmax and max-with-indices ~9 ms, more than the GEMM
-// they serve; amax and amin in this place made the FFN output layer 5.25 ms instead of 4.36
-// (bench/encode-parts). One pass over the rows in order takes ~0.35 ms.
+// Per column of x [rows, cols] fp32 contiguous: its min (row 0) and max (row 1); NaN in every
+// column when x has a NaN (its output is NaN either way). By hand because libtorch's reductions
+// over dim 0 cost more (2026-12-06, AMD EPYC, libtorch 2.13, one thread, [2133, 1536]): aminmax
+// and max-with-indices ~9 ms, more than the GEMM they serve; amax and amin in this place made the
+// FFN output layer 5.25 ms instead of 4.36 (bench/encode-parts). One pass over the rows in order.
 torch::Tensor columnMinMax(const torch::Tensor& x) {
   const int64_t rows = x.size(0), cols = x.size(1);
   constexpr int64_t kRows = 256;  // rows per task; each task keeps its own extremes (rows 2t, 2t + 1 of `part`)
@@ -258,13 +290,17 @@ torch::Tensor columnMinMax(const torch::Tensor& x) {
   auto part = torch::empty({tasks, 2, cols}, x.options());
   const float* px = x.data_ptr<float>();
   float* pp = part.data_ptr<float>();
+  std::vector<char> nan(tasks, 0);  // a flag per task: no write shared between threads
   at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; t++)
-      minMaxRows(px, t * kRows, std::min(rows, (t + 1) * kRows), cols, pp + 2 * t * cols, pp + (2 * t + 1) * cols);
+    for (int64_t t = t0; t < t1; t++) {
+      bool bad = false;
+      minMaxRows(px, t * kRows, std::min(rows, (t + 1) * kRows), cols, pp + 2 * t * cols, pp + (2 * t + 1) * cols, bad);
+      nan[t] = bad;
+    }
   });
-  if (tasks == 1) return part[0];
-  // min and max propagate NaN
-  return torch::stack({std::get<0>(part.select(1, 0).min(0)), std::get<0>(part.select(1, 1).max(0))});
+  auto minMax = tasks == 1 ? part[0] : torch::stack({std::get<0>(part.select(1, 0).min(0)), std::get<0>(part.select(1, 1).max(0))});
+  if (std::find(nan.begin(), nan.end(), 1) != nan.end()) minMax.fill_(std::numeric_limits<float>::quiet_NaN());
+  return minMax;
 }
 
 // The `outliers` columns of largest |x| from columnMinMax's [2, cols]: [k] indices.
