@@ -19,14 +19,6 @@
 namespace ftlab::attention {
 namespace {
 
-inline float toF32(float x) { return x; }
-inline float toF32(uint16_t x) {
-  const uint32_t bits = static_cast<uint32_t>(x) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 // Cephes' expf constants, for vexp (attention-kernel.inc): the range kept, ln2 split in two, the polynomial.
 constexpr float kExpHi = 88.3762626647949f, kExpLo = -87.3365447504f, kLog2e = 1.44269504088896341f;
 constexpr float kC1 = 0.693359375f, kC2 = -2.12194440e-4f;
