@@ -83,8 +83,10 @@ if (native.fusedAttentionIsa(enc.bert.config.hiddenSize / enc.bert.config.numHea
 
 // Each precision, and each peer, on the same length-sorted batches, in BENCH_ROUNDS interleaved
 // rounds (default 3): on a shared VM one slow moment otherwise lands on whichever runs then
-// (single runs moved by ~10-20%). Each contender's median round counts; its range is printed.
+// (single runs moved by ~10-20%). Each round starts one contender later (no one always first
+// or last). Each contender's median round counts; its range is printed.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be a positive integer, got ${ROUNDS}`);
 const versions = new Set<string>(); // the peers' versions, as they report them
 const batches = planBatches(
   lists.map((l) => l.length),
@@ -151,11 +153,18 @@ if (hasPythonModule('torch') && hasPythonModule('numpy')) {
 } else console.log('PyTorch peer: torch is not importable; no ratio printed');
 
 const rounds = contenders.map((): number[] => []);
-for (let r = 0; r < ROUNDS; r++) for (const [i, c] of contenders.entries()) rounds[i]!.push(await c.run());
-enc.bert.precision = 'fp32';
-enc.bert.releaseInference();
-rmSync(q8Dir, { recursive: true });
-rmSync(idsDir, { recursive: true });
+try {
+  for (let r = 0; r < ROUNDS; r++)
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (r + k) % contenders.length;
+      rounds[i]!.push(await contenders[i]!.run());
+    }
+} finally {
+  enc.bert.precision = 'fp32';
+  enc.bert.releaseInference();
+  rmSync(q8Dir, { recursive: true });
+  rmSync(idsDir, { recursive: true });
+}
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

@@ -1,14 +1,15 @@
 // Matmul paths and reduced precision for inference: fp32 matmul precision, oneDNN prepacked
 // linear layers (fp32 or bf16 weights), and int8 dynamic quantisation of linear layers through
-// libtorch's quantized kernels (fbgemm / oneDNN / x86). No model knowledge: a weight goes in,
+// libtorch's quantized kernels (fbgemm / oneDNN / x86): on oneDNN the activations can be quantized
+// here for onednn::qlinear_pointwise (selfQuantizedLinear). No model knowledge: a weight goes in,
 // a packed weight comes out, and a linear op runs on it.
 //
-// The oneDNN and quantized ops are reached through the dispatcher by name (mkldnn::*,
+// The oneDNN and quantized ops are reached through the dispatcher by name (mkldnn::*, onednn::*,
 // quantized::*), so the addon builds against any libtorch; where one is missing (Debian's
 // 1.13, a build without oneDNN or fbgemm) `hasOp` says so and the caller keeps the plain path.
 //
-// A quantized linear's packed weight is a TorchScript custom-class object, not a tensor: it
-// lives in its own table here, keyed by handles that are never reused.
+// A quantized linear's packed weight is a TorchScript custom-class object (or, self-quantized, a
+// tuple of tensors), not a tensor: it lives in its own table here, keyed by handles never reused.
 
 #include "precision.h"
 #include "tensor_table.h"
@@ -148,8 +149,8 @@ at::QEngine qengineOf(const std::string& s) {
 // Quantizes a linear weight [out, in] to int8, symmetric per output channel (scale = max|w_row| / 127),
 // and prepacks it with the bias for `engine`. Returns a packed-weight handle (not a tensor).
 // `selfQuantized` (oneDNN engine, where libtorch has onednn::qlinear_pointwise): the weight is packed
-// for that op instead, and quantizedLinear quantizes the activations itself (selfQuantizedLinear),
-// times `inverseScale` [in] when given (SmoothQuant's division of x, folded into that pass).
+// for that op instead and kept in a tuple with its scales, zero points, the bias and `inverseScale`
+// [in] when given (SmoothQuant's division of x, folded into the quantize pass of selfQuantizedLinear).
 Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     at::NoGradGuard noGrad;
@@ -164,7 +165,7 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
     const bool self = info.Length() > 3 && info[3].ToBoolean().Value();
     int64_t id = g_nextPacked++;
     if (self) {
-      // as quantize_per_channel rounds them (half to even), as a plain int8 tensor
+      // rounded half to even as quantize_per_channel (which multiplies by 1 / scale: ties may differ)
       auto wq = w.div(scales.unsqueeze(1)).round().clamp(-128, 127).to(torch::kChar);
       auto packed = callOp("onednn::qlinear_prepack", {wq, c10::IValue()}).toTensor();
       c10::IValue inverse = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()
@@ -251,7 +252,7 @@ void quantizeRows(const float* px, int64_t r0, int64_t r1, int64_t cols, const f
 }  // namespace avx512
 #pragma GCC pop_options
 
-const bool kAvx512 = __builtin_cpu_supports("avx512f");
+const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
 
 // Rows r0..r1 of x [rows, cols] into one task's extremes lo, hi [cols], streamed in order (also
 // compiled for AVX2, picked at load by GCC's target_clones); a NaN sets `nan`.
@@ -320,7 +321,10 @@ torch::Tensor outlierSplitLinear(torch::Tensor x, const c10::IValue& packed, boo
   TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && w.size(1) == x.size(1),
               "outlier split: x [rows, in] fp32 with w [out, in]");
   if (x.requires_grad()) x = x.detach().clone();
-  auto idx = outlierColumns(columnMinMax(x), outliers);  // [k]
+  auto minMax = columnMinMax(x);
+  if (std::isnan(minMax[0][0].item<float>()))  // x has a NaN (columnMinMax says so in every column): NaN out
+    return torch::full({x.size(0), w.size(0)}, std::numeric_limits<float>::quiet_NaN(), x.options());
+  auto idx = outlierColumns(minMax, outliers);  // [k]
   auto xo = x.index_select(1, idx);                      // [rows, k]
   x.index_fill_(1, idx, 0);
   torch::Tensor y;
@@ -371,22 +375,22 @@ torch::Tensor selfQuantizedLinear(const torch::Tensor& x, const c10::IValue& pac
   const auto& p = packed.toTupleRef().elements();
   const int64_t rows = x.size(0), cols = x.size(1);
   if (rows == 0) return torch::zeros({0, p[1].toTensor().size(0)}, x.options());
-  auto inverse = p[4].isNone() ? torch::ones({cols}, x.options()) : p[4].toTensor();
-  auto minMax = columnMinMax(x).mul_(inverse);  // [2, cols]: the range of x / input scale (inverse > 0)
+  const bool smooth = !p[4].isNone();
+  auto minMax = columnMinMax(x);  // [2, cols]
+  if (smooth) minMax.mul_(p[4].toTensor());  // the range of x / input scale (inverse > 0)
   torch::Tensor idx;
   if (outliers > 0) {
     idx = outlierColumns(minMax, outliers);
     minMax.index_fill_(1, idx, 0);  // out of the range (0 is in it anyway)
   }
   const float lo = std::min(minMax[0].min().item<float>(), 0.0f), hi = std::max(minMax[1].max().item<float>(), 0.0f);
-  double scale = std::numeric_limits<double>::quiet_NaN();  // a NaN in x: NaN out
-  int64_t zp = 0;
-  if (lo == lo && hi == hi) {
-    auto q = quant_utils::ChooseQuantizationParams(lo, hi, 0, 255);
-    scale = q.scale;
-    zp = q.zero_point;
-  }
-  auto mul = inverse.mul(static_cast<float>(1.0 / scale)).contiguous();  // [cols]
+  if (!std::isfinite(lo) || !std::isfinite(hi))  // a NaN or an infinity in x: no finite range, NaN out
+    return torch::full({rows, p[1].toTensor().size(0)}, std::numeric_limits<float>::quiet_NaN(), x.options());
+  const auto q = quant_utils::ChooseQuantizationParams(lo, hi, 0, 255);
+  const double scale = q.scale;
+  const int64_t zp = q.zero_point;
+  const float inv = static_cast<float>(1.0 / scale);
+  auto mul = smooth ? p[4].toTensor().mul(inv).contiguous() : torch::full({cols}, inv, x.options());  // [cols]
   auto qx = torch::empty({rows, cols}, x.options().dtype(torch::kByte));
   const float* px = x.data_ptr<float>();
   const float* pm = mul.data_ptr<float>();

@@ -7,8 +7,8 @@
 //                else by libtorch's quantized::linear_dynamic (fbgemm / oneDNN / x86)
 // The prepared copies are owned here (kept out of tidy scopes) and freed by dispose().
 import { native } from './native.ts';
-import { keep } from './scope.ts';
-import { linear, type Tensor } from './tensor.ts';
+import { keep, tidy } from './scope.ts';
+import { linear, ones, type Tensor } from './tensor.ts';
 import { Tensor as T } from './tensor.ts';
 
 export type Precision = 'fp32' | 'bf16' | 'int8';
@@ -33,7 +33,27 @@ export function kernelName(k: LinearKernel): string {
  * where libtorch has that op. Otherwise libtorch's quantized::linear_dynamic quantizes them.
  */
 export function selfQuantizes(kernel: LinearKernel): boolean {
-  return kernel.kind === 'int8' && kernel.engine === 'onednn' && native.hasOp('onednn::qlinear_pointwise');
+  if (kernel.kind !== 'int8' || kernel.engine !== 'onednn') return false;
+  qlinearRuns ??= tryQlinear();
+  return qlinearRuns;
+}
+let qlinearRuns: boolean | undefined;
+
+/** One tiny call, once a process: the op's name alone does not say its arguments are the ones passed (2.13's). */
+function tryQlinear(): boolean {
+  if (!native.hasOp('onednn::qlinear_pointwise')) return false;
+  return tidy(() => {
+    let packed: number | null = null;
+    try {
+      packed = native.quantizeLinear(ones([4, 16]).handle, null, 'onednn', true);
+      new T(native.quantizedLinear(ones([2, 16]).handle, packed, false, 'onednn')).dispose();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (packed !== null) native.disposePacked(packed);
+    }
+  });
 }
 
 export interface PrepareOptions {
