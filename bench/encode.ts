@@ -110,33 +110,25 @@ for (const precision of PRECISIONS.filter((p) => p !== 'fp32')) {
   contenders.push({ name: `ftlab ${precision}`, ftlab: true, run: ftlab(precision) });
 }
 const files = enc.files!;
+/** transformers.js on the ONNX folder `dir` (fp32, or the int8 q8), as a contender. */
+const transformersJs = (dtype: 'fp32' | 'q8', dir: string) => ({
+  name: `transformers.js ${dtype}`,
+  ftlab: false,
+  run: async () => {
+    const peer = await transformersJsTokensPerSec(dir, batches, threads, dtype);
+    versions.add(`transformers.js ${peer.version}`);
+    return peer.tokensPerSec;
+  },
+});
 const onnx = onnxModel(files);
-if (onnx)
-  contenders.push({
-    name: 'transformers.js fp32',
-    ftlab: false,
-    run: async () => {
-      const peer = await transformersJsTokensPerSec(onnx, batches, threads);
-      versions.add(`transformers.js ${peer.version}`);
-      return peer.tokensPerSec;
-    },
-  });
+if (onnx) contenders.push(transformersJs('fp32', onnx));
 else
   console.log(
     `transformers.js peer: no ONNX of the model at hand (exporting it needs PyTorch: ${PEER_SETUP_HINT}); no ratio printed`,
   );
 const q8Dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-q8-'));
-const q8 = join(q8Dir, 'minilm');
-exportModel({ model: 'default', format: 'onnx', output: q8 });
-contenders.push({
-  name: 'transformers.js q8',
-  ftlab: false,
-  run: async () => {
-    const peer = await transformersJsTokensPerSec(q8, batches, threads, 'q8');
-    versions.add(`transformers.js ${peer.version}`);
-    return peer.tokensPerSec;
-  },
-});
+exportModel({ model: 'default', format: 'onnx', output: join(q8Dir, 'minilm') });
+contenders.push(transformersJs('q8', join(q8Dir, 'minilm')));
 const idsDir = mkdtempSync(join(tmpdir(), 'ftlab-bench-'));
 if (hasPythonModule('torch') && hasPythonModule('numpy')) {
   writeFileSync(join(idsDir, 'ids.json'), JSON.stringify(batches));

@@ -163,6 +163,7 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
     auto scales = w.abs().amax({1}).div(127.0).clamp_min(1e-8);
     c10::IValue bias = info[1].IsNull() ? c10::IValue() : c10::IValue(arg(info, 1).detach().to(torch::kFloat).contiguous());
     const bool self = info.Length() > 3 && info[3].ToBoolean().Value();
+    auto zeros = torch::zeros({w.size(0)}, torch::kLong);
     int64_t id = g_nextPacked++;
     if (self) {
       // rounded half to even as quantize_per_channel (which multiplies by 1 / scale: ties may differ)
@@ -171,10 +172,8 @@ Napi::Value quantizeLinear(const Napi::CallbackInfo& info) {
       c10::IValue inverse = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()
                                 ? c10::IValue(arg(info, 4).detach().to(torch::kFloat).contiguous())
                                 : c10::IValue();
-      auto zeros = torch::zeros({w.size(0)}, torch::kLong);
       g_packed.emplace(id, c10::ivalue::Tuple::create({packed, scales, zeros, bias, inverse}));
     } else {
-      auto zeros = torch::zeros({w.size(0)}, torch::kLong);
       auto qw = at::quantize_per_channel(w, scales.to(torch::kDouble), zeros, 0, torch::kQInt8);
       g_packed.emplace(id, callOp("quantized::linear_prepack", {qw, bias}));
     }
@@ -233,7 +232,8 @@ void minMaxRows(const float* px, int64_t r0, int64_t r1, int64_t cols, float* lo
 void quantizeRows(const float* px, int64_t r0, int64_t r1, int64_t cols, const float* mul, float zp, uint8_t* q) {
   const __m512 z = _mm512_set1_ps(zp), top = _mm512_set1_ps(255.0f), zero = _mm512_setzero_ps();
   const auto level = [&](__m512 x, __m512 m) {
-    const __m512 v = _mm512_add_ps(_mm512_roundscale_ps(_mm512_mul_ps(x, m), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(x, m), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 v = _mm512_add_ps(r, z);
     return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, zero), top));
   };
   const int64_t full = cols / 16 * 16;
@@ -245,7 +245,8 @@ void quantizeRows(const float* px, int64_t r0, int64_t r1, int64_t cols, const f
                        _mm512_cvtusepi32_epi8(level(_mm512_loadu_ps(x + c), _mm512_loadu_ps(mul + c))));
     if (full < cols) {
       const __mmask16 m = static_cast<__mmask16>((1u << (cols - full)) - 1);
-      _mm512_mask_cvtusepi32_storeu_epi8(out + full, m, level(_mm512_maskz_loadu_ps(m, x + full), _mm512_maskz_loadu_ps(m, mul + full)));
+      const __m512i tail = level(_mm512_maskz_loadu_ps(m, x + full), _mm512_maskz_loadu_ps(m, mul + full));
+      _mm512_mask_cvtusepi32_storeu_epi8(out + full, m, tail);
     }
   }
 }
@@ -299,7 +300,8 @@ torch::Tensor columnMinMax(const torch::Tensor& x) {
       nan[t] = bad;
     }
   });
-  auto minMax = tasks == 1 ? part[0] : torch::stack({std::get<0>(part.select(1, 0).min(0)), std::get<0>(part.select(1, 1).max(0))});
+  auto minMax = tasks == 1 ? part[0]
+                           : torch::stack({std::get<0>(part.select(1, 0).min(0)), std::get<0>(part.select(1, 1).max(0))});
   if (std::find(nan.begin(), nan.end(), 1) != nan.end()) minMax.fill_(std::numeric_limits<float>::quiet_NaN());
   return minMax;
 }
@@ -373,8 +375,8 @@ torch::Tensor selfQuantizedLinear(const torch::Tensor& x, const c10::IValue& pac
   TORCH_CHECK(x.dim() == 2 && x.scalar_type() == torch::kFloat && (outliers == 0 || w.size(1) == x.size(1)),
               "int8 linear: x [rows, in] fp32 (with w [out, in] for outlier channels)");
   const auto& p = packed.toTupleRef().elements();
-  const int64_t rows = x.size(0), cols = x.size(1);
-  if (rows == 0) return torch::zeros({0, p[1].toTensor().size(0)}, x.options());
+  const int64_t rows = x.size(0), cols = x.size(1), outs = p[1].toTensor().size(0);
+  if (rows == 0) return torch::zeros({0, outs}, x.options());
   const bool smooth = !p[4].isNone();
   auto minMax = columnMinMax(x);  // [2, cols]
   if (smooth) minMax.mul_(p[4].toTensor());  // the range of x / input scale (inverse > 0)
@@ -385,7 +387,7 @@ torch::Tensor selfQuantizedLinear(const torch::Tensor& x, const c10::IValue& pac
   }
   const float lo = std::min(minMax[0].min().item<float>(), 0.0f), hi = std::max(minMax[1].max().item<float>(), 0.0f);
   if (!std::isfinite(lo) || !std::isfinite(hi))  // a NaN or an infinity in x: no finite range, NaN out
-    return torch::full({rows, p[1].toTensor().size(0)}, std::numeric_limits<float>::quiet_NaN(), x.options());
+    return torch::full({rows, outs}, std::numeric_limits<float>::quiet_NaN(), x.options());
   const auto q = quant_utils::ChooseQuantizationParams(lo, hi, 0, 255);
   const double scale = q.scale;
   const int64_t zp = q.zero_point;
